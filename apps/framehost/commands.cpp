@@ -1,0 +1,222 @@
+#include "apps/framehost/commands.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "core/config/diagnostics.hpp"
+#include "core/host/host.hpp"
+#include "core/log/log.hpp"
+#include "core/plugins/descriptor_report.hpp"
+#include "framehost/version.hpp"
+
+namespace framehost::app {
+
+using core::log;
+
+core::PluginCatalog make_catalog(const CommonOptions& options) {
+    core::PluginCatalog catalog(core::bundled_plugin_directories(options.executable));
+    if (const char* env = std::getenv("FRAMEHOST_PLUGIN_PATH")) {
+        for (const auto& dir : core::split_search_path(env)) catalog.add_directory(dir);
+    }
+    for (const auto& dir : options.plugin_paths) catalog.add_directory(dir);
+    return catalog;
+}
+
+namespace {
+
+// SIGINT/SIGTERM are blocked in every thread and taken here, so no plugin thread is ever
+// interrupted by them: the first asks the host to drain, a second exits at once.
+class SignalWatcher {
+public:
+    explicit SignalWatcher(core::Host& host) : host_(host) {
+        thread_ = std::thread([this] { watch(); });
+    }
+    ~SignalWatcher() {
+        done_ = true;
+        thread_.join();
+    }
+    static void block_in_this_and_future_threads() {
+        sigset_t set = signals();
+        pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    }
+
+private:
+    static sigset_t signals() {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        return set;
+    }
+    void watch() {
+        sigset_t set = signals();
+        int received = 0;
+        timespec tick{0, 200'000'000};
+        while (!done_) {
+            int sig = sigtimedwait(&set, nullptr, &tick);
+            if (sig <= 0) continue;
+            if (++received == 1) {
+                log(LogLevel::Info, "framehost",
+                    std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                        ": draining in-flight frames (signal again to exit at once)");
+                host_.request_stop();
+            } else {
+                log(LogLevel::Warn, "framehost", "second signal: exiting without draining");
+                std::_Exit(128 + sig);
+            }
+        }
+    }
+    core::Host& host_;
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
+
+void print_errors(const core::ConfigErrors& errors) {
+    for (const auto& e : errors.errors()) std::cerr << e.to_string() << "\n";
+    std::cerr << errors.errors().size() << (errors.errors().size() == 1 ? " error" : " errors")
+              << " in the config\n";
+}
+
+std::string describe(const core::HostConfig& config) {
+    std::string text = config.source ? "source " + config.source->instance_name : "no source";
+    text += ", processors [";
+    for (std::size_t i = 0; i < config.processors.size(); ++i)
+        text += (i ? ", " : "") + config.processors[i].instance_name;
+    text += "], sinks [";
+    for (std::size_t i = 0; i < config.sinks.size(); ++i)
+        text += (i ? ", " : "") + config.sinks[i].instance_name;
+    return text + "]";
+}
+
+}  // namespace
+
+int run_host(const CommonOptions& options, const std::filesystem::path& config_file,
+             const std::vector<core::ConfigOverride>& overrides, bool check_only) {
+    SignalWatcher::block_in_this_and_future_threads();
+    auto catalog = make_catalog(options);
+    core::HostConfig config;
+    try {
+        config = core::load_host_config(config_file, overrides, catalog);
+    } catch (const core::ConfigErrors& errors) {
+        print_errors(errors);
+        return 1;
+    }
+    if (check_only) {
+        std::cout << config_file.string() << ": OK (" << describe(config) << ")\n";
+        return 0;
+    }
+    auto run_started = std::chrono::steady_clock::now();
+    std::unique_ptr<core::Host> host;
+    try {
+        host = std::make_unique<core::Host>(std::move(config));
+        host->start();
+    } catch (const std::exception& e) {
+        log(LogLevel::Error, "framehost", e.what());
+        return 1;
+    }
+    log(LogLevel::Info, "framehost",
+        host->config().service_name + " " + host->config().service_version + " running: " +
+            describe(host->config()) + ", " + std::to_string(host->config().pipeline.workers) +
+            " workers, batch " + std::to_string(host->config().pipeline.batch_size));
+    core::Pipeline::Outcome outcome;
+    {
+        SignalWatcher signals(*host);
+        outcome = host->wait();
+    }
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_started).count();
+    auto s = host->states().snapshot();
+    auto count = [&](core::FrameState state) {
+        return static_cast<unsigned long long>(s.current[static_cast<int>(state)]);
+    };
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "finished: %llu completed, %llu failed, %llu dropped in %.2f s (%.0f frames/s)",
+                  count(core::FrameState::Completed), count(core::FrameState::Failed),
+                  count(core::FrameState::Dropped), seconds,
+                  static_cast<double>(count(core::FrameState::Completed) +
+                                      count(core::FrameState::Failed)) / std::max(seconds, 1e-9));
+    log(LogLevel::Info, "framehost", line);
+    if (outcome == core::Pipeline::Outcome::WorkersStuck) {
+        // Threads are inside plugin code that will not return: nothing can be unwound safely.
+        std::fflush(nullptr);
+        std::_Exit(1);
+    }
+    return 0;
+}
+
+int list_plugins(const CommonOptions& options, const std::string& format) {
+    if (format != "text" && format != "json") {
+        std::cerr << "framehost: plugins --format is text or json\n";
+        return 2;
+    }
+    auto catalog = make_catalog(options);
+    nlohmann::json listing = nlohmann::json::array();
+    bool any_refused = false;
+    for (const auto& [name, file] : catalog.available()) {
+        try {
+            auto library = catalog.load(name);
+            const auto& d = library->descriptor();
+            if (format == "json") {
+                auto entry = core::descriptor_json(d);
+                entry["file"] = file.string();
+                listing.push_back(entry);
+            } else {
+                std::printf("%-20s %-10s %-8s %s\n", d.name.c_str(), to_string(d.kind),
+                            d.version.c_str(), d.description.c_str());
+            }
+        } catch (const std::exception& e) {
+            any_refused = true;
+            if (format == "json") listing.push_back({{"file", file.string()}, {"refused", e.what()}});
+            else std::printf("%-20s refused: %s\n", name.c_str(), e.what());
+        }
+    }
+    if (format == "json") std::cout << listing.dump(2) << "\n";
+    if (catalog.available().empty()) {
+        std::cerr << "no plugins found; searched:";
+        for (const auto& d : catalog.directories()) std::cerr << " " << d.string();
+        std::cerr << "\n";
+    }
+    (void)any_refused;
+    return 0;
+}
+
+int inspect_plugins(const CommonOptions& options, const std::vector<std::string>& requested,
+                    bool all, const std::string& format) {
+    if (format != "text" && format != "json" && format != "markdown") {
+        std::cerr << "framehost: inspect --format is text, json or markdown\n";
+        return 2;
+    }
+    auto catalog = make_catalog(options);
+    std::vector<std::string> names = requested;
+    if (all) {
+        names.clear();
+        for (const auto& [name, file] : catalog.available()) names.push_back(name);
+    }
+    int status = 0;
+    nlohmann::json listing = nlohmann::json::array();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        try {
+            auto library = catalog.load(names[i]);
+            const auto& d = library->descriptor();
+            if (format == "json") listing.push_back(core::descriptor_json(d));
+            else if (format == "markdown") std::cout << (i ? "\n" : "") << core::descriptor_markdown(d);
+            else std::cout << (i ? "\n" : "") << core::descriptor_text(d)
+                           << "\n  file: " << library->file().string() << " (SDK "
+                           << library->sdk_version() << ", ABI " << kAbiVersion << ")\n";
+        } catch (const std::exception& e) {
+            std::cerr << "framehost: " << e.what() << "\n";
+            status = 1;
+        }
+    }
+    if (format == "json") std::cout << (listing.size() == 1 && !all ? listing[0] : listing).dump(2) << "\n";
+    return status;
+}
+
+}  // namespace framehost::app

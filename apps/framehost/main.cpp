@@ -1,0 +1,141 @@
+// framehost: runs a frame-processing pipeline from a YAML config, and answers questions about
+// plugins. See `framehost --help` and docs/cli.md.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "apps/framehost/commands.hpp"
+#include "core/log/log.hpp"
+#include "framehost/version.hpp"
+
+namespace po = boost::program_options;
+using namespace framehost;
+
+namespace {
+
+constexpr const char* kUsage = R"(framehost - a frame-processing host for plugins
+
+Usage:
+  framehost --config FILE [--check] [--set key.path=value ...]   run (or only validate) a pipeline
+  framehost plugins [--format text|json]                         list plugins on the search path
+  framehost inspect NAME... | --all [--format text|json|markdown] show plugins' parameters
+  framehost --version | --help
+
+The plugin search path is the executable's own plugins folder, then FRAMEHOST_PLUGIN_PATH
+(colon-separated), then each --plugin-path, then the config's plugin_paths.
+Environment: FRAMEHOST_LOG_LEVEL=debug|info|warn|error.
+Exit codes: 0 success, 1 failure (config errors, refused plugin, runtime error), 2 usage error.
+
+Options)";
+
+std::filesystem::path executable_path(const char* argv0) {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::absolute(argv0) : self;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    po::options_description options("Options");
+    options.add_options()
+        ("help,h", "show this help")
+        ("version", "print the framehost and SDK versions")
+        ("config,c", po::value<std::string>(), "the YAML config to run")
+        ("check", "validate the config and load its plugins, then exit")
+        ("set", po::value<std::vector<std::string>>()->composing(),
+         "override a config value: key.path=value (repeatable), e.g. pipeline.workers=4")
+        ("plugin-path", po::value<std::vector<std::string>>()->composing(),
+         "another directory to search for plugins (repeatable)")
+        ("all", "inspect: every plugin on the search path")
+        ("format", po::value<std::string>()->default_value("text"),
+         "output of plugins/inspect: text, json or markdown")
+        ("log-level", po::value<std::string>(), "debug, info, warn or error");
+    po::options_description hidden;
+    hidden.add_options()("command", po::value<std::vector<std::string>>(), "");
+    po::positional_options_description positional;
+    positional.add("command", -1);
+    po::options_description all_options;
+    all_options.add(options).add(hidden);
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all_options).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "framehost: " << e.what() << "\nRun 'framehost --help' for usage.\n";
+        return 2;
+    }
+
+    if (vm.count("help")) {
+        std::cout << kUsage << options << "\n";
+        return 0;
+    }
+    if (vm.count("version")) {
+        std::cout << "framehost " << FRAMEHOST_VERSION << " (SDK " << kSdkVersion << ", plugin ABI "
+                  << kAbiVersion << ")\n";
+        return 0;
+    }
+
+    LogLevel level = LogLevel::Info;
+    std::string level_text = vm.count("log-level") ? vm["log-level"].as<std::string>()
+                             : std::getenv("FRAMEHOST_LOG_LEVEL") ? std::getenv("FRAMEHOST_LOG_LEVEL")
+                                                                  : "info";
+    if (!core::parse_log_level(level_text, level)) {
+        std::cerr << "framehost: unknown log level '" << level_text
+                  << "' (debug, info, warn or error)\n";
+        return 2;
+    }
+    core::set_log_level(level);
+
+    app::CommonOptions common;
+    common.executable = executable_path(argv[0]);
+    if (vm.count("plugin-path")) common.plugin_paths = vm["plugin-path"].as<std::vector<std::string>>();
+    auto words = vm.count("command") ? vm["command"].as<std::vector<std::string>>()
+                                     : std::vector<std::string>{};
+    auto format = vm["format"].as<std::string>();
+
+    if (!words.empty() && words[0] == "plugins") {
+        if (words.size() > 1) {
+            std::cerr << "framehost: 'plugins' takes no argument\n";
+            return 2;
+        }
+        return app::list_plugins(common, format);
+    }
+    if (!words.empty() && words[0] == "inspect") {
+        std::vector<std::string> names(words.begin() + 1, words.end());
+        if (names.empty() && !vm.count("all")) {
+            std::cerr << "framehost: inspect needs a plugin name or --all\n";
+            return 2;
+        }
+        return app::inspect_plugins(common, names, vm.count("all") > 0, format);
+    }
+    if (!words.empty()) {
+        std::cerr << "framehost: unknown command '" << words[0]
+                  << "' (plugins, inspect, or --config FILE)\n";
+        return 2;
+    }
+    if (!vm.count("config")) {
+        std::cerr << "framehost: nothing to do: give --config FILE, or a command\n"
+                     "Run 'framehost --help' for usage.\n";
+        return 2;
+    }
+    std::vector<core::ConfigOverride> overrides;
+    if (vm.count("set")) {
+        for (const auto& text : vm["set"].as<std::vector<std::string>>()) {
+            try {
+                overrides.push_back(core::parse_override(text));
+            } catch (const std::invalid_argument& e) {
+                std::cerr << "framehost: " << e.what() << "\n";
+                return 2;
+            }
+        }
+    }
+    return app::run_host(common, vm["config"].as<std::string>(), overrides, vm.count("check") > 0);
+}

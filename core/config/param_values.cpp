@@ -1,0 +1,289 @@
+#include "core/config/param_values.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cctype>
+#include <cmath>
+#include <set>
+
+namespace framehost::core {
+
+namespace {
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+std::string trim(const std::string& text) {
+    auto begin = text.find_first_not_of(" \t");
+    if (begin == std::string::npos) return {};
+    auto end = text.find_last_not_of(" \t");
+    return text.substr(begin, end - begin + 1);
+}
+
+bool parse_bool(const std::string& text, bool& out) {
+    auto word = lower(trim(text));
+    if (word == "true" || word == "yes" || word == "on" || word == "1") return out = true, true;
+    if (word == "false" || word == "no" || word == "off" || word == "0") return out = false, true;
+    return false;
+}
+
+bool parse_int(const std::string& text, std::int64_t& out) {
+    auto word = trim(text);
+    const char* begin = word.data();
+    if (!word.empty() && word[0] == '+') ++begin;
+    auto [end, ec] = std::from_chars(begin, word.data() + word.size(), out);
+    return ec == std::errc() && end == word.data() + word.size() && begin != end;
+}
+
+bool parse_double(const std::string& text, double& out) {
+    auto word = trim(text);
+    if (word.empty()) return false;
+    char* end = nullptr;
+    out = std::strtod(word.c_str(), &end);
+    return end == word.c_str() + word.size() && std::isfinite(out);
+}
+
+std::string describe_range(const ParamSpec& spec) {
+    auto num = [](double v) {
+        std::string s = nlohmann::json(v).dump();
+        if (s.size() > 2 && s.ends_with(".0")) s.resize(s.size() - 2);
+        return s;
+    };
+    if (spec.min && spec.max) return "between " + num(*spec.min) + " and " + num(*spec.max);
+    if (spec.min) return "at least " + num(*spec.min);
+    if (spec.max) return "at most " + num(*spec.max);
+    return {};
+}
+
+bool outside_range(const ParamSpec& spec, double value) {
+    return (spec.min && value < *spec.min) || (spec.max && value > *spec.max);
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+    return text;
+}
+
+// Converts one node; returns null json and reports when it does not fit the spec.
+nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std::string& where,
+                       Diagnostics& diagnostics) {
+    auto fail = [&](const std::string& why) {
+        diagnostics.error(node, where + ": " + why);
+        return nlohmann::json();
+    };
+    if (spec.type == ParamType::List) {
+        std::vector<std::string> items;
+        if (node.IsSequence()) {
+            for (const auto& item : node) {
+                if (!item.IsScalar()) return fail("expected a list of strings");
+                items.push_back(item.Scalar());
+            }
+        } else if (node.IsScalar()) {
+            // A comma-separated string, so a list can come from one environment variable.
+            std::string text = node.Scalar();
+            std::size_t start = 0;
+            while (start <= text.size()) {
+                auto comma = text.find(',', start);
+                auto item = trim(text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                                : comma - start));
+                if (!item.empty()) items.push_back(item);
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+        } else {
+            return fail("expected a list of strings");
+        }
+        if (outside_range(spec, static_cast<double>(items.size())))
+            return fail("expected a list with a number of items " + describe_range(spec) +
+                        ", got " + std::to_string(items.size()));
+        if (!spec.allowed.empty()) {
+            for (const auto& item : items) {
+                if (std::find(spec.allowed.begin(), spec.allowed.end(), item) == spec.allowed.end())
+                    return fail("'" + item + "' is not one of " + join(spec.allowed) +
+                                did_you_mean(item, spec.allowed));
+            }
+        }
+        return items;
+    }
+    if (!node.IsScalar()) return fail(std::string("expected a ") + to_string(spec.type));
+    const std::string& text = node.Scalar();
+    switch (spec.type) {
+        case ParamType::Bool: {
+            bool value = false;
+            if (!parse_bool(text, value)) return fail("expected true or false, got '" + text + "'");
+            return value;
+        }
+        case ParamType::Int: {
+            std::int64_t value = 0;
+            if (!parse_int(text, value)) return fail("expected an integer, got '" + text + "'");
+            if (outside_range(spec, static_cast<double>(value)))
+                return fail("must be " + describe_range(spec) + ", got " + text);
+            return value;
+        }
+        case ParamType::Double: {
+            double value = 0;
+            if (!parse_double(text, value)) return fail("expected a number, got '" + text + "'");
+            if (outside_range(spec, value))
+                return fail("must be " + describe_range(spec) + ", got " + text);
+            return value;
+        }
+        case ParamType::Duration: {
+            std::int64_t ms = 0;
+            if (!parse_duration_ms(text, ms))
+                return fail("expected a duration such as 250ms, 2s, 1m (a bare number is "
+                            "milliseconds), got '" + text + "'");
+            if (outside_range(spec, static_cast<double>(ms)))
+                return fail("must be " + describe_range(spec) + " milliseconds, got " + text);
+            return ms;
+        }
+        case ParamType::String: {
+            if (!spec.allowed.empty() &&
+                std::find(spec.allowed.begin(), spec.allowed.end(), text) == spec.allowed.end())
+                return fail("'" + text + "' is not one of " + join(spec.allowed) +
+                            did_you_mean(text, spec.allowed));
+            return text;
+        }
+        case ParamType::List: break;
+    }
+    return fail("unsupported type");
+}
+
+nlohmann::json typed_entry(const ParamSpec& spec, nlohmann::json value) {
+    return {{"type", to_string(spec.type)}, {"value", std::move(value)}};
+}
+
+}  // namespace
+
+bool parse_duration_ms(const std::string& raw, std::int64_t& milliseconds) {
+    auto text = trim(raw);
+    std::size_t unit_at = text.find_first_not_of("0123456789.+");
+    std::string number = text.substr(0, unit_at);
+    std::string unit = unit_at == std::string::npos ? "" : trim(text.substr(unit_at));
+    double value = 0;
+    if (!parse_double(number, value) || value < 0) return false;
+    double scale = 0;
+    if (unit.empty() || unit == "ms") scale = 1;
+    else if (unit == "us") scale = 0.001;
+    else if (unit == "s") scale = 1000;
+    else if (unit == "m" || unit == "min") scale = 60'000;
+    else if (unit == "h") scale = 3'600'000;
+    else if (unit == "d") scale = 86'400'000;
+    else return false;
+    milliseconds = static_cast<std::int64_t>(std::llround(value * scale));
+    return true;
+}
+
+Params validate_params(const YAML::Node& values, const YAML::Node& owner,
+                       const std::vector<ParamSpec>& spec, const std::string& subject,
+                       Diagnostics& diagnostics) {
+    nlohmann::json result = nlohmann::json::object();
+    std::vector<std::string> names;
+    for (const auto& p : spec) names.push_back(p.name);
+
+    std::set<std::string> given;
+    bool is_map = values.IsDefined() && values.IsMap();
+    if (values.IsDefined() && !values.IsNull() && !is_map) {
+        diagnostics.error(values, subject + ": expected a mapping of parameter names to values");
+    }
+    if (is_map) {
+        for (auto it = values.begin(); it != values.end(); ++it) {
+            const std::string key = it->first.Scalar();
+            auto found = std::find_if(spec.begin(), spec.end(),
+                                      [&](const ParamSpec& p) { return p.name == key; });
+            if (found == spec.end()) {
+                std::string known = names.empty() ? "it takes none" : "known: " + join(names);
+                diagnostics.error(it->first, "unknown key '" + key + "' for " + subject +
+                                                 did_you_mean(key, names) + "; " + known);
+                continue;
+            }
+            if (!given.insert(key).second) continue;  // duplicate: reported by the loader
+            auto value = convert(it->second, *found, "'" + key + "' of " + subject, diagnostics);
+            if (!value.is_null()) result[key] = typed_entry(*found, std::move(value));
+        }
+    }
+    for (const auto& p : spec) {
+        if (given.count(p.name)) continue;
+        if (p.required) {
+            diagnostics.error(owner, subject + ": missing required key '" + p.name + "' (" +
+                                         p.description + ")");
+        }
+        result[p.name] = typed_entry(p, p.default_value);
+    }
+    return Params(std::move(result));
+}
+
+Params default_params(const std::vector<ParamSpec>& spec) {
+    nlohmann::json result = nlohmann::json::object();
+    for (const auto& p : spec) result[p.name] = typed_entry(p, p.default_value);
+    return Params(std::move(result));
+}
+
+std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec) {
+    std::vector<std::string> problems;
+    std::set<std::string> names;
+    for (const auto& p : spec) {
+        std::string who = "parameter '" + p.name + "'";
+        if (p.name.empty()) problems.push_back("a parameter has an empty name");
+        if (!names.insert(p.name).second) problems.push_back(who + " is declared twice");
+        if (p.min && p.max && *p.min > *p.max)
+            problems.push_back(who + " has min greater than max");
+        if (p.required && !p.default_value.is_null())
+            problems.push_back(who + " is required and also has a default");
+        const auto& d = p.default_value;
+        if (d.is_null()) {
+            if (!p.required) problems.push_back(who + " has no default and is not required");
+            continue;
+        }
+        bool type_ok = false;
+        double magnitude = 0;
+        switch (p.type) {
+            case ParamType::Bool: type_ok = d.is_boolean(); break;
+            case ParamType::Int:
+            case ParamType::Duration:
+                type_ok = d.is_number_integer();
+                if (type_ok) magnitude = d.get<double>();
+                break;
+            case ParamType::Double:
+                type_ok = d.is_number();
+                if (type_ok) magnitude = d.get<double>();
+                break;
+            case ParamType::String: type_ok = d.is_string(); break;
+            case ParamType::List:
+                type_ok = d.is_array() && std::all_of(d.begin(), d.end(),
+                                                      [](const auto& i) { return i.is_string(); });
+                if (type_ok) magnitude = static_cast<double>(d.size());
+                break;
+        }
+        if (!type_ok) {
+            problems.push_back(who + " has a default that is not a " + to_string(p.type));
+            continue;
+        }
+        if (p.type != ParamType::Bool && p.type != ParamType::String && outside_range(p, magnitude))
+            problems.push_back(who + " has a default outside its range (" + describe_range(p) +
+                               ")");
+        if (!p.allowed.empty()) {
+            std::vector<std::string> values =
+                d.is_array() ? d.get<std::vector<std::string>>() : std::vector<std::string>{};
+            if (d.is_string()) values.push_back(d.get<std::string>());
+            for (const auto& v : values) {
+                if (std::find(p.allowed.begin(), p.allowed.end(), v) == p.allowed.end())
+                    problems.push_back(who + " has a default '" + v + "' not among its values");
+            }
+        }
+    }
+    return problems;
+}
+
+std::string format_param_value(const ParamSpec& spec, const nlohmann::json& value) {
+    if (value.is_null()) return "";
+    if (spec.type == ParamType::Duration) return std::to_string(value.get<std::int64_t>()) + "ms";
+    if (spec.type == ParamType::String) return value.get<std::string>();
+    if (spec.type == ParamType::List) return "[" + join(value.get<std::vector<std::string>>()) + "]";
+    return value.dump();
+}
+
+}  // namespace framehost::core

@@ -1,0 +1,85 @@
+#include "core/host/host.hpp"
+
+#include <cstdio>
+
+#include "core/log/log.hpp"
+#include "core/resources/process_resources.hpp"
+
+namespace framehost::core {
+
+namespace {
+std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistry& metrics) {
+    try {
+        return PluginInstance::create(use.library, use.instance_name, use.params, metrics);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("plugin instance '" + use.instance_name + "' (" + use.plugin +
+                                 ") could not be created: " + e.what());
+    }
+}
+}  // namespace
+
+Host::Host(HostConfig config) : config_(std::move(config)) {
+    PipelineParts parts;
+    if (config_.source) parts.source = instantiate(*config_.source, metrics_);
+    for (const auto& use : config_.processors) parts.processors.push_back(instantiate(use, metrics_));
+    for (const auto& use : config_.sinks) parts.sinks.push_back(instantiate(use, metrics_));
+    pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
+}
+
+Host::~Host() {
+    {
+        std::lock_guard lock(progress_mutex_);
+        progress_done_ = true;
+    }
+    progress_wake_.notify_all();
+    if (progress_thread_.joinable()) progress_thread_.join();
+}
+
+void Host::start() {
+    pipeline_->start();
+    if (config_.pipeline.progress_interval.count() > 0)
+        progress_thread_ = std::thread([this] { report_progress(); });
+}
+
+Pipeline::Outcome Host::wait() {
+    auto outcome = pipeline_->wait();
+    {
+        std::lock_guard lock(progress_mutex_);
+        progress_done_ = true;
+    }
+    progress_wake_.notify_all();
+    if (progress_thread_.joinable()) progress_thread_.join();
+    return outcome;
+}
+
+void Host::report_progress() {
+    auto interval = config_.pipeline.progress_interval;
+    auto last_time = std::chrono::steady_clock::now();
+    std::uint64_t last_done = 0;
+    std::unique_lock lock(progress_mutex_);
+    while (!progress_wake_.wait_for(lock, interval, [&] { return progress_done_; })) {
+        auto s = states_.snapshot();
+        auto status = pipeline_->status();
+        auto resources = read_process_resources();
+        auto now = std::chrono::steady_clock::now();
+        std::uint64_t done = s.current[static_cast<int>(FrameState::Completed)] +
+                             s.current[static_cast<int>(FrameState::Failed)];
+        double rate = static_cast<double>(done - last_done) /
+                      std::chrono::duration<double>(now - last_time).count();
+        last_done = done;
+        last_time = now;
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "%.0f frames/s, %llu done, queue %zu/%zu, failed %llu, dropped %llu, "
+                      "rss %.1f MiB%s",
+                      rate, static_cast<unsigned long long>(done), status.queue_depth,
+                      status.queue_capacity,
+                      static_cast<unsigned long long>(s.current[static_cast<int>(FrameState::Failed)]),
+                      static_cast<unsigned long long>(s.current[static_cast<int>(FrameState::Dropped)]),
+                      static_cast<double>(resources.rss_bytes) / (1 << 20),
+                      status.source_consecutive_failures > 0 ? ", source failing" : "");
+        log(LogLevel::Info, "progress", line);
+    }
+}
+
+}  // namespace framehost::core

@@ -1,0 +1,47 @@
+#pragma once
+// A host built from a validated config: plugin instances, the pipeline, the metrics they share,
+// and the progress line. What an app (framehost, a benchmark) wires together.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/config/host_config.hpp"
+#include "core/metrics/frame_states.hpp"
+#include "core/metrics/metrics_registry.hpp"
+#include "core/pipeline/pipeline.hpp"
+
+namespace framehost::core {
+
+class Host {
+public:
+    // Creates every plugin instance. Throws std::runtime_error naming the instance when a
+    // plugin's constructor throws.
+    explicit Host(HostConfig config);
+    ~Host();
+
+    void start();
+    void request_stop() { pipeline_->request_stop(); }
+    Pipeline::Outcome wait();
+
+    const HostConfig& config() const { return config_; }
+    MetricsRegistry& metrics() { return metrics_; }
+    FrameStates& states() { return states_; }
+    Pipeline& pipeline() { return *pipeline_; }
+
+private:
+    void report_progress();
+
+    HostConfig config_;
+    MetricsRegistry metrics_;
+    FrameStates states_;
+    std::unique_ptr<Pipeline> pipeline_;
+
+    std::thread progress_thread_;
+    std::mutex progress_mutex_;
+    std::condition_variable progress_wake_;
+    bool progress_done_ = false;
+};
+
+}  // namespace framehost::core

@@ -1,0 +1,91 @@
+#include "core/plugins/descriptor_report.hpp"
+
+#include <sstream>
+
+#include "core/config/param_values.hpp"
+
+namespace framehost::core {
+
+namespace {
+std::string number(double v) {
+    std::string s = nlohmann::json(v).dump();
+    if (s.size() > 2 && s.ends_with(".0")) s.resize(s.size() - 2);
+    return s;
+}
+
+std::string constraint(const ParamSpec& p) {
+    std::string unit = p.type == ParamType::Duration ? "ms" : "";
+    std::string what = p.type == ParamType::List ? " items" : "";
+    std::string text;
+    if (p.min && p.max) text = number(*p.min) + unit + ".." + number(*p.max) + unit + what;
+    else if (p.min) text = ">= " + number(*p.min) + unit + what;
+    else if (p.max) text = "<= " + number(*p.max) + unit + what;
+    if (!p.allowed.empty()) {
+        std::string values;
+        for (const auto& a : p.allowed) values += (values.empty() ? "" : ", ") + a;
+        text += (text.empty() ? "" : ", ") + std::string("one of ") + values;
+    }
+    return text;
+}
+}  // namespace
+
+nlohmann::json descriptor_json(const PluginDescriptor& d) {
+    nlohmann::json params = nlohmann::json::array();
+    for (const auto& p : d.params) {
+        nlohmann::json entry = {{"name", p.name},
+                                {"type", to_string(p.type)},
+                                {"required", p.required},
+                                {"default", p.default_value},
+                                {"description", p.description}};
+        if (p.min) entry["min"] = *p.min;
+        if (p.max) entry["max"] = *p.max;
+        if (!p.allowed.empty()) entry["allowed"] = p.allowed;
+        params.push_back(std::move(entry));
+    }
+    return {{"name", d.name},
+            {"version", d.version},
+            {"kind", to_string(d.kind)},
+            {"description", d.description},
+            {"params", std::move(params)}};
+}
+
+std::string descriptor_text(const PluginDescriptor& d) {
+    std::ostringstream out;
+    out << d.name << " " << d.version << " (" << to_string(d.kind) << ")\n  " << d.description
+        << "\n";
+    if (d.params.empty()) {
+        out << "\nNo parameters.\n";
+        return out.str();
+    }
+    out << "\nParameters:\n";
+    for (const auto& p : d.params) {
+        out << "  " << p.name << "  " << to_string(p.type);
+        if (p.required) out << "  required";
+        else out << "  default " << (p.default_value.is_string() && format_param_value(p, p.default_value).empty()
+                                         ? "\"\""
+                                         : format_param_value(p, p.default_value));
+        if (auto c = constraint(p); !c.empty()) out << "  (" << c << ")";
+        out << "\n      " << p.description << "\n";
+    }
+    return out.str();
+}
+
+std::string descriptor_markdown(const PluginDescriptor& d) {
+    std::ostringstream out;
+    out << "## " << d.name << "\n\n"
+        << "*" << to_string(d.kind) << ", version " << d.version << "*. " << d.description << "\n\n";
+    if (d.params.empty()) {
+        out << "No parameters.\n";
+        return out.str();
+    }
+    out << "| parameter | type | default | allowed | description |\n"
+        << "|---|---|---|---|---|\n";
+    for (const auto& p : d.params) {
+        std::string def = p.required ? "*required*" : "`" + format_param_value(p, p.default_value) + "`";
+        out << "| `" << p.name << "` | " << to_string(p.type) << " | " << def << " | "
+            << constraint(p) << " | " << p.description << " |\n";
+    }
+    return out.str();
+}
+
+}  // namespace framehost::core

@@ -1,0 +1,16 @@
+#pragma once
+// A plugin descriptor in the forms people and tools read: `framehost inspect` (text, JSON),
+// the generated plugin reference (Markdown), and /plugins (JSON).
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "framehost/plugin.hpp"
+
+namespace framehost::core {
+
+nlohmann::json descriptor_json(const PluginDescriptor& descriptor);
+std::string descriptor_text(const PluginDescriptor& descriptor);
+std::string descriptor_markdown(const PluginDescriptor& descriptor);
+
+}  // namespace framehost::core

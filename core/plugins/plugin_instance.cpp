@@ -1,0 +1,109 @@
+#include "core/plugins/plugin_instance.hpp"
+
+#include <stdexcept>
+
+#include "core/log/log.hpp"
+
+namespace framehost::core {
+
+namespace {
+Labels instance_labels(const PluginDescriptor& d, const std::string& instance) {
+    return {{"plugin", d.name}, {"instance", instance}, {"kind", to_string(d.kind)}};
+}
+}  // namespace
+
+class PluginInstance::Context final : public PluginContext {
+public:
+    Context(std::string name, Labels labels, MetricsRegistry& metrics)
+        : name_(std::move(name)), labels_(std::move(labels)), metrics_(metrics) {}
+
+    const std::string& instance_name() const override { return name_; }
+    void log(LogLevel level, std::string_view message) override {
+        core::log(level, name_, message);
+    }
+    void add_to_counter(std::string_view name, double delta) override {
+        counter(std::string(name)).add(delta);
+    }
+    void set_gauge(std::string_view name, double value) override {
+        gauge(std::string(name)).set(value);
+    }
+
+private:
+    Counter& counter(const std::string& name) {
+        std::lock_guard lock(mutex_);
+        auto it = counters_.find(name);
+        if (it == counters_.end())
+            it = counters_.emplace(name, &metrics_.counter("framehost_plugin_" + name + "_total",
+                                                           "Reported by the plugin", labels_))
+                     .first;
+        return *it->second;
+    }
+    Gauge& gauge(const std::string& name) {
+        std::lock_guard lock(mutex_);
+        auto it = gauges_.find(name);
+        if (it == gauges_.end())
+            it = gauges_.emplace(name, &metrics_.gauge("framehost_plugin_" + name,
+                                                       "Reported by the plugin", labels_))
+                     .first;
+        return *it->second;
+    }
+
+    std::string name_;
+    Labels labels_;
+    MetricsRegistry& metrics_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Counter*> counters_;
+    std::unordered_map<std::string, Gauge*> gauges_;
+};
+
+PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::string& instance_name,
+                               const Params& params, MetricsRegistry& metrics)
+    : frames(metrics.counter("framehost_plugin_frames_total",
+                             "Frames handed to the plugin instance",
+                             instance_labels(descriptor, instance_name))),
+      failures(metrics.counter("framehost_plugin_failures_total",
+                               "Frames the plugin instance failed",
+                               instance_labels(descriptor, instance_name))),
+      latency(metrics.histogram("framehost_plugin_latency_seconds",
+                                "Time the plugin instance spent per frame",
+                                instance_labels(descriptor, instance_name))),
+      descriptor_(descriptor),
+      name_(instance_name),
+      params_(params),
+      context_(std::make_unique<Context>(instance_name, instance_labels(descriptor, instance_name),
+                                         metrics)) {}
+
+void PluginInstance::adopt(std::shared_ptr<Plugin> plugin) {
+    if (!plugin) throw std::runtime_error("plugin '" + descriptor_.name + "' created nothing");
+    bool kind_ok = (descriptor_.kind == PluginKind::Source && plugin->as_source()) ||
+                   (descriptor_.kind == PluginKind::Processor && plugin->as_processor()) ||
+                   (descriptor_.kind == PluginKind::Sink && plugin->as_sink());
+    if (!kind_ok)
+        throw std::runtime_error("plugin '" + descriptor_.name + "' declares itself a " +
+                                 to_string(descriptor_.kind) + " but its class is not one");
+    plugin_ = std::move(plugin);
+}
+
+std::shared_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLibrary> library,
+                                                       const std::string& instance_name,
+                                                       const Params& params,
+                                                       MetricsRegistry& metrics) {
+    std::shared_ptr<PluginInstance> self(
+        new PluginInstance(library->descriptor(), instance_name, params, metrics));
+    self->library_ = library;
+    self->adopt(library->create(params, *self->context_));
+    return self;
+}
+
+std::shared_ptr<PluginInstance> PluginInstance::create(const PluginDescriptor& descriptor,
+                                                       const std::string& instance_name,
+                                                       const Params& params,
+                                                       MetricsRegistry& metrics,
+                                                       const Factory& make) {
+    std::shared_ptr<PluginInstance> self(
+        new PluginInstance(descriptor, instance_name, params, metrics));
+    self->adopt(make(*self->context_));
+    return self;
+}
+
+}  // namespace framehost::core

@@ -1,0 +1,107 @@
+#include "core/plugins/plugin_library.hpp"
+
+#include "core/config/param_values.hpp"
+#include "framehost/version.hpp"
+
+namespace framehost::core {
+
+PluginLoadError::PluginLoadError(const std::filesystem::path& file, const std::string& reason)
+    : std::runtime_error(file.string() + ": " + reason), reason_(reason) {}
+
+namespace {
+
+// dlerror() text starts with the file name, which our message already carries.
+std::string loader_reason(const std::string& what, const std::filesystem::path& file) {
+    std::string text = what;
+    auto prefix = file.string() + ": ";
+    if (auto at = text.find(prefix); at != std::string::npos) text.erase(0, at + prefix.size());
+    if (text.find("invalid ELF header") != std::string::npos ||
+        text.find("file too short") != std::string::npos)
+        return "not a shared library (" + text + ")";
+    if (text.find("undefined symbol") != std::string::npos)
+        return "it needs a symbol nothing provides (" + text +
+               "); link plugins with -Wl,--no-undefined";
+    return "cannot be loaded (" + text + ")";
+}
+
+}  // namespace
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& requested) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(requested, ec))
+        throw PluginLoadError(requested, "no such file");
+    auto file = std::filesystem::absolute(requested);
+
+    std::shared_ptr<PluginLibrary> self(new PluginLibrary());
+    self->file_ = file;
+    try {
+        // rtld_now: an unresolved symbol fails here, not as an uncatchable abort at call time.
+        self->library_.load(file, boost::dll::load_mode::rtld_now);
+    } catch (const std::exception& e) {
+        throw PluginLoadError(file, loader_reason(e.what(), file));
+    }
+
+    if (!self->library_.has("framehost_abi_version"))
+        throw PluginLoadError(file,
+                              "not a framehost plugin: it exports no framehost_abi_version() "
+                              "(declare it with FRAMEHOST_PLUGIN from <framehost/export.hpp>)");
+    auto abi = self->library_.get<std::uint32_t()>("framehost_abi_version")();
+    if (abi != kAbiVersion)
+        throw PluginLoadError(file, "built for plugin ABI " + std::to_string(abi) +
+                                        ", this host speaks ABI " + std::to_string(kAbiVersion) +
+                                        " (SDK " + kSdkVersion +
+                                        "): rebuild the plugin against this SDK");
+    if (!self->library_.has("framehost_plugin_entry"))
+        throw PluginLoadError(file, "exports framehost_abi_version() but no framehost_plugin_entry()");
+    self->entry_ = self->library_.get<const PluginEntry*()>("framehost_plugin_entry")();
+    const PluginEntry& entry = *self->entry_;
+    if (entry.abi_version != kAbiVersion)
+        throw PluginLoadError(file, "its entry says ABI " + std::to_string(entry.abi_version) +
+                                        ", this host speaks ABI " + std::to_string(kAbiVersion));
+    if (entry.frame_size != sizeof(Frame) || entry.params_size != sizeof(Params) ||
+        entry.cxx11_string_abi != _GLIBCXX_USE_CXX11_ABI)
+        throw PluginLoadError(
+            file, "built with a different layout of the SDK types (Frame " +
+                      std::to_string(entry.frame_size) + " bytes, host " +
+                      std::to_string(sizeof(Frame)) + "; Params " +
+                      std::to_string(entry.params_size) + ", host " +
+                      std::to_string(sizeof(Params)) + "; libstdc++ string ABI " +
+                      std::to_string(entry.cxx11_string_abi) + ", host " +
+                      std::to_string(_GLIBCXX_USE_CXX11_ABI) +
+                      "): build it with the same compiler and SDK headers as the host (SDK " +
+                      kSdkVersion + ", plugin says " + entry.sdk_version + ")");
+    if (!entry.descriptor || !entry.create || !entry.destroy)
+        throw PluginLoadError(file, "its entry has a null function");
+    try {
+        self->descriptor_ = &entry.descriptor();
+    } catch (const std::exception& e) {
+        throw PluginLoadError(file, std::string("its descriptor() threw: ") + e.what());
+    }
+    const auto& d = *self->descriptor_;
+    if (d.name.empty()) throw PluginLoadError(file, "its descriptor has an empty name");
+    if (file.extension() == ".so" && file.stem() != d.name)
+        throw PluginLoadError(file, "its descriptor names it '" + d.name +
+                                        "' but the file is " + file.filename().string() +
+                                        " (a plugin is found by name: call the file " + d.name +
+                                        ".so)");
+    auto problems = check_param_spec(d.params);
+    if (!problems.empty()) {
+        std::string text = "its parameter spec is invalid: ";
+        for (std::size_t i = 0; i < problems.size(); ++i) text += (i ? "; " : "") + problems[i];
+        throw PluginLoadError(file, text);
+    }
+    return self;
+}
+
+std::shared_ptr<Plugin> PluginLibrary::create(const Params& params, PluginContext& context) {
+    Plugin* raw = entry_->create(params, context);
+    if (raw == nullptr) throw std::runtime_error("plugin " + descriptor().name + " created nothing");
+    // The deleter holds the library: the code behind the instance's vtable stays mapped until
+    // the instance is gone.
+    return std::shared_ptr<Plugin>(
+        raw, [library = shared_from_this(), destroy = entry_->destroy](Plugin* instance) {
+            destroy(instance);
+        });
+}
+
+}  // namespace framehost::core

@@ -1,0 +1,124 @@
+// Generates frames without any server: for demos, tests and benchmarks. Pixel frames share a
+// few pre-rendered images, so generating a frame never writes pixels and the cost measured
+// downstream is the reader's, as with a real zero-copy capture.
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <framehost/export.hpp>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class SyntheticSource final : public framehost::Source {
+public:
+    static const framehost::PluginDescriptor& descriptor() {
+        using namespace framehost;
+        static const PluginDescriptor d{
+            "synthetic_source",
+            "1.0.0",
+            PluginKind::Source,
+            "Generates frames at a set rate and count, with or without pixel bytes",
+            {
+                param::Int("count", 0, "Frames to generate before ending; 0 never ends")
+                    .at_least(0),
+                param::Double("rate_fps", 30, "Frames per second; 0 as fast as the host takes them")
+                    .range(0, 1e9),
+                param::Int("width", 640, "Frame width in pixels").range(1, 16384),
+                param::Int("height", 480, "Frame height in pixels").range(1, 16384),
+                param::String("pixel_format", "RGB", "Pixel format of generated frames")
+                    .one_of({"RGB", "BGR", "RGBA", "BGRA", "GRAY"}),
+                param::Bool("pixels", false,
+                            "Attach pixel bytes (width*height*channels); off sends metadata only"),
+                param::Int("distinct_images", 8, "Different images the pixel frames cycle through")
+                    .range(1, 1024),
+                param::Int("cameras", 1, "Camera ids camera_01..camera_NN, round robin")
+                    .range(1, 10000),
+                param::String("id_prefix", "frame-", "Frame ids are this prefix plus a number"),
+            }};
+        return d;
+    }
+
+    SyntheticSource(const framehost::Params& params, framehost::PluginContext&)
+        : count_(static_cast<std::uint64_t>(params.integer("count"))),
+          rate_(params.number("rate_fps")),
+          width_(static_cast<int>(params.integer("width"))),
+          height_(static_cast<int>(params.integer("height"))),
+          format_(params.string("pixel_format")),
+          id_prefix_(params.string("id_prefix")) {
+        auto cameras = params.integer("cameras");
+        for (std::int64_t c = 1; c <= cameras; ++c) {
+            char name[32];
+            std::snprintf(name, sizeof name, "camera_%02lld", static_cast<long long>(c));
+            camera_ids_.emplace_back(name);
+        }
+        if (params.boolean("pixels")) {
+            auto size = static_cast<std::size_t>(width_) * static_cast<std::size_t>(height_) *
+                        static_cast<std::size_t>(framehost::bytes_per_pixel(format_));
+            auto images = params.integer("distinct_images");
+            for (std::int64_t k = 0; k < images; ++k) {
+                std::vector<std::uint8_t> bytes(size);
+                // Each image has its own brightness, so the detector sees different content.
+                auto base = static_cast<std::uint8_t>(20 + (k * 53) % 200);
+                for (std::size_t i = 0; i < size; ++i)
+                    bytes[i] = static_cast<std::uint8_t>(base + (i % 31));
+                images_.push_back(framehost::make_pixels(std::move(bytes)));
+            }
+        }
+    }
+
+    void start() override { started_ = Clock::now(); }
+
+    framehost::ReadStatus read(std::vector<framehost::Frame>& out, std::size_t max) override {
+        if (count_ != 0 && next_ >= count_) return framehost::ReadStatus::EndOfInput;
+        std::uint64_t allowed = max;
+        if (rate_ > 0) {
+            auto elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+            auto due = static_cast<std::uint64_t>(elapsed * rate_) + 1;
+            if (due <= next_) {
+                auto wait = std::chrono::duration<double>(static_cast<double>(next_) / rate_ - elapsed);
+                std::this_thread::sleep_for(std::min<std::chrono::duration<double>>(
+                    wait, std::chrono::milliseconds(100)));
+                return framehost::ReadStatus::Idle;
+            }
+            allowed = std::min<std::uint64_t>(allowed, due - next_);
+        }
+        if (count_ != 0) allowed = std::min<std::uint64_t>(allowed, count_ - next_);
+        auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+        for (std::uint64_t i = 0; i < allowed; ++i, ++next_) {
+            framehost::Frame& f = out.emplace_back();
+            f.id = id_prefix_ + std::to_string(next_);
+            f.camera_id = camera_ids_[next_ % camera_ids_.size()];
+            f.timestamp_ms = now_ms;
+            f.width = width_;
+            f.height = height_;
+            f.pixel_format = format_;
+            if (!images_.empty()) f.pixels = images_[next_ % images_.size()];
+        }
+        return framehost::ReadStatus::Frames;
+    }
+
+    nlohmann::json status() const override {
+        return {{"generated", next_}, {"count", count_}, {"rate_fps", rate_}};
+    }
+
+private:
+    std::uint64_t count_;
+    double rate_;
+    int width_;
+    int height_;
+    std::string format_;
+    std::string id_prefix_;
+    std::vector<std::string> camera_ids_;
+    std::vector<framehost::PixelBuffer> images_;
+    std::uint64_t next_ = 0;
+    Clock::time_point started_ = Clock::now();
+};
+
+}  // namespace
+
+FRAMEHOST_PLUGIN(SyntheticSource)

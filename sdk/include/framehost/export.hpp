@@ -1,0 +1,33 @@
+#pragma once
+// FRAMEHOST_PLUGIN(Class) turns a class into a loadable plugin. The class needs:
+//   static const framehost::PluginDescriptor& descriptor();
+//   Class(const framehost::Params&, framehost::PluginContext&);
+// and derives from Source, Processor or Sink as its descriptor's kind says.
+//
+// Build the library with hidden visibility and -Wl,--no-undefined (framehost_add_plugin does);
+// only the two functions below are exported.
+#include <cstdint>
+
+#include "framehost/plugin.hpp"
+#include "framehost/version.hpp"
+
+#define FRAMEHOST_EXPORT extern "C" __attribute__((visibility("default")))
+
+#define FRAMEHOST_PLUGIN(PluginClass)                                                          \
+    FRAMEHOST_EXPORT std::uint32_t framehost_abi_version() { return ::framehost::kAbiVersion; } \
+    FRAMEHOST_EXPORT const ::framehost::PluginEntry* framehost_plugin_entry() {                 \
+        static const ::framehost::PluginEntry entry{                                           \
+            ::framehost::kAbiVersion,                                                          \
+            ::framehost::kSdkVersion,                                                          \
+            static_cast<std::uint32_t>(sizeof(::framehost::Frame)),                            \
+            static_cast<std::uint32_t>(sizeof(::framehost::Params)),                           \
+            static_cast<std::uint32_t>(_GLIBCXX_USE_CXX11_ABI),                                \
+            &PluginClass::descriptor,                                                          \
+            [](const ::framehost::Params& params,                                              \
+               ::framehost::PluginContext& context) -> ::framehost::Plugin* {                  \
+                return new PluginClass(params, context);                                       \
+            },                                                                                 \
+            [](::framehost::Plugin* instance) { delete instance; },                            \
+        };                                                                                     \
+        return &entry;                                                                         \
+    }

@@ -1,0 +1,134 @@
+#pragma once
+// A plugin's parameters: one typed spec per parameter, declared once in the plugin's descriptor.
+// The host reads that spec to validate a config (with file:line:column), to fill defaults, to
+// print `framehost inspect`, and to generate docs/plugins.md. A plugin never parses its own config.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace framehost {
+
+enum class ParamType { Bool, Int, Double, String, Duration, List };
+
+inline const char* to_string(ParamType type) {
+    switch (type) {
+        case ParamType::Bool: return "bool";
+        case ParamType::Int: return "int";
+        case ParamType::Double: return "double";
+        case ParamType::String: return "string";
+        case ParamType::Duration: return "duration";
+        case ParamType::List: return "list";
+    }
+    return "?";
+}
+
+// One parameter. Values in `default_value` use the JSON form of their type: bool, integer,
+// number, string, integer milliseconds for a duration, array of strings for a list.
+// `min`/`max` bound numbers and durations (milliseconds) and, for lists, the number of items.
+// `allowed` restricts a string, or each item of a list, to those values.
+struct ParamSpec {
+    std::string name;
+    ParamType type = ParamType::String;
+    nlohmann::json default_value;  // null: no default
+    bool required = false;
+    std::optional<double> min;
+    std::optional<double> max;
+    std::vector<std::string> allowed;
+    std::string description;
+
+    ParamSpec&& range(double lo, double hi) && {
+        min = lo;
+        max = hi;
+        return std::move(*this);
+    }
+    ParamSpec&& at_least(double lo) && {
+        min = lo;
+        return std::move(*this);
+    }
+    ParamSpec&& one_of(std::vector<std::string> values) && {
+        allowed = std::move(values);
+        return std::move(*this);
+    }
+    ParamSpec&& mandatory() && {
+        required = true;
+        default_value = nullptr;
+        return std::move(*this);
+    }
+};
+
+// Builders that read like the table they make:
+//   param::Double("detection_threshold", 0.5, "Minimum confidence kept").range(0, 1)
+namespace param {
+inline ParamSpec Bool(std::string name, bool def, std::string doc) {
+    return {std::move(name), ParamType::Bool, def, false, {}, {}, {}, std::move(doc)};
+}
+inline ParamSpec Int(std::string name, std::int64_t def, std::string doc) {
+    return {std::move(name), ParamType::Int, def, false, {}, {}, {}, std::move(doc)};
+}
+inline ParamSpec Double(std::string name, double def, std::string doc) {
+    return {std::move(name), ParamType::Double, def, false, {}, {}, {}, std::move(doc)};
+}
+inline ParamSpec String(std::string name, std::string def, std::string doc) {
+    return {std::move(name), ParamType::String, std::move(def), false, {}, {}, {}, std::move(doc)};
+}
+inline ParamSpec Duration(std::string name, std::chrono::milliseconds def, std::string doc) {
+    return {std::move(name), ParamType::Duration, static_cast<std::int64_t>(def.count()), false,
+            {},             {},                 {},                                        std::move(doc)};
+}
+inline ParamSpec List(std::string name, std::vector<std::string> def, std::string doc) {
+    return {std::move(name), ParamType::List, def, false, {}, {}, {}, std::move(doc)};
+}
+}  // namespace param
+
+// The validated values handed to a plugin's factory: every declared parameter is present (from
+// the config or its default), with the declared type, inside its range. Asking for a name the
+// spec does not declare, or with the wrong type, is a programming error and throws logic_error.
+class Params {
+public:
+    Params() = default;
+    explicit Params(nlohmann::json values) : values_(std::move(values)) {}
+
+    bool boolean(const std::string& name) const { return at(name, ParamType::Bool).get<bool>(); }
+    std::int64_t integer(const std::string& name) const {
+        return at(name, ParamType::Int).get<std::int64_t>();
+    }
+    double number(const std::string& name) const {
+        return at(name, ParamType::Double).get<double>();
+    }
+    const std::string& string(const std::string& name) const {
+        return at(name, ParamType::String).get_ref<const std::string&>();
+    }
+    std::chrono::milliseconds duration(const std::string& name) const {
+        return std::chrono::milliseconds(at(name, ParamType::Duration).get<std::int64_t>());
+    }
+    std::vector<std::string> list(const std::string& name) const {
+        return at(name, ParamType::List).get<std::vector<std::string>>();
+    }
+    bool has(const std::string& name) const {
+        return values_.contains(name) && !values_[name]["value"].is_null();
+    }
+
+    // {"name": {"type": "int", "value": 3}, ...}: the form the host builds and /plugins shows.
+    const nlohmann::json& json() const { return values_; }
+
+private:
+    const nlohmann::json& at(const std::string& name, ParamType type) const {
+        auto it = values_.find(name);
+        if (it == values_.end()) throw std::logic_error("parameter '" + name + "' is not declared");
+        if ((*it)["type"].get<std::string>() != to_string(type))
+            throw std::logic_error("parameter '" + name + "' is a " +
+                                   (*it)["type"].get<std::string>() + ", not a " + to_string(type));
+        const auto& value = (*it)["value"];
+        if (value.is_null()) throw std::logic_error("parameter '" + name + "' has no value");
+        return value;
+    }
+    nlohmann::json values_ = nlohmann::json::object();
+};
+
+}  // namespace framehost

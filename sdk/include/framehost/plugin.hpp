@@ -1,0 +1,146 @@
+#pragma once
+// The plugin contract. A plugin is a shared library that exports, through FRAMEHOST_PLUGIN
+// (framehost/export.hpp), one PluginEntry. Everything a plugin does is a call on an instance
+// made by that entry's factory.
+//
+// Lifecycle of an instance, driven by the host, each step once and in this order:
+//   create(params, context)  [main thread] params already validated against the descriptor
+//   start()                  [main thread] open files, connect; throw to refuse to run
+//   process / read / write   [worker or source threads, started] see each class
+//   stop()                   [main thread, after the last call of the previous step returned]
+//   destroy                  [main thread] through the entry, so the library frees what it made
+// An exception thrown by a call is caught by the host: from start() it stops the host with the
+// message; from a per-frame call it fails those frames and the host goes on.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "framehost/frame.hpp"
+#include "framehost/params.hpp"
+
+namespace framehost {
+
+enum class PluginKind { Source, Processor, Sink };
+
+inline const char* to_string(PluginKind kind) {
+    switch (kind) {
+        case PluginKind::Source: return "source";
+        case PluginKind::Processor: return "processor";
+        case PluginKind::Sink: return "sink";
+    }
+    return "?";
+}
+
+struct PluginDescriptor {
+    std::string name;  // also the file name: <name>.so
+    std::string version;
+    PluginKind kind = PluginKind::Processor;
+    std::string description;  // one line
+    std::vector<ParamSpec> params;
+};
+
+enum class LogLevel { Debug, Info, Warn, Error };
+
+// What the host lends an instance for its whole life. Thread-safe: any thread may call it.
+class PluginContext {
+public:
+    virtual ~PluginContext() = default;
+    // The instance's name in the config (the plugin name unless `name:` was given).
+    virtual const std::string& instance_name() const = 0;
+    virtual void log(LogLevel level, std::string_view message) = 0;
+    // The plugin's own metrics, labelled by the host with plugin and instance.
+    virtual void add_to_counter(std::string_view name, double delta) = 0;
+    virtual void set_gauge(std::string_view name, double value) = 0;
+};
+
+class Source;
+class Processor;
+class Sink;
+
+class Plugin {
+public:
+    virtual ~Plugin() = default;
+    virtual void start() {}
+    virtual void stop() {}
+    // A JSON object describing the instance's health for /health (e.g. whether it reaches its
+    // upstream, its last error). [any thread] must be cheap and must not block.
+    virtual nlohmann::json status() const { return nlohmann::json::object(); }
+
+    // Kind-safe access for the host, without RTTI across the library boundary.
+    virtual Source* as_source() { return nullptr; }
+    virtual Processor* as_processor() { return nullptr; }
+    virtual Sink* as_sink() { return nullptr; }
+};
+
+enum class ReadStatus {
+    Frames,        // appended at least one frame
+    Idle,          // nothing to read now; the host calls again soon
+    EndOfInput,    // never anything again; the host drains and finishes
+    NotConnected,  // lost its upstream; the host backs off, then calls connect() again
+};
+
+class Source : public Plugin {
+public:
+    // [source thread] Establish the upstream connection; throw on failure. The host retries with
+    // backoff. Called once after start() and again after read() answered NotConnected.
+    virtual void connect() {}
+    // [source thread] Append at most `max_frames` frames to `out`. Must return within about
+    // 100 ms when nothing arrives so the host can stop it. The host calls read() only when its
+    // queue has room for `max_frames`, so a source never needs to buffer.
+    virtual ReadStatus read(std::vector<Frame>& out, std::size_t max_frames) = 0;
+    // [worker thread] The frame left the pipeline: every processor and sink is done with it
+    // (completed) or it failed. At-least-once sources acknowledge upstream here. Called exactly
+    // once per frame read, from several workers at once.
+    virtual void finished(const Frame& frame) { (void)frame; }
+    Source* as_source() override { return this; }
+};
+
+class Processor : public Plugin {
+public:
+    // [worker threads, concurrently on the same instance] Add detections / results to the frame.
+    // Throw, or call frame.fail(), to fail it. Guard any state shared between frames.
+    virtual void process(Frame& frame) = 0;
+    // [worker threads] Override to handle a batch at once; the default calls process() on each
+    // frame and fails only the frames whose call threw. Frames already failed are not passed.
+    virtual void process_batch(std::span<Frame* const> frames) {
+        for (Frame* frame : frames) {
+            try {
+                process(*frame);
+            } catch (const std::exception& e) {
+                frame->fail(e.what());
+            } catch (...) {
+                frame->fail("unknown exception");
+            }
+        }
+    }
+    Processor* as_processor() override { return this; }
+};
+
+class Sink : public Plugin {
+public:
+    // [worker threads, concurrently on the same instance] Every finished frame, completed or
+    // failed (frame.failed()), once. Throwing counts the batch as failed in this sink's metrics.
+    virtual void write(std::span<const Frame* const> frames) = 0;
+    Sink* as_sink() override { return this; }
+};
+
+// The one symbol table a plugin exports besides framehost_abi_version().
+struct PluginEntry {
+    std::uint32_t abi_version;
+    const char* sdk_version;
+    // Layout of the boundary types as the plugin was compiled; the host compares them with its
+    // own so a plugin built with other compiler flags is refused instead of corrupting memory.
+    std::uint32_t frame_size;
+    std::uint32_t params_size;
+    std::uint32_t cxx11_string_abi;
+    const PluginDescriptor& (*descriptor)();
+    Plugin* (*create)(const Params& params, PluginContext& context);
+    void (*destroy)(Plugin* instance);
+};
+
+}  // namespace framehost

@@ -1,0 +1,23 @@
+#pragma once
+// The two numbers a plugin is judged by when the host loads it.
+//
+// kAbiVersion changes whenever a type that crosses the plugin boundary changes layout or
+// meaning (Frame, ParamSpec, Params, the Plugin classes and their virtual tables, PluginEntry).
+// The host refuses a plugin whose ABI differs from its own, before touching anything else.
+//
+// The SDK's semantic version says what a plugin author may expect of the headers: a minor
+// release adds (new helpers, new optional virtuals at the end of a class never count: those change
+// the vtable and bump the ABI), a major release may remove. See docs/sdk-versioning.md.
+#include <cstdint>
+
+#define FRAMEHOST_SDK_VERSION_MAJOR 0
+#define FRAMEHOST_SDK_VERSION_MINOR 1
+#define FRAMEHOST_SDK_VERSION_PATCH 0
+#define FRAMEHOST_SDK_VERSION_STRING "0.1.0"
+
+namespace framehost {
+
+inline constexpr std::uint32_t kAbiVersion = 1;
+inline constexpr const char* kSdkVersion = FRAMEHOST_SDK_VERSION_STRING;
+
+}  // namespace framehost
