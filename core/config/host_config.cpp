@@ -46,16 +46,20 @@ const std::vector<std::string> kTopLevelKeys = {"service",  "plugin_paths", "pip
                                                 "source",   "processors",   "sinks"};
 const std::vector<std::string> kPluginUseKeys = {"plugin", "name", "enabled", "params"};
 
-void reject_unknown_keys(const YAML::Node& map, const std::vector<std::string>& known,
-                         const std::string& where, Diagnostics& diagnostics) {
+// Returns how many keys were unknown.
+int reject_unknown_keys(const YAML::Node& map, const std::vector<std::string>& known,
+                        const std::string& where, Diagnostics& diagnostics) {
+    int unknown = 0;
     for (auto it = map.begin(); it != map.end(); ++it) {
         const auto key = it->first.Scalar();
         if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+        ++unknown;
         std::string list;
         for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
         diagnostics.error(it->first, "unknown key '" + key + "' in " + where +
                                          did_you_mean(key, known) + "; known: " + list);
     }
+    return unknown;
 }
 
 bool boolean_value(const YAML::Node& node, const std::string& where, Diagnostics& diagnostics) {
@@ -72,11 +76,12 @@ std::optional<PluginUse> read_plugin_use(const YAML::Node& node, const std::stri
         diagnostics.error(node, where + ": expected a mapping with 'plugin:' and 'params:'");
         return std::nullopt;
     }
-    reject_unknown_keys(node, kPluginUseKeys, where, diagnostics);
+    int unknown_keys = reject_unknown_keys(node, kPluginUseKeys, where, diagnostics);
     if (auto enabled = node["enabled"]; enabled.IsDefined()) {
         if (!boolean_value(enabled, where, diagnostics)) return std::nullopt;
     }
     auto plugin = node["plugin"];
+    if (!plugin.IsDefined() && unknown_keys > 0) return std::nullopt;  // a misspelt 'plugin:'
     if (!plugin.IsDefined() || !plugin.IsScalar() || plugin.Scalar().empty()) {
         diagnostics.error(plugin.IsDefined() ? plugin : node,
                           where + ": 'plugin:' must name a plugin");

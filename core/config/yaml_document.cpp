@@ -27,6 +27,7 @@ struct Expression {
     std::string variable;
     std::optional<std::string> fallback;
     YAML::Mark mark;
+    bool valid = true;  // an invalid one was reported already; it evaluates to ""
 };
 
 constexpr const char* kPlaceholderPrefixes[] = {"Zq", "Qz", "Xj", "Jx"};
@@ -152,11 +153,12 @@ private:
         placeholder += kDigits[index % 62];
         placeholder.resize(length, '_');
         out += placeholder;
-        expressions_.push_back({placeholder, variable, fallback, mark});
+        expressions_.push_back({placeholder, variable, fallback, mark, valid});
         return length;
     }
 
     std::string evaluate(const Expression& expression, const EnvironmentLookup& environment) {
+        if (!expression.valid) return {};
         if (auto value = environment(expression.variable)) return *value;
         if (expression.fallback) return *expression.fallback;
         diagnostics_.error(expression.mark, "environment variable " + expression.variable +

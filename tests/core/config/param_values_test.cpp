@@ -1,0 +1,76 @@
+#include "core/config/param_values.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace framehost;
+using namespace framehost::core;
+
+namespace {
+Params validate(const std::string& yaml, const std::vector<ParamSpec>& spec, Diagnostics& d) {
+    YAML::Node root = YAML::Load(yaml);
+    return validate_params(root, root, spec, "plugin 'p'", d);
+}
+}  // namespace
+
+TEST_CASE("values of every type are converted, and omitted ones take their defaults") {
+    std::vector<ParamSpec> spec = {
+        param::Bool("b", false, ""),     param::Int("i", 1, ""),
+        param::Double("d", 0.5, ""),     param::String("s", "x", ""),
+        param::Duration("t", std::chrono::milliseconds(100), ""),
+        param::List("l", {"a"}, ""),     param::Int("unset", 42, ""),
+    };
+    Diagnostics d("f");
+    auto p = validate("{b: yes, i: -3, d: 2.5, s: hello, t: 1.5s, l: 'x, y'}", spec, d);
+    CHECK(d.empty());
+    CHECK(p.boolean("b"));
+    CHECK(p.integer("i") == -3);
+    CHECK(p.number("d") == 2.5);
+    CHECK(p.string("s") == "hello");
+    CHECK(p.duration("t") == std::chrono::milliseconds(1500));
+    CHECK(p.list("l") == std::vector<std::string>{"x", "y"});
+    CHECK(p.integer("unset") == 42);
+}
+
+TEST_CASE("durations take units and bare milliseconds") {
+    std::int64_t ms = 0;
+    CHECK((parse_duration_ms("250ms", ms) && ms == 250));
+    CHECK((parse_duration_ms("2s", ms) && ms == 2000));
+    CHECK((parse_duration_ms("1m", ms) && ms == 60000));
+    CHECK((parse_duration_ms("40", ms) && ms == 40));
+    CHECK_FALSE(parse_duration_ms("2 parsecs", ms));
+    CHECK_FALSE(parse_duration_ms("-1s", ms));
+}
+
+TEST_CASE("a string outside its allowed values suggests the nearest one") {
+    std::vector<ParamSpec> spec = {param::String("format", "RGB", "").one_of({"RGB", "BGR"})};
+    Diagnostics d("f");
+    validate("{format: RBG}", spec, d);
+    REQUIRE_THROWS_AS(d.throw_if_any(), ConfigErrors);
+    try {
+        d.throw_if_any();
+    } catch (const ConfigErrors& e) {
+        CHECK(e.errors()[0].message.find("did you mean 'RGB'?") != std::string::npos);
+    }
+}
+
+TEST_CASE("the spec checker finds duplicates, bad defaults and contradictions") {
+    std::vector<ParamSpec> spec = {
+        param::Int("a", 50, "").range(0, 10),
+        param::Int("a", 1, ""),
+        param::String("f", "x", "").one_of({"y"}),
+        ParamSpec{"nodefault", ParamType::Int, nullptr, false, {}, {}, {}, ""},
+    };
+    auto problems = check_param_spec(spec);
+    REQUIRE(problems.size() == 4);
+    CHECK(problems[0].find("outside its range") != std::string::npos);
+    CHECK(problems[1].find("declared twice") != std::string::npos);
+    CHECK(problems[2].find("not among its values") != std::string::npos);
+    CHECK(problems[3].find("no default and is not required") != std::string::npos);
+}
+
+TEST_CASE("asking Params for an undeclared name or the wrong type is a logic error") {
+    Diagnostics d("f");
+    auto p = validate("{}", {param::Int("i", 1, "")}, d);
+    CHECK_THROWS_AS(p.integer("other"), std::logic_error);
+    CHECK_THROWS_AS(p.string("i"), std::logic_error);
+}
