@@ -177,7 +177,7 @@ void reject_duplicate_keys(const YAML::Node& node, Diagnostics& diagnostics) {
     if (node.IsMap()) {
         std::vector<YAML::Node> seen;
         for (auto it = node.begin(); it != node.end(); ++it) {
-            const YAML::Node& key = it->first;
+            YAML::Node key = it->first;  // a copy: the iterator hands out a temporary
             if (key.IsScalar()) {
                 for (const auto& earlier : seen) {
                     if (earlier.Scalar() == key.Scalar()) {
