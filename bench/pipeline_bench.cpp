@@ -1,0 +1,232 @@
+// Pipeline benchmark: what the host costs per frame, what the pixel path reaches beside a bare
+// loop over the same bytes, and whether memory stays flat over a long run.
+//
+//   build/bin/pipeline_bench [--quick] [--soak-seconds N] [--markdown FILE]
+//
+// Each figure is the median of several runs after a warm-up run, with min and max. The host is
+// built from a YAML config exactly as `framehost --config` builds it, plugins loaded from the
+// build's plugins folder.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "core/config/host_config.hpp"
+#include "core/host/host.hpp"
+#include "core/log/log.hpp"
+#include "core/resources/process_resources.hpp"
+
+using namespace framehost;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::filesystem::path g_executable;
+
+struct Figure {
+    std::string name;
+    std::string unit;
+    std::vector<double> samples;
+    std::string target;  // e.g. ">= 1000000"
+    std::string note;
+
+    double median() const {
+        auto s = samples;
+        std::sort(s.begin(), s.end());
+        return s.empty() ? 0 : s[s.size() / 2];
+    }
+    double min() const { return samples.empty() ? 0 : *std::min_element(samples.begin(), samples.end()); }
+    double max() const { return samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end()); }
+};
+
+// Runs a config to the end of its finite source; returns frames per second.
+double run_host(const std::string& yaml) {
+    core::PluginCatalog catalog(core::bundled_plugin_directories(g_executable));
+    auto config = core::parse_host_config(yaml, "bench.yaml", {}, catalog);
+    core::Host host(std::move(config));
+    auto started = Clock::now();
+    host.start();
+    host.wait();
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    auto s = host.states().snapshot();
+    auto done = s.current[static_cast<int>(core::FrameState::Completed)];
+    return static_cast<double>(done) / seconds;
+}
+
+std::string pipeline_yaml(std::uint64_t count, const std::string& processor_yaml, int batch,
+                          bool pixels) {
+    std::ostringstream y;
+    y << "pipeline: { workers: 2, batch_size: " << batch
+      << ", queue_capacity: 4096, progress_interval_s: 0, memory_limit_mb: 1024 }\n"
+      << "source: { plugin: synthetic_source, params: { count: " << count
+      << ", rate_fps: 0, pixels: " << (pixels ? "true" : "false")
+      << ", width: 640, height: 480, distinct_images: 8 } }\n"
+      << "processors: [ " << processor_yaml << " ]\n";
+    return y.str();
+}
+
+Figure measure(const std::string& name, int runs, const std::function<double()>& once,
+               std::string target = "", std::string unit = "frames/s") {
+    Figure f{name, unit, {}, std::move(target), ""};
+    once();  // warm-up: page in the plugins, grow the queue, fill caches
+    for (int i = 0; i < runs; ++i) f.samples.push_back(once());
+    std::fprintf(stderr, "  %-58s %14.0f %s\n", name.c_str(), f.median(), unit.c_str());
+    return f;
+}
+
+// The ceiling for the pixel path: one thread computing each frame's mean intensity over the
+// same pre-rendered images the synthetic source hands out, with nothing else around it. Summed
+// in 64 KiB blocks of 32-bit lanes, as sample_detector does, so the loops compare like for like.
+double bare_mean_loop(std::uint64_t frames) {
+    const std::size_t size = 640 * 480 * 3;
+    std::vector<std::vector<std::uint8_t>> images;
+    for (int k = 0; k < 8; ++k) {
+        std::vector<std::uint8_t> bytes(size);
+        auto base = static_cast<std::uint8_t>(20 + (k * 53) % 200);
+        for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::uint8_t>(base + (i % 31));
+        images.push_back(std::move(bytes));
+    }
+    volatile double sink = 0;
+    auto started = Clock::now();
+    for (std::uint64_t n = 0; n < frames; ++n) {
+        const auto& bytes = images[n % images.size()];
+        std::uint64_t total = 0;
+        for (std::size_t start = 0; start < size; start += 1 << 16) {
+            std::size_t end = std::min(size, start + (1 << 16));
+            std::uint32_t block = 0;
+            for (std::size_t i = start; i < end; ++i) block += bytes[i];
+            total += block;
+        }
+        sink = sink + static_cast<double>(total) / static_cast<double>(size);
+    }
+    return static_cast<double>(frames) /
+           std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+std::string machine_line() {
+    std::string cpu = "unknown CPU";
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    for (std::string line; std::getline(cpuinfo, line);) {
+        if (line.rfind("model name", 0) == 0) {
+            cpu = line.substr(line.find(':') + 2);
+            break;
+        }
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    utsname u{};
+    uname(&u);
+    char text[512];
+    std::snprintf(text, sizeof text, "%s, %ld cores, %.1f GiB, Linux %s, g++ %s", cpu.c_str(),
+                  sysconf(_SC_NPROCESSORS_ONLN),
+                  static_cast<double>(pages) * static_cast<double>(page) / (1 << 30), u.release,
+                  __VERSION__);
+    return text;
+}
+
+// Runs an endless pipeline for `seconds`, sampling RSS; returns growth from the first sample
+// after warm-up to the last, in percent.
+Figure soak(int seconds) {
+    core::PluginCatalog catalog(core::bundled_plugin_directories(g_executable));
+    auto yaml = pipeline_yaml(0, "{ plugin: sample_detector, params: { processing_delay_ms: 0 } }", 10, true);
+    auto config = core::parse_host_config(yaml, "soak.yaml", {}, catalog);
+    core::Host host(std::move(config));
+    host.start();
+    int warmup = std::min(30, seconds / 5);
+    std::this_thread::sleep_for(std::chrono::seconds(warmup));
+    double first = static_cast<double>(core::read_process_resources().rss_bytes);
+    double peak = first, last = first;
+    for (int t = warmup; t < seconds; t += 5) {
+        std::this_thread::sleep_for(std::chrono::seconds(5));
+        last = static_cast<double>(core::read_process_resources().rss_bytes);
+        peak = std::max(peak, last);
+    }
+    host.request_stop();
+    host.wait();
+    auto s = host.states().snapshot();
+    Figure f{"RSS growth over " + std::to_string(seconds) + " s (pixel frames, detector)", "%",
+             {100.0 * (last - first) / first}, "<= 5", ""};
+    char note[160];
+    std::snprintf(note, sizeof note, "RSS %.1f MiB after %d s warm-up, %.1f MiB at end, peak %.1f; %llu frames",
+                  first / (1 << 20), warmup, last / (1 << 20), peak / (1 << 20),
+                  static_cast<unsigned long long>(s.current[static_cast<int>(core::FrameState::Completed)]));
+    f.note = note;
+    std::fprintf(stderr, "  %-58s %14.2f %%  (%s)\n", f.name.c_str(), f.median(), note);
+    return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::error_code ec;
+    g_executable = std::filesystem::read_symlink("/proc/self/exe", ec);
+    bool quick = false;
+    int soak_seconds = 300;
+    std::string markdown;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--quick") quick = true;
+        else if (a == "--soak-seconds" && i + 1 < argc) soak_seconds = std::stoi(argv[++i]);
+        else if (a == "--markdown" && i + 1 < argc) markdown = argv[++i];
+        else {
+            std::fprintf(stderr, "usage: pipeline_bench [--quick] [--soak-seconds N] [--markdown FILE]\n");
+            return 2;
+        }
+    }
+    if (quick) soak_seconds = std::min(soak_seconds, 20);
+    core::set_log_level(LogLevel::Warn);
+    const int runs = quick ? 3 : 5;
+    const std::uint64_t frames = quick ? 1'000'000 : 5'000'000;
+    const std::uint64_t pixel_frames = quick ? 5'000 : 20'000;
+    const auto identity = "{ plugin: identity }";
+    const auto detector = "{ plugin: sample_detector, params: { processing_delay_ms: 0 } }";
+
+    std::fprintf(stderr, "pipeline_bench on %s\n", machine_line().c_str());
+    std::vector<Figure> figures;
+    for (int batch : {10, 100}) {
+        figures.push_back(measure("overhead: synthetic -> identity, batch " + std::to_string(batch), runs,
+                                  [&] { return run_host(pipeline_yaml(frames, identity, batch, false)); },
+                                  ">= 1000000"));
+    }
+    for (int batch : {10, 100}) {
+        figures.push_back(measure("metadata frames -> sample_detector (delay 0), batch " + std::to_string(batch),
+                                  runs, [&] { return run_host(pipeline_yaml(frames, detector, batch, false)); },
+                                  ">= 500000"));
+    }
+    auto host_pixels = measure("640x480 RGB -> sample_detector (delay 0), 2 workers", runs,
+                               [&] { return run_host(pipeline_yaml(pixel_frames, detector, 10, true)); });
+    auto bare = measure("bare loop: mean of the same bytes, 1 thread", runs,
+                        [&] { return bare_mean_loop(pixel_frames); });
+    char ratio[96];
+    std::snprintf(ratio, sizeof ratio, "%.2fx the bare loop", host_pixels.median() / bare.median());
+    host_pixels.note = ratio;
+    host_pixels.target = ">= 0.5x bare loop";
+    figures.push_back(host_pixels);
+    figures.push_back(bare);
+    if (soak_seconds > 0) figures.push_back(soak(soak_seconds));
+
+    std::ostringstream table;
+    table << "Machine: " << machine_line() << "\n\n"
+          << "| figure | median | min | max | unit | target | note |\n|---|---:|---:|---:|---|---|---|\n";
+    for (const auto& f : figures) {
+        char row[512];
+        std::snprintf(row, sizeof row, "| %s | %.0f | %.0f | %.0f | %s | %s | %s |\n", f.name.c_str(),
+                      f.median(), f.min(), f.max(), f.unit.c_str(), f.target.c_str(), f.note.c_str());
+        if (f.unit == "%")
+            std::snprintf(row, sizeof row, "| %s | %.2f | | | %s | %s | %s |\n", f.name.c_str(),
+                          f.median(), f.unit.c_str(), f.target.c_str(), f.note.c_str());
+        table << row;
+    }
+    std::cout << table.str();
+    if (!markdown.empty()) std::ofstream(markdown) << table.str();
+    return 0;
+}
