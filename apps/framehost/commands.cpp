@@ -12,6 +12,9 @@
 
 #include "core/config/diagnostics.hpp"
 #include "core/host/host.hpp"
+#include "core/http/http_api.hpp"
+#include "core/http/http_server.hpp"
+#include "core/tracing/span_exporter.hpp"
 #include "core/log/log.hpp"
 #include "core/plugins/descriptor_report.hpp"
 #include "framehost/version.hpp"
@@ -114,11 +117,27 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
     }
     auto run_started = std::chrono::steady_clock::now();
     std::unique_ptr<core::Host> host;
+    std::unique_ptr<core::SpanExporter> spans;
+    std::unique_ptr<core::HttpApi> api;
+    std::unique_ptr<core::HttpServer> server;
     try {
         host = std::make_unique<core::Host>(std::move(config));
+        const auto& settings = host->config();
+        spans = std::make_unique<core::SpanExporter>(settings.service_name, settings.tracing);
         host->start();
+        if (settings.http.enabled) {
+            api = std::make_unique<core::HttpApi>(*host, *spans);
+            server = std::make_unique<core::HttpServer>(*api, settings.http);
+            log(LogLevel::Info, "http",
+                "listening on http://" + settings.http.bind + ":" + std::to_string(server->port()) +
+                    " (/health /ready /live /metrics /plugins /process /process-with-tracking)");
+        }
     } catch (const std::exception& e) {
         log(LogLevel::Error, "framehost", e.what());
+        if (host) {
+            host->request_stop();
+            host->wait();
+        }
         return 1;
     }
     log(LogLevel::Info, "framehost",
@@ -130,6 +149,8 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
         SignalWatcher signals(*host);
         outcome = host->wait();
     }
+    // The API answered through the drain (with shutting_down and 503 on /process); it goes last.
+    if (server) server->stop();
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_started).count();
     auto s = host->states().snapshot();
     auto count = [&](core::FrameState state) {

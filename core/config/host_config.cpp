@@ -40,10 +40,40 @@ const std::vector<ParamSpec>& pipeline_section_spec() {
     return spec;
 }
 
+const std::vector<ParamSpec>& http_section_spec() {
+    static const std::vector<ParamSpec> spec = {
+        param::Bool("enabled", true, "Serve the HTTP API (health, metrics, /process)"),
+        param::String("bind", "127.0.0.1", "Address to listen on; 0.0.0.0 for every interface"),
+        param::Int("port", 8099, "Port to listen on; 0 picks a free one (logged)").range(0, 65535),
+        param::Int("threads", 2, "Threads serving requests").range(1, 64),
+        param::Int("max_body_mb", 10, "Largest request body accepted; larger ones get 413")
+            .range(1, 1024),
+        param::String("auth_token", "",
+                      "Bearer token required on POST endpoints; empty leaves them open"),
+        param::Duration("read_timeout", std::chrono::milliseconds(10000),
+                        "A request not fully received in this time is dropped")
+            .range(100, 3'600'000),
+    };
+    return spec;
+}
+
+const std::vector<ParamSpec>& tracing_section_spec() {
+    static const std::vector<ParamSpec> spec = {
+        param::String("otlp_endpoint", "",
+                      "OTLP/HTTP JSON endpoint for spans, e.g. http://collector:4318/v1/traces; "
+                      "empty: spans go to the log only"),
+        param::Bool("log_spans", true, "Write every finished span to the log"),
+        param::Duration("export_timeout", std::chrono::milliseconds(2000),
+                        "Longest an export request to the collector may take")
+            .range(10, 60000),
+    };
+    return spec;
+}
+
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"service",  "plugin_paths", "pipeline",
-                                                "source",   "processors",   "sinks"};
+const std::vector<std::string> kTopLevelKeys = {"service", "plugin_paths", "pipeline", "http",
+                                                "tracing", "source",       "processors", "sinks"};
 const std::vector<std::string> kPluginUseKeys = {"plugin", "name", "enabled", "params"};
 
 // Returns how many keys were unknown.
@@ -144,6 +174,12 @@ void name_instances(HostConfig& config, Diagnostics& diagnostics) {
     });
 }
 
+// False when a value failed validation: its error is already reported, and the config will be
+// refused, so the section is not read.
+bool all_present(const Params& params, const std::vector<ParamSpec>& spec) {
+    return std::all_of(spec.begin(), spec.end(), [&](const ParamSpec& p) { return params.has(p.name); });
+}
+
 void apply_override(YAML::Node root, const ConfigOverride& o, Diagnostics& diagnostics) {
     std::string description = "--set " + o.path + "=" + o.value;
     std::vector<std::string> parts;
@@ -211,6 +247,26 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
     p.memory_limit_bytes = size_of("memory_limit_mb", 512) << 20;
     p.shutdown_timeout = std::chrono::seconds(size_of("shutdown_timeout_s", 30));
     p.progress_interval = std::chrono::seconds(size_of("progress_interval_s", 10));
+
+    auto http = validate_params(root["http"], root, http_section_spec(), "section 'http'",
+                                diagnostics);
+    if (all_present(http, http_section_spec())) {
+        auto& h = config.http;
+        h.enabled = http.boolean("enabled");
+        h.bind = http.string("bind");
+        h.port = static_cast<int>(http.integer("port"));
+        h.threads = static_cast<int>(http.integer("threads"));
+        h.max_body_bytes = static_cast<std::size_t>(http.integer("max_body_mb")) << 20;
+        h.auth_token = http.string("auth_token");
+        h.read_timeout = http.duration("read_timeout");
+    }
+    auto tracing = validate_params(root["tracing"], root, tracing_section_spec(),
+                                   "section 'tracing'", diagnostics);
+    if (all_present(tracing, tracing_section_spec())) {
+        config.tracing.otlp_endpoint = tracing.string("otlp_endpoint");
+        config.tracing.log_spans = tracing.boolean("log_spans");
+        config.tracing.export_timeout = tracing.duration("export_timeout");
+    }
 
     auto base = file.parent_path();
     if (auto paths = root["plugin_paths"]; paths.IsDefined() && !paths.IsNull()) {

@@ -36,12 +36,30 @@ struct PipelineSettings {
     std::chrono::seconds progress_interval{10};
 };
 
+struct HttpSettings {
+    bool enabled = true;
+    std::string bind = "127.0.0.1";
+    int port = 8099;  // 0: any free port
+    int threads = 2;
+    std::size_t max_body_bytes = 10u << 20;
+    std::string auth_token;  // empty: POST endpoints are open
+    std::chrono::milliseconds read_timeout{10000};
+};
+
+struct TracingSettings {
+    std::string otlp_endpoint;  // empty: spans only go to the log
+    bool log_spans = true;
+    std::chrono::milliseconds export_timeout{2000};
+};
+
 struct HostConfig {
     std::filesystem::path file;
     std::string service_name;
     std::string service_version;
     std::vector<std::filesystem::path> plugin_paths;  // absolute
     PipelineSettings pipeline;
+    HttpSettings http;
+    TracingSettings tracing;
     std::optional<PluginUse> source;  // absent, or `enabled: false`
     std::vector<PluginUse> processors;
     std::vector<PluginUse> sinks;
@@ -50,6 +68,8 @@ struct HostConfig {
 // The ParamSpec tables of the host's own sections, for validation and docs.
 const std::vector<ParamSpec>& service_section_spec();
 const std::vector<ParamSpec>& pipeline_section_spec();
+const std::vector<ParamSpec>& http_section_spec();
+const std::vector<ParamSpec>& tracing_section_spec();
 
 struct ConfigOverride {
     std::string path;  // dotted, e.g. "pipeline.workers" or "processors.0.params.classes"

@@ -34,7 +34,7 @@ FrameChain::FrameChain(std::vector<std::shared_ptr<PluginInstance>> processors,
                        std::vector<std::shared_ptr<PluginInstance>> sinks, FrameStates& states)
     : processors_(std::move(processors)), sinks_(std::move(sinks)), states_(states) {}
 
-std::size_t FrameChain::run(std::span<Frame> frames) {
+std::size_t FrameChain::run(std::span<Frame> frames, std::vector<StageTiming>* timings) {
     auto& live = t_live;
     live.clear();
     std::size_t failed = 0;
@@ -56,7 +56,13 @@ std::size_t FrameChain::run(std::span<Frame> frames) {
         } catch (...) {
             for (Frame* f : live) f->fail("unknown exception");
         }
-        auto elapsed = seconds_between(started, Clock::now());
+        auto ended = Clock::now();
+        auto elapsed = seconds_between(started, ended);
+        if (timings) {
+            const Frame* first = live.front();
+            timings->push_back({instance->name(), started, ended, first->failed() ? first->error() : "",
+                                first->detections.size()});
+        }
         instance->frames.add(static_cast<double>(live.size()));
         instance->latency.observe(elapsed / static_cast<double>(live.size()), live.size());
         std::size_t kept = 0;

@@ -2,7 +2,9 @@
 // Runs a batch of frames through every processor, then every sink, keeping each plugin's
 // metrics and turning whatever a plugin throws into failed frames. Shared by the workers and
 // by the synchronous /process path, so both count the same way.
+#include <chrono>
 #include <memory>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -12,6 +14,15 @@
 
 namespace framehost::core {
 
+// When and how one processor ran on a frame, for tracing.
+struct StageTiming {
+    std::string instance;
+    std::chrono::steady_clock::time_point start;
+    std::chrono::steady_clock::time_point end;
+    std::string error;  // empty: the stage succeeded
+    std::size_t detections_after = 0;
+};
+
 class FrameChain {
 public:
     FrameChain(std::vector<std::shared_ptr<PluginInstance>> processors,
@@ -19,7 +30,8 @@ public:
 
     // [any thread, concurrently] Frames come back with detections/results added, or failed().
     // Returns how many failed.
-    std::size_t run(std::span<Frame> frames);
+    // With `timings`, one entry per processor that ran (for single-frame tracing).
+    std::size_t run(std::span<Frame> frames, std::vector<StageTiming>* timings = nullptr);
 
     const std::vector<std::shared_ptr<PluginInstance>>& processors() const { return processors_; }
     const std::vector<std::shared_ptr<PluginInstance>>& sinks() const { return sinks_; }

@@ -127,6 +127,7 @@ void Pipeline::source_loop() {
             auto now = Clock::now();
             for (auto& frame : buffer) frame.received_at = now;
             states_.received(buffer.size());
+            parts_.source->frames.add(static_cast<double>(buffer.size()));
             queue_.push(buffer);
         }
         if (status == ReadStatus::EndOfInput) break;
@@ -192,11 +193,11 @@ void Pipeline::worker_loop() {
     changed_.notify_all();
 }
 
-void Pipeline::process_now(Frame& frame) {
+void Pipeline::process_now(Frame& frame, std::vector<StageTiming>* timings) {
     frame.received_at = Clock::now();
     states_.received(1);
     states_.processing(1, 0);
-    std::size_t failed = chain_.run(std::span<Frame>(&frame, 1));
+    std::size_t failed = chain_.run(std::span<Frame>(&frame, 1), timings);
     double seconds = std::chrono::duration<double>(Clock::now() - frame.received_at).count();
     states_.finished(1 - failed, failed, seconds);
     end_to_end_.observe(seconds);

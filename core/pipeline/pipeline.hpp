@@ -57,7 +57,7 @@ public:
 
     // [any thread] One frame through the processors and sinks, now, on the calling thread.
     // Counts in the same states and metrics as queued frames.
-    void process_now(Frame& frame);
+    void process_now(Frame& frame, std::vector<StageTiming>* timings = nullptr);
 
     struct Status {
         bool started = false;

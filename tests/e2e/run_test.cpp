@@ -40,7 +40,8 @@ std::shared_ptr<core::PluginInstance> load(core::MetricsRegistry& metrics, const
     return core::PluginInstance::create(library, plugin, params, metrics);
 }
 
-const char* kPipeline = R"(pipeline: { workers: ${CPU_CORES:-2}, batch_size: ${BATCH_SIZE:-10}, progress_interval_s: 0 }
+const char* kPipeline = R"(http: { enabled: false }
+pipeline: { workers: ${CPU_CORES:-2}, batch_size: ${BATCH_SIZE:-10}, progress_interval_s: 0 }
 source: { plugin: synthetic_source, enabled: ${ENABLE_FRAME_CONSUMER:-true}, params: { count: ${COUNT:-200}, rate_fps: ${RATE:-0}, pixels: true, width: 64, height: 48, cameras: 3 } }
 processors:
   - plugin: sample_detector
@@ -133,7 +134,8 @@ TEST_CASE("CPU_CORES and BATCH_SIZE set the workers and the batch") {
 
 TEST_CASE("a processor that throws on every frame leaves the host running, frames counted failed") {
     Run run;
-    auto config = run.dir.write("throwing.yaml", R"(pipeline: { progress_interval_s: 0 }
+    auto config = run.dir.write("throwing.yaml", R"(http: { enabled: false }
+pipeline: { progress_interval_s: 0 }
 source: { plugin: synthetic_source, params: { count: 50, rate_fps: 0 } }
 processors: [ { plugin: fixture_processor, params: { mode: throw } }, { plugin: sample_detector } ]
 sinks: [ { plugin: jsonl_sink, params: { path: ${OUT} } } ]
@@ -156,7 +158,7 @@ TEST_CASE("a plugin that throws in its constructor or start stops the host with 
     for (std::string mode : {"throw_in_constructor", "throw_on_start"}) {
         CAPTURE(mode);
         TempDir dir;
-        auto config = dir.write("h.yaml", "source: { plugin: synthetic_source, params: { count: 5 } }\n"
+        auto config = dir.write("h.yaml", "http: { enabled: false }\nsource: { plugin: synthetic_source, params: { count: 5 } }\n"
                                           "processors: [ { plugin: fixture_processor, name: picky, params: { mode: " +
                                               mode + " } } ]\n");
         auto r = run_program(kFramehostBinary, {"--config", config.string(), "--plugin-path", kFixturePluginDir});
@@ -188,7 +190,8 @@ TEST_CASE("SIGTERM drains in-flight frames, every frame read reaches the sink, e
 
 TEST_CASE("a second signal exits at once without waiting for the drain") {
     TempDir dir;
-    auto config = dir.write("slow.yaml", R"(pipeline: { workers: 1, batch_size: 1, shutdown_timeout_s: 600 }
+    auto config = dir.write("slow.yaml", R"(http: { enabled: false }
+pipeline: { workers: 1, batch_size: 1, shutdown_timeout_s: 600 }
 source: { plugin: synthetic_source, params: { count: 0, rate_fps: 0 } }
 processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 2000 } } ]
 )");

@@ -1,0 +1,33 @@
+#pragma once
+// What /health, /ready and /live say, and why. The semantics (docs/http-api.md):
+//   healthy    everything started and every dependency answers
+//   degraded   running, but the source cannot reach its upstream or a plugin reports a problem
+//   unhealthy  the pipeline cannot work: not started, or shutting down (answered with 503)
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/host/host.hpp"
+
+namespace framehost::core {
+
+struct HealthReport {
+    std::string status;  // healthy | degraded | unhealthy
+    std::vector<std::string> reasons;
+    nlohmann::json body;
+    int http_status() const { return status == "unhealthy" ? 503 : 200; }
+};
+
+HealthReport health_report(Host& host);
+
+struct Readiness {
+    bool ready = false;
+    std::string reason;
+};
+Readiness readiness(Host& host);
+
+// "2025-07-27T12:00:00.123456", UTC, as Python's datetime.isoformat() writes it.
+std::string iso_timestamp();
+
+}  // namespace framehost::core

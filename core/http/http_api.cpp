@@ -1,0 +1,269 @@
+#include "core/http/http_api.hpp"
+
+#include <chrono>
+
+#include "core/http/base64.hpp"
+#include "core/http/health_report.hpp"
+#include "core/http/metrics_report.hpp"
+#include "core/log/log.hpp"
+#include "core/tracing/trace_context.hpp"
+
+namespace framehost::core {
+
+namespace {
+
+constexpr std::size_t kMaxMetadataBytes = 100 * 1024;
+
+struct Route {
+    const char* path;
+    const char* method;
+};
+constexpr Route kRoutes[] = {
+    {"/health", "GET"},  {"/live", "GET"},    {"/ready", "GET"},
+    {"/metrics", "GET"}, {"/plugins", "GET"}, {"/process", "POST"},
+    {"/process-with-tracking", "POST"},
+};
+
+// Compares in time that depends only on the lengths, so a token cannot be guessed byte by byte.
+bool constant_time_equal(const std::string& a, const std::string& b) {
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    std::size_t n = std::max(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+        unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+        diff |= static_cast<unsigned char>(x ^ y);
+    }
+    return diff == 0;
+}
+
+nlohmann::json detections_json(const Frame& frame) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& d : frame.detections)
+        list.push_back({{"class", d.class_name},
+                        {"confidence", d.confidence},
+                        {"bbox", {d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]}}});
+    return list;
+}
+
+// Reads an optional integer field of metadata; false (with `error` set) when present but wrong.
+bool metadata_int(const nlohmann::json& metadata, const char* key, int& out, std::string& error) {
+    if (!metadata.contains(key) || metadata[key].is_null()) return true;
+    const auto& v = metadata[key];
+    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0 || v.get<std::int64_t>() > 100000) {
+        error = std::string("metadata.") + key + " must be a positive integer";
+        return false;
+    }
+    out = v.get<int>();
+    return true;
+}
+
+}  // namespace
+
+HttpApi::HttpApi(Host& host, SpanExporter& spans) : host_(host), spans_(spans) {}
+
+HttpResponse HttpApi::handle(const HttpRequest& request) {
+    try {
+        return route(request);
+    } catch (const std::exception& e) {
+        log(LogLevel::Error, "http", request.method + " " + request.path + " failed: " + e.what());
+        return error_response(500, "internal error");
+    }
+}
+
+bool HttpApi::authorized(const HttpRequest& request) const {
+    const auto& token = host_.config().http.auth_token;
+    if (token.empty()) return true;
+    auto header = request.header("authorization");
+    const std::string prefix = "Bearer ";
+    if (header.size() < prefix.size() || header.compare(0, prefix.size(), prefix) != 0) return false;
+    return constant_time_equal(header.substr(prefix.size()), token);
+}
+
+HttpResponse HttpApi::route(const HttpRequest& request) {
+    const Route* match = nullptr;
+    std::string allowed;
+    for (const auto& r : kRoutes) {
+        if (request.path != r.path) continue;
+        allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
+        if (request.method == r.method || (request.method == "HEAD" && std::string(r.method) == "GET"))
+            match = &r;
+    }
+    if (!match) {
+        if (allowed.empty()) return error_response(404, "Not Found: " + request.path);
+        auto response = error_response(405, "Method Not Allowed: " + request.method + " " +
+                                                 request.path + " (allowed: " + allowed + ")");
+        response.headers.emplace_back("Allow", allowed);
+        return response;
+    }
+    std::string path = match->path;
+    if (path == "/live") return json_response(200, {{"status", "alive"}, {"timestamp", iso_timestamp()}});
+    if (path == "/health") {
+        auto report = health_report(host_);
+        return json_response(report.http_status(), report.body);
+    }
+    if (path == "/ready") {
+        auto r = readiness(host_);
+        if (r.ready) return json_response(200, {{"ready", true}});
+        return json_response(503, {{"ready", false}, {"reason", r.reason}});
+    }
+    if (path == "/metrics") {
+        if (prefers_prometheus_text(request.header("accept")))
+            return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_prometheus(host_), {}};
+        return json_response(200, metrics_json(host_));
+    }
+    if (path == "/plugins") return plugins();
+    if (!authorized(request)) {
+        auto response = error_response(401, "missing or wrong bearer token");
+        response.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return response;
+    }
+    return process(request, path == "/process-with-tracking");
+}
+
+HttpResponse HttpApi::plugins() {
+    nlohmann::json list = nlohmann::json::array();
+    const auto& parts = host_.pipeline().parts();
+    auto add = [&](const std::shared_ptr<PluginInstance>& instance) {
+        nlohmann::json params = nlohmann::json::object();
+        for (auto it = instance->params().json().begin(); it != instance->params().json().end(); ++it)
+            params[it.key()] = it.value()["value"];
+        list.push_back({{"name", instance->name()},
+                        {"plugin", instance->descriptor().name},
+                        {"kind", to_string(instance->descriptor().kind)},
+                        {"version", instance->descriptor().version},
+                        {"description", instance->descriptor().description},
+                        {"params", params}});
+    };
+    if (parts.source) add(parts.source);
+    for (const auto& p : parts.processors) add(p);
+    for (const auto& s : parts.sinks) add(s);
+    return json_response(200, {{"plugins", list}});
+}
+
+HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
+    auto status = host_.pipeline().status();
+    if (status.stopping) return error_response(503, "shutting down: not accepting frames");
+    if (!status.started) return error_response(503, "not initialised: the pipeline has not started");
+
+    nlohmann::json body;
+    try {
+        body = nlohmann::json::parse(request.body);
+    } catch (const nlohmann::json::parse_error& e) {
+        return error_response(400, std::string("invalid JSON: ") + e.what());
+    }
+    if (!body.is_object()) return error_response(422, "the body must be a JSON object with frame_data");
+    if (!body.contains("frame_data") || body["frame_data"].is_null())
+        return error_response(422, "frame_data is missing");
+    if (!body["frame_data"].is_string()) return error_response(422, "frame_data must be a base64 string");
+    const auto& encoded = body["frame_data"].get_ref<const std::string&>();
+    if (encoded.empty()) return error_response(422, "frame_data is empty");
+    auto bytes = decode_base64(encoded);
+    if (!bytes) return error_response(422, "frame_data is not valid base64");
+    if (bytes->empty()) return error_response(422, "frame_data decodes to no bytes");
+
+    nlohmann::json metadata = body.contains("metadata") ? body["metadata"] : nlohmann::json::object();
+    if (metadata.is_null()) metadata = nlohmann::json::object();
+    if (!metadata.is_object()) return error_response(422, "metadata must be a JSON object");
+    if (metadata.dump().size() > kMaxMetadataBytes)
+        return error_response(422, "metadata is larger than 100 KB");
+
+    Frame frame;
+    std::string error;
+    if (!metadata_int(metadata, "width", frame.width, error) ||
+        !metadata_int(metadata, "height", frame.height, error))
+        return error_response(422, error);
+    if (metadata.contains("format")) {
+        if (!metadata["format"].is_string()) return error_response(422, "metadata.format must be a string");
+        frame.pixel_format = metadata["format"].get<std::string>();
+    }
+    if (frame.width > 0 && frame.height > 0) {
+        int bpp = bytes_per_pixel(frame.pixel_format);
+        if (bpp == 0)
+            return error_response(422, "metadata.format '" + frame.pixel_format +
+                                           "' is not one of RGB, BGR, RGBA, BGRA, GRAY");
+        auto expected = static_cast<std::size_t>(frame.width) * static_cast<std::size_t>(frame.height) *
+                        static_cast<std::size_t>(bpp);
+        if (bytes->size() != expected)
+            return error_response(
+                422, "metadata.width, metadata.height and metadata.format (" + std::to_string(frame.width) +
+                         "x" + std::to_string(frame.height) + " " + frame.pixel_format + " = " +
+                         std::to_string(expected) + " bytes) contradict frame_data (" +
+                         std::to_string(bytes->size()) + " bytes)");
+    } else if (frame.width > 0 || frame.height > 0) {
+        return error_response(422, "metadata.width and metadata.height go together");
+    } else {
+        frame.pixel_format = metadata.value("format", std::string("BYTES"));
+    }
+
+    if (metadata.contains("frame_id") && metadata["frame_id"].is_string() &&
+        !metadata["frame_id"].get<std::string>().empty()) {
+        frame.id = metadata["frame_id"].get<std::string>();
+    } else {
+        frame.id = "req-" + new_span_id().substr(0, 8) + "-" + std::to_string(++generated_ids_);
+    }
+    if (metadata.contains("camera_id") && metadata["camera_id"].is_string())
+        frame.camera_id = metadata["camera_id"].get<std::string>();
+    frame.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    frame.pixels = make_pixels(std::move(*bytes));
+
+    TraceParent trace;
+    std::string root_span_id;
+    if (traced) {
+        std::optional<TraceParent> parent = parse_traceparent(request.header("traceparent"));
+        if (!parent && metadata.contains("traceparent") && metadata["traceparent"].is_string())
+            parent = parse_traceparent(metadata["traceparent"].get<std::string>());
+        root_span_id = new_span_id();
+        trace = parent ? TraceParent{parent->trace_id, parent->parent_id, parent->flags}
+                       : TraceParent{new_trace_id(), "", "01"};
+        frame.traceparent = TraceParent{trace.trace_id, root_span_id, trace.flags}.to_string();
+    }
+    frame.metadata = std::move(metadata);
+
+    auto wall_start = std::chrono::system_clock::now();
+    auto steady_start = std::chrono::steady_clock::now();
+    std::vector<StageTiming> timings;
+    host_.pipeline().process_now(frame, traced ? &timings : nullptr);
+    auto elapsed = std::chrono::steady_clock::now() - steady_start;
+    double elapsed_ms = std::chrono::duration<double, std::milli>(elapsed).count();
+
+    HttpResponse response;
+    if (frame.failed()) {
+        response = json_response(frame.failed_in() == "host" ? 422 : 500,
+                                 {{"detail", frame.failed_in() + ": " + frame.error()},
+                                  {"frame_id", frame.id}});
+    } else {
+        response = json_response(200, {{"frame_id", frame.id},
+                                       {"detections", detections_json(frame)},
+                                       {"total_objects", frame.detections.size()},
+                                       {"processing_time_ms", elapsed_ms},
+                                       {"timestamp", iso_timestamp()}});
+    }
+    if (traced) {
+        auto to_wall = [&](std::chrono::steady_clock::time_point t) {
+            return wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - steady_start);
+        };
+        std::vector<Span> spans;
+        Span root{"POST " + request.path, trace.trace_id, root_span_id, trace.parent_id, wall_start,
+                  to_wall(steady_start + elapsed), !frame.failed(), frame.error(),
+                  {{"frame.id", frame.id}, {"detections.count", frame.detections.size()},
+                   {"http.status_code", response.status}}};
+        spans.push_back(root);
+        for (const auto& t : timings) {
+            spans.push_back(Span{t.instance, trace.trace_id, new_span_id(), root_span_id, to_wall(t.start),
+                                 to_wall(t.end), t.error.empty(), t.error,
+                                 {{"frame.id", frame.id}, {"detections.count", t.detections_after}}});
+        }
+        spans_.export_spans(spans);
+        std::string traceparent = TraceParent{trace.trace_id, root_span_id, trace.flags}.to_string();
+        response.headers.emplace_back("traceparent", traceparent);
+        auto j = nlohmann::json::parse(response.body);
+        j["trace_id"] = trace.trace_id;
+        j["span_id"] = root_span_id;
+        j["traceparent"] = traceparent;
+        response.body = j.dump();
+    }
+    return response;
+}
+
+}  // namespace framehost::core

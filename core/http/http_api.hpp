@@ -1,0 +1,31 @@
+#pragma once
+// The HTTP API of a host, independent of the server library: a request in, a response out.
+// Paths, status codes and JSON shapes are a contract with the replaced service's clients
+// (docs/http-api.md).
+#include <atomic>
+
+#include "core/host/host.hpp"
+#include "core/http/http_message.hpp"
+#include "core/tracing/span_exporter.hpp"
+
+namespace framehost::core {
+
+class HttpApi {
+public:
+    HttpApi(Host& host, SpanExporter& spans);
+
+    // [server threads, concurrently] Never throws: a failure becomes a JSON 500.
+    HttpResponse handle(const HttpRequest& request);
+
+private:
+    HttpResponse route(const HttpRequest& request);
+    HttpResponse process(const HttpRequest& request, bool traced);
+    HttpResponse plugins();
+    bool authorized(const HttpRequest& request) const;
+
+    Host& host_;
+    SpanExporter& spans_;
+    std::atomic<std::uint64_t> generated_ids_{0};
+};
+
+}  // namespace framehost::core
