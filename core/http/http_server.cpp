@@ -35,6 +35,22 @@ struct Connection {
 
 const char* method_name(Http::Method m) { return Http::methodString(m); }
 
+// A header with any name: Pistache 0.0.5 writes only typed headers, never raw ones, so
+// traceparent, Allow and WWW-Authenticate need a type to be sent at all.
+class NamedHeader final : public Http::Header::Header {
+public:
+    NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+    const char* name() const override { return name_.c_str(); }
+    void write(std::ostream& stream) const override { stream << value_; }
+#ifdef SAFE_HEADER_CAST
+    uint64_t hash() const override { return std::hash<std::string>{}(name_); }
+#endif
+
+private:
+    std::string name_;
+    std::string value_;
+};
+
 }  // namespace
 
 struct HttpServer::State {
@@ -97,7 +113,8 @@ public:
             r.headers[lower] = raw.value();
         }
         HttpResponse answer = state_->api.handle(r);
-        for (const auto& [name, value] : answer.headers) response.headers().addRaw(Http::Header::Raw(name, value));
+        for (const auto& [name, value] : answer.headers)
+            response.headers().add(std::make_shared<NamedHeader>(name, value));
         response.send(static_cast<Http::Code>(answer.status), r.method == "HEAD" ? "" : answer.body,
                       Http::Mime::MediaType::fromString(answer.content_type));
     }

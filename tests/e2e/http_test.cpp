@@ -1,0 +1,385 @@
+// The HTTP API of the real framehost binary, over loopback.
+#include <signal.h>
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/http/base64.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/paths.hpp"
+#include "tests/support/running_host.hpp"
+
+using namespace framehost::test;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kServing = R"(service: { name: sample-processor, version: 3.1.4 }
+pipeline: { progress_interval_s: 0 }
+source: { plugin: synthetic_source, params: { rate_fps: 200 } }
+processors:
+  - { plugin: sample_detector, params: { processing_delay_ms: 0, detection_threshold: 0 } }
+  - { plugin: identity }
+)";
+
+std::string b64(const std::string& bytes) {
+    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+        unsigned v = (unsigned char)bytes[i] << 16 | (unsigned char)bytes[i + 1] << 8 | (unsigned char)bytes[i + 2];
+        out += {a[v >> 18], a[(v >> 12) & 63], a[(v >> 6) & 63], a[v & 63]};
+    }
+    if (i + 1 == bytes.size()) {
+        unsigned v = (unsigned char)bytes[i] << 16;
+        out += {a[v >> 18], a[(v >> 12) & 63], '=', '='};
+    } else if (i + 2 == bytes.size()) {
+        unsigned v = (unsigned char)bytes[i] << 16 | (unsigned char)bytes[i + 1] << 8;
+        out += {a[v >> 18], a[(v >> 12) & 63], a[(v >> 6) & 63], '='};
+    }
+    return out;
+}
+
+json frame_request(int width = 4, int height = 3, const std::string& id = "") {
+    json metadata = {{"width", width}, {"height", height}, {"format", "RGB"}};
+    if (!id.empty()) metadata["frame_id"] = id;
+    return {{"frame_data", b64(std::string(static_cast<std::size_t>(width * height * 3), '\x42'))},
+            {"metadata", metadata}};
+}
+
+json parsed(const HttpResult& r) { return json::parse(r.body); }
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("/health answers the replaced service's shape, with config and plugin details") {
+    RunningHost host(kServing);
+    HttpClient client;
+    auto r = client.get(host.url("/health"));
+    CHECK(r.status == 200);
+    auto h = parsed(r);
+    CHECK(h["status"] == "healthy");
+    CHECK(h["service"] == "sample-processor");
+    CHECK(h["version"] == "3.1.4");
+    CHECK(h["timestamp"].get<std::string>().size() >= 19);
+    auto d = h["details"];
+    CHECK(d["processor_initialized"] == true);
+    CHECK(d["consumer_enabled"] == true);
+    CHECK(d["consumer_running"] == true);
+    CHECK(d.contains("frame_buffer_url"));
+    CHECK(d["metrics"].contains("frames_processed"));
+    CHECK(d["metrics"].contains("active_frames"));
+    CHECK(d["shutting_down"] == false);
+    CHECK(d["plugins"]["sample_detector"]["kind"] == "processor");
+    CHECK(d["plugins"]["synthetic_source"].contains("generated"));
+    CHECK(client.get(host.url("/live")).status == 200);
+    CHECK(client.get(host.url("/ready")).status == 200);
+}
+
+TEST_CASE("/metrics JSON has every section, and counts frames as they are processed") {
+    RunningHost host(kServing);
+    HttpClient client;
+    std::this_thread::sleep_for(300ms);
+    auto first = parsed(client.get(host.url("/metrics")));
+    for (auto key : {"processor_metrics", "consumer_metrics", "state_statistics", "resource_statistics",
+                     "plugins", "timestamp"})
+        CHECK(first.contains(key));
+    auto p = first["processor_metrics"];
+    for (auto key : {"frames_processed", "frames_failed", "frames_dropped", "success_rate",
+                     "average_latency_ms", "processing_time_ms", "active_frames"})
+        CHECK(p.contains(key));
+    CHECK(p["processing_time_ms"].contains("p99"));
+    CHECK(first["state_statistics"]["state_counts"].contains("completed"));
+    CHECK(first["plugins"]["sample_detector"]["frames"].get<int>() > 0);
+    std::this_thread::sleep_for(300ms);
+    auto second = parsed(client.get(host.url("/metrics")));
+    CHECK(second["processor_metrics"]["frames_processed"].get<int>() >
+          first["processor_metrics"]["frames_processed"].get<int>());
+}
+
+TEST_CASE("/metrics answers a Prometheus scrape with text that promtool accepts") {
+    RunningHost host(kServing);
+    HttpClient client;
+    std::this_thread::sleep_for(200ms);
+    auto r = client.get(host.url("/metrics"),
+                        {"Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                         "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"});
+    CHECK(r.status == 200);
+    CHECK(has(r.headers["content-type"], "text/plain; version=0.0.4"));
+    CHECK(has(r.body, "# TYPE framehost_plugin_latency_seconds histogram"));
+    CHECK(has(r.body, "framehost_plugin_frames_total{plugin=\"sample_detector\",instance=\"sample_detector\""));
+    CHECK(has(r.body, "le=\"+Inf\""));
+    TempDir dir;
+    auto file = dir.write("metrics.txt", r.body);
+    auto check = run_program("/bin/sh", {"-c", "promtool check metrics < " + file.string()});
+    INFO(check.out, check.err);
+    CHECK(check.exit_code == 0);
+    // Plain curl and JSON clients still get JSON.
+    CHECK(client.get(host.url("/metrics"), {"Accept: */*"}).headers["content-type"] == "application/json");
+}
+
+TEST_CASE("/plugins lists the instances with the parameters in effect") {
+    RunningHost host(kServing);
+    auto list = parsed(HttpClient().get(host.url("/plugins")))["plugins"];
+    REQUIRE(list.size() == 3);
+    CHECK(list[1]["name"] == "sample_detector");
+    CHECK(list[1]["params"]["processing_delay_ms"] == 0);
+    CHECK(list[1]["params"]["classes"].size() == 5);
+}
+
+TEST_CASE("unknown paths answer 404 and wrong methods 405, as JSON") {
+    RunningHost host(kServing);
+    HttpClient client;
+    auto missing = client.get(host.url("/nothing-here"));
+    CHECK(missing.status == 404);
+    CHECK(parsed(missing)["detail"].get<std::string>().find("/nothing-here") != std::string::npos);
+    auto wrong = client.get(host.url("/process"));
+    CHECK(wrong.status == 405);
+    CHECK(wrong.headers["allow"] == "POST");
+    CHECK(parsed(wrong).contains("detail"));
+    CHECK(client.post(host.url("/health"), "{}").status == 405);
+}
+
+TEST_CASE("POST /process runs the chain and answers the service's shape") {
+    RunningHost host(kServing);
+    HttpClient client;
+    auto r = client.post(host.url("/process"), frame_request(64, 48, "cam7-000042").dump());
+    REQUIRE(r.status == 200);
+    auto body = parsed(r);
+    CHECK(body["frame_id"] == "cam7-000042");
+    CHECK(body["total_objects"] == body["detections"].size());
+    CHECK(body["processing_time_ms"].get<double>() >= 0);
+    CHECK(body.contains("timestamp"));
+    for (const auto& d : body["detections"]) {
+        CHECK(d["bbox"][2].get<int>() <= 64);
+        CHECK(d.contains("class"));
+    }
+    // The same frame twice gives the same detections.
+    auto again = parsed(client.post(host.url("/process"), frame_request(64, 48, "cam7-000042").dump()));
+    CHECK(again["detections"] == body["detections"]);
+    // Without a frame_id one is generated.
+    CHECK(!parsed(client.post(host.url("/process"), frame_request().dump()))["frame_id"].get<std::string>().empty());
+}
+
+TEST_CASE("bad /process input gets a JSON error naming the field, and nothing is processed") {
+    RunningHost host(R"(pipeline: { progress_interval_s: 0 }
+http: { max_body_mb: 1 }
+processors: [ { plugin: sample_detector, params: { processing_delay_ms: 0 } } ]
+)");
+    HttpClient client;
+    auto expect = [&](const std::string& body, long status, const std::string& words) {
+        CAPTURE(body.substr(0, 120));
+        auto r = client.post(host.url("/process"), body);
+        CHECK(r.status == status);
+        auto detail = parsed(r)["detail"].get<std::string>();
+        INFO(detail);
+        CHECK(has(detail, words));
+    };
+    expect("{not json", 400, "invalid JSON");
+    expect("[1,2]", 422, "JSON object");
+    expect("{}", 422, "frame_data is missing");
+    expect(R"({"frame_data": ""})", 422, "frame_data is empty");
+    expect(R"({"frame_data": 12})", 422, "frame_data must be a base64 string");
+    expect(R"({"frame_data": "not*base64!"})", 422, "frame_data is not valid base64");
+    expect(R"({"frame_data": "QUJD", "metadata": "x"})", 422, "metadata must be a JSON object");
+    json big = frame_request();
+    big["metadata"]["notes"] = std::string(101 * 1024, 'x');
+    expect(big.dump(), 422, "metadata is larger than 100 KB");
+    json wrong = frame_request(4, 3);
+    wrong["metadata"]["width"] = 5;
+    expect(wrong.dump(), 422, "metadata.width, metadata.height and metadata.format");
+    json odd = frame_request(4, 3);
+    odd["metadata"]["format"] = "YUV";
+    expect(odd.dump(), 422, "metadata.format");
+    json half = frame_request(4, 3);
+    half["metadata"].erase("height");
+    expect(half.dump(), 422, "go together");
+
+    auto too_big = client.post(host.url("/process"), std::string(2u << 20, 'x'));
+    CHECK(too_big.status == 413);
+    CHECK(has(parsed(too_big)["detail"].get<std::string>(), "over the limit"));
+
+    auto metrics = parsed(HttpClient().get(host.url("/metrics")));
+    CHECK(metrics["state_statistics"]["total_frames"] == 0);
+    CHECK(client.post(host.url("/process"), frame_request().dump()).status == 200);
+    metrics = parsed(HttpClient().get(host.url("/metrics")));
+    CHECK(metrics["processor_metrics"]["frames_processed"] == 1);
+}
+
+TEST_CASE("a processor that throws on /process answers 500 with its message; the host goes on") {
+    RunningHost host(R"(pipeline: { progress_interval_s: 0 }
+processors: [ { plugin: fixture_processor, params: { mode: throw, every: 2 } } ]
+)", {"--plugin-path", kFixturePluginDir});
+    HttpClient client;
+    CHECK(client.post(host.url("/process"), frame_request(4, 3, "a").dump()).status == 200);
+    auto r = client.post(host.url("/process"), frame_request(4, 3, "b").dump());
+    CHECK(r.status == 500);
+    CHECK(parsed(r)["detail"] == "fixture_processor: fixture throws on b");
+    CHECK(client.post(host.url("/process"), frame_request(4, 3, "c").dump()).status == 200);
+    auto metrics = parsed(client.get(host.url("/metrics")));
+    CHECK(metrics["processor_metrics"]["frames_failed"] == 1);
+    CHECK(metrics["processor_metrics"]["frames_processed"] == 2);
+}
+
+TEST_CASE("with a token configured, POST needs it and GET stays open") {
+    RunningHost host(R"(pipeline: { progress_interval_s: 0 }
+http: { auth_token: s3cret-token }
+processors: [ { plugin: identity } ]
+)");
+    HttpClient client;
+    auto body = frame_request().dump();
+    CHECK(client.post(host.url("/process"), body).status == 401);
+    CHECK(client.post(host.url("/process"), body, {"Authorization: Bearer wrong"}).status == 401);
+    CHECK(client.post(host.url("/process"), body, {"Authorization: Bearer s3cret-token-and-more"}).status == 401);
+    CHECK(client.post(host.url("/process"), body, {"Authorization: Bearer s3cret-token"}).status == 200);
+    CHECK(client.post(host.url("/process-with-tracking"), body).status == 401);
+    CHECK(client.get(host.url("/health")).status == 200);
+    CHECK(client.get(host.url("/metrics")).status == 200);
+}
+
+TEST_CASE("/process-with-tracking continues the caller's trace with one child span per processor") {
+    CaptureServer collector;
+    RunningHost host(std::string(kServing) + "tracing: { otlp_endpoint: \"http://127.0.0.1:" +
+                     std::to_string(collector.port()) + "/v1/traces\", log_spans: true }\n");
+    HttpClient client;
+    const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    auto r = client.post(host.url("/process-with-tracking"), frame_request(8, 8, "traced-1").dump(),
+                         {"traceparent: 00-" + trace_id + "-00f067aa0ba902b7-01"});
+    REQUIRE(r.status == 200);
+    auto body = parsed(r);
+    CHECK(body["trace_id"] == trace_id);
+    std::string span_id = body["span_id"];
+    CHECK(span_id.size() == 16);
+    CHECK(span_id != "00f067aa0ba902b7");
+    CHECK(r.headers["traceparent"] == "00-" + trace_id + "-" + span_id + "-01");
+
+    auto exported = collector.bodies(1, 10s);
+    REQUIRE(!exported.empty());
+    auto spans = json::parse(exported[0])["resourceSpans"][0]["scopeSpans"][0]["spans"];
+    REQUIRE(spans.size() == 3);  // the request and one per processor
+    CHECK(spans[0]["spanId"] == span_id);
+    CHECK(spans[0]["parentSpanId"] == "00f067aa0ba902b7");
+    CHECK(spans[1]["name"] == "sample_detector");
+    CHECK(spans[2]["name"] == "identity");
+    for (int i : {1, 2}) {
+        CHECK(spans[i]["traceId"] == trace_id);
+        CHECK(spans[i]["parentSpanId"] == span_id);
+    }
+    bool counted = false;
+    for (const auto& a : spans[1]["attributes"]) counted |= a["key"] == "detections.count";
+    CHECK(counted);
+    CHECK(has(host.process().err(), "\"name\":\"sample_detector\""));  // spans also go to the log
+}
+
+TEST_CASE("a trace parent in metadata is used; a malformed one starts a new trace, never a 500") {
+    RunningHost host(kServing);
+    HttpClient client;
+    auto with_metadata = frame_request();
+    with_metadata["metadata"]["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    auto r = parsed(client.post(host.url("/process-with-tracking"), with_metadata.dump()));
+    CHECK(r["trace_id"] == "0af7651916cd43dd8448eb211c80319c");
+    for (std::string bad : std::vector<std::string>{"garbage", "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+                            "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", "ff-" + std::string(50, 'a')}) {
+        auto res = client.post(host.url("/process-with-tracking"), frame_request().dump(), {"traceparent: " + bad});
+        CHECK(res.status == 200);
+        auto id = parsed(res)["trace_id"].get<std::string>();
+        CHECK(id.size() == 32);
+        CHECK(id != "00000000000000000000000000000000");
+    }
+}
+
+TEST_CASE("plain HTTP/1.1 clients keep their connection; HTTP/1.0 ones are closed") {
+    RunningHost host(kServing);
+    HttpClient client;
+    auto first = client.get(host.url("/health"));
+    auto second = client.get(host.url("/metrics"));
+    auto third = client.post(host.url("/process"), frame_request().dump());
+    CHECK(first.new_connections == 1);
+    CHECK(second.new_connections == 0);  // reused: no keep-alive header was sent
+    CHECK(third.new_connections == 0);
+    CHECK(has(first.headers["connection"], "Keep-Alive"));
+    bool closed = false;
+    auto reply = raw_exchange(host.port(), "GET /live HTTP/1.0\r\n\r\n", 3s, &closed);
+    CHECK(has(reply, "HTTP/1.1 200"));
+    CHECK(closed);
+}
+
+TEST_CASE("pipelined requests are all answered, in order") {
+    RunningHost host(kServing);
+    auto reply = raw_exchange(host.port(),
+                              "GET /live HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n", 1s);
+    auto first = reply.find("HTTP/1.1 200");
+    auto second = reply.find("HTTP/1.1 404");
+    auto third = reply.find("HTTP/1.1 200", second);
+    CHECK(first != std::string::npos);
+    CHECK(second != std::string::npos);
+    CHECK(third != std::string::npos);
+    CHECK(first < second);
+}
+
+TEST_CASE("an oversized body is refused once, from its length, and the connection closed") {
+    RunningHost host(R"(pipeline: { progress_interval_s: 0 }
+http: { max_body_mb: 1 }
+processors: [ { plugin: identity } ]
+)");
+    std::string request = "POST /process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 3000000\r\n\r\n" + std::string(3'000'000, 'a');
+    bool closed = false;
+    auto reply = raw_exchange(host.port(), request, 5s, &closed);
+    CHECK(has(reply, "HTTP/1.1 413"));
+    CHECK(reply.find("HTTP/1.1", 5) == std::string::npos);  // exactly one answer
+    CHECK(closed);
+    CHECK(HttpClient().get(host.url("/live")).status == 200);  // and the server is fine
+}
+
+TEST_CASE("a half-sent request does not hold its connection past the read timeout") {
+    RunningHost host(R"(pipeline: { progress_interval_s: 0 }
+http: { read_timeout: 300ms }
+processors: [ { plugin: identity } ]
+)");
+    bool closed = false;
+    auto started = std::chrono::steady_clock::now();
+    raw_exchange(host.port(), "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"fra", 8s, &closed);
+    CHECK(closed);
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+}
+
+TEST_CASE("health, liveness and metrics answer while saturated and while draining; /process gets 503 in the drain") {
+    RunningHost host(R"(pipeline: { workers: 1, batch_size: 1, queue_capacity: 8, shutdown_timeout_s: 30, progress_interval_s: 0 }
+source: { plugin: synthetic_source, params: { rate_fps: 0 } }
+processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 200 } } ]
+)", {"--plugin-path", kFixturePluginDir});
+    HttpClient client;
+    std::this_thread::sleep_for(300ms);
+    auto saturated = parsed(client.get(host.url("/health")));
+    CHECK(saturated["details"]["pipeline"]["queue_depth"].get<int>() >= 1);
+    CHECK(client.get(host.url("/metrics")).status == 200);
+
+    host.process().signal(SIGTERM);
+    std::this_thread::sleep_for(300ms);
+    REQUIRE(host.process().running());  // 8 queued frames at 200 ms each take over a second
+    auto draining = client.get(host.url("/health"));
+    CHECK(draining.status == 503);
+    CHECK(parsed(draining)["status"] == "unhealthy");
+    CHECK(parsed(draining)["details"]["shutting_down"] == true);
+    CHECK(client.get(host.url("/live")).status == 200);
+    CHECK(client.get(host.url("/ready")).status == 503);
+    CHECK(client.get(host.url("/metrics")).status == 200);
+    CHECK(client.post(host.url("/process"), frame_request().dump()).status == 503);
+    CHECK(host.process().wait(30s) == 0);
+}
+
+TEST_CASE("a port already in use stops the host with a clear message") {
+    RunningHost first(kServing);
+    TempDir dir;
+    auto file = dir.write("h.yaml", std::string(kServing));
+    auto r = run_program(kFramehostBinary, {"--config", file.string(), "--set",
+                                            "http.port=" + std::to_string(first.port())});
+    CHECK(r.exit_code == 1);
+    CHECK(has(r.err, "cannot listen on 127.0.0.1:" + std::to_string(first.port())));
+}
