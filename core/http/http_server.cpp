@@ -246,6 +246,8 @@ HttpServer::HttpServer(HttpApi& api, const HttpSettings& settings)
     try {
         state_->endpoint->serveThreaded();
     } catch (const std::exception& e) {
+        // The endpoint holds the handler, which holds the state: break the cycle.
+        state_->endpoint.reset();
         throw std::runtime_error("cannot listen on " + settings.bind + ":" + std::to_string(settings.port) +
                                  ": " + e.what());
     }
