@@ -2,6 +2,7 @@
 // few pre-rendered images, so generating a frame never writes pixels and the cost measured
 // downstream is the reader's, as with a real zero-copy capture.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -99,11 +100,12 @@ public:
             f.pixel_format = format_;
             if (!images_.empty()) f.pixels = images_[next_ % images_.size()];
         }
+        generated_.store(next_, std::memory_order_relaxed);
         return framehost::ReadStatus::Frames;
     }
 
     nlohmann::json status() const override {
-        return {{"generated", next_}, {"count", count_}, {"rate_fps", rate_}};
+        return {{"generated", generated_.load(std::memory_order_relaxed)}, {"count", count_}, {"rate_fps", rate_}};
     }
 
 private:
@@ -115,7 +117,8 @@ private:
     std::string id_prefix_;
     std::vector<std::string> camera_ids_;
     std::vector<framehost::PixelBuffer> images_;
-    std::uint64_t next_ = 0;
+    std::uint64_t next_ = 0;                      // source thread only
+    std::atomic<std::uint64_t> generated_{0};     // next_ as status() may read it, any thread
     Clock::time_point started_ = Clock::now();
 };
 
