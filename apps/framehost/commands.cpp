@@ -127,7 +127,8 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
         host->start();
         if (settings.http.enabled) {
             api = std::make_unique<core::HttpApi>(*host, *spans);
-            server = std::make_unique<core::HttpServer>(*api, settings.http);
+            server = std::make_unique<core::HttpServer>(
+                [&api](const core::HttpRequest& r) { return api->handle(r); }, settings.http);
             log(LogLevel::Info, "http",
                 "listening on http://" + settings.http.bind + ":" + std::to_string(server->port()) +
                     " (/health /ready /live /metrics /plugins /process /process-with-tracking)");

@@ -23,7 +23,17 @@ Host::Host(HostConfig config) : config_(std::move(config)) {
     if (config_.source) parts.source = instantiate(*config_.source, metrics_);
     for (const auto& use : config_.processors) parts.processors.push_back(instantiate(use, metrics_));
     for (const auto& use : config_.sinks) parts.sinks.push_back(instantiate(use, metrics_));
-    pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
+    SourceRetry retry;
+    if (config_.source) {
+        // Sources that declare framehost::source_retry_params() tune the host's retry.
+        const auto& p = config_.source->params;
+        if (p.has("backoff_ms")) retry.initial_backoff = std::chrono::milliseconds(p.integer("backoff_ms"));
+        if (p.has("max_backoff_ms")) retry.max_backoff = std::chrono::milliseconds(p.integer("max_backoff_ms"));
+        if (p.has("circuit_failure_threshold"))
+            retry.circuit_failure_threshold = static_cast<int>(p.integer("circuit_failure_threshold"));
+        if (p.has("circuit_open_ms")) retry.circuit_open = std::chrono::milliseconds(p.integer("circuit_open_ms"));
+    }
+    pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_, retry);
 }
 
 Host::~Host() {

@@ -77,6 +77,9 @@ HealthReport health_report(Host& host) {
         unhealthy = true;
         report.reasons.push_back("shutting down");
     }
+    if (parts.source && status.source_circuit != "closed") {
+        report.reasons.push_back("source '" + parts.source->name() + "' circuit is " + status.source_circuit);
+    }
     if (parts.source && status.source_consecutive_failures > 0) {
         report.reasons.push_back("source '" + parts.source->name() + "' is failing (" +
                                  std::to_string(status.source_consecutive_failures) +
@@ -118,6 +121,8 @@ HealthReport health_report(Host& host) {
             {"consecutive_errors", status.source_consecutive_failures},
             {"current_backoff_ms", status.source_backoff.count()},
             {"last_error", status.source_last_error},
+            {"circuit", status.source_circuit},
+            {"circuit_opened", status.source_circuit_opened},
             {"finished", status.source_finished}}},
           {"plugins", plugins}}}};
     return report;

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "core/http/base64.hpp"
+#include "framehost/base64.hpp"
 #include "core/http/health_report.hpp"
 #include "core/http/metrics_report.hpp"
 #include "core/log/log.hpp"

@@ -54,7 +54,7 @@ private:
 }  // namespace
 
 struct HttpServer::State {
-    HttpApi& api;
+    HttpHandler handle;
     HttpSettings settings;
     std::unique_ptr<Http::Endpoint> endpoint;
 
@@ -65,7 +65,7 @@ struct HttpServer::State {
     bool stopping = false;
     std::thread reaper;
 
-    State(HttpApi& a, const HttpSettings& s) : api(a), settings(s) {}
+    State(HttpHandler h, const HttpSettings& s) : handle(std::move(h)), settings(s) {}
 
     void note_partial(const std::shared_ptr<Tcp::Peer>& peer, bool has_partial) {
         std::lock_guard lock(partial_mutex);
@@ -112,7 +112,15 @@ public:
             std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
             r.headers[lower] = raw.value();
         }
-        HttpResponse answer = state_->api.handle(r);
+        for (auto it = request.query().parameters_begin(); it != request.query().parameters_end(); ++it)
+            r.query[it->first] = it->second;
+        HttpResponse answer;
+        try {
+            answer = state_->handle(r);
+        } catch (const std::exception& e) {
+            log(LogLevel::Error, "http", r.method + " " + r.path + " failed: " + e.what());
+            answer = error_response(500, "internal error");
+        }
         for (const auto& [name, value] : answer.headers)
             response.headers().add(std::make_shared<NamedHeader>(name, value));
         response.send(static_cast<Http::Code>(answer.status), r.method == "HEAD" ? "" : answer.body,
@@ -230,8 +238,8 @@ private:
 
 }  // namespace
 
-HttpServer::HttpServer(HttpApi& api, const HttpSettings& settings)
-    : state_(std::make_shared<State>(api, settings)) {
+HttpServer::HttpServer(HttpHandler handler, const HttpSettings& settings)
+    : state_(std::make_shared<State>(std::move(handler), settings)) {
     Address address(settings.bind, Port(static_cast<std::uint16_t>(settings.port)));
     state_->endpoint = std::make_unique<Http::Endpoint>(address);
     auto options = Http::Endpoint::options()

@@ -5,15 +5,20 @@
 #include <memory>
 #include <string>
 
+#include <functional>
+
 #include "core/config/host_config.hpp"
-#include "core/http/http_api.hpp"
+#include "core/http/http_message.hpp"
 
 namespace framehost::core {
+
+// [server threads, concurrently] Must not throw.
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 class HttpServer {
 public:
     // Binds and starts serving. Throws std::runtime_error naming the address when it cannot.
-    HttpServer(HttpApi& api, const HttpSettings& settings);
+    HttpServer(HttpHandler handler, const HttpSettings& settings);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

@@ -127,6 +127,8 @@ nlohmann::json metrics_json(Host& host) {
                                {"consecutive_errors", status.source_consecutive_failures},
                                {"current_backoff_ms", status.source_backoff.count()},
                                {"last_error", status.source_last_error},
+                               {"circuit_state", status.source_circuit},
+                               {"circuit_opened", status.source_circuit_opened},
                                {"frames_received", states.total_frames}};
     if (parts.source) {
         try {
@@ -207,6 +209,8 @@ std::string metrics_prometheus(Host& host) {
     e.sample("framehost_source_consecutive_errors", {}, status.source_consecutive_failures);
     e.family("framehost_source_backoff_seconds", "gauge", "Current wait before the source retries");
     e.sample("framehost_source_backoff_seconds", {}, static_cast<double>(status.source_backoff.count()) / 1000);
+    e.family("framehost_source_circuit_open", "gauge", "1 while the source's circuit breaker is open");
+    e.sample("framehost_source_circuit_open", {}, status.source_circuit == "open" ? 1 : 0);
     e.family("framehost_process_resident_memory_bytes", "gauge", "Resident memory of the process");
     e.sample("framehost_process_resident_memory_bytes", {}, static_cast<double>(resources.rss_bytes));
     e.family("framehost_process_cpu_seconds_total", "counter", "User and system CPU time of the process");

@@ -2,6 +2,7 @@
 
 #include "core/log/log.hpp"
 #include "core/pipeline/backoff.hpp"
+#include "core/pipeline/circuit_breaker.hpp"
 
 namespace framehost::core {
 
@@ -90,27 +91,45 @@ void Pipeline::note_source_error(const std::string& what) {
         log(LogLevel::Warn, parts_.source->name(), what + " (retrying with backoff)");
 }
 
+void Pipeline::source_failed(const std::string& what, Backoff& backoff, CircuitBreaker& breaker) {
+    note_source_error(what);
+    auto before = breaker.state();
+    breaker.record_failure();
+    source_circuit_ = static_cast<int>(breaker.state());
+    if (breaker.state() == CircuitBreaker::State::Open && before != CircuitBreaker::State::Open) {
+        ++source_circuit_opened_;
+        log(LogLevel::Warn, parts_.source->name(),
+            "circuit open after " + std::to_string(source_failures_.load()) +
+                " consecutive failures: no attempt for " + std::to_string(retry_.circuit_open.count()) + " ms");
+    }
+    auto delay = backoff.next();
+    source_backoff_ms_ = delay.count();
+    sleep_unless_stopped(delay);
+}
+
 void Pipeline::source_loop() {
     Source& source = *parts_.source->source();
     Backoff backoff(retry_.initial_backoff, retry_.max_backoff);
+    CircuitBreaker breaker(retry_.circuit_failure_threshold, retry_.circuit_open);
     std::vector<Frame> buffer;
     buffer.reserve(settings_.batch_size);
     bool connected = false;
     while (!stop_requested_.load()) {
+        if (!breaker.allow()) {
+            sleep_unless_stopped(std::min<std::chrono::milliseconds>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(breaker.open_remaining()) +
+                    std::chrono::milliseconds(1),
+                std::chrono::milliseconds(100)));
+            continue;
+        }
+        source_circuit_ = static_cast<int>(breaker.state());
         if (!connected) {
             try {
                 source.connect();
                 connected = true;
                 source_connected_ = true;
-                if (source_failures_.exchange(0) > 0)
-                    log(LogLevel::Info, parts_.source->name(), "connected again");
-                backoff.reset();
-                source_backoff_ms_ = 0;
             } catch (const std::exception& e) {
-                note_source_error(std::string("connect failed: ") + e.what());
-                auto delay = backoff.next();
-                source_backoff_ms_ = delay.count();
-                sleep_unless_stopped(delay);
+                source_failed(std::string("connect failed: ") + e.what(), backoff, breaker);
                 continue;
             }
         }
@@ -119,9 +138,11 @@ void Pipeline::source_loop() {
         try {
             status = source.read(buffer, settings_.batch_size);
         } catch (const std::exception& e) {
-            note_source_error(std::string("read failed: ") + e.what());
             buffer.clear();
-            status = ReadStatus::NotConnected;
+            connected = false;
+            source_connected_ = false;
+            source_failed(std::string("read failed: ") + e.what(), backoff, breaker);
+            continue;
         }
         if (!buffer.empty()) {
             auto now = Clock::now();
@@ -130,21 +151,27 @@ void Pipeline::source_loop() {
             parts_.source->frames.add(static_cast<double>(buffer.size()));
             queue_.push(buffer);
         }
-        if (status == ReadStatus::EndOfInput) break;
         if (status == ReadStatus::NotConnected) {
             connected = false;
             source_connected_ = false;
-            auto delay = backoff.next();
-            source_backoff_ms_ = delay.count();
-            sleep_unless_stopped(delay);
-        } else if (status == ReadStatus::Idle) {
+            source_failed("the source lost its upstream", backoff, breaker);
+            continue;
+        }
+        // A read that answered is a success: the failure streak, backoff and circuit reset.
+        if (source_failures_.load() > 0) {
+            source_failures_ = 0;
+            log(LogLevel::Info, parts_.source->name(), "reading again");
+        }
+        backoff.reset();
+        breaker.record_success();
+        source_circuit_ = static_cast<int>(breaker.state());
+        source_backoff_ms_ = 0;
+        source_connected_ = true;
+        if (status == ReadStatus::EndOfInput) break;
+        if (status == ReadStatus::Idle) {
             // The contract asks sources to wait for data themselves; this only keeps a source
             // that answers Idle at once from spinning a core.
             sleep_unless_stopped(std::chrono::milliseconds(1));
-        } else if (source_failures_.load() > 0) {
-            source_failures_ = 0;
-            backoff.reset();
-            source_backoff_ms_ = 0;
         }
     }
     std::lock_guard lock(mutex_);
@@ -276,6 +303,8 @@ Pipeline::Status Pipeline::status() const {
     s.source_connected = source_connected_.load();
     s.source_consecutive_failures = source_failures_.load();
     s.source_backoff = std::chrono::milliseconds(source_backoff_ms_.load());
+    s.source_circuit = to_string(static_cast<CircuitBreaker::State>(source_circuit_.load()));
+    s.source_circuit_opened = source_circuit_opened_.load();
     s.queue_depth = queue_.depth();
     s.queue_capacity = queue_.capacity();
     s.bytes_in_flight = queue_.bytes_in_flight();

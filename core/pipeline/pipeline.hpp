@@ -20,6 +20,9 @@
 
 namespace framehost::core {
 
+class Backoff;
+class CircuitBreaker;
+
 struct PipelineParts {
     std::shared_ptr<PluginInstance> source;  // may be null: the host then only serves requests
     std::vector<std::shared_ptr<PluginInstance>> processors;
@@ -30,6 +33,8 @@ struct PipelineParts {
 struct SourceRetry {
     std::chrono::milliseconds initial_backoff{1000};
     std::chrono::milliseconds max_backoff{30000};
+    int circuit_failure_threshold = 5;
+    std::chrono::milliseconds circuit_open{30000};
 };
 
 class Pipeline {
@@ -67,6 +72,8 @@ public:
         int source_consecutive_failures = 0;
         std::chrono::milliseconds source_backoff{0};
         std::string source_last_error;
+        std::string source_circuit = "closed";  // closed | open | half_open
+        int source_circuit_opened = 0;          // times the circuit opened
         std::size_t queue_depth = 0;
         std::size_t queue_capacity = 0;
         std::size_t bytes_in_flight = 0;
@@ -82,6 +89,8 @@ private:
     void worker_loop();
     bool sleep_unless_stopped(std::chrono::milliseconds duration);
     void note_source_error(const std::string& what);
+    // After a failed connect or read: counts it, then waits out the backoff.
+    void source_failed(const std::string& what, Backoff& backoff, CircuitBreaker& breaker);
     void stop_plugins();
 
     PipelineSettings settings_;
@@ -107,6 +116,8 @@ private:
     std::atomic<bool> source_connected_{false};
     std::atomic<int> source_failures_{0};
     std::atomic<long long> source_backoff_ms_{0};
+    std::atomic<int> source_circuit_{0};  // CircuitBreaker::State
+    std::atomic<int> source_circuit_opened_{0};
     std::string source_last_error_;  // guarded by mutex_
 };
 

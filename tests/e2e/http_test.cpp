@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "core/http/base64.hpp"
+#include "framehost/base64.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/running_host.hpp"

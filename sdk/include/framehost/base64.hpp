@@ -1,21 +1,29 @@
-#include "core/http/base64.hpp"
-
+#pragma once
+// Strict standard base64 (RFC 4648, padding optional), for frames that arrive as JSON: a
+// plugin or the host must be able to tell a sender that its data is not base64 rather than
+// decode garbage, which lenient decoders do.
 #include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
 
-namespace framehost::core {
+namespace framehost {
 
-namespace {
-constexpr std::array<std::int8_t, 256> make_table() {
+namespace detail {
+constexpr std::array<std::int8_t, 256> make_base64_table() {
     std::array<std::int8_t, 256> t{};
     for (auto& v : t) v = -1;
     const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
     return t;
 }
-constexpr auto kTable = make_table();
-}  // namespace
+inline constexpr auto kBase64Table = make_base64_table();
+}  // namespace detail
 
-std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view text) {
+// nullopt when `text` holds anything but the base64 alphabet, misplaced padding, or a length
+// no encoding produces. ASCII whitespace (line breaks of MIME encoders) is skipped.
+inline std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view text) {
     std::vector<std::uint8_t> out;
     out.reserve(text.size() / 4 * 3);
     std::uint32_t accumulator = 0;
@@ -29,7 +37,7 @@ std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view text) {
             continue;
         }
         if (padding > 0) return std::nullopt;  // data after padding
-        auto value = kTable[static_cast<unsigned char>(c)];
+        auto value = detail::kBase64Table[static_cast<unsigned char>(c)];
         if (value < 0) return std::nullopt;
         accumulator = (accumulator << 6) | static_cast<std::uint32_t>(value);
         bits += 6;
@@ -46,4 +54,4 @@ std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view text) {
     return out;
 }
 
-}  // namespace framehost::core
+}  // namespace framehost

@@ -1,10 +1,10 @@
-#include "core/http/base64.hpp"
+#include "framehost/base64.hpp"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-using framehost::core::decode_base64;
+using framehost::decode_base64;
 
 namespace {
 std::string text(const std::optional<std::vector<std::uint8_t>>& bytes) {

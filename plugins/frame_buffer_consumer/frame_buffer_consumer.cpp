@@ -1,0 +1,306 @@
+// Pulls frames from a Frame Buffer's HTTP API in batches, over one kept-alive connection.
+// Retry with backoff and the circuit breaker are the host's (source_retry_params): this plugin
+// reports failures by throwing, and recreates its connection after max_retries in a row.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <curl/curl.h>
+
+#include <framehost/base64.hpp>
+#include <framehost/export.hpp>
+#include <framehost/source_retry.hpp>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using framehost::Frame;
+
+std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) {
+    static_cast<std::string*>(out)->append(data, size * count);
+    return size * count;
+}
+
+std::vector<framehost::ParamSpec> spec() {
+    using namespace framehost;
+    std::vector<ParamSpec> p = {
+        param::String("url", "http://127.0.0.1:8002", "Frame Buffer base URL (FRAME_BUFFER_URL)"),
+        param::Int("batch_size", 10, "Frames asked for per poll (CONSUMER_BATCH_SIZE)").range(1, 100),
+        param::Int("poll_interval_ms", 100, "Wait after an empty poll (POLL_INTERVAL_MS)").range(0, 3'600'000),
+        param::Int("max_retries", 3, "Consecutive failures after which the connection is recreated (MAX_RETRIES)")
+            .range(1, 1000),
+        param::Int("connect_timeout_ms", 2000, "TCP connect timeout").range(1, 600'000),
+        param::Int("read_timeout_ms", 5000, "Whole-request timeout of a poll").range(1, 600'000),
+        param::Int("health_check_interval_s", 30, "Seconds between checks of the Frame Buffer's /health; 0 never")
+            .range(0, 86400),
+        param::Bool("synthesize_pixels", true,
+                    "Give frames without data a deterministic synthetic image of their size"),
+    };
+    auto retry = source_retry_params({1000, 30000, 5, 30000});
+    p.insert(p.end(), retry.begin(), retry.end());
+    return p;
+}
+
+class FrameBufferConsumer final : public framehost::Source {
+public:
+    static const framehost::PluginDescriptor& descriptor() {
+        static const framehost::PluginDescriptor d{
+            "frame_buffer_consumer", "1.0.0", framehost::PluginKind::Source,
+            "Polls a Frame Buffer HTTP API (GET /frames/dequeue) for frames in batches", spec()};
+        return d;
+    }
+
+    FrameBufferConsumer(const framehost::Params& params, framehost::PluginContext& context)
+        : context_(context),
+          url_(params.string("url")),
+          batch_size_(static_cast<std::size_t>(params.integer("batch_size"))),
+          poll_interval_(params.integer("poll_interval_ms")),
+          max_retries_(static_cast<int>(params.integer("max_retries"))),
+          connect_timeout_ms_(params.integer("connect_timeout_ms")),
+          read_timeout_ms_(params.integer("read_timeout_ms")),
+          health_interval_(params.integer("health_check_interval_s")),
+          synthesize_(params.boolean("synthesize_pixels")) {
+        while (!url_.empty() && url_.back() == '/') url_.pop_back();
+        if (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0)
+            throw std::invalid_argument("url '" + url_ + "' is not an http:// URL");
+        static std::once_flag curl_ready;
+        std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    }
+
+    ~FrameBufferConsumer() override {
+        if (curl_) curl_easy_cleanup(curl_);
+    }
+
+    void connect() override { check_health(true); }
+
+    framehost::ReadStatus read(std::vector<Frame>& out, std::size_t max) override {
+        auto now = Clock::now();
+        if (now < next_poll_) {
+            // Sleep at most 100 ms at a time so the host can stop us promptly.
+            std::this_thread::sleep_for(std::min<Clock::duration>(next_poll_ - now, std::chrono::milliseconds(100)));
+            if (Clock::now() < next_poll_) return framehost::ReadStatus::Idle;
+        }
+        if (health_interval_.count() > 0 && now - last_health_ >= health_interval_) check_health(false);
+
+        std::size_t count = std::min(max, batch_size_);
+        std::string body;
+        long status = get("/frames/dequeue?count=" + std::to_string(count), body);
+        ++polls_;
+        if (status != 200)
+            fail("GET " + url_ + "/frames/dequeue answered HTTP " + std::to_string(status) + ": " + body.substr(0, 200));
+        nlohmann::json answer;
+        try {
+            answer = nlohmann::json::parse(body);
+        } catch (const std::exception&) {
+            fail("GET " + url_ + "/frames/dequeue answered something that is not JSON: " + body.substr(0, 100));
+        }
+        if (!answer.is_object() || !answer.contains("frames") || !answer["frames"].is_array())
+            fail("GET " + url_ + "/frames/dequeue answered JSON without a frames list");
+        succeeded();
+        remaining_ = answer.value("remaining", 0);
+        const auto& frames = answer["frames"];
+        for (const auto& item : frames) out.push_back(to_frame(item));
+        fetched_ += frames.size();
+        if (frames.empty()) {
+            ++empty_polls_;
+            next_poll_ = Clock::now() + poll_interval_;
+            return framehost::ReadStatus::Idle;
+        }
+        return framehost::ReadStatus::Frames;
+    }
+
+    nlohmann::json status() const override {
+        std::lock_guard lock(status_mutex_);
+        nlohmann::json s = {{"url", url_},
+                            {"connected", connected_.load()},
+                            {"consecutive_errors", consecutive_errors_.load()},
+                            {"remaining_in_buffer", remaining_.load()},
+                            {"frames_fetched", fetched_.load()},
+                            {"polls", polls_.load()},
+                            {"empty_polls", empty_polls_.load()},
+                            {"malformed_frames", malformed_.load()},
+                            {"connections_recreated", reconnects_.load()},
+                            {"last_error", last_error_},
+                            {"upstream_healthy", upstream_healthy_.load()}};
+        if (!connected_.load() || !upstream_healthy_.load()) s["healthy"] = false;
+        return s;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) {
+        connected_ = false;
+        {
+            std::lock_guard lock(status_mutex_);
+            last_error_ = what;
+        }
+        if (++consecutive_errors_ % max_retries_ == 0) {
+            // The kept-alive connection may be the problem (half-closed, stuck): start afresh.
+            if (curl_) curl_easy_cleanup(curl_);
+            curl_ = nullptr;
+            ++reconnects_;
+        }
+        throw std::runtime_error(what);
+    }
+
+    void succeeded() {
+        connected_ = true;
+        consecutive_errors_ = 0;
+    }
+
+    // One request on the kept-alive handle; returns the HTTP status, or throws on transport errors.
+    long get(const std::string& path, std::string& body) {
+        if (!curl_) {
+            curl_ = curl_easy_init();
+            if (!curl_) fail("curl_easy_init failed");
+            // Pistache-based servers close connections without this header (see ../shared/STACK.md).
+            headers_.reset(curl_slist_append(nullptr, "Connection: keep-alive"));
+            curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_.get());
+            curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
+            curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms_);
+            curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, read_timeout_ms_);
+            curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, collect);
+        }
+        std::string url = url_ + path;
+        curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+        curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &body);
+        CURLcode rc = curl_easy_perform(curl_);
+        if (rc != CURLE_OK) fail("GET " + url + ": " + curl_easy_strerror(rc));
+        long status = 0;
+        curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+        return status;
+    }
+
+    void check_health(bool throw_on_failure) {
+        last_health_ = Clock::now();
+        std::string body;
+        long status = 0;
+        try {
+            status = get("/health", body);
+        } catch (const std::exception&) {
+            upstream_healthy_ = false;
+            if (throw_on_failure) throw;
+            return;
+        }
+        upstream_healthy_ = status == 200;
+        if (status == 200) {
+            succeeded();
+        } else if (throw_on_failure) {
+            fail("GET " + url_ + "/health answered HTTP " + std::to_string(status));
+        }
+    }
+
+    Frame to_frame(const nlohmann::json& item) {
+        Frame f;
+        auto reject = [&](const std::string& why) {
+            ++malformed_;
+            f.fail("malformed frame from the Frame Buffer: " + why);
+            return f;
+        };
+        if (!item.is_object()) {
+            f.id = "<not an object>";
+            return reject("not a JSON object");
+        }
+        if (!item.contains("frame_id") || !item["frame_id"].is_string() || item["frame_id"].get<std::string>().empty()) {
+            f.id = "<missing frame_id>";
+            return reject("frame_id missing or not a string");
+        }
+        f.id = item["frame_id"];
+        if (item.contains("camera_id")) {
+            if (!item["camera_id"].is_string()) return reject("camera_id is not a string");
+            f.camera_id = item["camera_id"];
+        }
+        if (item.contains("timestamp") && !item["timestamp"].is_null()) {
+            if (!item["timestamp"].is_number()) return reject("timestamp is not a number");
+            double t = item["timestamp"].get<double>();
+            // Python clients send seconds (time.time()); anything this large is milliseconds.
+            f.timestamp_ms = static_cast<std::int64_t>(t < 1e11 ? t * 1000 : t);
+        }
+        for (auto [key, field] : {std::pair{"width", &f.width}, std::pair{"height", &f.height}}) {
+            if (!item.contains(key) || item[key].is_null()) continue;
+            if (!item[key].is_number_integer()) return reject(std::string(key) + " is not an integer");
+            auto v = item[key].get<std::int64_t>();
+            if (v < 0 || v > 100000) return reject(std::string(key) + " " + std::to_string(v) + " is out of range");
+            *field = static_cast<int>(v);
+        }
+        if (item.contains("format")) {
+            if (!item["format"].is_string()) return reject("format is not a string");
+            f.pixel_format = item["format"];
+        }
+        if (item.contains("metadata") && !item["metadata"].is_null()) {
+            if (!item["metadata"].is_object()) return reject("metadata is not an object");
+            f.metadata = item["metadata"];
+        }
+        if (item.contains("traceparent") && item["traceparent"].is_string()) f.traceparent = item["traceparent"];
+        int bpp = framehost::bytes_per_pixel(f.pixel_format);
+        std::size_t expected = static_cast<std::size_t>(f.width) * static_cast<std::size_t>(f.height) *
+                               static_cast<std::size_t>(bpp);
+        if (item.contains("data") && !item["data"].is_null()) {
+            if (!item["data"].is_string()) return reject("data is not a base64 string");
+            auto bytes = framehost::decode_base64(item["data"].get_ref<const std::string&>());
+            if (!bytes) return reject("data is not valid base64");
+            if (bpp > 0 && f.width > 0 && f.height > 0 && bytes->size() != expected)
+                return reject("data has " + std::to_string(bytes->size()) + " bytes, " + std::to_string(f.width) +
+                              "x" + std::to_string(f.height) + " " + f.pixel_format + " needs " + std::to_string(expected));
+            f.pixels = framehost::make_pixels(std::move(*bytes));
+        } else if (synthesize_ && bpp > 0 && f.width > 0 && f.height > 0) {
+            f.pixels = synthetic_image(f.width, f.height, f.pixel_format, expected);
+        }
+        return f;
+    }
+
+    // Deterministic for a size, and shared: frames of the same size carry the same buffer.
+    framehost::PixelBuffer synthetic_image(int width, int height, const std::string& format, std::size_t size) {
+        auto key = std::to_string(width) + "x" + std::to_string(height) + format;
+        if (auto it = images_.find(key); it != images_.end()) return it->second;
+        std::vector<std::uint8_t> bytes(size);
+        for (std::size_t i = 0; i < size; ++i)
+            bytes[i] = static_cast<std::uint8_t>((i * 31 + static_cast<std::size_t>(width) * 7 + static_cast<std::size_t>(height)) & 0xff);
+        auto image = framehost::make_pixels(std::move(bytes));
+        if (images_.size() < 16) images_[key] = image;  // a bounded cache: a few sizes in practice
+        return image;
+    }
+
+    struct SlistDeleter {
+        void operator()(curl_slist* s) const { curl_slist_free_all(s); }
+    };
+
+    framehost::PluginContext& context_;
+    std::string url_;
+    std::size_t batch_size_;
+    std::chrono::milliseconds poll_interval_;
+    int max_retries_;
+    long connect_timeout_ms_;
+    long read_timeout_ms_;
+    std::chrono::seconds health_interval_;
+    bool synthesize_;
+
+    // Source thread only.
+    CURL* curl_ = nullptr;
+    std::unique_ptr<curl_slist, SlistDeleter> headers_;
+    Clock::time_point next_poll_{};
+    Clock::time_point last_health_ = Clock::now();
+    std::map<std::string, framehost::PixelBuffer> images_;
+
+    // Read by status() on any thread.
+    mutable std::mutex status_mutex_;
+    std::string last_error_;
+    std::atomic<bool> connected_{false};
+    std::atomic<bool> upstream_healthy_{false};
+    std::atomic<int> consecutive_errors_{0};
+    std::atomic<long long> remaining_{0};
+    std::atomic<std::uint64_t> fetched_{0};
+    std::atomic<std::uint64_t> polls_{0};
+    std::atomic<std::uint64_t> empty_polls_{0};
+    std::atomic<std::uint64_t> malformed_{0};
+    std::atomic<std::uint64_t> reconnects_{0};
+};
+
+}  // namespace
+
+FRAMEHOST_PLUGIN(FrameBufferConsumer)
