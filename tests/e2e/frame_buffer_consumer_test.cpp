@@ -1,0 +1,230 @@
+// framehost consuming from a real frame-buffer with frame_buffer_consumer: the whole flow, and
+// what happens when the Frame Buffer fails.
+#include <signal.h>
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "core/config/param_values.hpp"
+#include "core/metrics/metrics_registry.hpp"
+#include "core/plugins/plugin_instance.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/paths.hpp"
+#include "tests/support/running_host.hpp"
+#include "tests/support/services.hpp"
+
+using namespace framehost;
+using namespace framehost::test;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+json parsed(const HttpResult& r) { return json::parse(r.body); }
+
+std::string host_config(const std::string& url, const std::string& sink_path, const std::string& extra_source = "",
+                        const std::string& processor = "{ plugin: sample_detector, params: { processing_delay_ms: 0, detection_threshold: 0.3 } }") {
+    return "pipeline: { progress_interval_s: 0, batch_size: 20 }\n"
+           "source: { plugin: frame_buffer_consumer, params: { url: \"" + url +
+           "\", batch_size: 20, poll_interval_ms: 20, synthesize_pixels: false, backoff_ms: 50, max_backoff_ms: 400" +
+           extra_source + " } }\n"
+           "processors: [ " + processor + " ]\n"
+           "sinks: [ { plugin: jsonl_sink, params: { path: \"" + sink_path + "\" } } ]\n";
+}
+
+std::vector<json> read_lines(const std::filesystem::path& file) {
+    std::vector<json> lines;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    return lines;
+}
+
+// Waits until the sink holds `count` lines (or the timeout passes); returns them.
+std::vector<json> wait_for_lines(const std::filesystem::path& file, std::size_t count, std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<json> lines;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::ifstream in(file);
+        std::size_t n = 0;
+        for (std::string line; std::getline(in, line);) ++n;
+        if (n >= count) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    return read_lines(file);
+}
+
+void post_frames(const FrameBufferServer& fb, const std::string& prefix, int count, bool with_pixels = false) {
+    HttpClient client;
+    for (int i = 0; i < count; ++i) {
+        json f = {{"frame_id", prefix + std::to_string(i)}, {"camera_id", "camera_0" + std::to_string(i % 3)},
+                  {"timestamp", 1700000000 + i}, {"width", 8}, {"height", 4}, {"format", "RGB"},
+                  {"metadata", {{"seq", i}}}};
+        if (with_pixels) f["data"] = std::string(128, 'A');  // 96 bytes: 8x4 RGB
+        REQUIRE(client.post(fb.url("/frames"), f.dump()).status == 200);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("frames posted to the frame-buffer come out of the host's sink once each, with the expected detections") {
+    FrameBufferServer fb;
+    post_frames(fb, "m", 150);
+    post_frames(fb, "px", 50, true);
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(host_config(fb.url(), out.string()));
+    auto lines = wait_for_lines(out, 200, 30s);
+    REQUIRE(lines.size() == 200);
+
+    // Expected: the same detector, in this process, on the same frames.
+    core::MetricsRegistry metrics;
+    auto library = core::PluginLibrary::load(kBundledPluginDir + "/sample_detector.so");
+    core::Diagnostics d("test");
+    YAML::Node node = YAML::Load("{processing_delay_ms: 0, detection_threshold: 0.3}");
+    auto detector = core::PluginInstance::create(
+        library, "sample_detector", core::validate_params(node, node, library->descriptor().params, "d", d), metrics);
+    std::set<std::string> ids;
+    for (const auto& line : lines) {
+        std::string id = line["frame_id"];
+        CHECK(ids.insert(id).second);
+        Frame expected;
+        expected.id = id;
+        expected.width = 8;
+        expected.height = 4;
+        if (id.rfind("px", 0) == 0) expected.pixels = make_pixels(std::vector<std::uint8_t>(96, 0));  // "AAAA" = zeros
+        detector->processor()->process(expected);
+        CHECK(line["state"] == "completed");
+        REQUIRE(line["detections"].size() == expected.detections.size());
+        for (std::size_t i = 0; i < expected.detections.size(); ++i)
+            CHECK(line["detections"][i]["confidence"] == expected.detections[i].confidence);
+    }
+    HttpClient client;
+    auto metrics_json = parsed(client.get(host.url("/metrics")));
+    auto status = parsed(client.get(fb.url("/frames/status")));
+    CHECK(metrics_json["processor_metrics"]["frames_processed"] == 200);
+    CHECK(status["buffer"]["total_processed"] == metrics_json["processor_metrics"]["frames_processed"]);
+    CHECK(metrics_json["consumer_metrics"]["frames_fetched"] == 200);
+}
+
+TEST_CASE("malformed frames are counted failed with their reason and do not stop the batch") {
+    FrameBufferServer fb;
+    HttpClient client;
+    client.post(fb.url("/frames"), R"({"frame_id":"ok-1","width":4,"height":2})");
+    client.post(fb.url("/frames"), R"({"frame_id":"neg","width":-4,"height":2})");
+    client.post(fb.url("/frames"), R"({"frame_id":"types","width":"wide"})");
+    client.post(fb.url("/frames"), R"({"frame_id":"short","width":4,"height":2,"format":"RGB","data":"QUJD"})");
+    client.post(fb.url("/frames"), R"({"frame_id":"ok-2"})");
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(host_config(fb.url(), out.string()));
+    auto lines = wait_for_lines(out, 5, 20s);
+    REQUIRE(lines.size() == 5);
+    std::map<std::string, json> by_id;
+    for (const auto& l : lines) by_id[l["frame_id"]] = l;
+    CHECK(by_id["ok-1"]["state"] == "completed");
+    CHECK(by_id["ok-2"]["state"] == "completed");
+    CHECK(by_id["neg"]["state"] == "failed");
+    CHECK(by_id["neg"]["error"].get<std::string>().find("width -4 is out of range") != std::string::npos);
+    CHECK(by_id["types"]["error"].get<std::string>().find("width is not an integer") != std::string::npos);
+    CHECK(by_id["short"]["error"].get<std::string>().find("data has 3 bytes") != std::string::npos);
+    auto m = parsed(client.get(host.url("/metrics")));
+    CHECK(m["processor_metrics"]["frames_failed"] == 3);
+}
+
+TEST_CASE("the frame-buffer stopped mid-run: the consumer backs off, shows degraded, recovers, finishes the rest") {
+    auto port = free_port();
+    auto fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);
+    post_frames(*fb, "before-", 30);
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(host_config(fb->url(), out.string(), ", circuit_failure_threshold: 1000"));
+    REQUIRE(wait_for_lines(out, 30, 20s).size() == 30);
+
+    fb->signal(SIGKILL);
+    fb->wait(5s);
+    HttpClient client;
+    std::this_thread::sleep_for(1500ms);
+    auto health = parsed(client.get(host.url("/health")));
+    CHECK(health["status"] == "degraded");
+    auto source = health["details"]["source"];
+    CHECK(source["consecutive_errors"].get<int>() >= 2);
+    CHECK(source["current_backoff_ms"].get<int>() >= 100);  // grew from 50 ms
+    // Not a busy loop: at most a few attempts a second with this backoff.
+    auto polls_before = health["details"]["plugins"]["frame_buffer_consumer"]["polls"].get<int>();
+    std::this_thread::sleep_for(1s);
+    auto polls_after = parsed(client.get(host.url("/health")))["details"]["plugins"]["frame_buffer_consumer"]["polls"].get<int>();
+    CHECK(polls_after - polls_before <= 10);
+    CHECK(client.get(host.url("/ready")).status == 503);
+
+    fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);  // in memory: starts empty
+    post_frames(*fb, "after-", 40);
+    auto lines = wait_for_lines(out, 70, 30s);
+    CHECK(lines.size() == 70);
+    std::set<std::string> ids;
+    for (const auto& l : lines) ids.insert(l["frame_id"].get<std::string>());
+    CHECK(ids.size() == 70);
+    CHECK(ids.count("after-39") == 1);
+    auto recovered = parsed(client.get(host.url("/health")));
+    CHECK(recovered["status"] == "healthy");
+    CHECK(host.process().running());
+}
+
+TEST_CASE("a frame-buffer answering 500s or garbage opens the circuit, which closes when it answers again") {
+    ScriptedHttpServer upstream;
+    upstream.answer(500, R"({"detail":"internal"})");
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(host_config("http://127.0.0.1:" + std::to_string(upstream.port()), out.string(),
+                                 ", circuit_failure_threshold: 3, circuit_open_ms: 800"));
+    HttpClient client;
+    json health;
+    for (int i = 0; i < 100; ++i) {
+        health = parsed(client.get(host.url("/health")));
+        if (health["details"]["source"]["circuit"] == "open") break;
+        std::this_thread::sleep_for(50ms);
+    }
+    CHECK(health["details"]["source"]["circuit"] == "open");
+    CHECK(health["status"] == "degraded");
+    auto while_open = upstream.requests();
+    std::this_thread::sleep_for(400ms);
+    CHECK(upstream.requests() - while_open <= 1);  // open: no attempts
+
+    upstream.answer(200, "this is not json");
+    std::this_thread::sleep_for(1500ms);
+    CHECK(parsed(client.get(host.url("/health")))["details"]["source"]["last_error"].get<std::string>().find("not JSON") !=
+          std::string::npos);
+
+    upstream.answer(200, R"({"frames":[],"count":0,"remaining":0})");
+    std::string circuit;
+    for (int i = 0; i < 100; ++i) {
+        circuit = parsed(client.get(host.url("/health")))["details"]["source"]["circuit"];
+        if (circuit == "closed") break;
+        std::this_thread::sleep_for(50ms);
+    }
+    CHECK(circuit == "closed");
+    CHECK(parsed(client.get(host.url("/health")))["status"] == "healthy");
+    CHECK(parsed(client.get(host.url("/metrics")))["consumer_metrics"]["circuit_opened"].get<int>() >= 1);
+}
+
+TEST_CASE("with no room in the host's queue the consumer does not fetch: frames wait in the buffer") {
+    FrameBufferServer fb({"--max-size", "1000"});
+    post_frames(fb, "q", 300);
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host("pipeline: { progress_interval_s: 0, workers: 1, batch_size: 5, queue_capacity: 10 }\n"
+                     "source: { plugin: frame_buffer_consumer, params: { url: \"" + fb.url() + "\", batch_size: 5 } }\n"
+                     "processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 20 } } ]\n",
+                     {"--plugin-path", kFixturePluginDir});
+    std::this_thread::sleep_for(1s);
+    HttpClient client;
+    auto status = parsed(client.get(fb.url("/frames/status")));
+    auto health = parsed(client.get(host.url("/health")));
+    // About 50 frames/s are processed; what the host holds is bounded by its queue.
+    CHECK(health["details"]["pipeline"]["queue_depth"].get<int>() <= 10);
+    CHECK(status["buffer"]["size"].get<int>() >= 300 - 100);
+    CHECK(status["buffer"]["total_processed"].get<int>() <= 100);
+}

@@ -1,0 +1,148 @@
+#include "tests/support/services.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "tests/support/paths.hpp"
+
+namespace framehost::test {
+
+int free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t size = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+bool wait_for_port(int port, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(fd);
+        if (ok) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+RedisServer::RedisServer() : port_(free_port()) { launch(); }
+
+void RedisServer::launch() {
+    // No persistence: nothing is left behind, and a restart starts empty unless the test says.
+    process_ = std::make_unique<ChildProcess>(
+        "/usr/bin/redis-server",
+        std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", dir_.path().string()});
+    if (!wait_for_port(port_, std::chrono::seconds(10)))
+        throw std::runtime_error("redis-server did not start: " + process_->err() + process_->out());
+}
+
+void RedisServer::kill() {
+    process_->signal(SIGKILL);
+    process_->wait(std::chrono::seconds(5));
+}
+void RedisServer::restart() { launch(); }
+
+FrameBufferServer::FrameBufferServer(std::vector<std::string> extra_args, int port)
+    : args_(std::move(extra_args)), port_(port ? port : free_port()) {
+    launch();
+}
+
+void FrameBufferServer::launch() {
+    std::vector<std::string> argv = {"--port", std::to_string(port_)};
+    argv.insert(argv.end(), args_.begin(), args_.end());
+    process_ = std::make_unique<ChildProcess>(kFrameBufferBinary, argv);
+    if (!wait_for_port(port_, std::chrono::seconds(10)))
+        throw std::runtime_error("frame-buffer did not start: " + process_->err());
+}
+
+void FrameBufferServer::restart() {
+    if (process_->running()) {
+        process_->signal(SIGKILL);
+        process_->wait(std::chrono::seconds(5));
+    }
+    launch();
+}
+
+ScriptedHttpServer::ScriptedHttpServer() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listener_, 16);
+    socklen_t size = sizeof a;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &size);
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] {
+        while (!stop_) {
+            pollfd p{listener_, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            int fd = ::accept(listener_, nullptr, nullptr);
+            if (fd < 0) continue;
+            std::lock_guard lock(mutex_);
+            connections_.emplace_back([this, fd] { serve(fd); });
+        }
+    });
+}
+
+ScriptedHttpServer::~ScriptedHttpServer() {
+    stop_ = true;
+    acceptor_.join();
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(mutex_);
+        threads.swap(connections_);
+    }
+    for (auto& t : threads) t.join();
+    ::close(listener_);
+}
+
+void ScriptedHttpServer::answer(int status, std::string body) {
+    std::lock_guard lock(mutex_);
+    status_ = status;
+    body_ = std::move(body);
+}
+
+void ScriptedHttpServer::serve(int fd) {
+    std::string pending;
+    char buffer[4096];
+    while (!stop_) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        auto n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        pending.append(buffer, static_cast<std::size_t>(n));
+        std::size_t end;
+        while ((end = pending.find("\r\n\r\n")) != std::string::npos) {
+            pending.erase(0, end + 4);  // GET requests only: no body
+            ++requests_;
+            std::string reply;
+            {
+                std::lock_guard lock(mutex_);
+                reply = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: application/json\r\n"
+                        "Content-Length: " + std::to_string(body_.size()) + "\r\n\r\n" + body_;
+            }
+            ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+        }
+    }
+    ::close(fd);
+}
+
+}  // namespace framehost::test

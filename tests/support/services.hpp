@@ -1,0 +1,76 @@
+#pragma once
+// Servers the end-to-end tests start themselves: the real frame-buffer binary, a real
+// redis-server, and a scripted HTTP server that answers what a test tells it to (for upstream
+// failures a real server will not produce on demand: 500s, garbage).
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/process.hpp"
+
+namespace framehost::test {
+
+// A port nothing listens on right now (bound and released; fine on a test machine).
+int free_port();
+// Waits until something accepts connections on the port.
+bool wait_for_port(int port, std::chrono::milliseconds timeout);
+
+class RedisServer {
+public:
+    RedisServer();  // throws when redis-server is missing or does not start
+    int port() const { return port_; }
+    std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+    void kill();
+    void restart();
+
+private:
+    void launch();
+    int port_;
+    TempDir dir_;
+    std::unique_ptr<ChildProcess> process_;
+};
+
+class FrameBufferServer {
+public:
+    explicit FrameBufferServer(std::vector<std::string> extra_args = {}, int port = 0);
+    int port() const { return port_; }
+    std::string url(const std::string& path = "") const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+    void signal(int sig) { process_->signal(sig); }
+    int wait(std::chrono::milliseconds timeout) { return process_->wait(timeout); }
+    void restart();  // same port, same arguments
+
+private:
+    void launch();
+    std::vector<std::string> args_;
+    int port_;
+    std::unique_ptr<ChildProcess> process_;
+};
+
+// Answers every request with the current status and body, keeping connections alive.
+class ScriptedHttpServer {
+public:
+    ScriptedHttpServer();
+    ~ScriptedHttpServer();
+    int port() const { return port_; }
+    void answer(int status, std::string body);
+    std::uint64_t requests() const { return requests_.load(); }
+
+private:
+    void serve(int fd);
+    int listener_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::uint64_t> requests_{0};
+    std::mutex mutex_;
+    int status_ = 200;
+    std::string body_ = "{}";
+    std::thread acceptor_;
+    std::vector<std::thread> connections_;
+};
+
+}  // namespace framehost::test
