@@ -11,9 +11,9 @@
 
 #include <curl/curl.h>
 
-#include <framehost/base64.hpp>
 #include <framehost/export.hpp>
 #include <framehost/source_retry.hpp>
+#include <framehost/wire_frame.hpp>
 
 namespace {
 
@@ -54,16 +54,15 @@ public:
         return d;
     }
 
-    FrameBufferConsumer(const framehost::Params& params, framehost::PluginContext& context)
-        : context_(context),
-          url_(params.string("url")),
+    FrameBufferConsumer(const framehost::Params& params, framehost::PluginContext&)
+        : url_(params.string("url")),
           batch_size_(static_cast<std::size_t>(params.integer("batch_size"))),
           poll_interval_(params.integer("poll_interval_ms")),
           max_retries_(static_cast<int>(params.integer("max_retries"))),
           connect_timeout_ms_(params.integer("connect_timeout_ms")),
           read_timeout_ms_(params.integer("read_timeout_ms")),
           health_interval_(params.integer("health_check_interval_s")),
-          synthesize_(params.boolean("synthesize_pixels")) {
+          wire_(params.boolean("synthesize_pixels")) {
         while (!url_.empty() && url_.back() == '/') url_.pop_back();
         if (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0)
             throw std::invalid_argument("url '" + url_ + "' is not an http:// URL");
@@ -196,81 +195,15 @@ private:
     }
 
     Frame to_frame(const nlohmann::json& item) {
-        Frame f;
-        auto reject = [&](const std::string& why) {
-            ++malformed_;
-            f.fail("malformed frame from the Frame Buffer: " + why);
-            return f;
-        };
-        if (!item.is_object()) {
-            f.id = "<not an object>";
-            return reject("not a JSON object");
-        }
-        if (!item.contains("frame_id") || !item["frame_id"].is_string() || item["frame_id"].get<std::string>().empty()) {
-            f.id = "<missing frame_id>";
-            return reject("frame_id missing or not a string");
-        }
-        f.id = item["frame_id"];
-        if (item.contains("camera_id")) {
-            if (!item["camera_id"].is_string()) return reject("camera_id is not a string");
-            f.camera_id = item["camera_id"];
-        }
-        if (item.contains("timestamp") && !item["timestamp"].is_null()) {
-            if (!item["timestamp"].is_number()) return reject("timestamp is not a number");
-            double t = item["timestamp"].get<double>();
-            // Python clients send seconds (time.time()); anything this large is milliseconds.
-            f.timestamp_ms = static_cast<std::int64_t>(t < 1e11 ? t * 1000 : t);
-        }
-        for (auto [key, field] : {std::pair{"width", &f.width}, std::pair{"height", &f.height}}) {
-            if (!item.contains(key) || item[key].is_null()) continue;
-            if (!item[key].is_number_integer()) return reject(std::string(key) + " is not an integer");
-            auto v = item[key].get<std::int64_t>();
-            if (v < 0 || v > 100000) return reject(std::string(key) + " " + std::to_string(v) + " is out of range");
-            *field = static_cast<int>(v);
-        }
-        if (item.contains("format")) {
-            if (!item["format"].is_string()) return reject("format is not a string");
-            f.pixel_format = item["format"];
-        }
-        if (item.contains("metadata") && !item["metadata"].is_null()) {
-            if (!item["metadata"].is_object()) return reject("metadata is not an object");
-            f.metadata = item["metadata"];
-        }
-        if (item.contains("traceparent") && item["traceparent"].is_string()) f.traceparent = item["traceparent"];
-        int bpp = framehost::bytes_per_pixel(f.pixel_format);
-        std::size_t expected = static_cast<std::size_t>(f.width) * static_cast<std::size_t>(f.height) *
-                               static_cast<std::size_t>(bpp);
-        if (item.contains("data") && !item["data"].is_null()) {
-            if (!item["data"].is_string()) return reject("data is not a base64 string");
-            auto bytes = framehost::decode_base64(item["data"].get_ref<const std::string&>());
-            if (!bytes) return reject("data is not valid base64");
-            if (bpp > 0 && f.width > 0 && f.height > 0 && bytes->size() != expected)
-                return reject("data has " + std::to_string(bytes->size()) + " bytes, " + std::to_string(f.width) +
-                              "x" + std::to_string(f.height) + " " + f.pixel_format + " needs " + std::to_string(expected));
-            f.pixels = framehost::make_pixels(std::move(*bytes));
-        } else if (synthesize_ && bpp > 0 && f.width > 0 && f.height > 0) {
-            f.pixels = synthetic_image(f.width, f.height, f.pixel_format, expected);
-        }
+        Frame f = wire_.read(item);
+        if (f.failed()) ++malformed_;
         return f;
-    }
-
-    // Deterministic for a size, and shared: frames of the same size carry the same buffer.
-    framehost::PixelBuffer synthetic_image(int width, int height, const std::string& format, std::size_t size) {
-        auto key = std::to_string(width) + "x" + std::to_string(height) + format;
-        if (auto it = images_.find(key); it != images_.end()) return it->second;
-        std::vector<std::uint8_t> bytes(size);
-        for (std::size_t i = 0; i < size; ++i)
-            bytes[i] = static_cast<std::uint8_t>((i * 31 + static_cast<std::size_t>(width) * 7 + static_cast<std::size_t>(height)) & 0xff);
-        auto image = framehost::make_pixels(std::move(bytes));
-        if (images_.size() < 16) images_[key] = image;  // a bounded cache: a few sizes in practice
-        return image;
     }
 
     struct SlistDeleter {
         void operator()(curl_slist* s) const { curl_slist_free_all(s); }
     };
 
-    framehost::PluginContext& context_;
     std::string url_;
     std::size_t batch_size_;
     std::chrono::milliseconds poll_interval_;
@@ -278,14 +211,13 @@ private:
     long connect_timeout_ms_;
     long read_timeout_ms_;
     std::chrono::seconds health_interval_;
-    bool synthesize_;
 
     // Source thread only.
     CURL* curl_ = nullptr;
     std::unique_ptr<curl_slist, SlistDeleter> headers_;
     Clock::time_point next_poll_{};
     Clock::time_point last_health_ = Clock::now();
-    std::map<std::string, framehost::PixelBuffer> images_;
+    framehost::WireFrameReader wire_;
 
     // Read by status() on any thread.
     mutable std::mutex status_mutex_;
