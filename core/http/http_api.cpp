@@ -4,6 +4,7 @@
 
 #include "framehost/base64.hpp"
 #include "core/http/health_report.hpp"
+#include "core/http/large_string_member.hpp"
 #include "core/http/metrics_report.hpp"
 #include "core/log/log.hpp"
 #include "core/tracing/trace_context.hpp"
@@ -145,9 +146,11 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
     if (status.stopping) return error_response(503, "shutting down: not accepting frames");
     if (!status.started) return error_response(503, "not initialised: the pipeline has not started");
 
+    // frame_data is lifted out before parsing: the parser then walks kilobytes, not megabytes.
+    auto lifted = lift_string_member(request.body, "frame_data");
     nlohmann::json body;
     try {
-        body = nlohmann::json::parse(request.body);
+        body = nlohmann::json::parse(lifted ? std::string_view(lifted->rest) : std::string_view(request.body));
     } catch (const nlohmann::json::parse_error& e) {
         return error_response(400, std::string("invalid JSON: ") + e.what());
     }
@@ -155,7 +158,7 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
     if (!body.contains("frame_data") || body["frame_data"].is_null())
         return error_response(422, "frame_data is missing");
     if (!body["frame_data"].is_string()) return error_response(422, "frame_data must be a base64 string");
-    const auto& encoded = body["frame_data"].get_ref<const std::string&>();
+    std::string_view encoded = lifted ? lifted->value : std::string_view(body["frame_data"].get_ref<const std::string&>());
     if (encoded.empty()) return error_response(422, "frame_data is empty");
     auto bytes = decode_base64(encoded);
     if (!bytes) return error_response(422, "frame_data is not valid base64");

@@ -12,6 +12,7 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
+#include <pistache/stream.h>
 
 #include "core/http/request_framer.hpp"
 #include "core/log/log.hpp"
@@ -32,8 +33,6 @@ struct Connection {
     RequestFramer framer;
     bool closing = false;
 };
-
-const char* method_name(Http::Method m) { return Http::methodString(m); }
 
 // A header with any name: Pistache 0.0.5 writes only typed headers, never raw ones, so
 // traceparent, Allow and WWW-Authenticate need a type to be sent at all.
@@ -102,30 +101,8 @@ public:
 
     explicit FramingHandler(std::shared_ptr<HttpServer::State> state) : state_(std::move(state)) {}
 
-    void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
-        HttpRequest r;
-        r.method = method_name(request.method());
-        r.path = request.resource();
-        r.body = request.body();
-        for (const auto& [name, raw] : request.headers().rawList()) {
-            std::string lower = name;
-            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-            r.headers[lower] = raw.value();
-        }
-        for (auto it = request.query().parameters_begin(); it != request.query().parameters_end(); ++it)
-            r.query[it->first] = it->second;
-        HttpResponse answer;
-        try {
-            answer = state_->handle(r);
-        } catch (const std::exception& e) {
-            log(LogLevel::Error, "http", r.method + " " + r.path + " failed: " + e.what());
-            answer = error_response(500, "internal error");
-        }
-        for (const auto& [name, value] : answer.headers)
-            response.headers().add(std::make_shared<NamedHeader>(name, value));
-        response.send(static_cast<Http::Code>(answer.status), r.method == "HEAD" ? "" : answer.body,
-                      Http::Mime::MediaType::fromString(answer.content_type));
-    }
+    // Never called: onInput frames, parses and answers every request itself.
+    void onRequest(const Http::Request&, Http::ResponseWriter) override {}
 
     void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
         state_->note_partial(peer, false);
@@ -143,8 +120,13 @@ private:
         connection->framer.append(buffer, len);
         while (true) {
             std::size_t size = 0;
-            auto verdict = connection->framer.next(size);
+            RequestHead head;
+            auto verdict = connection->framer.next(size, head);
             if (verdict == RequestFramer::Verdict::NeedMore) {
+                if (connection->framer.take_continue_request()) {
+                    static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                    peer->send(RawBuffer(kContinue, sizeof kContinue - 1));
+                }
                 state_->note_partial(peer, !connection->framer.empty());
                 return;
             }
@@ -152,45 +134,48 @@ private:
                 refuse(verdict, *connection, peer);
                 return;
             }
-            serve_one(connection->framer.buffered().substr(0, size), peer);
+            HttpRequest request;
+            request.method = std::move(head.method);
+            request.path = std::move(head.path);
+            request.query = std::move(head.query);
+            request.headers = std::move(head.headers);
+            request.body.assign(connection->framer.buffered().substr(head.body_offset, head.body_size));
             connection->framer.consume(size);
+            respond(request, head.http11, peer);
         }
     }
 
-    void serve_one(std::string_view bytes, const std::shared_ptr<Tcp::Peer>& peer) {
-        auto parser = getParser(peer);
-        parser->reset();
-        auto& request = parser->request;
+    void respond(const HttpRequest& request, bool http11, const std::shared_ptr<Tcp::Peer>& peer) {
+        HttpResponse answer;
         try {
-            if (!parser->feed(bytes.data(), bytes.size()))
-                throw Http::HttpError(Http::Code::Request_Entity_Too_Large, "request too large");
-            if (parser->parse() != Http::Private::State::Done)
-                throw Http::HttpError(Http::Code::Bad_Request, "incomplete request");
-        } catch (const Http::HttpError& e) {
-            parser->reset();
-            send_and_close(peer, static_cast<Http::Code>(e.code()), e.reason());
-            return;
+            answer = state_->handle(request);
         } catch (const std::exception& e) {
-            parser->reset();
-            send_and_close(peer, Http::Code::Bad_Request, e.what());
-            return;
+            log(LogLevel::Error, "http", request.method + " " + request.path + " failed: " + e.what());
+            answer = error_response(500, "internal error");
         }
-        Http::ResponseWriter response(request.version(), transport(), this, peer);
-        request.copyAddress(peer->address());
+        Http::ResponseWriter response(http11 ? Http::Version::Http11 : Http::Version::Http10, transport(), this, peer);
         // HTTP/1.1 connections persist unless the client says otherwise (RFC 9112 9.3);
-        // Pistache 0.0.5 closes every one that lacks "Connection: keep-alive".
-        auto asked = request.headers().tryGet<Http::Header::Connection>();
-        auto control = asked ? asked->control()
-                       : request.version() == Http::Version::Http11 ? Http::ConnectionControl::KeepAlive
-                                                                    : Http::ConnectionControl::Close;
-        response.headers().add<Http::Header::Connection>(control);
+        // Pistache 0.0.5 closed every one that lacked "Connection: keep-alive".
+        auto connection = request.header("connection");
+        for (auto& c : connection) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        bool keep_alive = connection.find("close") == std::string::npos &&
+                          (http11 || connection.find("keep-alive") != std::string::npos);
+        response.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
+                                                                    : Http::ConnectionControl::Close);
+        for (const auto& [name, value] : answer.headers)
+            response.headers().add(std::make_shared<NamedHeader>(name, value));
         peer->setIdle(false);
-        try {
-            onRequest(request, std::move(response));
-        } catch (const std::exception& e) {
-            log(LogLevel::Error, "http", std::string("request handler threw: ") + e.what());
+        if (keep_alive) {
+            response.send(static_cast<Http::Code>(answer.status), request.method == "HEAD" ? "" : answer.body,
+                          Http::Mime::MediaType::fromString(answer.content_type));
+            return;
         }
-        parser->reset();
+        int fd = peer->fd();
+        std::weak_ptr<Tcp::Peer> weak = peer;
+        response.send(static_cast<Http::Code>(answer.status), request.method == "HEAD" ? "" : answer.body,
+                      Http::Mime::MediaType::fromString(answer.content_type))
+            .then([weak, fd](ssize_t) { if (auto p = weak.lock()) ::shutdown(fd, SHUT_RDWR); },
+                  [weak, fd](std::exception_ptr) { if (auto p = weak.lock()) ::shutdown(fd, SHUT_RDWR); });
     }
 
     void refuse(RequestFramer::Verdict verdict, Connection& connection,

@@ -24,8 +24,26 @@ inline constexpr auto kBase64Table = make_base64_table();
 // nullopt when `text` holds anything but the base64 alphabet, misplaced padding, or a length
 // no encoding produces. ASCII whitespace (line breaks of MIME encoders) is skipped.
 inline std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view text) {
-    std::vector<std::uint8_t> out;
-    out.reserve(text.size() / 4 * 3);
+    std::vector<std::uint8_t> out(text.size() / 4 * 3);
+    std::size_t written = 0;
+    std::size_t at = 0;
+    // The common case, four clean symbols at a time; anything else (whitespace, padding, an
+    // invalid byte) leaves this loop for the careful one below.
+    const auto& table = detail::kBase64Table;
+    while (at + 4 <= text.size()) {
+        auto a = table[static_cast<unsigned char>(text[at])], b = table[static_cast<unsigned char>(text[at + 1])],
+             c = table[static_cast<unsigned char>(text[at + 2])], d = table[static_cast<unsigned char>(text[at + 3])];
+        if ((a | b | c | d) < 0) break;
+        auto v = static_cast<std::uint32_t>(a) << 18 | static_cast<std::uint32_t>(b) << 12 |
+                 static_cast<std::uint32_t>(c) << 6 | static_cast<std::uint32_t>(d);
+        out[written] = static_cast<std::uint8_t>(v >> 16);
+        out[written + 1] = static_cast<std::uint8_t>(v >> 8);
+        out[written + 2] = static_cast<std::uint8_t>(v);
+        written += 3;
+        at += 4;
+    }
+    out.resize(written);
+    text.remove_prefix(at);
     std::uint32_t accumulator = 0;
     int bits = 0;
     std::size_t symbols = 0;
