@@ -153,7 +153,8 @@ private:
             log(LogLevel::Error, "http", request.method + " " + request.path + " failed: " + e.what());
             answer = error_response(500, "internal error");
         }
-        Http::ResponseWriter response(http11 ? Http::Version::Http11 : Http::Version::Http10, transport(), this, peer);
+        // A server answers in its own version (RFC 9110 6.2), whatever the request said.
+        Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
         // HTTP/1.1 connections persist unless the client says otherwise (RFC 9112 9.3);
         // Pistache 0.0.5 closed every one that lacked "Connection: keep-alive".
         auto connection = request.header("connection");

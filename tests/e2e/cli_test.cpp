@@ -20,7 +20,7 @@ bool has(const std::string& text, const std::string& part) {
 }
 }  // namespace
 
-TEST_CASE("--version and --help answer and exit 0; a wrong command line exits 2") {
+TEST_CASE("--version and --help answer and exit 0, a wrong command line exits 2") {
     auto version = run_framehost({"--version"});
     CHECK(version.exit_code == 0);
     CHECK(has(version.out, "plugin ABI 1"));

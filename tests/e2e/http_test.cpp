@@ -210,7 +210,7 @@ processors: [ { plugin: sample_detector, params: { processing_delay_ms: 0 } } ]
     CHECK(metrics["processor_metrics"]["frames_processed"] == 1);
 }
 
-TEST_CASE("a processor that throws on /process answers 500 with its message; the host goes on") {
+TEST_CASE("a processor that throws on /process answers 500 with its message, the host goes on") {
     RunningHost host(R"(pipeline: { progress_interval_s: 0 }
 processors: [ { plugin: fixture_processor, params: { mode: throw, every: 2 } } ]
 )", {"--plugin-path", kFixturePluginDir});
@@ -275,7 +275,7 @@ TEST_CASE("/process-with-tracking continues the caller's trace with one child sp
     CHECK(has(host.process().err(), "\"name\":\"sample_detector\""));  // spans also go to the log
 }
 
-TEST_CASE("a trace parent in metadata is used; a malformed one starts a new trace, never a 500") {
+TEST_CASE("a trace parent in metadata is used, a malformed one starts a new trace, never a 500") {
     RunningHost host(kServing);
     HttpClient client;
     auto with_metadata = frame_request();
@@ -292,7 +292,7 @@ TEST_CASE("a trace parent in metadata is used; a malformed one starts a new trac
     }
 }
 
-TEST_CASE("plain HTTP/1.1 clients keep their connection; HTTP/1.0 ones are closed") {
+TEST_CASE("plain HTTP/1.1 clients keep their connection, HTTP/1.0 ones are closed") {
     RunningHost host(kServing);
     HttpClient client;
     auto first = client.get(host.url("/health"));
@@ -349,7 +349,7 @@ processors: [ { plugin: identity } ]
     CHECK(std::chrono::steady_clock::now() - started < 5s);
 }
 
-TEST_CASE("health, liveness and metrics answer while saturated and while draining; /process gets 503 in the drain") {
+TEST_CASE("health, liveness and metrics answer while saturated and while draining, /process gets 503 in the drain") {
     RunningHost host(R"(pipeline: { workers: 1, batch_size: 1, queue_capacity: 8, shutdown_timeout_s: 30, progress_interval_s: 0 }
 source: { plugin: synthetic_source, params: { rate_fps: 0 } }
 processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 200 } } ]

@@ -41,14 +41,15 @@ bool wait_for_port(int port, std::chrono::milliseconds timeout) {
     return false;
 }
 
-RedisServer::RedisServer() : port_(free_port()) { launch(); }
+RedisServer::RedisServer(bool durable) : durable_(durable), port_(free_port()) { launch(); }
 
 void RedisServer::launch() {
     // No persistence: nothing is left behind, and a restart starts empty unless the test says.
     process_ = std::make_unique<ChildProcess>(
         "/usr/bin/redis-server",
         std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no", "--dir", dir_.path().string()});
+                                 "--appendonly", durable_ ? "yes" : "no", "--appendfsync", "always",
+                                 "--dir", dir_.path().string()});
     if (!wait_for_port(port_, std::chrono::seconds(10)))
         throw std::runtime_error("redis-server did not start: " + process_->err() + process_->out());
 }
@@ -57,6 +58,11 @@ void RedisServer::kill() {
     process_->signal(SIGKILL);
     process_->wait(std::chrono::seconds(5));
 }
+void RedisServer::stop() {
+    process_->signal(SIGTERM);
+    process_->wait(std::chrono::seconds(10));
+}
+
 void RedisServer::restart() { launch(); }
 
 FrameBufferServer::FrameBufferServer(std::vector<std::string> extra_args, int port)

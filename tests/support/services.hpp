@@ -20,14 +20,18 @@ bool wait_for_port(int port, std::chrono::milliseconds timeout);
 
 class RedisServer {
 public:
-    RedisServer();  // throws when redis-server is missing or does not start
+    // Throws when redis-server is missing or does not start. `durable`: append-only file with
+    // fsync on every write (in a temporary folder), so a restart keeps the data.
+    explicit RedisServer(bool durable = false);
     int port() const { return port_; }
     std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
     void kill();
+    void stop();  // SIGTERM: Redis saves and exits
     void restart();
 
 private:
     void launch();
+    bool durable_;
     int port_;
     TempDir dir_;
     std::unique_ptr<ChildProcess> process_;

@@ -173,7 +173,7 @@ TEST_CASE("a disabled source is no source") {
     CHECK_FALSE(config.source);
 }
 
-TEST_CASE("instances of one plugin get unique names; a repeated explicit name is an error") {
+TEST_CASE("instances of one plugin get unique names, a repeated explicit name is an error") {
     auto catalog = test_catalog();
     auto config = parse_host_config("processors: [ {plugin: identity}, {plugin: identity} ]\n",
                                     "test.yaml", {}, catalog, no_env());

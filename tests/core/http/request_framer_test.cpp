@@ -71,7 +71,7 @@ TEST_CASE("blank lines before a request are skipped") {
     CHECK(framer.buffered().substr(0, size) == "GET / HTTP/1.1\r\n\r\n");
 }
 
-TEST_CASE("the request line, query and headers are parsed; names lowercased") {
+TEST_CASE("the request line, query and headers are parsed, names lowercased") {
     RequestFramer framer(1024, 100);
     std::string r = "POST /frames/dequeue?count=5&x HTTP/1.0\r\nX-Thing:  a b \r\nContent-Length: 2\r\n\r\nhi";
     framer.append(r.data(), r.size());

@@ -108,7 +108,7 @@ TEST_CASE("the threshold keeps exactly the detections at or above it") {
     }
 }
 
-TEST_CASE("results report shape, gpu use and time; simulate_gpu quarters the delay") {
+TEST_CASE("results report shape, gpu use and time, simulate_gpu quarters the delay") {
     Detector cpu("{processing_delay_ms: 20}");
     Detector gpu("{processing_delay_ms: 20, simulate_gpu: true}");
     auto c = cpu.run(pixel_frame(9)).results["det"];

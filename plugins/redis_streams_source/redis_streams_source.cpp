@@ -1,0 +1,368 @@
+// Reads frames from a Redis stream through a consumer group, so many hosts share one stream
+// and a host that dies takes no frame with it: an entry is acknowledged only once the host
+// says the frame is finished, entries a dead consumer held are claimed by the living after
+// claim_idle_ms, and an entry delivered max_deliveries times goes to a dead-letter stream.
+#include <hiredis/hiredis.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <framehost/export.hpp>
+#include <framehost/source_retry.hpp>
+#include <framehost/wire_frame.hpp>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using framehost::Frame;
+
+struct ReplyDeleter {
+    void operator()(redisReply* r) const { if (r) freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+std::string str(const redisReply* r) { return r && r->str ? std::string(r->str, r->len) : std::string(); }
+
+std::vector<framehost::ParamSpec> spec() {
+    using namespace framehost;
+    std::vector<ParamSpec> p = {
+        param::String("url", "redis://127.0.0.1:6379", "Redis URL: redis://[:password@]host[:port][/db]"),
+        param::String("stream", "framehost:frames", "Stream key to read"),
+        param::String("group", "framehost", "Consumer group shared by all hosts"),
+        param::String("consumer", "", "This host's consumer name; empty: host name and pid"),
+        param::Int("batch_size", 100, "Entries asked for per read").range(1, 10000),
+        param::Int("block_ms", 100, "How long a read waits for new entries").range(1, 100),
+        param::Int("claim_idle_ms", 30000, "Entries pending this long with another consumer are taken over")
+            .range(100, 86'400'000),
+        param::Int("max_deliveries", 5, "Deliveries after which an entry goes to the dead-letter stream")
+            .range(1, 1000),
+        param::String("dead_letter_stream", "framehost:frames:dead", "Where failed and undeliverable frames go"),
+        param::Bool("create_group", true, "Create the group (and the stream) if missing"),
+        param::String("group_start", "0", "Where a new group starts: 0 (everything in the stream) or $ (new only)")
+            .one_of({"0", "$"}),
+        param::Bool("synthesize_pixels", true, "Give frames without data a deterministic synthetic image"),
+    };
+    auto retry = source_retry_params({1000, 30000, 5, 30000});
+    p.insert(p.end(), retry.begin(), retry.end());
+    return p;
+}
+
+struct Address {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    std::string password;
+    int db = 0;
+};
+
+Address parse_url(const std::string& url) {
+    if (url.rfind("redis://", 0) != 0) throw std::invalid_argument("url '" + url + "' is not a redis:// URL");
+    Address a;
+    std::string rest = url.substr(8);
+    if (auto at = rest.rfind('@'); at != std::string::npos) {
+        auto credentials = rest.substr(0, at);
+        auto colon = credentials.find(':');
+        a.password = colon == std::string::npos ? credentials : credentials.substr(colon + 1);
+        rest = rest.substr(at + 1);
+    }
+    if (auto slash = rest.find('/'); slash != std::string::npos) {
+        if (slash + 1 < rest.size()) a.db = std::stoi(rest.substr(slash + 1));
+        rest = rest.substr(0, slash);
+    }
+    if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+        a.port = std::stoi(rest.substr(colon + 1));
+        rest = rest.substr(0, colon);
+    }
+    if (!rest.empty()) a.host = rest;
+    return a;
+}
+
+class Connection {
+public:
+    ~Connection() { close(); }
+    void open(const Address& a) {
+        close();
+        timeval timeout{2, 0};
+        context_ = redisConnectWithTimeout(a.host.c_str(), a.port, timeout);
+        if (!context_ || context_->err) {
+            std::string why = context_ ? context_->errstr : "cannot allocate a context";
+            close();
+            throw std::runtime_error("Redis at " + a.host + ":" + std::to_string(a.port) + ": " + why);
+        }
+        redisSetTimeout(context_, timeval{5, 0});
+        if (!a.password.empty()) run({"AUTH", a.password});
+        if (a.db != 0) run({"SELECT", std::to_string(a.db)});
+    }
+    void close() {
+        if (context_) redisFree(context_);
+        context_ = nullptr;
+    }
+    bool is_open() const { return context_ != nullptr; }
+    // Throws on a lost connection (and closes it) or an error reply.
+    Reply run(const std::vector<std::string>& args) {
+        if (!context_) throw std::runtime_error("not connected to Redis");
+        std::vector<const char*> argv;
+        std::vector<std::size_t> lengths;
+        for (const auto& s : args) {
+            argv.push_back(s.data());
+            lengths.push_back(s.size());
+        }
+        Reply r(static_cast<redisReply*>(redisCommandArgv(context_, static_cast<int>(args.size()), argv.data(), lengths.data())));
+        if (!r) {
+            std::string why = context_->errstr;
+            close();
+            throw std::runtime_error("Redis connection lost: " + why);
+        }
+        if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("Redis " + args[0] + ": " + str(r.get()));
+        return r;
+    }
+
+private:
+    redisContext* context_ = nullptr;
+};
+
+class RedisStreamsSource final : public framehost::Source {
+public:
+    static const framehost::PluginDescriptor& descriptor() {
+        static const framehost::PluginDescriptor d{
+            "redis_streams_source", "1.0.0", framehost::PluginKind::Source,
+            "Reads frames from a Redis stream in a consumer group: at-least-once, shared by many hosts", spec()};
+        return d;
+    }
+
+    RedisStreamsSource(const framehost::Params& p, framehost::PluginContext& context)
+        : context_(context),
+          address_(parse_url(p.string("url"))),
+          stream_(p.string("stream")),
+          group_(p.string("group")),
+          consumer_(p.string("consumer")),
+          batch_(static_cast<std::size_t>(p.integer("batch_size"))),
+          block_ms_(p.integer("block_ms")),
+          claim_idle_(p.integer("claim_idle_ms")),
+          max_deliveries_(p.integer("max_deliveries")),
+          dead_letters_(p.string("dead_letter_stream")),
+          create_group_(p.boolean("create_group")),
+          group_start_(p.string("group_start")),
+          wire_(p.boolean("synthesize_pixels")) {
+        if (consumer_.empty()) {
+            char host[256] = {};
+            gethostname(host, sizeof host - 1);
+            consumer_ = std::string(host) + "-" + std::to_string(getpid());
+        }
+    }
+
+    void connect() override {
+        std::lock_guard lock(redis_mutex_);
+        reader_.open(address_);
+        if (create_group_) {
+            try {
+                reader_.run({"XGROUP", "CREATE", stream_, group_, group_start_, "MKSTREAM"});
+            } catch (const std::runtime_error& e) {
+                if (std::string(e.what()).find("BUSYGROUP") == std::string::npos) throw;
+            }
+        }
+        next_claim_ = Clock::now();  // take over what dead consumers left, first thing
+        connected_ = true;
+    }
+
+    framehost::ReadStatus read(std::vector<Frame>& out, std::size_t max) override {
+        std::lock_guard lock(redis_mutex_);
+        if (!reader_.is_open()) return framehost::ReadStatus::NotConnected;
+        try {
+            flush_acks();
+            std::size_t want = std::min(max, batch_);
+            if (Clock::now() >= next_claim_) {
+                claim(out, want);
+                next_claim_ = Clock::now() + claim_idle_;
+                if (!out.empty()) return framehost::ReadStatus::Frames;
+            }
+            auto reply = reader_.run({"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(want), "BLOCK",
+                                      std::to_string(block_ms_), "STREAMS", stream_, ">"});
+            if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0)
+                take_entries(reply->element[0]->element[1], out);
+        } catch (const std::exception& e) {
+            connected_ = false;
+            set_error(e.what());
+            throw;
+        }
+        return out.empty() ? framehost::ReadStatus::Idle : framehost::ReadStatus::Frames;
+    }
+
+    // [worker threads] Acknowledged in batches by the source thread (hiredis is single-threaded);
+    // a frame that failed is dead-lettered first, so its reason is kept.
+    void finished(const Frame& frame) override {
+        std::lock_guard lock(ack_mutex_);
+        auto it = ids_.find(frame.id);
+        if (it == ids_.end()) return;
+        if (frame.failed())
+            dead_.push_back({it->second, frame.id, "failed in " + frame.failed_in() + ": " + frame.error()});
+        acks_.push_back(it->second);
+        ids_.erase(it);
+    }
+
+    void stop() override {
+        std::lock_guard lock(redis_mutex_);
+        try {
+            if (reader_.is_open()) flush_acks();
+        } catch (const std::exception& e) {
+            context_.log(framehost::LogLevel::Warn,
+                         std::string("could not acknowledge the last frames (they stay pending for others): ") + e.what());
+        }
+        reader_.close();
+    }
+
+    nlohmann::json status() const override {
+        std::lock_guard lock(status_mutex_);
+        nlohmann::json s = {{"stream", stream_},         {"group", group_},
+                            {"consumer", consumer_},     {"connected", connected_.load()},
+                            {"delivered", delivered_.load()}, {"acknowledged", acknowledged_.load()},
+                            {"claimed", claimed_.load()}, {"dead_lettered", dead_lettered_.load()},
+                            {"last_error", last_error_}};
+        if (!connected_.load()) s["healthy"] = false;
+        return s;
+    }
+
+private:
+    struct DeadLetter {
+        std::string entry_id;
+        std::string frame_id;
+        std::string reason;
+    };
+
+    void set_error(const std::string& e) {
+        std::lock_guard lock(status_mutex_);
+        last_error_ = e;
+    }
+
+    void take_entries(const redisReply* entries, std::vector<Frame>& out) {
+        for (std::size_t i = 0; i < entries->elements; ++i) {
+            const redisReply* entry = entries->element[i];
+            std::string id = str(entry->element[0]);
+            const redisReply* fields = entry->element[1];
+            std::string json;
+            if (fields && fields->type == REDIS_REPLY_ARRAY) {
+                for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
+                    if (str(fields->element[f]) == "frame") json = str(fields->element[f + 1]);
+            }
+            Frame frame;
+            try {
+                frame = wire_.read(nlohmann::json::parse(json));
+            } catch (const std::exception&) {
+                frame.id = "<entry " + id + ">";
+                frame.fail("malformed frame: entry " + id + " has no JSON 'frame' field");
+            }
+            {
+                std::lock_guard lock(ack_mutex_);
+                // Keyed by frame id: the host hands the frame back by it in finished(). A frame
+                // id seen twice in flight maps to its latest entry; the earlier one is
+                // acknowledged when that finishes.
+                if (auto old = ids_.find(frame.id); old != ids_.end()) acks_.push_back(old->second);
+                ids_[frame.id] = id;
+            }
+            out.push_back(std::move(frame));
+            ++delivered_;
+        }
+    }
+
+    // Takes over entries idle with other (presumably dead) consumers; dead-letters the ones
+    // delivered too often.
+    void claim(std::vector<Frame>& out, std::size_t want) {
+        auto pending = reader_.run({"XPENDING", stream_, group_, "IDLE", std::to_string(claim_idle_.count()), "-", "+",
+                                    std::to_string(want)});
+        std::vector<std::string> take;
+        for (std::size_t i = 0; pending->type == REDIS_REPLY_ARRAY && i < pending->elements; ++i) {
+            const redisReply* p = pending->element[i];
+            std::string id = str(p->element[0]);
+            long long deliveries = p->element[3]->integer;
+            if (deliveries >= max_deliveries_) {
+                auto claimed = reader_.run({"XCLAIM", stream_, group_, consumer_, std::to_string(claim_idle_.count()), id});
+                std::string json;
+                if (claimed->type == REDIS_REPLY_ARRAY && claimed->elements > 0 && claimed->element[0]->type == REDIS_REPLY_ARRAY) {
+                    const redisReply* fields = claimed->element[0]->element[1];
+                    for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
+                        if (str(fields->element[f]) == "frame") json = str(fields->element[f + 1]);
+                }
+                reader_.run({"XADD", dead_letters_, "*", "entry_id", id, "frame", json, "reason",
+                             "delivered " + std::to_string(deliveries) + " times without finishing"});
+                reader_.run({"XACK", stream_, group_, id});
+                ++dead_lettered_;
+                continue;
+            }
+            take.push_back(id);
+        }
+        if (take.empty()) return;
+        std::vector<std::string> args = {"XCLAIM", stream_, group_, consumer_, std::to_string(claim_idle_.count())};
+        args.insert(args.end(), take.begin(), take.end());
+        auto claimed = reader_.run(args);
+        std::size_t before = out.size();
+        take_entries(claimed.get(), out);
+        claimed_ += out.size() - before;
+    }
+
+    void flush_acks() {
+        std::vector<std::string> acks;
+        std::vector<DeadLetter> dead;
+        {
+            std::lock_guard lock(ack_mutex_);
+            acks.swap(acks_);
+            dead.swap(dead_);
+        }
+        try {
+            while (!dead.empty()) {
+                const auto& d = dead.back();
+                reader_.run({"XADD", dead_letters_, "*", "entry_id", d.entry_id, "frame_id", d.frame_id, "reason", d.reason});
+                ++dead_lettered_;
+                dead.pop_back();
+            }
+            if (!acks.empty()) {
+                std::vector<std::string> args = {"XACK", stream_, group_};
+                args.insert(args.end(), acks.begin(), acks.end());
+                reader_.run(args);
+                acknowledged_ += acks.size();
+            }
+        } catch (...) {
+            // Kept for the next flush; if this host dies first, the entries stay pending and
+            // another host claims them: processed twice, never lost.
+            std::lock_guard lock(ack_mutex_);
+            acks_.insert(acks_.end(), acks.begin(), acks.end());
+            dead_.insert(dead_.end(), dead.begin(), dead.end());
+            throw;
+        }
+    }
+
+    framehost::PluginContext& context_;
+    Address address_;
+    std::string stream_, group_, consumer_;
+    std::size_t batch_;
+    long long block_ms_;
+    std::chrono::milliseconds claim_idle_;
+    long long max_deliveries_;
+    std::string dead_letters_;
+    bool create_group_;
+    std::string group_start_;
+
+    std::mutex redis_mutex_;  // reader_: source thread, and stop()
+    Connection reader_;
+    framehost::WireFrameReader wire_;
+    Clock::time_point next_claim_{};
+
+    std::mutex ack_mutex_;
+    std::unordered_map<std::string, std::string> ids_;  // frame id -> entry id, in flight
+    std::vector<std::string> acks_;
+    std::vector<DeadLetter> dead_;
+
+    mutable std::mutex status_mutex_;
+    std::string last_error_;
+    std::atomic<bool> connected_{false};
+    std::atomic<std::uint64_t> delivered_{0}, acknowledged_{0}, claimed_{0}, dead_lettered_{0};
+};
+
+}  // namespace
+
+FRAMEHOST_PLUGIN(RedisStreamsSource)

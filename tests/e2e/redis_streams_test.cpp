@@ -1,0 +1,169 @@
+// Scale-out on Redis Streams: several real framehost processes in one consumer group, a real
+// redis-server, real SIGKILLs.
+#include <signal.h>
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "tests/support/paths.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/redis_client.hpp"
+#include "tests/support/services.hpp"
+
+using namespace framehost::test;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+void fill_stream(RedisClient& redis, const std::string& stream, const std::string& prefix, int count) {
+    std::vector<std::vector<std::string>> batch;
+    for (int i = 0; i < count; ++i) {
+        batch.push_back({"XADD", stream, "*", "frame",
+                         json({{"frame_id", prefix + std::to_string(i)}, {"camera_id", "camera_0" + std::to_string(i % 4)},
+                               {"width", 8}, {"height", 4}}).dump()});
+        if (batch.size() == 1000) {
+            redis.pipeline(batch);
+            batch.clear();
+        }
+    }
+    if (!batch.empty()) redis.pipeline(batch);
+}
+
+std::string host_config(const RedisServer& redis, const std::filesystem::path& out, const std::string& consumer) {
+    return "http: { enabled: false }\n"
+           "pipeline: { workers: 2, batch_size: 50, progress_interval_s: 0, shutdown_timeout_s: 20 }\n"
+           "source: { plugin: redis_streams_source, params: { url: \"" + redis.url() +
+           "\", stream: frames, group: workers, consumer: " + consumer +
+           ", batch_size: 50, claim_idle_ms: 1000, max_deliveries: 3, dead_letter_stream: frames:dead,"
+           " backoff_ms: 100, max_backoff_ms: 500 } }\n"
+           "processors:\n"
+           "  - { plugin: fixture_processor, params: { mode: throw, match_prefix: poison- } }\n"
+           "  - { plugin: sample_detector, params: { processing_delay_ms: 1 } }\n"
+           "sinks: [ { plugin: jsonl_sink, params: { path: \"" + out.string() + "\" } } ]\n";
+}
+
+std::vector<std::string> ids_in(const std::filesystem::path& file) {
+    std::vector<std::string> ids;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+        try {
+            ids.push_back(json::parse(line)["frame_id"]);
+        } catch (...) {
+            // a SIGKILLed writer may leave half a line
+        }
+    }
+    return ids;
+}
+
+struct Fleet {
+    TempDir dir;
+    std::vector<std::filesystem::path> outputs;
+    std::vector<std::unique_ptr<ChildProcess>> hosts;
+
+    Fleet(const RedisServer& redis, int count) {
+        for (int i = 0; i < count; ++i) {
+            outputs.push_back(dir / ("host" + std::to_string(i) + ".jsonl"));
+            auto config = dir.write("host" + std::to_string(i) + ".yaml",
+                                    host_config(redis, outputs.back(), "host-" + std::to_string(i)));
+            hosts.push_back(std::make_unique<ChildProcess>(
+                kFramehostBinary, std::vector<std::string>{"--config", config.string(), "--plugin-path", kFixturePluginDir}));
+        }
+    }
+    std::map<std::string, int> counts() const {
+        std::map<std::string, int> seen;
+        for (const auto& file : outputs)
+            for (const auto& id : ids_in(file)) ++seen[id];
+        return seen;
+    }
+};
+
+// Waits until every normal frame reached a sink, the dead letters are in and nothing is pending.
+bool wait_until_done(const Fleet& fleet, RedisClient& redis, const std::string& prefix, int normal, long long dead,
+                     std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto seen = fleet.counts();
+        int found = 0;
+        for (int i = 0; i < normal; ++i) found += seen.count(prefix + std::to_string(i)) ? 1 : 0;
+        if (found == normal && redis.pending("frames", "workers") == 0 && redis.integer({"XLEN", "frames:dead"}) == dead)
+            return true;
+        std::this_thread::sleep_for(200ms);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("three hosts share a stream, one is SIGKILLed mid-run, no frame is lost, poison goes to the dead letters") {
+    RedisServer redis;
+    RedisClient client(redis.port());
+    constexpr int kFrames = 20000, kPoison = 10;
+    fill_stream(client, "frames", "f", kFrames);
+    fill_stream(client, "frames", "poison-", kPoison);
+
+    Fleet fleet(redis, 3);
+    // Kill host 0 once it has taken part of the work.
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (ids_in(fleet.outputs[0]).size() < 1000 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    REQUIRE(fleet.hosts[0]->running());
+    fleet.hosts[0]->signal(SIGKILL);
+    fleet.hosts[0]->wait(5s);
+    auto killed_ids = ids_in(fleet.outputs[0]);
+    std::set<std::string> processed_by_killed(killed_ids.begin(), killed_ids.end());
+    CHECK(processed_by_killed.size() < static_cast<std::size_t>(kFrames));  // it died mid-run
+
+    REQUIRE(wait_until_done(fleet, client, "f", kFrames, kPoison, 120s));
+    auto seen = fleet.counts();
+    for (int i = 0; i < kFrames; ++i) {
+        std::string id = "f" + std::to_string(i);
+        if (seen[id] > 1) {
+            // Only frames the killed host had taken and not acknowledged are seen twice.
+            CAPTURE(id);
+            CHECK(processed_by_killed.count(id) == 1);
+            CHECK(seen[id] == 2);
+        }
+    }
+    std::size_t duplicates = 0;
+    for (const auto& [id, n] : seen) duplicates += n > 1 ? n - 1 : 0;
+    MESSAGE("frames seen twice: " << duplicates << " (the killed host processed " << processed_by_killed.size() << ")");
+    CHECK(client.pending("frames", "workers") == 0);
+    auto dead = client.field_values("frames:dead", "frame_id");
+    std::set<std::string> dead_ids(dead.begin(), dead.end());
+    CHECK(dead.size() == kPoison);
+    for (int i = 0; i < kPoison; ++i) CHECK(dead_ids.count("poison-" + std::to_string(i)) == 1);
+
+    for (std::size_t i = 1; i < fleet.hosts.size(); ++i) fleet.hosts[i]->signal(SIGTERM);
+    for (std::size_t i = 1; i < fleet.hosts.size(); ++i) CHECK(fleet.hosts[i]->wait(30s) == 0);
+}
+
+TEST_CASE("Redis restarted mid-run: the hosts reconnect by themselves and nothing is lost") {
+    RedisServer redis(true);
+    RedisClient client(redis.port());
+    constexpr int kFrames = 6000;
+    fill_stream(client, "frames", "g", kFrames);
+    Fleet fleet(redis, 2);
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (fleet.counts().size() < 1000 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    redis.stop();
+    std::this_thread::sleep_for(1s);
+    CHECK(fleet.hosts[0]->running());
+    CHECK(fleet.hosts[1]->running());
+    redis.restart();
+    RedisClient after(redis.port());
+    REQUIRE(wait_until_done(fleet, after, "g", kFrames, 0, 120s));
+    CHECK(after.pending("frames", "workers") == 0);
+    for (auto& host : fleet.hosts) {
+        CHECK(host->running());  // recovered without a restart of its own
+        host->signal(SIGTERM);
+        CHECK(host->wait(30s) == 0);
+    }
+    auto err = fleet.hosts[0]->err();
+    CHECK(err.find("retrying with backoff") != std::string::npos);
+}
