@@ -123,6 +123,34 @@ public:
         return r;
     }
 
+    // Sends both commands, then reads both replies: one round trip instead of two.
+    std::pair<Reply, Reply> run_pair(const std::vector<std::string>& first, const std::vector<std::string>& second) {
+        if (!context_) throw std::runtime_error("not connected to Redis");
+        for (const auto* args : {&first, &second}) {
+            std::vector<const char*> argv;
+            std::vector<std::size_t> lengths;
+            for (const auto& s : *args) {
+                argv.push_back(s.data());
+                lengths.push_back(s.size());
+            }
+            redisAppendCommandArgv(context_, static_cast<int>(args->size()), argv.data(), lengths.data());
+        }
+        Reply replies[2];
+        for (auto& r : replies) {
+            void* raw = nullptr;
+            if (redisGetReply(context_, &raw) != REDIS_OK) {
+                std::string why = context_->errstr;
+                close();
+                throw std::runtime_error("Redis connection lost: " + why);
+            }
+            r.reset(static_cast<redisReply*>(raw));
+        }
+        for (std::size_t i = 0; i < 2; ++i)
+            if (replies[i]->type == REDIS_REPLY_ERROR)
+                throw std::runtime_error("Redis " + (i ? second : first)[0] + ": " + str(replies[i].get()));
+        return {std::move(replies[0]), std::move(replies[1])};
+    }
+
 private:
     redisContext* context_ = nullptr;
 };
@@ -175,15 +203,32 @@ public:
         std::lock_guard lock(redis_mutex_);
         if (!reader_.is_open()) return framehost::ReadStatus::NotConnected;
         try {
-            flush_acks();
             std::size_t want = std::min(max, batch_);
             if (Clock::now() >= next_claim_) {
+                flush_acks();
                 claim(out, want);
                 next_claim_ = Clock::now() + claim_idle_;
                 if (!out.empty()) return framehost::ReadStatus::Frames;
             }
-            auto reply = reader_.run({"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(want), "BLOCK",
-                                      std::to_string(block_ms_), "STREAMS", stream_, ">"});
+            std::vector<std::string> read_command = {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(want),
+                                                     "BLOCK", std::to_string(block_ms_), "STREAMS", stream_, ">"};
+            Reply reply;
+            auto acks = take_acks_if_only_acks();
+            if (!acks.empty()) {
+                // The acknowledgements of finished frames ride with the next read.
+                std::vector<std::string> ack = {"XACK", stream_, group_};
+                ack.insert(ack.end(), acks.begin(), acks.end());
+                try {
+                    reply = reader_.run_pair(ack, read_command).second;
+                } catch (...) {
+                    give_back(acks);
+                    throw;
+                }
+                acknowledged_ += acks.size();
+            } else {
+                flush_acks();
+                reply = reader_.run(read_command);
+            }
             if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0)
                 take_entries(reply->element[0]->element[1], out);
         } catch (const std::exception& e) {
@@ -303,6 +348,19 @@ private:
         std::size_t before = out.size();
         take_entries(claimed.get(), out);
         claimed_ += out.size() - before;
+    }
+
+    // The pending acknowledgements, when there are no dead letters to write first.
+    std::vector<std::string> take_acks_if_only_acks() {
+        std::lock_guard lock(ack_mutex_);
+        std::vector<std::string> acks;
+        if (dead_.empty()) acks.swap(acks_);
+        return acks;
+    }
+
+    void give_back(const std::vector<std::string>& acks) {
+        std::lock_guard lock(ack_mutex_);
+        acks_.insert(acks_.end(), acks.begin(), acks.end());
     }
 
     void flush_acks() {
