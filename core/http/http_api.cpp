@@ -37,15 +37,6 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
     return diff == 0;
 }
 
-nlohmann::json detections_json(const Frame& frame) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& d : frame.detections)
-        list.push_back({{"class", d.class_name},
-                        {"confidence", d.confidence},
-                        {"bbox", {d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]}}});
-    return list;
-}
-
 // Reads an optional integer field of metadata; false (with `error` set) when present but wrong.
 bool metadata_int(const nlohmann::json& metadata, const char* key, int& out, std::string& error) {
     if (!metadata.contains(key) || metadata[key].is_null()) return true;
@@ -237,7 +228,7 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
                                   {"frame_id", frame.id}});
     } else {
         response = json_response(200, {{"frame_id", frame.id},
-                                       {"detections", detections_json(frame)},
+                                       {"detections", frame.detections},
                                        {"total_objects", frame.detections.size()},
                                        {"processing_time_ms", elapsed_ms},
                                        {"timestamp", iso_timestamp()}});

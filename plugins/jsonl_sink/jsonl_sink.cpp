@@ -14,16 +14,11 @@ namespace {
 using framehost::Frame;
 
 nlohmann::json frame_line(const Frame& frame) {
-    nlohmann::json detections = nlohmann::json::array();
-    for (const auto& d : frame.detections)
-        detections.push_back({{"class", d.class_name},
-                              {"confidence", d.confidence},
-                              {"bbox", {d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]}}});
     nlohmann::json line = {{"frame_id", frame.id},
                            {"camera_id", frame.camera_id},
                            {"timestamp", frame.timestamp_ms},
                            {"state", frame.failed() ? "failed" : "completed"},
-                           {"detections", std::move(detections)},
+                           {"detections", frame.detections},
                            {"total_objects", frame.detections.size()}};
     if (!frame.results.is_null()) line["results"] = frame.results;
     if (!frame.traceparent.empty()) line["traceparent"] = frame.traceparent;

@@ -18,17 +18,17 @@
 #include <framehost/source_retry.hpp>
 #include <framehost/wire_frame.hpp>
 
+#include "redis_connection.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using framehost::Frame;
-
-struct ReplyDeleter {
-    void operator()(redisReply* r) const { if (r) freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-std::string str(const redisReply* r) { return r && r->str ? std::string(r->str, r->len) : std::string(); }
+using framehost::redis_support::Address;
+using framehost::redis_support::Connection;
+using framehost::redis_support::Reply;
+using framehost::redis_support::str;
+using framehost::redis_support::parse_url;
 
 std::vector<framehost::ParamSpec> spec() {
     using namespace framehost;
@@ -53,107 +53,6 @@ std::vector<framehost::ParamSpec> spec() {
     p.insert(p.end(), retry.begin(), retry.end());
     return p;
 }
-
-struct Address {
-    std::string host = "127.0.0.1";
-    int port = 6379;
-    std::string password;
-    int db = 0;
-};
-
-Address parse_url(const std::string& url) {
-    if (url.rfind("redis://", 0) != 0) throw std::invalid_argument("url '" + url + "' is not a redis:// URL");
-    Address a;
-    std::string rest = url.substr(8);
-    if (auto at = rest.rfind('@'); at != std::string::npos) {
-        auto credentials = rest.substr(0, at);
-        auto colon = credentials.find(':');
-        a.password = colon == std::string::npos ? credentials : credentials.substr(colon + 1);
-        rest = rest.substr(at + 1);
-    }
-    if (auto slash = rest.find('/'); slash != std::string::npos) {
-        if (slash + 1 < rest.size()) a.db = std::stoi(rest.substr(slash + 1));
-        rest = rest.substr(0, slash);
-    }
-    if (auto colon = rest.rfind(':'); colon != std::string::npos) {
-        a.port = std::stoi(rest.substr(colon + 1));
-        rest = rest.substr(0, colon);
-    }
-    if (!rest.empty()) a.host = rest;
-    return a;
-}
-
-class Connection {
-public:
-    ~Connection() { close(); }
-    void open(const Address& a) {
-        close();
-        timeval timeout{2, 0};
-        context_ = redisConnectWithTimeout(a.host.c_str(), a.port, timeout);
-        if (!context_ || context_->err) {
-            std::string why = context_ ? context_->errstr : "cannot allocate a context";
-            close();
-            throw std::runtime_error("Redis at " + a.host + ":" + std::to_string(a.port) + ": " + why);
-        }
-        redisSetTimeout(context_, timeval{5, 0});
-        if (!a.password.empty()) run({"AUTH", a.password});
-        if (a.db != 0) run({"SELECT", std::to_string(a.db)});
-    }
-    void close() {
-        if (context_) redisFree(context_);
-        context_ = nullptr;
-    }
-    bool is_open() const { return context_ != nullptr; }
-    // Throws on a lost connection (and closes it) or an error reply.
-    Reply run(const std::vector<std::string>& args) {
-        if (!context_) throw std::runtime_error("not connected to Redis");
-        std::vector<const char*> argv;
-        std::vector<std::size_t> lengths;
-        for (const auto& s : args) {
-            argv.push_back(s.data());
-            lengths.push_back(s.size());
-        }
-        Reply r(static_cast<redisReply*>(redisCommandArgv(context_, static_cast<int>(args.size()), argv.data(), lengths.data())));
-        if (!r) {
-            std::string why = context_->errstr;
-            close();
-            throw std::runtime_error("Redis connection lost: " + why);
-        }
-        if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("Redis " + args[0] + ": " + str(r.get()));
-        return r;
-    }
-
-    // Sends both commands, then reads both replies: one round trip instead of two.
-    std::pair<Reply, Reply> run_pair(const std::vector<std::string>& first, const std::vector<std::string>& second) {
-        if (!context_) throw std::runtime_error("not connected to Redis");
-        for (const auto* args : {&first, &second}) {
-            std::vector<const char*> argv;
-            std::vector<std::size_t> lengths;
-            for (const auto& s : *args) {
-                argv.push_back(s.data());
-                lengths.push_back(s.size());
-            }
-            redisAppendCommandArgv(context_, static_cast<int>(args->size()), argv.data(), lengths.data());
-        }
-        Reply replies[2];
-        for (auto& r : replies) {
-            void* raw = nullptr;
-            if (redisGetReply(context_, &raw) != REDIS_OK) {
-                std::string why = context_->errstr;
-                close();
-                throw std::runtime_error("Redis connection lost: " + why);
-            }
-            r.reset(static_cast<redisReply*>(raw));
-        }
-        for (std::size_t i = 0; i < 2; ++i)
-            if (replies[i]->type == REDIS_REPLY_ERROR)
-                throw std::runtime_error("Redis " + (i ? second : first)[0] + ": " + str(replies[i].get()));
-        return {std::move(replies[0]), std::move(replies[1])};
-    }
-
-private:
-    redisContext* context_ = nullptr;
-};
 
 class RedisStreamsSource final : public framehost::Source {
 public:
@@ -219,7 +118,11 @@ public:
                 std::vector<std::string> ack = {"XACK", stream_, group_};
                 ack.insert(ack.end(), acks.begin(), acks.end());
                 try {
-                    reply = reader_.run_pair(ack, read_command).second;
+                    auto replies = reader_.pipeline({ack, read_command});
+                    for (std::size_t i = 0; i < 2; ++i)
+                        if (replies[i]->type == REDIS_REPLY_ERROR)
+                            throw std::runtime_error("Redis " + std::string(i ? "XREADGROUP" : "XACK") + ": " + str(replies[i].get()));
+                    reply = std::move(replies[1]);
                 } catch (...) {
                     give_back(acks);
                     throw;

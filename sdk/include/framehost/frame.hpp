@@ -39,6 +39,13 @@ struct Detection {
     std::array<int, 4> bbox{};  // x1, y1, x2, y2 in pixels, inside the frame
 };
 
+// The JSON form every output of framehost uses for a detection:
+// {"class": "car", "confidence": 0.91, "bbox": [x1, y1, x2, y2]}. With it, nlohmann::json(
+// frame.detections) is the list as the HTTP API, jsonl_sink and redis_streams_sink write it.
+inline void to_json(nlohmann::json& j, const Detection& d) {
+    j = {{"class", d.class_name}, {"confidence", d.confidence}, {"bbox", {d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]}}};
+}
+
 struct Frame {
     // What the source says about the frame.
     std::string id;
