@@ -228,3 +228,79 @@ TEST_CASE("with no room in the host's queue the consumer does not fetch: frames 
     CHECK(status["buffer"]["size"].get<int>() >= 300 - 100);
     CHECK(status["buffer"]["total_processed"].get<int>() <= 100);
 }
+
+namespace {
+
+// The host is frozen (SIGSTOP) while the frame-buffer is killed, so what the buffer held at
+// that moment is known exactly: nothing is fetched between reading its size and killing it.
+struct Outage {
+    std::size_t held = 0;
+};
+
+// A host that holds little: a queue of 10, one worker at 5 ms a frame.
+std::string slow_host_config(const std::string& url, const std::string& sink_path) {
+    return "pipeline: { progress_interval_s: 0, workers: 1, batch_size: 5, queue_capacity: 10 }\n"
+           "source: { plugin: frame_buffer_consumer, params: { url: \"" + url +
+           "\", batch_size: 5, poll_interval_ms: 20, synthesize_pixels: false, backoff_ms: 50, max_backoff_ms: 400,"
+           " circuit_failure_threshold: 1000 } }\n"
+           "processors: [ { plugin: sample_detector, params: { processing_delay_ms: 5 } } ]\n"
+           "sinks: [ { plugin: jsonl_sink, params: { path: \"" + sink_path + "\" } } ]\n";
+}
+
+Outage kill_frame_buffer_with_host_frozen(FrameBufferServer& fb, RunningHost& host) {
+    host.process().signal(SIGSTOP);
+    std::this_thread::sleep_for(300ms);  // a request already on its way is answered first
+    Outage outage;
+    outage.held = parsed(HttpClient().get(fb.url("/frames/status")))["buffer"]["size"].get<std::size_t>();
+    fb.signal(SIGKILL);
+    fb.wait(5s);
+    return outage;
+}
+
+}  // namespace
+
+TEST_CASE("in memory, a frame-buffer killed mid-run loses exactly the frames it held, the host recovers") {
+    auto port = free_port();
+    auto fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);
+    post_frames(*fb, "m", 200);
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(slow_host_config(fb->url(), out.string()));
+    wait_for_lines(out, 40, 20s);
+    auto outage = kill_frame_buffer_with_host_frozen(*fb, host);
+    CHECK(outage.held > 0);
+    host.process().signal(SIGCONT);
+    std::this_thread::sleep_for(500ms);
+    fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);
+    post_frames(*fb, "late", 20);
+    auto lines = wait_for_lines(out, 200 - outage.held + 20, 30s);
+    std::this_thread::sleep_for(500ms);
+    lines = read_lines(out);
+    std::set<std::string> ids;
+    for (const auto& l : lines) ids.insert(l["frame_id"].get<std::string>());
+    CHECK(ids.size() == lines.size());                // none twice
+    CHECK(lines.size() == 200 - outage.held + 20);    // lost: exactly what the buffer held
+    CHECK(host.process().running());
+}
+
+TEST_CASE("on Redis, a frame-buffer killed mid-run loses nothing: the host finishes every frame once") {
+    RedisServer redis;
+    auto port = free_port();
+    std::vector<std::string> args = {"--redis", redis.url(), "--stream", "fb:frames"};
+    auto fb = std::make_unique<FrameBufferServer>(args, port);
+    post_frames(*fb, "r", 200);
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(slow_host_config(fb->url(), out.string()));
+    wait_for_lines(out, 40, 20s);
+    auto outage = kill_frame_buffer_with_host_frozen(*fb, host);
+    CHECK(outage.held > 0);
+    host.process().signal(SIGCONT);
+    std::this_thread::sleep_for(500ms);
+    fb = std::make_unique<FrameBufferServer>(args, port);
+    auto lines = wait_for_lines(out, 200, 30s);
+    std::set<std::string> ids;
+    for (const auto& l : lines) ids.insert(l["frame_id"].get<std::string>());
+    CHECK(lines.size() == 200);
+    CHECK(ids.size() == 200);
+}
