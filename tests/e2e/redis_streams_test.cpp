@@ -167,3 +167,33 @@ TEST_CASE("Redis restarted mid-run: the hosts reconnect by themselves and nothin
     auto err = fleet.hosts[0]->err();
     CHECK(err.find("retrying with backoff") != std::string::npos);
 }
+
+TEST_CASE("on SIGTERM a host stops reading, finishes and acknowledges what it holds, and leaves the rest for others") {
+    RedisServer redis;
+    RedisClient client(redis.port());
+    fill_stream(client, "frames", "t", 2000);
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto config = dir.write("h.yaml", host_config(redis, out, "leaver"));
+    ChildProcess host(kFramehostBinary, {"--config", config.string(), "--plugin-path", kFixturePluginDir});
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (ids_in(out).size() < 200 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    host.signal(SIGTERM);
+    CHECK(host.wait(30s) == 0);
+    auto done = ids_in(out);
+    CHECK(done.size() < 2000u);                           // it stopped reading early
+    CHECK(client.pending("frames", "workers") == 0);     // and acknowledged everything it took
+    // What it never took is still there for the next host.
+    TempDir next_dir;
+    auto next_out = next_dir / "next.jsonl";
+    auto next_config = next_dir.write("n.yaml", host_config(redis, next_out, "successor"));
+    ChildProcess successor(kFramehostBinary, {"--config", next_config.string(), "--plugin-path", kFixturePluginDir});
+    deadline = std::chrono::steady_clock::now() + 60s;
+    while (ids_in(next_out).size() + done.size() < 2000u && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    auto rest = ids_in(next_out);
+    std::set<std::string> all(done.begin(), done.end());
+    all.insert(rest.begin(), rest.end());
+    CHECK(all.size() == 2000u);
+    CHECK(done.size() + rest.size() == 2000u);  // nothing twice: every frame the leaver took was acknowledged
+}
