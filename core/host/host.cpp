@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/log/log.hpp"
+#include "framehost/source_retry.hpp"
 #include "core/resources/process_resources.hpp"
 
 namespace framehost::core {
@@ -26,12 +27,13 @@ Host::Host(HostConfig config) : config_(std::move(config)) {
     SourceRetry retry;
     if (config_.source) {
         // Sources that declare framehost::source_retry_params() tune the host's retry.
+        namespace names = framehost::retry_param;
         const auto& p = config_.source->params;
-        if (p.has("backoff_ms")) retry.initial_backoff = std::chrono::milliseconds(p.integer("backoff_ms"));
-        if (p.has("max_backoff_ms")) retry.max_backoff = std::chrono::milliseconds(p.integer("max_backoff_ms"));
-        if (p.has("circuit_failure_threshold"))
-            retry.circuit_failure_threshold = static_cast<int>(p.integer("circuit_failure_threshold"));
-        if (p.has("circuit_open_ms")) retry.circuit_open = std::chrono::milliseconds(p.integer("circuit_open_ms"));
+        if (p.has(names::kBackoffMs)) retry.initial_backoff = std::chrono::milliseconds(p.integer(names::kBackoffMs));
+        if (p.has(names::kMaxBackoffMs)) retry.max_backoff = std::chrono::milliseconds(p.integer(names::kMaxBackoffMs));
+        if (p.has(names::kCircuitFailureThreshold))
+            retry.circuit_failure_threshold = static_cast<int>(p.integer(names::kCircuitFailureThreshold));
+        if (p.has(names::kCircuitOpenMs)) retry.circuit_open = std::chrono::milliseconds(p.integer(names::kCircuitOpenMs));
     }
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_, retry);
 }

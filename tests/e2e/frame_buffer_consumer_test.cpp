@@ -257,6 +257,18 @@ Outage kill_frame_buffer_with_host_frozen(FrameBufferServer& fb, RunningHost& ho
     return outage;
 }
 
+// Posts `frames`, lets a slow host take some, kills the frame-buffer with the host frozen,
+// restarts it on the same port with the same arguments; returns what the buffer held.
+std::size_t outage_mid_run(std::unique_ptr<FrameBufferServer>& fb, int port, const std::vector<std::string>& args,
+                           RunningHost& host, const std::filesystem::path& out) {
+    wait_for_lines(out, 40, 20s);
+    auto outage = kill_frame_buffer_with_host_frozen(*fb, host);
+    host.process().signal(SIGCONT);
+    std::this_thread::sleep_for(500ms);
+    fb = std::make_unique<FrameBufferServer>(args, port);
+    return outage.held;
+}
+
 }  // namespace
 
 TEST_CASE("in memory, a frame-buffer killed mid-run loses exactly the frames it held, the host recovers") {
@@ -266,20 +278,16 @@ TEST_CASE("in memory, a frame-buffer killed mid-run loses exactly the frames it 
     TempDir dir;
     auto out = dir / "out.jsonl";
     RunningHost host(slow_host_config(fb->url(), out.string()));
-    wait_for_lines(out, 40, 20s);
-    auto outage = kill_frame_buffer_with_host_frozen(*fb, host);
-    CHECK(outage.held > 0);
-    host.process().signal(SIGCONT);
-    std::this_thread::sleep_for(500ms);
-    fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);
+    auto held = outage_mid_run(fb, port, {}, host, out);
+    CHECK(held > 0);
     post_frames(*fb, "late", 20);
-    auto lines = wait_for_lines(out, 200 - outage.held + 20, 30s);
+    auto lines = wait_for_lines(out, 200 - held + 20, 30s);
     std::this_thread::sleep_for(500ms);
     lines = read_lines(out);
     std::set<std::string> ids;
     for (const auto& l : lines) ids.insert(l["frame_id"].get<std::string>());
     CHECK(ids.size() == lines.size());                // none twice
-    CHECK(lines.size() == 200 - outage.held + 20);    // lost: exactly what the buffer held
+    CHECK(lines.size() == 200 - held + 20);           // lost: exactly what the buffer held
     CHECK(host.process().running());
 }
 
@@ -292,12 +300,7 @@ TEST_CASE("on Redis, a frame-buffer killed mid-run loses nothing: the host finis
     TempDir dir;
     auto out = dir / "out.jsonl";
     RunningHost host(slow_host_config(fb->url(), out.string()));
-    wait_for_lines(out, 40, 20s);
-    auto outage = kill_frame_buffer_with_host_frozen(*fb, host);
-    CHECK(outage.held > 0);
-    host.process().signal(SIGCONT);
-    std::this_thread::sleep_for(500ms);
-    fb = std::make_unique<FrameBufferServer>(args, port);
+    CHECK(outage_mid_run(fb, port, args, host, out) > 0);
     auto lines = wait_for_lines(out, 200, 30s);
     std::set<std::string> ids;
     for (const auto& l : lines) ids.insert(l["frame_id"].get<std::string>());

@@ -15,6 +15,14 @@
 
 namespace framehost {
 
+// The names, for the host to read them by and the spec below to declare them by.
+namespace retry_param {
+inline constexpr const char* kBackoffMs = "backoff_ms";
+inline constexpr const char* kMaxBackoffMs = "max_backoff_ms";
+inline constexpr const char* kCircuitFailureThreshold = "circuit_failure_threshold";
+inline constexpr const char* kCircuitOpenMs = "circuit_open_ms";
+}  // namespace retry_param
+
 struct SourceRetryDefaults {
     std::int64_t backoff_ms = 1000;
     std::int64_t max_backoff_ms = 30000;
@@ -24,13 +32,13 @@ struct SourceRetryDefaults {
 
 inline std::vector<ParamSpec> source_retry_params(SourceRetryDefaults d = {}) {
     return {
-        param::Int("backoff_ms", d.backoff_ms, "First wait after a failure; doubles per failure, with jitter")
+        param::Int(retry_param::kBackoffMs, d.backoff_ms, "First wait after a failure; doubles per failure, with jitter")
             .range(1, 3'600'000),
-        param::Int("max_backoff_ms", d.max_backoff_ms, "Longest wait between attempts").range(1, 3'600'000),
-        param::Int("circuit_failure_threshold", d.circuit_failure_threshold,
+        param::Int(retry_param::kMaxBackoffMs, d.max_backoff_ms, "Longest wait between attempts").range(1, 3'600'000),
+        param::Int(retry_param::kCircuitFailureThreshold, d.circuit_failure_threshold,
                    "Consecutive failures that open the circuit breaker")
             .range(1, 1'000'000),
-        param::Int("circuit_open_ms", d.circuit_open_ms,
+        param::Int(retry_param::kCircuitOpenMs, d.circuit_open_ms,
                    "How long the open circuit makes no attempt before one trial")
             .range(1, 3'600'000),
     };
