@@ -197,3 +197,41 @@ TEST_CASE("on SIGTERM a host stops reading, finishes and acknowledges what it ho
     CHECK(all.size() == 2000u);
     CHECK(done.size() + rest.size() == 2000u);  // nothing twice: every frame the leaver took was acknowledged
 }
+
+TEST_CASE("entries a dead consumer held are claimed, and ones delivered max_deliveries times are dead-lettered") {
+    RedisServer redis;
+    RedisClient client(redis.port());
+    fill_stream(client, "frames", "held", 20);
+    client.integer({"XGROUP", "CREATE", "frames", "workers", "0"});
+    // A consumer that takes 20 entries and dies without acknowledging them...
+    client.pipeline({{"XREADGROUP", "GROUP", "workers", "ghost", "COUNT", "20", "STREAMS", "frames", ">"}});
+    // ...and five of them have already been delivered three times (crash loops elsewhere).
+    CHECK(client.pending("frames", "workers") == 20);
+    std::vector<std::vector<std::string>> reclaims;
+    auto entry_ids = client.pending_ids("frames", "workers", 5);
+    for (int round = 0; round < 2; ++round) {
+        std::vector<std::string> claim = {"XCLAIM", "frames", "workers", "ghost", "0"};
+        claim.insert(claim.end(), entry_ids.begin(), entry_ids.end());
+        reclaims.push_back(claim);
+    }
+    client.pipeline(reclaims);
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto config = dir.write("h.yaml", "http: { enabled: false }\n"
+                                      "pipeline: { progress_interval_s: 0 }\n"
+                                      "source: { plugin: redis_streams_source, params: { url: \"" + redis.url() +
+                                      "\", stream: frames, group: workers, consumer: living, claim_idle_ms: 100,"
+                                      " max_deliveries: 3, dead_letter_stream: frames:dead } }\n"
+                                      "sinks: [ { plugin: jsonl_sink, params: { path: \"" + out.string() + "\" } } ]\n");
+    ChildProcess host(kFramehostBinary, {"--config", config.string()});
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while ((ids_in(out).size() < 15 || client.pending("frames", "workers") != 0) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    CHECK(ids_in(out).size() == 15);                     // the other 15 were claimed and processed
+    CHECK(client.pending("frames", "workers") == 0);
+    auto reasons = client.field_values("frames:dead", "reason");
+    REQUIRE(reasons.size() == 5);
+    CHECK(reasons[0].find("delivered 3 times") != std::string::npos);
+    host.signal(SIGTERM);
+    CHECK(host.wait(20s) == 0);
+}

@@ -66,6 +66,14 @@ long long RedisClient::pending(const std::string& stream, const std::string& gro
     return n;
 }
 
+std::vector<std::string> RedisClient::pending_ids(const std::string& stream, const std::string& group, int count) {
+    std::vector<std::string> out;
+    auto* r = run(context_, {"XPENDING", stream, group, "-", "+", std::to_string(count)});
+    for (std::size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->element[0]->str, r->element[i]->element[0]->len);
+    freeReplyObject(r);
+    return out;
+}
+
 std::vector<std::string> RedisClient::field_values(const std::string& stream, const std::string& field) {
     std::vector<std::string> out;
     auto* r = run(context_, {"XRANGE", stream, "-", "+"});

@@ -18,6 +18,8 @@ public:
     void pipeline(const std::vector<std::vector<std::string>>& commands);
     // XPENDING key group: the number of entries delivered and not acknowledged.
     long long pending(const std::string& stream, const std::string& group);
+    // The ids of up to `count` pending entries of a group, oldest first.
+    std::vector<std::string> pending_ids(const std::string& stream, const std::string& group, int count);
     // The values of `field` in every entry of a stream.
     std::vector<std::string> field_values(const std::string& stream, const std::string& field);
 
