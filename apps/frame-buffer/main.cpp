@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     std::string backend = "memory";
     try {
         if (vm.count("redis")) {
-            store = std::make_unique<frame_buffer::RedisStore>(frame_buffer::parse_redis_url(vm["redis"].as<std::string>()),
+            store = std::make_unique<frame_buffer::RedisStore>(redis_support::parse_url(vm["redis"].as<std::string>()),
                                                                vm["stream"].as<std::string>(),
                                                                static_cast<std::size_t>(max_size));
             backend = "redis " + vm["redis"].as<std::string>() + " stream " + vm["stream"].as<std::string>();

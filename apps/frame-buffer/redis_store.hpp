@@ -6,44 +6,31 @@
 #include <string>
 
 #include "apps/frame-buffer/frame_store.hpp"
-
-struct redisContext;
-struct redisReply;
+#include "redis_connection.hpp"
 
 namespace framehost::frame_buffer {
 
-struct RedisAddress {
-    std::string host = "127.0.0.1";
-    int port = 6379;
-    std::string password;
-    int db = 0;
-};
-// redis://[:password@]host[:port][/db]; throws std::invalid_argument naming what is wrong.
-RedisAddress parse_redis_url(const std::string& url);
-
 class RedisStore final : public FrameStore {
 public:
-    RedisStore(RedisAddress address, std::string stream, std::size_t max_size);
-    ~RedisStore() override;
+    RedisStore(redis_support::Address address, std::string stream, std::size_t max_size);
     EnqueueResult enqueue(const std::string& frame_id, const std::string& json) override;
     std::vector<StoredFrame> dequeue(std::size_t count, std::size_t& remaining) override;
     std::size_t clear() override;
     StoreStatus status() override;
 
 private:
-    redisContext* connection();  // connects (again) when needed; throws when Redis is away
-    redisReply* command(const std::vector<std::string>& args);  // caller frees; throws
-    void drop_connection(const std::string& why);
+    // Connects (again) when needed and makes sure the group exists; throws when Redis is away.
+    redis_support::Reply command(const std::vector<std::string>& args);
     long long integer(const std::vector<std::string>& args);
 
     std::mutex mutex_;
-    RedisAddress address_;
+    redis_support::Address address_;
     std::string stream_;
     std::string group_ = "frame-buffer";
     std::string stats_;
     std::string dead_letters_;
     std::size_t max_size_;
-    redisContext* context_ = nullptr;
+    redis_support::Connection redis_;
     std::string last_error_;
 };
 

@@ -1,7 +1,7 @@
 #pragma once
-// What the Redis plugins share: a redis:// URL, and a hiredis connection that reports lost
+// What the Redis users share: a redis:// URL, and a hiredis connection that reports lost
 // connections and error replies as exceptions. Not a plugin: a static library linked into
-// redis_streams_source and redis_streams_sink.
+// redis_streams_source, redis_streams_sink and the frame-buffer's Redis backend.
 #include <hiredis/hiredis.h>
 
 #include <memory>
