@@ -13,6 +13,8 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
+#include "framehost/base64.hpp"
+
 namespace po = boost::program_options;
 using Clock = std::chrono::steady_clock;
 
@@ -22,24 +24,6 @@ void on_signal(int) { g_stop = true; }
 
 std::size_t discard(char*, std::size_t size, std::size_t count, void*) { return size * count; }
 
-std::string base64(const std::vector<std::uint8_t>& bytes) {
-    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-        unsigned v = bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
-        out += {a[v >> 18], a[(v >> 12) & 63], a[(v >> 6) & 63], a[v & 63]};
-    }
-    if (i + 1 == bytes.size()) {
-        unsigned v = bytes[i] << 16;
-        out += {a[v >> 18], a[(v >> 12) & 63], '=', '='};
-    } else if (i + 2 == bytes.size()) {
-        unsigned v = bytes[i] << 16 | bytes[i + 1] << 8;
-        out += {a[v >> 18], a[(v >> 12) & 63], a[(v >> 6) & 63], '='};
-    }
-    return out;
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,7 +70,7 @@ int main(int argc, char** argv) {
     if (vm.count("pixels")) {
         std::vector<std::uint8_t> bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3);
         for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 7);
-        data = base64(bytes);
+        data = framehost::encode_base64(bytes);
     }
     long long sent = 0, full = 0, errors = 0;
     auto started = Clock::now();

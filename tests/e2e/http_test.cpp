@@ -26,21 +26,7 @@ processors:
 )";
 
 std::string b64(const std::string& bytes) {
-    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-        unsigned v = (unsigned char)bytes[i] << 16 | (unsigned char)bytes[i + 1] << 8 | (unsigned char)bytes[i + 2];
-        out += {a[v >> 18], a[(v >> 12) & 63], a[(v >> 6) & 63], a[v & 63]};
-    }
-    if (i + 1 == bytes.size()) {
-        unsigned v = (unsigned char)bytes[i] << 16;
-        out += {a[v >> 18], a[(v >> 12) & 63], '=', '='};
-    } else if (i + 2 == bytes.size()) {
-        unsigned v = (unsigned char)bytes[i] << 16 | (unsigned char)bytes[i + 1] << 8;
-        out += {a[v >> 18], a[(v >> 12) & 63], a[(v >> 6) & 63], '='};
-    }
-    return out;
+    return framehost::encode_base64({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
 }
 
 json frame_request(int width = 4, int height = 3, const std::string& id = "") {

@@ -5,6 +5,7 @@
 #include <string>
 
 using framehost::decode_base64;
+using framehost::encode_base64;
 
 namespace {
 std::string text(const std::optional<std::vector<std::uint8_t>>& bytes) {
@@ -29,4 +30,16 @@ TEST_CASE("base64 refuses what no encoder writes") {
         CAPTURE(bad);
         CHECK_FALSE(decode_base64(bad));
     }
+}
+
+TEST_CASE("base64 encodes the RFC 4648 test vectors, and decoding gives the bytes back") {
+    auto enc = [](std::string s) { return encode_base64({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}); };
+    CHECK(enc("") == "");
+    CHECK(enc("f") == "Zg==");
+    CHECK(enc("fo") == "Zm8=");
+    CHECK(enc("foo") == "Zm9v");
+    CHECK(enc("foobar") == "Zm9vYmFy");
+    std::vector<std::uint8_t> all(256);
+    for (int i = 0; i < 256; ++i) all[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i);
+    CHECK(decode_base64(encode_base64(all)) == all);
 }

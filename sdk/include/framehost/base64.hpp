@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -69,6 +71,23 @@ inline std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view t
     if (symbols % 4 == 1) return std::nullopt;  // no encoding ends with one symbol
     if (padding > 2 || (padding > 0 && (symbols + padding) % 4 != 0)) return std::nullopt;
     if (accumulator != 0) return std::nullopt;  // leftover bits must be zero in canonical form
+    return out;
+}
+
+// Standard base64 with padding, e.g. for a frame's "data" field.
+inline std::string encode_base64(std::span<const std::uint8_t> bytes) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+        std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16 | static_cast<std::uint32_t>(bytes[i + 1]) << 8 | bytes[i + 2];
+        out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], kAlphabet[v & 63]};
+    }
+    if (std::size_t left = bytes.size() - i; left > 0) {
+        std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16 | (left == 2 ? static_cast<std::uint32_t>(bytes[i + 1]) << 8 : 0);
+        out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], left == 2 ? kAlphabet[(v >> 6) & 63] : '=', '='};
+    }
     return out;
 }
 
