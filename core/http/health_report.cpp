@@ -101,8 +101,7 @@ HealthReport health_report(Host& host) {
         {"details",
          {{"processor_initialized", status.started},
           {"consumer_enabled", parts.source != nullptr},
-          {"consumer_running", parts.source && status.started && !status.source_finished &&
-                                   !status.stopping},
+{"consumer_running", status.source_running(parts.source != nullptr)},
           {"frame_buffer_url", source_url},
           {"metrics",
            {{"frames_processed", count(FrameState::Completed)},

@@ -121,8 +121,7 @@ nlohmann::json metrics_json(Host& host) {
     for (const auto& s : parts.sinks) add(s);
 
     nlohmann::json consumer = {{"enabled", parts.source != nullptr},
-                               {"running", parts.source && status.started && !status.source_finished &&
-                                               !status.stopping},
+{"running", status.source_running(parts.source != nullptr)},
                                {"connected", status.source_connected},
                                {"consecutive_errors", status.source_consecutive_failures},
                                {"current_backoff_ms", status.source_backoff.count()},

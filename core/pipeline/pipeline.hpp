@@ -78,6 +78,11 @@ public:
         std::size_t queue_capacity = 0;
         std::size_t bytes_in_flight = 0;
         std::size_t memory_limit_bytes = 0;
+
+        // Started, not stopping, and the source (if any) has not ended.
+        bool source_running(bool has_source) const {
+            return has_source && started && !source_finished && !stopping;
+        }
     };
     Status status() const;
 
