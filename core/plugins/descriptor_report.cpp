@@ -27,6 +27,14 @@ std::string constraint(const ParamSpec& p) {
     }
     return text;
 }
+
+// "1.5 ms", "800 µs", "" when the plugin declares no budget.
+std::string budget_text(const PluginDescriptor& d) {
+    auto us = d.frame_budget.count();
+    if (us <= 0) return "";
+    if (us >= 1000) return number(static_cast<double>(us) / 1000.0) + " ms";
+    return std::to_string(us) + " µs";
+}
 }  // namespace
 
 nlohmann::json descriptor_json(const PluginDescriptor& d) {
@@ -46,6 +54,7 @@ nlohmann::json descriptor_json(const PluginDescriptor& d) {
             {"version", d.version},
             {"kind", to_string(d.kind)},
             {"description", d.description},
+            {"frame_budget_us", d.frame_budget.count()},
             {"params", std::move(params)}};
 }
 
@@ -53,6 +62,7 @@ std::string descriptor_text(const PluginDescriptor& d) {
     std::ostringstream out;
     out << d.name << " " << d.version << " (" << to_string(d.kind) << ")\n  " << d.description
         << "\n";
+    if (auto budget = budget_text(d); !budget.empty()) out << "  Frame budget: " << budget << "\n";
     if (d.params.empty()) {
         out << "\nNo parameters.\n";
         return out.str();
@@ -74,6 +84,7 @@ std::string descriptor_markdown(const PluginDescriptor& d) {
     std::ostringstream out;
     out << "## " << d.name << "\n\n"
         << "*" << to_string(d.kind) << ", version " << d.version << "*. " << d.description << "\n\n";
+    if (auto budget = budget_text(d); !budget.empty()) out << "Frame budget: " << budget << ".\n\n";
     if (d.params.empty()) {
         out << "No parameters.\n";
         return out.str();

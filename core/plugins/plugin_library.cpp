@@ -46,11 +46,17 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
                               "not a framehost plugin: it exports no framehost_abi_version() "
                               "(declare it with FRAMEHOST_PLUGIN from <framehost/export.hpp>)");
     auto abi = self->library_.get<std::uint32_t()>("framehost_abi_version")();
-    if (abi != kAbiVersion)
-        throw PluginLoadError(file, "built for plugin ABI " + std::to_string(abi) +
-                                        ", this host speaks ABI " + std::to_string(kAbiVersion) +
-                                        " (SDK " + kSdkVersion +
-                                        "): rebuild the plugin against this SDK");
+    if (abi != kAbiVersion) {
+        // framehost_sdk_version() exists since ABI 2; older plugins cannot say.
+        std::string plugin_sdk = self->library_.has("framehost_sdk_version")
+                                     ? self->library_.get<const char*()>("framehost_sdk_version")()
+                                     : abi < 2 ? "0.1" : "unknown";
+        throw PluginLoadError(file, "built with SDK " + plugin_sdk + " (plugin ABI " +
+                                        std::to_string(abi) + "), this host has SDK " +
+                                        kSdkVersion + " (plugin ABI " +
+                                        std::to_string(kAbiVersion) +
+                                        "): rebuild the plugin against SDK " + kSdkVersion);
+    }
     if (!self->library_.has("framehost_plugin_entry"))
         throw PluginLoadError(file, "exports framehost_abi_version() but no framehost_plugin_entry()");
     self->entry_ = self->library_.get<const PluginEntry*()>("framehost_plugin_entry")();

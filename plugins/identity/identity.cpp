@@ -9,7 +9,8 @@ public:
     static const framehost::PluginDescriptor& descriptor() {
         static const framehost::PluginDescriptor d{
             "identity", "1.0.0", framehost::PluginKind::Processor,
-            "Does nothing to frames: measures the host's own overhead", {}};
+            "Does nothing to frames: measures the host's own overhead", {},
+            std::chrono::microseconds(10)};
         return d;
     }
     Identity(const framehost::Params&, framehost::PluginContext&) {}

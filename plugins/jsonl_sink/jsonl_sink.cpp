@@ -42,7 +42,8 @@ public:
                 param::String("path", "-", "File to write; '-' is standard output"),
                 param::Bool("append", false, "Append to the file instead of replacing it"),
                 param::Bool("flush", true, "Flush after every batch (lines visible at once)"),
-            }};
+            },
+            std::chrono::milliseconds(1)};
         return d;
     }
 

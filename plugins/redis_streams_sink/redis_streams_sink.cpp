@@ -24,7 +24,9 @@ public:
                 param::String("url", "redis://127.0.0.1:6379", "Redis URL: redis://[:password@]host[:port][/db]"),
                 param::String("stream", "framehost:results", "Stream key to publish to"),
                 param::Int("max_length", 100000, "Approximate cap of the stream (MAXLEN ~)").range(1, 1'000'000'000),
-            }};
+            },
+            // One pipelined XADD per frame on loopback.
+            std::chrono::milliseconds(1)};
         return d;
     }
 

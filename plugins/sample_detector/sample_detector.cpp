@@ -57,7 +57,9 @@ public:
                 param::List("classes", {"person", "car", "bicycle", "dog", "cat"},
                             "Class names detections are drawn from")
                     .range(1, 1000),
-            }};
+            },
+            // processing_delay_ms' default plus headroom for hashing a 640x480 frame.
+            std::chrono::milliseconds(20)};
         return d;
     }
 

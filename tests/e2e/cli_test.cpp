@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framehost/version.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 
@@ -23,7 +24,7 @@ bool has(const std::string& text, const std::string& part) {
 TEST_CASE("--version and --help answer and exit 0, a wrong command line exits 2") {
     auto version = run_framehost({"--version"});
     CHECK(version.exit_code == 0);
-    CHECK(has(version.out, "plugin ABI 1"));
+    CHECK(has(version.out, std::string("(SDK ") + framehost::kSdkVersion + ", plugin ABI " + std::to_string(framehost::kAbiVersion) + ")"));
     auto help = run_framehost({"--help"});
     CHECK(help.exit_code == 0);
     CHECK(has(help.out, "--config"));
@@ -45,7 +46,7 @@ TEST_CASE("plugins shows a refused plugin on the search path with the reason") {
     auto r = run_framehost({"plugins", "--plugin-path", kFixturePluginDir});
     CHECK(r.exit_code == 0);
     CHECK(has(r.out, "bad_abi              refused: "));
-    CHECK(has(r.out, "built for plugin ABI 999"));
+    CHECK(has(r.out, "built with SDK 9.0.0 (plugin ABI 999)"));
     CHECK(has(r.out, "fixture_processor"));
 }
 
@@ -103,5 +104,5 @@ TEST_CASE("a config naming a refused plugin fails --check with the file and the 
     auto file = dir.write("bad.yaml", "processors: [ { plugin: bad_abi } ]\n");
     auto r = run_framehost({"--config", file.string(), "--check", "--plugin-path", kFixturePluginDir});
     CHECK(r.exit_code == 1);
-    CHECK(has(r.err, "bad_abi.so: built for plugin ABI 999, this host speaks ABI 1"));
+    CHECK(has(r.err, "bad_abi.so: built with SDK 9.0.0 (plugin ABI 999), this host has SDK "));
 }

@@ -25,7 +25,7 @@ TEST_CASE("the harness refuses unknown, mistyped and out-of-range params, and no
     CHECK_THROWS_WITH(LoadedPlugin(path, {{"simulate_gpu", "yes"}}), doctest::Contains("must be a bool"));
     CHECK_THROWS_WITH(LoadedPlugin(path, {{"detection_threshold", 3.0}}), doctest::Contains("out of its range"));
     CHECK_THROWS_WITH(LoadedPlugin(framehost::test::kFixturePluginDir + "/bad_abi.so"),
-                      doctest::Contains("built for plugin ABI 999"));
+                      doctest::Contains("built with SDK 9.0.0 (plugin ABI 999)"));
 }
 
 TEST_CASE("the harness turns a throwing process into a failed frame, as the host does") {

@@ -5,7 +5,9 @@
 // and derives from Source, Processor or Sink as its descriptor's kind says.
 //
 // Build the library with hidden visibility and -Wl,--no-undefined (framehost_add_plugin does);
-// only the two functions below are exported.
+// only the three functions below are exported. framehost_abi_version() and
+// framehost_sdk_version() keep their signatures in every ABI, so a host can always say what a
+// plugin it refuses was built with.
 #include <cstdint>
 
 #include "framehost/plugin.hpp"
@@ -15,6 +17,7 @@
 
 #define FRAMEHOST_PLUGIN(PluginClass)                                                          \
     FRAMEHOST_EXPORT std::uint32_t framehost_abi_version() { return ::framehost::kAbiVersion; } \
+    FRAMEHOST_EXPORT const char* framehost_sdk_version() { return ::framehost::kSdkVersion; }   \
     FRAMEHOST_EXPORT const ::framehost::PluginEntry* framehost_plugin_entry() {                 \
         static const ::framehost::PluginEntry entry{                                           \
             ::framehost::kAbiVersion,                                                          \

@@ -11,6 +11,7 @@
 //   destroy                  [main thread] through the entry, so the library frees what it made
 // An exception thrown by a call is caught by the host: from start() it stops the host with the
 // message; from a per-frame call it fails those frames and the host goes on.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -42,6 +43,11 @@ struct PluginDescriptor {
     PluginKind kind = PluginKind::Processor;
     std::string description;  // one line
     std::vector<ParamSpec> params;
+    // What one frame may cost: process() per frame for a processor, write() per frame for a
+    // sink, with the default parameters on a 640x480 RGB frame and one core. Zero means not
+    // declared. `framehost check-plugin` fails a plugin that takes far longer; it is shown by
+    // `framehost inspect` so people sizing a pipeline know what to expect.
+    std::chrono::microseconds frame_budget{0};
 };
 
 enum class LogLevel { Debug, Info, Warn, Error };

@@ -44,9 +44,12 @@ public:
         if (!handle_) throw std::runtime_error(path + ": " + dlerror());
         auto abi = reinterpret_cast<std::uint32_t (*)()>(dlsym(handle_, "framehost_abi_version"));
         if (!abi) throw std::runtime_error(path + ": not a framehost plugin (no framehost_abi_version)");
-        if (abi() != kAbiVersion)
-            throw std::runtime_error(path + ": built for plugin ABI " + std::to_string(abi()) + ", this SDK is ABI " +
-                                     std::to_string(kAbiVersion));
+        if (abi() != kAbiVersion) {
+            auto sdk = reinterpret_cast<const char* (*)()>(dlsym(handle_, "framehost_sdk_version"));
+            throw std::runtime_error(path + ": built with SDK " + (sdk ? sdk() : "0.1") + " (plugin ABI " +
+                                     std::to_string(abi()) + "), this SDK is " + kSdkVersion + " (plugin ABI " +
+                                     std::to_string(kAbiVersion) + ")");
+        }
         auto entry_fn = reinterpret_cast<const PluginEntry* (*)()>(dlsym(handle_, "framehost_plugin_entry"));
         if (!entry_fn) throw std::runtime_error(path + ": no framehost_plugin_entry");
         entry_ = entry_fn();

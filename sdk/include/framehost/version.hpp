@@ -11,13 +11,14 @@
 #include <cstdint>
 
 #define FRAMEHOST_SDK_VERSION_MAJOR 0
-#define FRAMEHOST_SDK_VERSION_MINOR 1
+#define FRAMEHOST_SDK_VERSION_MINOR 2
 #define FRAMEHOST_SDK_VERSION_PATCH 0
-#define FRAMEHOST_SDK_VERSION_STRING "0.1.0"
+#define FRAMEHOST_SDK_VERSION_STRING "0.2.0"
 
 namespace framehost {
 
-inline constexpr std::uint32_t kAbiVersion = 1;
+// 1: SDK 0.1. 2: SDK 0.2, PluginDescriptor::frame_budget and framehost_sdk_version().
+inline constexpr std::uint32_t kAbiVersion = 2;
 inline constexpr const char* kSdkVersion = FRAMEHOST_SDK_VERSION_STRING;
 
 }  // namespace framehost

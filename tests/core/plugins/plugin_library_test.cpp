@@ -6,6 +6,7 @@
 #include "core/metrics/metrics_registry.hpp"
 #include "core/plugins/plugin_catalog.hpp"
 #include "core/plugins/plugin_instance.hpp"
+#include "framehost/version.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 
@@ -37,8 +38,13 @@ TEST_CASE("a plugin for another ABI is refused with both versions, before its en
     // bad_abi's entry traps if called: passing this test proves the host stopped at the number.
     auto message = refusal(test::kFixturePluginDir + "/bad_abi.so");
     CHECK(has(message, "bad_abi.so: "));
-    CHECK(has(message, "built for plugin ABI 999"));
-    CHECK(has(message, "this host speaks ABI 1"));
+    CHECK(has(message, "built with SDK 9.0.0 (plugin ABI 999), this host has SDK " +
+                           std::string(kSdkVersion) + " (plugin ABI " + std::to_string(kAbiVersion) + ")"));
+}
+
+TEST_CASE("a plugin built against SDK 0.1 is refused naming SDK 0.1, though it cannot say so itself") {
+    auto message = refusal(test::kFixturePluginDir + "/sdk_0_1_plugin.so");
+    CHECK(has(message, "built with SDK 0.1 (plugin ABI 1), this host has SDK "));
 }
 
 TEST_CASE("a shared library that is not a plugin is refused") {
