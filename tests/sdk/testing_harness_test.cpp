@@ -3,7 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "tests/support/paths.hpp"
+#include "tests/support/process.hpp"
 
 using framehost::testing::LoadedPlugin;
 using framehost::testing::make_frame;
@@ -33,4 +36,25 @@ TEST_CASE("the harness turns a throwing process into a failed frame, as the host
     auto frames = fixture.process({make_frame("x", 2, 2)});
     CHECK(frames[0].failed());
     CHECK(frames[0].error() == "fixture throws on x");
+}
+
+TEST_CASE("the harness reads from a source and writes to a sink as the host does") {
+    LoadedPlugin source(framehost::test::kBundledPluginDir + "/synthetic_source.so",
+                        {{"count", 5}, {"rate_fps", 0}});
+    auto first = source.read(3);
+    CHECK(first.status == framehost::ReadStatus::Frames);
+    CHECK(first.frames.size() == 3);
+    auto second = source.read(3);
+    CHECK(second.frames.size() == 2);
+    for (const auto& f : first.frames) source.finished(f);
+
+    framehost::test::TempDir dir;
+    auto out = (dir.path() / "out.jsonl").string();
+    LoadedPlugin sink(framehost::test::kBundledPluginDir + "/jsonl_sink.so", {{"path", out}});
+    sink.write(first.frames);
+    std::ifstream in(out);
+    std::vector<std::string> ids;
+    for (std::string line; std::getline(in, line);) ids.push_back(nlohmann::json::parse(line)["frame_id"]);
+    CHECK(ids == std::vector<std::string>{first.frames[0].id, first.frames[1].id, first.frames[2].id});
+    CHECK_THROWS_WITH(sink.process({}), doctest::Contains("jsonl_sink is not a processor"));
 }

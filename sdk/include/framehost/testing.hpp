@@ -5,9 +5,11 @@
 //   framehost::testing::LoadedPlugin plugin("build/plugins/brightness.so", {{"scale", 2.0}});
 //   auto frames = plugin.process({framehost::testing::make_frame("f1", 4, 2, 100)});
 //   CHECK(frames[0].results["brightness"]["mean"] == 200.0);
+// Sources: plugin.read(max) and plugin.finished(frame); sinks: plugin.write(frames).
 #include <dlfcn.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -91,10 +93,53 @@ public:
         return frames;
     }
 
+    // Runs a source's read() as the host does: connect() before the first read (and again after
+    // NotConnected), at most `max_frames` frames per call. Returns what one read appended.
+    struct ReadResult {
+        ReadStatus status;
+        std::vector<Frame> frames;
+    };
+    ReadResult read(std::size_t max_frames = 16) {
+        Source* source = instance_->as_source();
+        if (!source) throw std::logic_error(descriptor().name + " is not a source");
+        if (!connected_) {
+            source->connect();
+            connected_ = true;
+        }
+        ReadResult result{ReadStatus::Idle, {}};
+        result.status = source->read(result.frames, max_frames);
+        if (result.status == ReadStatus::NotConnected) connected_ = false;
+        if (result.frames.size() > max_frames)
+            throw std::logic_error(descriptor().name + " read " + std::to_string(result.frames.size()) +
+                                   " frames when asked for at most " + std::to_string(max_frames));
+        return result;
+    }
+    // Tells a source a frame left the pipeline, as the host does once per frame read.
+    void finished(const Frame& frame) {
+        Source* source = instance_->as_source();
+        if (!source) throw std::logic_error(descriptor().name + " is not a source");
+        source->finished(frame);
+    }
+
+    // Hands finished frames to a sink, as the host does. Throws what write() throws.
+    void write(const std::vector<Frame>& frames) {
+        Sink* sink = instance_->as_sink();
+        if (!sink) throw std::logic_error(descriptor().name + " is not a sink");
+        std::vector<const Frame*> pointers;
+        for (const auto& f : frames) pointers.push_back(&f);
+        sink->write(pointers);
+    }
+
     // What the plugin logged through its context, one entry per call.
     std::vector<std::string> log() const {
         std::lock_guard lock(context_.mutex);
         return context_.lines;
+    }
+    // The plugin's own counters and gauges (add_to_counter / set_gauge) so far; 0 when unset.
+    double metric(const std::string& name) const {
+        std::lock_guard lock(context_.mutex);
+        auto it = context_.metrics.find(name);
+        return it == context_.metrics.end() ? 0.0 : it->second;
     }
 
 private:
@@ -102,13 +147,20 @@ private:
         std::string name;
         mutable std::mutex mutex;
         std::vector<std::string> lines;
+        std::map<std::string, double> metrics;
         const std::string& instance_name() const override { return name; }
         void log(LogLevel, std::string_view message) override {
             std::lock_guard lock(mutex);
             lines.emplace_back(message);
         }
-        void add_to_counter(std::string_view, double) override {}
-        void set_gauge(std::string_view, double) override {}
+        void add_to_counter(std::string_view metric, double delta) override {
+            std::lock_guard lock(mutex);
+            metrics[std::string(metric)] += delta;
+        }
+        void set_gauge(std::string_view metric, double value) override {
+            std::lock_guard lock(mutex);
+            metrics[std::string(metric)] = value;
+        }
     };
 
     static nlohmann::json build_params(const PluginDescriptor& d, const nlohmann::json& values) {
@@ -144,6 +196,7 @@ private:
     Context context_;
     Params params_;
     Plugin* instance_ = nullptr;
+    bool connected_ = false;
 };
 
 }  // namespace framehost::testing
