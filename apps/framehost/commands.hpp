@@ -1,6 +1,7 @@
 #pragma once
 // The framehost subcommands. Each returns the process exit code: 0 success, 1 the work failed
 // (bad config, refused plugin, runtime error), 2 the command line was wrong.
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,5 +23,11 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
 int list_plugins(const CommonOptions& options, const std::string& format);
 int inspect_plugins(const CommonOptions& options, const std::vector<std::string>& names, bool all,
                     const std::string& format);
+// Loads one plugin (a file, or a name on the search path) and drives it through its life;
+// 0 when it conforms, 1 when not.
+// Writes DIR/NAME, an out-of-tree plugin project of the given kind, from sdk/templates.
+int new_plugin(const std::string& name, const std::string& kind, const std::filesystem::path& dir);
+int check_plugin(const CommonOptions& options, const std::string& what,
+                 const std::vector<core::ConfigOverride>& params, std::chrono::milliseconds timeout);
 
 }  // namespace framehost::app

@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include "apps/framehost/commands.hpp"
+#include "core/config/param_values.hpp"
 #include "core/log/log.hpp"
 #include "framehost/version.hpp"
 
@@ -25,6 +26,11 @@ Usage:
   framehost --config FILE [--check] [--set key.path=value ...]   run (or only validate) a pipeline
   framehost plugins [--format text|json]                         list plugins on the search path
   framehost inspect NAME... | --all [--format text|json|markdown] show plugins' parameters
+  framehost check-plugin FILE|NAME [--set param=value ...] [--timeout 5s]
+                                                                 drive one plugin through its life
+                                                                 with generated frames, report faults
+  framehost new-plugin NAME [--kind processor|source|sink] [--dir DIR]
+                                                                 write an out-of-tree plugin project
   framehost --version | --help
 
 The plugin search path is the executable's own plugins folder, then FRAMEHOST_PLUGIN_PATH
@@ -38,6 +44,20 @@ std::filesystem::path executable_path(const char* argv0) {
     std::error_code ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     return ec ? std::filesystem::absolute(argv0) : self;
+}
+
+// Every --set key=value; false (and said) when one has no '='.
+bool parse_overrides(const po::variables_map& vm, std::vector<core::ConfigOverride>& out) {
+    if (!vm.count("set")) return true;
+    for (const auto& text : vm["set"].as<std::vector<std::string>>()) {
+        try {
+            out.push_back(core::parse_override(text));
+        } catch (const std::invalid_argument& e) {
+            std::cerr << "framehost: " << e.what() << "\n";
+            return false;
+        }
+    }
+    return true;
 }
 
 }  // namespace
@@ -56,6 +76,12 @@ int main(int argc, char** argv) {
         ("all", "inspect: every plugin on the search path")
         ("format", po::value<std::string>()->default_value("text"),
          "output of plugins/inspect: text, json or markdown")
+        ("timeout", po::value<std::string>()->default_value("5s"),
+         "check-plugin: how long one call into the plugin may take before it counts as hung")
+        ("kind", po::value<std::string>()->default_value("processor"),
+         "new-plugin: processor, source or sink")
+        ("dir", po::value<std::string>()->default_value("."),
+         "new-plugin: where the project folder is created")
         ("log-level", po::value<std::string>(), "debug, info, warn or error");
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::vector<std::string>>(), "");
@@ -116,9 +142,30 @@ int main(int argc, char** argv) {
         }
         return app::inspect_plugins(common, names, vm.count("all") > 0, format);
     }
+    if (!words.empty() && words[0] == "check-plugin") {
+        if (words.size() != 2) {
+            std::cerr << "framehost: check-plugin takes one plugin file or name\n";
+            return 2;
+        }
+        std::int64_t timeout_ms = 0;
+        if (!core::parse_duration_ms(vm["timeout"].as<std::string>(), timeout_ms) || timeout_ms <= 0) {
+            std::cerr << "framehost: --timeout must be a positive duration such as 500ms or 5s\n";
+            return 2;
+        }
+        std::vector<core::ConfigOverride> params;
+        if (!parse_overrides(vm, params)) return 2;
+        return app::check_plugin(common, words[1], params, std::chrono::milliseconds(timeout_ms));
+    }
+    if (!words.empty() && words[0] == "new-plugin") {
+        if (words.size() != 2) {
+            std::cerr << "framehost: new-plugin takes one name\n";
+            return 2;
+        }
+        return app::new_plugin(words[1], vm["kind"].as<std::string>(), vm["dir"].as<std::string>());
+    }
     if (!words.empty()) {
         std::cerr << "framehost: unknown command '" << words[0]
-                  << "' (plugins, inspect, or --config FILE)\n";
+                  << "' (plugins, inspect, check-plugin, new-plugin, or --config FILE)\n";
         return 2;
     }
     if (!vm.count("config")) {
@@ -127,15 +174,6 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::vector<core::ConfigOverride> overrides;
-    if (vm.count("set")) {
-        for (const auto& text : vm["set"].as<std::vector<std::string>>()) {
-            try {
-                overrides.push_back(core::parse_override(text));
-            } catch (const std::invalid_argument& e) {
-                std::cerr << "framehost: " << e.what() << "\n";
-                return 2;
-            }
-        }
-    }
+    if (!parse_overrides(vm, overrides)) return 2;
     return app::run_host(common, vm["config"].as<std::string>(), overrides, vm.count("check") > 0);
 }

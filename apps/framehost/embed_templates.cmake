@@ -1,0 +1,18 @@
+# cmake -DTEMPLATE_DIR=dir -DOUTPUT=file.cpp -P embed_templates.cmake
+# Writes the plugin templates into a C++ source, so an installed framehost needs no data files.
+file(GLOB templates RELATIVE ${TEMPLATE_DIR} ${TEMPLATE_DIR}/*.in)
+list(SORT templates)
+set(text "// Generated from sdk/templates by embed_templates.cmake. Do not edit.\n")
+string(APPEND text "#include \"apps/framehost/plugin_templates.hpp\"\n\n")
+string(APPEND text "namespace framehost::app {\n\nconst std::map<std::string, std::string>& plugin_templates() {\n")
+string(APPEND text "    static const std::map<std::string, std::string> templates{\n")
+foreach(name IN LISTS templates)
+  file(READ ${TEMPLATE_DIR}/${name} content)
+  if(content MATCHES "\\)fh_template\"")
+    message(FATAL_ERROR "${name} contains the raw string delimiter )fh_template\"")
+  endif()
+  string(APPEND text "        {\"${name}\", R\"fh_template(${content})fh_template\"},\n")
+endforeach()
+string(APPEND text "    };\n    return templates;\n}\n\n}  // namespace framehost::app\n")
+file(WRITE ${OUTPUT}.tmp "${text}")
+file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)

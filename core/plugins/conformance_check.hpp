@@ -1,0 +1,37 @@
+#pragma once
+// `framehost check-plugin`: loads one plugin file and drives it through its whole life with
+// generated frames, reporting every way it breaks the contract of framehost/plugin.hpp.
+//
+// Every call into the plugin runs under a deadline on a thread of its own. A call that never
+// returns cannot be taken back: the check then reports it and answers Abandoned, and the caller
+// must end the process without unloading the plugin (its code is still running).
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/config/host_config.hpp"
+
+namespace framehost::core {
+
+enum class CheckLevel { Ok, Warn, Fail };
+
+struct ConformanceOptions {
+    std::filesystem::path file;
+    std::vector<ConfigOverride> params;  // "name=value", over the spec's defaults
+    std::chrono::milliseconds call_timeout{5000};
+    // A processor whose median frame takes more than this many times its declared budget fails.
+    double budget_tolerance = 4.0;
+    // One line of the report, as soon as it is known.
+    std::function<void(CheckLevel, const std::string&)> report;
+    // Called before each call into the plugin, naming it: the last one names the culprit if the
+    // process dies inside the plugin.
+    std::function<void(const std::string&)> entering = [](const std::string&) {};
+};
+
+enum class ConformanceVerdict { Pass, Fail, Abandoned };
+
+ConformanceVerdict check_plugin_conformance(const ConformanceOptions& options);
+
+}  // namespace framehost::core
