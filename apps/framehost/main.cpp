@@ -1,5 +1,5 @@
 // framehost: runs a frame-processing pipeline from a YAML config, and answers questions about
-// plugins. See `framehost --help` and docs/cli.md.
+// plugins. See `framehost --help` and README.md.
 #include <unistd.h>
 
 #include <cstdlib>

@@ -1,41 +1,66 @@
 #!/usr/bin/env bash
-# Installs framehost into a temporary prefix, builds a plugin out of tree against the installed
-# CMake package (and once more with plain g++ and pkg-config), and runs it in the installed host.
+# Installs framehost into a temporary prefix; generates a source and a sink project with
+# `framehost new-plugin` and builds, tests and checks each against the installed package only;
+# builds, tests and checks examples/motion_detector the same way and runs it in the installed
+# host, reading its frames back from /metrics. (The processor template is the tutorial's job:
+# docs/writing-plugins.md, run by scripts/run-doc-commands.)
 #   install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
 source=$2
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+host_pid=
+trap '[ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null; rm -rf "$work"' EXIT
 prefix=$work/prefix
+step() { echo "== $*" >&2; }
 
+step "install into $prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
 test -x "$prefix/bin/framehost"
 test -f "$prefix/include/framehost/plugin.hpp"
 test -f "$prefix/lib/framehost/plugins/sample_detector.so"
+"$prefix/bin/framehost" plugins | grep -q '^sample_detector'   # the installed host finds its own plugins
 
-# The installed host finds its own plugins folder.
-"$prefix/bin/framehost" plugins | grep -q '^sample_detector'
+build_out_of_tree() {  # project_dir
+  cmake -S "$1" -B "$1/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+  cmake --build "$1/build" -j 2 >/dev/null
+  ctest --test-dir "$1/build" --output-on-failure
+}
 
-# Out of tree, with find_package(framehost CONFIG) and framehost_add_plugin.
-cmake -S "$source/tests/fixtures/out_of_tree_plugin" -B "$work/plugin" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$work/plugin" >/dev/null
-"$prefix/bin/framehost" inspect brightness --plugin-path "$work/plugin/plugins" | grep -q 'scale  double  default 1.0  (0..10)'
+for kind in source sink; do
+  step "new-plugin --kind $kind: build, test, check"
+  "$prefix/bin/framehost" new-plugin "my_$kind" --kind "$kind" --dir "$work" >/dev/null
+  build_out_of_tree "$work/my_$kind"
+  "$prefix/bin/framehost" check-plugin "$work/my_$kind/build/plugins/my_$kind.so"
+done
 
-# Without CMake: pkg-config gives the compiler line.
-flags=$(PKG_CONFIG_PATH="$prefix/share/pkgconfig" pkg-config --cflags framehost-sdk)
-mkdir -p "$work/pc"
-g++ $flags -O2 -fPIC -shared -fvisibility=hidden -Wl,--no-undefined \
-  "$source/tests/fixtures/out_of_tree_plugin/brightness.cpp" -o "$work/pc/brightness.so"
+step "examples/motion_detector: build, test, check"
+cp -r "$source/examples/motion_detector" "$work/motion_detector"
+rm -rf "$work/motion_detector/build"
+build_out_of_tree "$work/motion_detector"
+"$prefix/bin/framehost" check-plugin "$work/motion_detector/build/plugins/motion_detector.so"
 
-# And it runs in the installed host on real frames.
-cat > "$work/host.yaml" <<YAML
-http: { enabled: false }
-pipeline: { progress_interval_s: 0 }
-source: { plugin: synthetic_source, params: { count: 20, rate_fps: 0, pixels: true, width: 16, height: 8 } }
-processors: [ { plugin: brightness, params: { scale: 2 } } ]
-sinks: [ { plugin: jsonl_sink, params: { path: "$work/out.jsonl" } } ]
-YAML
-"$prefix/bin/framehost" --config "$work/host.yaml" --plugin-path "$work/pc" 2>"$work/log"
-test "$(grep -c '"brightness":{"mean"' "$work/out.jsonl")" = 20
-echo "install, out-of-tree build (CMake and pkg-config) and run: ok"
+step "motion_detector in the installed host, its frames in /metrics"
+cd "$work/motion_detector"
+"$prefix/bin/framehost" --config motion_detector.yaml --set http.port=0 2>"$work/host.log" &
+host_pid=$!
+for _ in $(seq 100); do
+  port=$(sed -n 's|.*listening on http://[^:]*:\([0-9]*\).*|\1|p' "$work/host.log" | head -n 1)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat "$work/host.log" >&2; exit 1; }
+frames=0
+for _ in $(seq 100); do
+  frames=$(curl -s -H 'Accept: text/plain' "localhost:$port/metrics" |
+    sed -n 's/^framehost_plugin_frames_total{plugin="motion_detector"[^}]*} \([0-9]*\)$/\1/p')
+  [ "${frames:-0}" -ge 20 ] && break
+  sleep 0.1
+done
+echo "motion_detector frames in /metrics: $frames" >&2
+[ "${frames:-0}" -ge 20 ]
+kill -TERM "$host_pid"
+wait "$host_pid"
+host_pid=
+grep -q '"class":"motion"' motion.jsonl   # the generated images change: there is motion to see
+echo "install, generated source and sink, motion_detector out of tree: ok"
