@@ -49,8 +49,13 @@ struct Figure {
     double max() const { return samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end()); }
 };
 
-// Runs a config to the end of its finite source; returns frames per second.
-double run_host(const std::string& yaml) {
+struct RunResult {
+    double frames_per_second;
+    double p99_ms;  // end-to-end latency in the host (enter -> last sink), 99th percentile
+};
+
+// Runs a config to the end of its finite source.
+RunResult run_host_measured(const std::string& yaml) {
     core::PluginCatalog catalog(core::bundled_plugin_directories(g_executable));
     auto config = core::parse_host_config(yaml, "bench.yaml", {}, catalog);
     core::Host host(std::move(config));
@@ -60,16 +65,20 @@ double run_host(const std::string& yaml) {
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     auto s = host.states().snapshot();
     auto done = s.current[static_cast<int>(core::FrameState::Completed)];
-    return static_cast<double>(done) / seconds;
+    auto& latency = host.metrics().histogram("framehost_frame_latency_seconds",
+                                            "From a frame entering the host to its last sink");
+    return {static_cast<double>(done) / seconds, latency.snapshot().quantile(0.99) * 1000.0};
 }
 
+double run_host(const std::string& yaml) { return run_host_measured(yaml).frames_per_second; }
+
 std::string pipeline_yaml(std::uint64_t count, const std::string& processor_yaml, int batch,
-                          bool pixels) {
+                          bool pixels, double rate_fps = 0) {
     std::ostringstream y;
     y << "pipeline: { workers: 2, batch_size: " << batch
       << ", queue_capacity: 4096, progress_interval_s: 0, memory_limit_mb: 1024 }\n"
       << "source: { plugin: synthetic_source, params: { count: " << count
-      << ", rate_fps: 0, pixels: " << (pixels ? "true" : "false")
+      << ", rate_fps: " << rate_fps << ", pixels: " << (pixels ? "true" : "false")
       << ", width: 640, height: 480, distinct_images: 8 } }\n"
       << "processors: [ " << processor_yaml << " ]\n";
     return y.str();
@@ -164,69 +173,94 @@ Figure soak(int seconds) {
     return f;
 }
 
+// `n` sample_detector instances (delay 0) in a chain, each under its own name.
+std::string detector_chain(int n) {
+    std::string yaml;
+    for (int i = 0; i < n; ++i)
+        yaml += (i ? ", " : "") + std::string("{ plugin: sample_detector, name: d") + std::to_string(i) +
+                ", params: { processing_delay_ms: 0 } }";
+    return yaml;
+}
+
+// One result row as bench/lib.sh defines it (tab-separated).
+std::string row(const Figure& f, const std::string& peer = "", double peer_median = 0) {
+    char text[1024];
+    std::snprintf(text, sizeof text, "%s\t%.6g\t%.6g\t%.6g\t%s\t%s\t%s\t%s\t%s\n", f.name.c_str(), f.median(),
+                  f.min(), f.max(), f.unit.c_str(), peer.c_str(),
+                  peer.empty() ? "" : std::to_string(peer_median).c_str(), f.target.c_str(), f.note.c_str());
+    return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::error_code ec;
     g_executable = std::filesystem::read_symlink("/proc/self/exe", ec);
     bool quick = false;
-    int soak_seconds = 300;
-    std::string markdown;
+    int soak_seconds = 0;
+    std::string rows_file;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--quick") quick = true;
         else if (a == "--soak-seconds" && i + 1 < argc) soak_seconds = std::stoi(argv[++i]);
-        else if (a == "--markdown" && i + 1 < argc) markdown = argv[++i];
+        else if (a == "--rows" && i + 1 < argc) rows_file = argv[++i];
         else {
-            std::fprintf(stderr, "usage: pipeline_bench [--quick] [--soak-seconds N] [--markdown FILE]\n");
+            std::fprintf(stderr, "usage: pipeline_bench [--quick] [--soak-seconds N] [--rows FILE]\n");
             return 2;
         }
     }
-    if (quick) soak_seconds = std::min(soak_seconds, 20);
     core::set_log_level(LogLevel::Warn);
     const int runs = quick ? 3 : 5;
-    const std::uint64_t frames = quick ? 1'000'000 : 5'000'000;
-    const std::uint64_t pixel_frames = quick ? 5'000 : 20'000;
+    const std::uint64_t frames = quick ? 500'000 : 5'000'000;
+    const std::uint64_t pixel_frames = quick ? 3'000 : 20'000;
+    const std::uint64_t growth_frames = quick ? 200'000 : 1'000'000;
+    const double latency_rate = 10'000;
+    const std::uint64_t latency_frames = quick ? 5'000 : 30'000;
     const auto identity = "{ plugin: identity }";
     const auto detector = "{ plugin: sample_detector, params: { processing_delay_ms: 0 } }";
 
     std::fprintf(stderr, "pipeline_bench on %s\n", machine_line().c_str());
-    std::vector<Figure> figures;
+    std::string rows;
     for (int batch : {10, 100}) {
-        figures.push_back(measure("overhead: synthetic -> identity, batch " + std::to_string(batch), runs,
-                                  [&] { return run_host(pipeline_yaml(frames, identity, batch, false)); },
-                                  ">= 1000000"));
+        auto f = measure("pipeline overhead: synthetic -> identity, no pixels, batch " + std::to_string(batch), runs,
+                         [&] { return run_host(pipeline_yaml(frames, identity, batch, false)); }, ">= 1000000");
+        char note[96];
+        std::snprintf(note, sizeof note, "%.0f ns/frame", 1e9 / f.median());
+        f.note = note;
+        rows += row(f);
     }
-    for (int batch : {10, 100}) {
-        figures.push_back(measure("metadata frames -> sample_detector (delay 0), batch " + std::to_string(batch),
-                                  runs, [&] { return run_host(pipeline_yaml(frames, detector, batch, false)); },
-                                  ">= 500000"));
-    }
-    auto host_pixels = measure("640x480 RGB -> sample_detector (delay 0), 2 workers", runs,
-                               [&] { return run_host(pipeline_yaml(pixel_frames, detector, 10, true)); });
-    auto bare = measure("bare loop: mean of the same bytes, 1 thread", runs,
-                        [&] { return bare_mean_loop(pixel_frames); });
-    char ratio[96];
-    std::snprintf(ratio, sizeof ratio, "%.2fx the bare loop", host_pixels.median() / bare.median());
-    host_pixels.note = ratio;
-    host_pixels.target = ">= 0.5x bare loop";
-    figures.push_back(host_pixels);
-    figures.push_back(bare);
-    if (soak_seconds > 0) figures.push_back(soak(soak_seconds));
+    for (int batch : {10, 100})
+        rows += row(measure("metadata frames -> sample_detector (delay 0), batch " + std::to_string(batch), runs,
+                            [&] { return run_host(pipeline_yaml(frames, detector, batch, false)); }, ">= 500000"));
 
-    std::ostringstream table;
-    table << "Machine: " << machine_line() << "\n\n"
-          << "| figure | median | min | max | unit | target | note |\n|---|---:|---:|---:|---|---|---|\n";
-    for (const auto& f : figures) {
-        char row[512];
-        std::snprintf(row, sizeof row, "| %s | %.0f | %.0f | %.0f | %s | %s | %s |\n", f.name.c_str(),
-                      f.median(), f.min(), f.max(), f.unit.c_str(), f.target.c_str(), f.note.c_str());
-        if (f.unit == "%")
-            std::snprintf(row, sizeof row, "| %s | %.2f | | | %s | %s | %s |\n", f.name.c_str(),
-                          f.median(), f.unit.c_str(), f.target.c_str(), f.note.c_str());
-        table << row;
+    auto host_pixels = measure("pixel path: 640x480 RGB -> sample_detector (delay 0), 2 workers", runs,
+                               [&] { return run_host(pipeline_yaml(pixel_frames, detector, 10, true)); },
+                               "ratio >= 0.5");
+    auto bare = measure("bare loop: mean of the same bytes, 1 thread", runs, [&] { return bare_mean_loop(pixel_frames); });
+    rows += row(host_pixels, "bare loop over the same bytes, 1 thread", bare.median());
+
+    // Cost of growth: throughput flat out, and p99 latency at a fixed rate the host sustains.
+    auto growth = [&](const std::string& name, const std::string& chain, int batch) {
+        auto f = measure(name, runs, [&] { return run_host(pipeline_yaml(growth_frames, chain, batch, false)); });
+        std::vector<double> p99;
+        for (int i = 0; i < (quick ? 1 : 3); ++i)
+            p99.push_back(run_host_measured(pipeline_yaml(latency_frames, chain, batch, false, latency_rate)).p99_ms);
+        std::sort(p99.begin(), p99.end());
+        char note[128];
+        std::snprintf(note, sizeof note, "p99 %.3f ms at %.0f frames/s", p99[p99.size() / 2], latency_rate);
+        f.note = note;
+        rows += row(f);
+    };
+    for (int n : {1, 2, 4, 8})
+        growth("growth: " + std::to_string(n) + " x sample_detector, batch 10", detector_chain(n), 10);
+    for (int batch : {1, 5, 10, 25, 50, 100})
+        growth("growth: sample_detector, batch " + std::to_string(batch), detector_chain(1), batch);
+
+    if (soak_seconds > 0) {
+        auto f = soak(soak_seconds);
+        rows += row(f);
     }
-    std::cout << table.str();
-    if (!markdown.empty()) std::ofstream(markdown) << table.str();
+    std::cout << rows;
+    if (!rows_file.empty()) std::ofstream(rows_file) << rows;
     return 0;
 }

@@ -1,6 +1,7 @@
 // One JSON line per finished frame, to a file or stdout. Lines are built outside the lock and
 // written a batch at a time, so concurrent workers contend once per batch, not per frame.
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -42,6 +43,8 @@ public:
                 param::String("path", "-", "File to write; '-' is standard output"),
                 param::Bool("append", false, "Append to the file instead of replacing it"),
                 param::Bool("flush", true, "Flush after every batch (lines visible at once)"),
+                param::Bool("written_at", false,
+                            "Add written_at: when the line was written (Unix seconds, microseconds), for measuring latency against timestamp"),
             },
             std::chrono::milliseconds(1)};
         return d;
@@ -49,7 +52,7 @@ public:
 
     JsonlSink(const framehost::Params& params, framehost::PluginContext&)
         : path_(params.string("path")), append_(params.boolean("append")),
-          flush_(params.boolean("flush")) {}
+          flush_(params.boolean("flush")), written_at_(params.boolean("written_at")) {}
 
     void start() override {
         if (path_ == "-") {
@@ -68,8 +71,13 @@ public:
 
     void write(std::span<const Frame* const> frames) override {
         std::string text;
+        double now = written_at_ ? std::chrono::duration<double>(
+                                       std::chrono::system_clock::now().time_since_epoch()).count()
+                                 : 0.0;
         for (const Frame* frame : frames) {
-            text += frame_line(*frame).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            auto line = frame_line(*frame);
+            if (written_at_) line["written_at"] = now;
+            text += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             text += '\n';
         }
         std::lock_guard lock(mutex_);
@@ -83,6 +91,7 @@ private:
     std::string path_;
     bool append_;
     bool flush_;
+    bool written_at_;
     std::mutex mutex_;
     std::FILE* out_ = nullptr;
 };

@@ -1,0 +1,70 @@
+# Shared by the bench/ scripts (sourced). Each benchmark prints result rows on stdout, one per
+# figure, tab-separated, for bench/run to turn into the report:
+#   figure  median  min  max  unit  peer  peer_median  target  note
+# `target` is empty or "<op> <number>" on the median (">= 50000", "<= 5"); `peer` names what the
+# figure is compared with (a ceiling or another tool measured in the same run).
+
+bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench_pids=()
+bench_work=$(mktemp -d)
+chmod 755 "$bench_work"   # nginx workers (user nobody) read files from here
+bench_cleanup() {
+  for p in "${bench_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$bench_work"
+}
+trap bench_cleanup EXIT
+
+say() { echo "  $*" >&2; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; }
+
+# "median min max" of the numbers given.
+stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%s %s %s\n", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+
+# row figure unit target note peer peer_median -- samples...
+row() {
+  local figure=$1 unit=$2 target=$3 note=$4 peer=$5 peer_median=$6
+  shift 7
+  read -r med lo hi <<<"$(stats "$@")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$figure" "$med" "$lo" "$hi" "$unit" "$peer" "$peer_median" "$target" "$note"
+  say "$(printf '%-62s %12s %s' "$figure" "$med" "$unit")"
+}
+
+port_in_log() { grep -o 'listening on http://[0-9.]*:[0-9]*' "$1" 2>/dev/null | head -1 | sed 's/.*://'; }
+wait_for_log_port() {  # log -> prints port
+  for _ in $(seq 300); do
+    local p
+    p=$(port_in_log "$1")
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    sleep 0.05
+  done
+  echo "no 'listening on' line in $1:" >&2
+  cat "$1" >&2
+  return 1
+}
+wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+free_port() { echo $((20000 + RANDOM % 30000)); }
+
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# Frames a host at API port $1 has finished (completed or failed).
+frames_done() {
+  curl -s "http://127.0.0.1:$1/metrics" | grep -o '"frames_processed":[0-9]*' | head -1 | cut -d: -f2
+}
+
+start_frame_buffer() {  # log -> sets fb_pid, fb_port
+  "$build/bin/frame-buffer" --port 0 --max-size 10000000 >/dev/null 2>"$1" &
+  fb_pid=$!
+  bench_pids+=("$fb_pid")
+  fb_port=$(wait_for_log_port "$1")
+}
+
+start_host() {  # config log -> sets host_pid, host_port
+  "$build/bin/framehost" --config "$1" >/dev/null 2>"$2" &
+  host_pid=$!
+  bench_pids+=("$host_pid")
+  host_port=$(wait_for_log_port "$2")
+}
+
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
