@@ -213,9 +213,9 @@ int main(int argc, char** argv) {
     const int runs = quick ? 3 : 5;
     const std::uint64_t frames = quick ? 500'000 : 5'000'000;
     const std::uint64_t pixel_frames = quick ? 3'000 : 20'000;
-    const std::uint64_t growth_frames = quick ? 200'000 : 1'000'000;
+    const std::uint64_t growth_frames = quick ? 100'000 : 500'000;
     const double latency_rate = 10'000;
-    const std::uint64_t latency_frames = quick ? 5'000 : 30'000;
+    const std::uint64_t latency_frames = quick ? 5'000 : 20'000;
     const auto identity = "{ plugin: identity }";
     const auto detector = "{ plugin: sample_detector, params: { processing_delay_ms: 0 } }";
 
@@ -241,7 +241,7 @@ int main(int argc, char** argv) {
 
     // Cost of growth: throughput flat out, and p99 latency at a fixed rate the host sustains.
     auto growth = [&](const std::string& name, const std::string& chain, int batch) {
-        auto f = measure(name, runs, [&] { return run_host(pipeline_yaml(growth_frames, chain, batch, false)); });
+        auto f = measure(name, 3, [&] { return run_host(pipeline_yaml(growth_frames, chain, batch, false)); });
         std::vector<double> p99;
         for (int i = 0; i < (quick ? 1 : 3); ++i)
             p99.push_back(run_host_measured(pipeline_yaml(latency_frames, chain, batch, false, latency_rate)).p99_ms);
