@@ -394,7 +394,12 @@ private:
 }  // namespace
 
 ConformanceVerdict check_plugin_conformance(const ConformanceOptions& options) {
-    return Checker(options).run();
+    auto checker = std::make_unique<Checker>(options);
+    auto verdict = checker->run();
+    // A call that never returned is still running plugin code against the instance, its
+    // context and metrics: leave all of it alive for the process's remaining moments.
+    if (verdict == ConformanceVerdict::Abandoned) (void)checker.release();
+    return verdict;
 }
 
 }  // namespace framehost::core
