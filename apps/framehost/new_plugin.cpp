@@ -2,10 +2,10 @@
 // in sdk/templates, which CI builds and tests against an installed framehost on every run.
 #include <fstream>
 #include <iostream>
-#include <regex>
 
 #include "apps/framehost/commands.hpp"
 #include "apps/framehost/plugin_templates.hpp"
+#include "core/plugins/conformance_check.hpp"
 #include "framehost/version.hpp"
 
 namespace framehost::app {
@@ -36,7 +36,7 @@ std::string fill(std::string text, const std::map<std::string, std::string>& val
 }  // namespace
 
 int new_plugin(const std::string& name, const std::string& kind, const std::filesystem::path& dir) {
-    if (!std::regex_match(name, std::regex("[a-z][a-z0-9_]*"))) {
+    if (!core::is_lower_snake_case(name)) {
         std::cerr << "framehost: plugin name '" << name
                   << "' must be lower_snake_case (a-z, 0-9, _; starting with a letter): it is the "
                      "file name and the name configs use\n";

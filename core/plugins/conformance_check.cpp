@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -29,6 +28,20 @@ constexpr std::size_t kBatch = 16;
 constexpr std::size_t kSourceReadMax = 8;
 constexpr auto kReadContract = std::chrono::milliseconds(1000);  // "about 100 ms", ten times over
 constexpr auto kStatusContract = std::chrono::milliseconds(10);
+
+bool is_digits(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// MAJOR.MINOR.PATCH, optionally followed by -prerelease or +build.
+bool is_semantic_version(std::string_view version) {
+    auto core = version.substr(0, version.find_first_of("-+"));
+    auto first = core.find('.');
+    auto second = first == std::string_view::npos ? first : core.find('.', first + 1);
+    if (second == std::string_view::npos) return false;
+    return is_digits(core.substr(0, first)) && is_digits(core.substr(first + 1, second - first - 1)) &&
+           is_digits(core.substr(second + 1));
+}
 
 std::string duration_text(nanoseconds d) {
     std::ostringstream out;
@@ -87,10 +100,8 @@ public:
         if (auto* source = instance_->source()) check_source(*source);
         if (auto* sink = instance_->sink()) check_sink(*sink);
         check_status();
-        if (abandoned_) return finish();
         if (call("stop()", [&] { instance_->plugin().stop(); }))
             ok("stop() returned in " + duration_text(last_elapsed_));
-        if (abandoned_) return finish();
         if (call("destroy", [&] { instance_.reset(); }))
             ok("destroyed");
         return finish();
@@ -114,14 +125,12 @@ private:
                               ", " + std::to_string(warnings_) + " warning" +
                               (warnings_ == 1 ? "" : "s") + ")";
         options_.report(failures_ ? CheckLevel::Fail : CheckLevel::Ok, summary);
-        if (abandoned_) return ConformanceVerdict::Abandoned;
         return failures_ ? ConformanceVerdict::Fail : ConformanceVerdict::Pass;
     }
 
     // Runs `body` on its own thread under the deadline. False (and reported) when it threw or
     // did not return; `last_elapsed_` holds how long it took.
     bool call(const std::string& what, std::function<void()> body, std::string* error = nullptr) {
-        if (abandoned_) return false;
         options_.entering(what);
         struct Shared {
             std::mutex mutex;
@@ -150,10 +159,11 @@ private:
         }).detach();
         std::unique_lock lock(shared->mutex);
         if (!shared->done_cv.wait_for(lock, options_.call_timeout, [&] { return shared->done; })) {
-            abandoned_ = true;
             fail(what + " did not return within " + duration_text(options_.call_timeout) +
                  budget_note() + ": it must return (a hung call stalls a host worker forever)");
-            return false;
+            finish();
+            options_.abandon();
+            std::abort();  // abandon() must not return
         }
         last_elapsed_ = shared->elapsed;
         if (shared->error.empty()) return true;
@@ -184,9 +194,9 @@ private:
 
     void lint_descriptor() {
         const auto& d = library_->descriptor();
-        if (!std::regex_match(d.name, std::regex("[a-z][a-z0-9_]*")))
+        if (!is_lower_snake_case(d.name))
             warn("name '" + d.name + "' is not lower_snake_case: configs will have to quote it");
-        if (!std::regex_match(d.version, std::regex(R"(\d+\.\d+\.\d+([-+].*)?)")))
+        if (!is_semantic_version(d.version))
             warn("version '" + d.version + "' is not MAJOR.MINOR.PATCH");
         if (d.description.empty()) warn("the descriptor has no description (inspect shows it)");
         for (const auto& p : d.params)
@@ -225,7 +235,6 @@ private:
     }
 
     void check_status() {
-        if (abandoned_) return;
         nlohmann::json status;
         if (!call("status()", [&] { status = instance_->plugin().status(); })) return;
         if (!status.is_object())
@@ -333,9 +342,8 @@ private:
     void check_source(Source& source) {
         std::string error;
         if (!call("connect()", [&] { source.connect(); }, &error)) {
-            if (!abandoned_)
-                warn("connect() threw: " + error +
-                     " (expected when its upstream is not running; reads were not checked)");
+            warn("connect() threw: " + error +
+                 " (expected when its upstream is not running; reads were not checked)");
             return;
         }
         ok("connect() returned in " + duration_text(last_elapsed_));
@@ -386,20 +394,20 @@ private:
     nanoseconds last_elapsed_{};
     int failures_ = 0;
     int warnings_ = 0;
-    bool abandoned_ = false;
     bool results_warned_ = false;
     bool detections_warned_ = false;
 };
 
 }  // namespace
 
+bool is_lower_snake_case(std::string_view name) {
+    if (name.empty() || name[0] < 'a' || name[0] > 'z') return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
 ConformanceVerdict check_plugin_conformance(const ConformanceOptions& options) {
-    auto checker = std::make_unique<Checker>(options);
-    auto verdict = checker->run();
-    // A call that never returned is still running plugin code against the instance, its
-    // context and metrics: leave all of it alive for the process's remaining moments.
-    if (verdict == ConformanceVerdict::Abandoned) (void)checker.release();
-    return verdict;
+    return Checker(options).run();
 }
 
 }  // namespace framehost::core

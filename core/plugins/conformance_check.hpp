@@ -3,12 +3,15 @@
 // generated frames, reporting every way it breaks the contract of framehost/plugin.hpp.
 //
 // Every call into the plugin runs under a deadline on a thread of its own. A call that never
-// returns cannot be taken back: the check then reports it and answers Abandoned, and the caller
-// must end the process without unloading the plugin (its code is still running).
+// returns cannot be taken back (it still runs plugin code, on frames and an instance the check
+// owns): the check reports it and the verdict, then calls `abandon`, which ends the process
+// without unwinding anything.
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config/host_config.hpp"
@@ -28,9 +31,14 @@ struct ConformanceOptions {
     // Called before each call into the plugin, naming it: the last one names the culprit if the
     // process dies inside the plugin.
     std::function<void(const std::string&)> entering = [](const std::string&) {};
+    // Must not return: after a hung call nothing may be destroyed or unloaded.
+    void (*abandon)() = [] { std::_Exit(1); };
 };
 
-enum class ConformanceVerdict { Pass, Fail, Abandoned };
+enum class ConformanceVerdict { Pass, Fail };
+
+// A good plugin name: lower_snake_case, starting with a letter (it is a file name and a YAML key).
+bool is_lower_snake_case(std::string_view name);
 
 ConformanceVerdict check_plugin_conformance(const ConformanceOptions& options);
 

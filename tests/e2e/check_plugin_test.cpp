@@ -93,3 +93,11 @@ TEST_CASE("check-plugin refuses a bad command line") {
     CHECK(missing.exit_code == 1);
     CHECK(has(missing.out, "refused: no such file"));
 }
+
+TEST_CASE("check-plugin passes an older-SDK plugin and warns that it declares no frame budget") {
+    auto r = check({fixture("sdk_0_2_processor")});
+    CHECK(r.exit_code == 0);
+    CHECK(has(r.out, "built with SDK 0.2.0"));
+    CHECK(has(r.out, "warn  declares no frame_budget"));
+    CHECK(has(r.out, "sdk_0_2_processor: passes (0 problems, 1 warning)"));
+}
