@@ -32,6 +32,11 @@ nlohmann::json plugin_status(const PluginInstance& instance) {
     status["kind"] = to_string(instance.descriptor().kind);
     status["frames"] = static_cast<std::uint64_t>(instance.frames.value());
     status["failures"] = static_cast<std::uint64_t>(instance.failures.value());
+    auto budget = instance.descriptor().frame_budget;
+    status["frame_budget_ms"] = budget.count() > 0
+                                    ? nlohmann::json(std::chrono::duration<double, std::milli>(budget).count())
+                                    : nlohmann::json(nullptr);
+    status["over_budget_frames"] = static_cast<std::uint64_t>(instance.over_budget.value());
     return status;
 }
 

@@ -1,5 +1,6 @@
 #include "core/http/metrics_report.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -109,12 +110,18 @@ nlohmann::json metrics_json(Host& host) {
 
     nlohmann::json plugins = nlohmann::json::object();
     auto add = [&](const std::shared_ptr<PluginInstance>& instance) {
-        plugins[instance->name()] = {{"plugin", instance->descriptor().name},
-                                     {"kind", to_string(instance->descriptor().kind)},
-                                     {"version", instance->descriptor().version},
-                                     {"frames", static_cast<std::uint64_t>(instance->frames.value())},
-                                     {"failures", static_cast<std::uint64_t>(instance->failures.value())},
-                                     {"latency_ms", percentiles_ms(instance->latency.snapshot())}};
+        const auto& d = instance->descriptor();
+        nlohmann::json entry = {{"plugin", d.name},
+                                {"kind", to_string(d.kind)},
+                                {"version", d.version},
+                                {"frames", static_cast<std::uint64_t>(instance->frames.value())},
+                                {"failures", static_cast<std::uint64_t>(instance->failures.value())},
+                                {"latency_ms", percentiles_ms(instance->latency.snapshot())},
+                                {"frame_budget_ms", nullptr},
+                                {"over_budget_frames", static_cast<std::uint64_t>(instance->over_budget.value())}};
+        if (d.frame_budget.count() > 0)
+            entry["frame_budget_ms"] = ms(std::chrono::duration<double>(d.frame_budget).count());
+        plugins[instance->name()] = std::move(entry);
     };
     if (parts.source) add(parts.source);
     for (const auto& p : parts.processors) add(p);

@@ -11,6 +11,16 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
+void record_call(PluginInstance& instance, double seconds, std::size_t frames) {
+    auto n = static_cast<double>(frames);
+    double per_frame = seconds / n;
+    instance.frames.add(n);
+    instance.latency.observe(per_frame, frames);
+    auto budget = instance.descriptor().frame_budget;
+    if (budget.count() > 0 && per_frame > std::chrono::duration<double>(budget).count())
+        instance.over_budget.add(n);
+}
+
 // Reused per thread: the frame path allocates nothing per batch once warm.
 thread_local std::vector<Frame*> t_live;
 thread_local std::vector<const Frame*> t_all;
@@ -63,8 +73,7 @@ std::size_t FrameChain::run(std::span<Frame> frames, std::vector<StageTiming>* t
             timings->push_back({instance->name(), started, ended, first->failed() ? first->error() : "",
                                 first->detections.size()});
         }
-        instance->frames.add(static_cast<double>(live.size()));
-        instance->latency.observe(elapsed / static_cast<double>(live.size()), live.size());
+        record_call(*instance, elapsed, live.size());
         std::size_t kept = 0;
         std::size_t failed_here = 0;
         for (Frame* f : live) {
@@ -91,10 +100,7 @@ std::size_t FrameChain::run(std::span<Frame> frames, std::vector<StageTiming>* t
             } catch (...) {
                 instance->failures.add(static_cast<double>(all.size()));
             }
-            instance->frames.add(static_cast<double>(all.size()));
-            instance->latency.observe(
-                seconds_between(started, Clock::now()) / static_cast<double>(all.size()),
-                all.size());
+            record_call(*instance, seconds_between(started, Clock::now()), all.size());
         }
     }
     return failed;

@@ -1,5 +1,6 @@
 #include "core/plugins/plugin_instance.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 #include "core/log/log.hpp"
@@ -67,11 +68,22 @@ PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::st
       latency(metrics.histogram("framehost_plugin_latency_seconds",
                                 "Time the plugin instance spent per frame",
                                 instance_labels(descriptor, instance_name))),
+      over_budget(metrics.counter("framehost_plugin_over_budget_frames_total",
+                                  "Frames on which the plugin instance took longer than its "
+                                  "declared frame budget",
+                                  instance_labels(descriptor, instance_name))),
       descriptor_(descriptor),
       name_(instance_name),
       params_(params),
       context_(std::make_unique<Context>(instance_name, instance_labels(descriptor, instance_name),
-                                         metrics)) {}
+                                         metrics)) {
+    if (descriptor.frame_budget.count() > 0)
+        metrics
+            .gauge("framehost_plugin_frame_budget_seconds",
+                   "What one frame may cost the plugin instance, as its descriptor declares",
+                   instance_labels(descriptor, instance_name))
+            .set(std::chrono::duration<double>(descriptor.frame_budget).count());
+}
 
 void PluginInstance::adopt(std::shared_ptr<Plugin> plugin) {
     if (!plugin) throw std::runtime_error("plugin '" + descriptor_.name + "' created nothing");

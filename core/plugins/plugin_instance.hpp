@@ -40,6 +40,9 @@ public:
     Counter& frames;
     Counter& failures;
     Histogram& latency;  // seconds per frame
+    // Frames of calls whose time per frame exceeded the descriptor's frame_budget (never
+    // counted when no budget is declared). Per call, not per frame: a batch is timed as a whole.
+    Counter& over_budget;
 
 private:
     class Context;

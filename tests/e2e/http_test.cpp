@@ -81,6 +81,10 @@ TEST_CASE("/metrics JSON has every section, and counts frames as they are proces
     CHECK(p["processing_time_ms"].contains("p99"));
     CHECK(first["state_statistics"]["state_counts"].contains("completed"));
     CHECK(first["plugins"]["sample_detector"]["frames"].get<int>() > 0);
+    // sample_detector declares 20 ms a frame; with no delay it stays far inside it.
+    CHECK(first["plugins"]["sample_detector"]["frame_budget_ms"] == 20.0);
+    CHECK(first["plugins"]["sample_detector"]["over_budget_frames"] == 0);
+    CHECK(first["plugins"]["synthetic_source"]["frame_budget_ms"].is_null());
     std::this_thread::sleep_for(300ms);
     auto second = parsed(client.get(host.url("/metrics")));
     CHECK(second["processor_metrics"]["frames_processed"].get<int>() >
@@ -99,6 +103,8 @@ TEST_CASE("/metrics answers a Prometheus scrape with text that promtool accepts"
     CHECK(has(r.body, "# TYPE framehost_plugin_latency_seconds histogram"));
     CHECK(has(r.body, "framehost_plugin_frames_total{plugin=\"sample_detector\",instance=\"sample_detector\""));
     CHECK(has(r.body, "le=\"+Inf\""));
+    CHECK(has(r.body, "framehost_plugin_frame_budget_seconds{plugin=\"sample_detector\",instance=\"sample_detector\",kind=\"processor\"} 0.02"));
+    CHECK(has(r.body, "# TYPE framehost_plugin_over_budget_frames_total counter"));
     TempDir dir;
     auto file = dir.write("metrics.txt", r.body);
     auto check = run_program("/bin/sh", {"-c", "promtool check metrics < " + file.string()});

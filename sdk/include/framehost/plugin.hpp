@@ -45,8 +45,9 @@ struct PluginDescriptor {
     std::vector<ParamSpec> params;
     // What one frame may cost: process() per frame for a processor, write() per frame for a
     // sink, with the default parameters on a 640x480 RGB frame and one core. Zero means not
-    // declared. `framehost check-plugin` fails a plugin that takes far longer; it is shown by
-    // `framehost inspect` so people sizing a pipeline know what to expect.
+    // declared. `framehost check-plugin` fails a plugin that takes far longer; the host counts
+    // the frames of calls over it (framehost_plugin_over_budget_frames_total, /health); it is
+    // shown by `framehost inspect` so people sizing a pipeline know what to expect.
     std::chrono::microseconds frame_budget{0};
 };
 
