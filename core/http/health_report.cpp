@@ -3,6 +3,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "core/http/plugin_figures.hpp"
+
 namespace framehost::core {
 
 std::string iso_timestamp() {
@@ -28,15 +30,7 @@ nlohmann::json plugin_status(const PluginInstance& instance) {
         status = {{"healthy", false}, {"error", std::string("status() threw: ") + e.what()}};
     }
     if (!status.is_object()) status = {{"status", status}};
-    status["plugin"] = instance.descriptor().name;
-    status["kind"] = to_string(instance.descriptor().kind);
-    status["frames"] = static_cast<std::uint64_t>(instance.frames.value());
-    status["failures"] = static_cast<std::uint64_t>(instance.failures.value());
-    auto budget = instance.descriptor().frame_budget;
-    status["frame_budget_ms"] = budget.count() > 0
-                                    ? nlohmann::json(std::chrono::duration<double, std::milli>(budget).count())
-                                    : nlohmann::json(nullptr);
-    status["over_budget_frames"] = static_cast<std::uint64_t>(instance.over_budget.value());
+    status.update(plugin_figures(instance));
     return status;
 }
 

@@ -1,11 +1,11 @@
 #include "core/http/metrics_report.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
 #include "core/http/health_report.hpp"
+#include "core/http/plugin_figures.hpp"
 #include "core/resources/process_resources.hpp"
 
 namespace framehost::core {
@@ -110,17 +110,9 @@ nlohmann::json metrics_json(Host& host) {
 
     nlohmann::json plugins = nlohmann::json::object();
     auto add = [&](const std::shared_ptr<PluginInstance>& instance) {
-        const auto& d = instance->descriptor();
-        nlohmann::json entry = {{"plugin", d.name},
-                                {"kind", to_string(d.kind)},
-                                {"version", d.version},
-                                {"frames", static_cast<std::uint64_t>(instance->frames.value())},
-                                {"failures", static_cast<std::uint64_t>(instance->failures.value())},
-                                {"latency_ms", percentiles_ms(instance->latency.snapshot())},
-                                {"frame_budget_ms", nullptr},
-                                {"over_budget_frames", static_cast<std::uint64_t>(instance->over_budget.value())}};
-        if (d.frame_budget.count() > 0)
-            entry["frame_budget_ms"] = ms(std::chrono::duration<double>(d.frame_budget).count());
+        auto entry = plugin_figures(*instance);
+        entry["version"] = instance->descriptor().version;
+        entry["latency_ms"] = percentiles_ms(instance->latency.snapshot());
         plugins[instance->name()] = std::move(entry);
     };
     if (parts.source) add(parts.source);

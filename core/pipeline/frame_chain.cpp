@@ -16,9 +16,8 @@ void record_call(PluginInstance& instance, double seconds, std::size_t frames) {
     double per_frame = seconds / n;
     instance.frames.add(n);
     instance.latency.observe(per_frame, frames);
-    auto budget = instance.descriptor().frame_budget;
-    if (budget.count() > 0 && per_frame > std::chrono::duration<double>(budget).count())
-        instance.over_budget.add(n);
+    double budget = instance.frame_budget_seconds();
+    if (budget > 0 && per_frame > budget) instance.over_budget.add(n);
 }
 
 // Reused per thread: the frame path allocates nothing per batch once warm.

@@ -1,6 +1,5 @@
 #include "core/plugins/plugin_instance.hpp"
 
-#include <chrono>
 #include <stdexcept>
 
 #include "core/log/log.hpp"
@@ -77,12 +76,12 @@ PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::st
       params_(params),
       context_(std::make_unique<Context>(instance_name, instance_labels(descriptor, instance_name),
                                          metrics)) {
-    if (descriptor.frame_budget.count() > 0)
+    if (frame_budget_seconds() > 0)
         metrics
             .gauge("framehost_plugin_frame_budget_seconds",
                    "What one frame may cost the plugin instance, as its descriptor declares",
                    instance_labels(descriptor, instance_name))
-            .set(std::chrono::duration<double>(descriptor.frame_budget).count());
+            .set(frame_budget_seconds());
 }
 
 void PluginInstance::adopt(std::shared_ptr<Plugin> plugin) {

@@ -1,6 +1,7 @@
 #pragma once
 // The host's side of one configured plugin: the instance, its name, the context lent to it,
 // and the metrics the host keeps for it without a line of plugin code.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,10 @@ public:
     Source* source() { return plugin_->as_source(); }
     Processor* processor() { return plugin_->as_processor(); }
     Sink* sink() { return plugin_->as_sink(); }
+    // The descriptor's frame_budget in seconds; 0 when the plugin declares none.
+    double frame_budget_seconds() const {
+        return std::chrono::duration<double>(descriptor_.frame_budget).count();
+    }
 
     // Kept by the host around every call.
     Counter& frames;

@@ -1,0 +1,17 @@
+#include "core/http/plugin_figures.hpp"
+
+#include <cstdint>
+
+namespace framehost::core {
+
+nlohmann::json plugin_figures(const PluginInstance& instance) {
+    double budget = instance.frame_budget_seconds();
+    return {{"plugin", instance.descriptor().name},
+            {"kind", to_string(instance.descriptor().kind)},
+            {"frames", static_cast<std::uint64_t>(instance.frames.value())},
+            {"failures", static_cast<std::uint64_t>(instance.failures.value())},
+            {"frame_budget_ms", budget > 0 ? nlohmann::json(budget * 1000.0) : nlohmann::json(nullptr)},
+            {"over_budget_frames", static_cast<std::uint64_t>(instance.over_budget.value())}};
+}
+
+}  // namespace framehost::core
