@@ -23,6 +23,7 @@
 
 #include "framehost/frame.hpp"
 #include "framehost/params.hpp"
+#include "framehost/pixel_format.hpp"
 
 namespace framehost {
 

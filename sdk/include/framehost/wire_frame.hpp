@@ -3,10 +3,16 @@
 // and Redis streams carry it:
 //   {"frame_id": "..", "camera_id": "..", "timestamp": 1234567890, "width": 640, "height": 480,
 //    "format": "RGB", "metadata": {...}, "traceparent": "..", "data": "<base64 pixel bytes>"}
-// Only frame_id is required. Sources that read this form share this reader, so a frame means
-// the same whichever way it arrived.
+// and its flat, every-field-a-string form, as the original capture XADDs it to Redis and the
+// original Frame Buffer serves it:
+//   {"frame_id": "..", "timestamp": "2025-07-27T12:00:00.123456", "resolution": "[1920, 1080]",
+//    "format": "bgr24", "size_bytes": "0", "capture_timestamp": "1733040000.123", ...}
+// Only frame_id is required. Sources that read either form share this reader, so a frame means
+// the same whichever way it arrived. Fields it does not map onto the Frame are kept unchanged in
+// frame.metadata (beside the keys of a `metadata` object, which win on a clash).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -14,11 +20,16 @@
 
 #include "framehost/base64.hpp"
 #include "framehost/frame.hpp"
+#include "framehost/pixel_format.hpp"
+#include "framehost/wire_time.hpp"
 
 namespace framehost {
 
 class WireFrameReader {
-public:
+  public:
+    // Largest width or height a wire frame may declare.
+    static constexpr std::int64_t kMaxSide = 100000;
+
     // synthesize_pixels: frames without data get a deterministic image of their size, shared by
     // every frame of that size (so it costs nothing per frame).
     explicit WireFrameReader(bool synthesize_pixels = true) : synthesize_(synthesize_pixels) {}
@@ -34,65 +45,154 @@ public:
             f.id = "<not an object>";
             return reject("not a JSON object");
         }
-        if (!item.contains("frame_id") || !item["frame_id"].is_string() ||
-            item["frame_id"].get_ref<const std::string&>().empty()) {
+        auto field = [&](const char* key) -> const nlohmann::json* {
+            auto it = item.find(key);
+            return it == item.end() || it->is_null() ? nullptr : &*it;
+        };
+        const auto* id = field("frame_id");
+        if (!id || !id->is_string() || id->get_ref<const std::string&>().empty()) {
             f.id = "<missing frame_id>";
             return reject("frame_id missing or not a string");
         }
-        f.id = item["frame_id"].get<std::string>();
-        if (item.contains("camera_id")) {
-            if (!item["camera_id"].is_string()) return reject("camera_id is not a string");
-            f.camera_id = item["camera_id"].get<std::string>();
+        f.id = id->get<std::string>();
+        if (const auto* camera = field("camera_id")) {
+            if (!camera->is_string()) return reject("camera_id is not a string");
+            f.camera_id = camera->get<std::string>();
         }
-        if (item.contains("timestamp") && !item["timestamp"].is_null()) {
-            if (!item["timestamp"].is_number()) return reject("timestamp is not a number");
-            double t = item["timestamp"].get<double>();
-            // Python clients send seconds (time.time()); anything this large is milliseconds.
-            f.timestamp_ms = static_cast<std::int64_t>(t < 1e11 ? t * 1000 : t);
+        if (const auto* t = field("timestamp")) {
+            std::optional<std::int64_t> ms;
+            if (t->is_number())
+                ms = epoch_number_to_ms(t->get<double>());
+            else if (t->is_string())
+                ms = wire_text_time_ms(t->get_ref<const std::string&>());
+            else
+                return reject("timestamp is not a number or a string");
+            if (!ms)
+                return reject(
+                    "timestamp " + t->dump().substr(0, 64) +
+                    " is neither epoch seconds, epoch milliseconds nor an ISO-8601 datetime");
+            f.timestamp_ms = *ms;
         }
-        for (auto [key, field] : {std::pair{"width", &f.width}, std::pair{"height", &f.height}}) {
-            if (!item.contains(key) || item[key].is_null()) continue;
-            if (!item[key].is_number_integer()) return reject(std::string(key) + " is not an integer");
-            auto v = item[key].get<std::int64_t>();
-            if (v < 0 || v > 100000) return reject(std::string(key) + " " + std::to_string(v) + " is out of range");
-            *field = static_cast<int>(v);
+        if (const auto* resolution = field("resolution")) {
+            auto size = read_resolution(*resolution);
+            if (!size)
+                return reject("resolution " + resolution->dump().substr(0, 64) +
+                              " is not [width, height]");
+            f.width = size->first;
+            f.height = size->second;
         }
-        if (item.contains("format")) {
-            if (!item["format"].is_string()) return reject("format is not a string");
-            f.pixel_format = item["format"].get<std::string>();
+        for (auto [key, out] : {std::pair{"width", &f.width}, std::pair{"height", &f.height}}) {
+            const auto* v = field(key);
+            if (!v) continue;
+            auto n = read_side(*v);
+            if (!n)
+                return reject(std::string(key) + " " + v->dump().substr(0, 64) +
+                              " is not an integer from 0 to " + std::to_string(kMaxSide));
+            *out = *n;
         }
-        if (item.contains("metadata") && !item["metadata"].is_null()) {
-            if (!item["metadata"].is_object()) return reject("metadata is not an object");
-            f.metadata = item["metadata"];
+        if (const auto* format = field("format")) {
+            if (!format->is_string()) return reject("format is not a string");
+            const auto& name = format->get_ref<const std::string&>();
+            auto canonical = canonical_pixel_format(name);
+            f.pixel_format = canonical.empty() ? name : canonical;
         }
-        if (item.contains("traceparent") && item["traceparent"].is_string())
-            f.traceparent = item["traceparent"].get<std::string>();
-        int bpp = bytes_per_pixel(f.pixel_format);
-        std::size_t expected = static_cast<std::size_t>(f.width) * static_cast<std::size_t>(f.height) *
-                               static_cast<std::size_t>(bpp);
-        if (item.contains("data") && !item["data"].is_null()) {
-            if (!item["data"].is_string()) return reject("data is not a base64 string");
-            auto bytes = decode_base64(item["data"].get_ref<const std::string&>());
+        if (const auto* metadata = field("metadata")) {
+            if (metadata->is_object()) {
+                f.metadata = *metadata;
+            } else if (auto parsed = metadata->is_string()
+                                         ? parse_object(metadata->get_ref<const std::string&>())
+                                         : std::nullopt) {
+                f.metadata = std::move(*parsed);  // the flat form carries objects as JSON text
+            } else {
+                return reject("metadata is not an object");
+            }
+        }
+        if (const auto* traceparent = field("traceparent"); traceparent && traceparent->is_string())
+            f.traceparent = traceparent->get<std::string>();
+        for (auto it = item.begin(); it != item.end(); ++it) {
+            if (is_mapped(it.key())) continue;
+            if (!f.metadata.is_object()) f.metadata = nlohmann::json::object();
+            if (!f.metadata.contains(it.key())) f.metadata[it.key()] = it.value();
+        }
+        std::size_t expected = packed_image_bytes(f.pixel_format, f.width, f.height);
+        if (const auto* data = field("data")) {
+            if (!data->is_string()) return reject("data is not a base64 string");
+            auto bytes = decode_base64(data->get_ref<const std::string&>());
             if (!bytes) return reject("data is not valid base64");
-            if (bpp > 0 && f.width > 0 && f.height > 0 && bytes->size() != expected)
-                return reject("data has " + std::to_string(bytes->size()) + " bytes, " + std::to_string(f.width) +
-                              "x" + std::to_string(f.height) + " " + f.pixel_format + " needs " +
-                              std::to_string(expected));
+            if (expected > 0 && bytes->size() != expected)
+                return reject("data has " + std::to_string(bytes->size()) + " bytes, " +
+                              std::to_string(f.width) + "x" + std::to_string(f.height) + " " +
+                              f.pixel_format + " needs " + std::to_string(expected));
             f.pixels = make_pixels(std::move(*bytes));
-        } else if (synthesize_ && bpp > 0 && f.width > 0 && f.height > 0) {
+        } else if (synthesize_ && expected > 0) {
             f.pixels = synthetic_image(f.width, f.height, f.pixel_format, expected);
         }
         return f;
     }
 
-private:
-    PixelBuffer synthetic_image(int width, int height, const std::string& format, std::size_t size) {
+  private:
+    static bool is_mapped(const std::string& key) {
+        static constexpr const char* kMapped[] = {"frame_id", "camera_id",   "timestamp",
+                                                  "width",    "height",      "format",
+                                                  "metadata", "traceparent", "data"};
+        for (const char* m : kMapped)
+            if (key == m) return true;
+        return false;
+    }
+
+    // A width or height: a JSON integer, an integral float, or the same as text ("640").
+    static std::optional<int> read_side(const nlohmann::json& v) {
+        double value;
+        if (v.is_number_integer() || v.is_number_unsigned()) {
+            if (v.is_number_unsigned() &&
+                v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxSide))
+                return std::nullopt;
+            value = static_cast<double>(v.get<std::int64_t>());
+        } else if (v.is_number_float()) {
+            value = v.get<double>();
+        } else if (v.is_string()) {
+            const auto& text = v.get_ref<const std::string&>();
+            if (text.empty() || text.size() > 12) return std::nullopt;
+            char* end = nullptr;
+            value = std::strtod(text.c_str(), &end);
+            if (end != text.c_str() + text.size()) return std::nullopt;
+        } else {
+            return std::nullopt;
+        }
+        if (!(value >= 0 && value <= static_cast<double>(kMaxSide)) ||
+            value != static_cast<double>(static_cast<int>(value)))
+            return std::nullopt;
+        return static_cast<int>(value);
+    }
+
+    // [w, h] as a JSON array or as its text ("[1920, 1080]", as Python's str() of a list).
+    static std::optional<std::pair<int, int>> read_resolution(const nlohmann::json& v) {
+        nlohmann::json list = v;
+        if (v.is_string()) {
+            list = nlohmann::json::parse(v.get_ref<const std::string&>(), nullptr, false);
+            if (list.is_discarded()) return std::nullopt;
+        }
+        if (!list.is_array() || list.size() != 2) return std::nullopt;
+        auto w = read_side(list[0]), h = read_side(list[1]);
+        if (!w || !h) return std::nullopt;
+        return std::pair{*w, *h};
+    }
+
+    static std::optional<nlohmann::json> parse_object(const std::string& text) {
+        auto parsed = nlohmann::json::parse(text, nullptr, false);
+        if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
+        return parsed;
+    }
+
+    PixelBuffer synthetic_image(int width, int height, const std::string& format,
+                                std::size_t size) {
         auto key = std::to_string(width) + "x" + std::to_string(height) + format;
         if (auto it = images_.find(key); it != images_.end()) return it->second;
         std::vector<std::uint8_t> bytes(size);
         for (std::size_t i = 0; i < size; ++i)
-            bytes[i] = static_cast<std::uint8_t>((i * 31 + static_cast<std::size_t>(width) * 7 +
-                                                  static_cast<std::size_t>(height)) & 0xff);
+            bytes[i] = static_cast<std::uint8_t>(
+                (i * 31 + static_cast<std::size_t>(width) * 7 + static_cast<std::size_t>(height)) &
+                0xff);
         auto image = make_pixels(std::move(bytes));
         if (images_.size() < 16) images_[key] = image;  // bounded: a few sizes in practice
         return image;
