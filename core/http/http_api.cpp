@@ -1,13 +1,15 @@
 #include "core/http/http_api.hpp"
 
 #include <chrono>
+#include <optional>
 
-#include "framehost/base64.hpp"
 #include "core/http/health_report.hpp"
 #include "core/http/large_string_member.hpp"
 #include "core/http/metrics_report.hpp"
 #include "core/log/log.hpp"
+#include "core/metrics/prometheus_text.hpp"
 #include "core/tracing/trace_context.hpp"
+#include "framehost/base64.hpp"
 
 namespace framehost::core {
 
@@ -20,8 +22,12 @@ struct Route {
     const char* method;
 };
 constexpr Route kRoutes[] = {
-    {"/health", "GET"},  {"/live", "GET"},    {"/ready", "GET"},
-    {"/metrics", "GET"}, {"/plugins", "GET"}, {"/process", "POST"},
+    {"/health", "GET"},
+    {"/live", "GET"},
+    {"/ready", "GET"},
+    {"/metrics", "GET"},
+    {"/plugins", "GET"},
+    {"/process", "POST"},
     {"/process-with-tracking", "POST"},
 };
 
@@ -37,16 +43,20 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
     return diff == 0;
 }
 
-// Reads an optional integer field of metadata; false (with `error` set) when present but wrong.
-bool metadata_int(const nlohmann::json& metadata, const char* key, int& out, std::string& error) {
-    if (!metadata.contains(key) || metadata[key].is_null()) return true;
+// Reads an optional integer field of metadata; an error answer naming it when present but wrong.
+std::optional<HttpResponse> metadata_int(const nlohmann::json& metadata, const char* key,
+                                         int& out) {
+    if (!metadata.contains(key) || metadata[key].is_null()) return std::nullopt;
     const auto& v = metadata[key];
-    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0 || v.get<std::int64_t>() > 100000) {
-        error = std::string("metadata.") + key + " must be a positive integer";
-        return false;
-    }
+    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0 || v.get<std::int64_t>() > 100000)
+        return validation_error({"body", "metadata", key},
+                                std::string("metadata.") + key + " must be a positive integer");
     out = v.get<int>();
-    return true;
+    return std::nullopt;
+}
+
+HttpResponse frame_data_error(const std::string& msg, const std::string& type = "value_error") {
+    return validation_error({"body", "frame_data"}, msg, type);
 }
 
 }  // namespace
@@ -67,7 +77,8 @@ bool HttpApi::authorized(const HttpRequest& request) const {
     if (token.empty()) return true;
     auto header = request.header("authorization");
     const std::string prefix = "Bearer ";
-    if (header.size() < prefix.size() || header.compare(0, prefix.size(), prefix) != 0) return false;
+    if (header.size() < prefix.size() || header.compare(0, prefix.size(), prefix) != 0)
+        return false;
     return constant_time_equal(header.substr(prefix.size()), token);
 }
 
@@ -77,18 +88,20 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
     for (const auto& r : kRoutes) {
         if (request.path != r.path) continue;
         allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
-        if (request.method == r.method || (request.method == "HEAD" && std::string(r.method) == "GET"))
+        if (request.method == r.method ||
+            (request.method == "HEAD" && std::string(r.method) == "GET"))
             match = &r;
     }
     if (!match) {
-        if (allowed.empty()) return error_response(404, "Not Found: " + request.path);
-        auto response = error_response(405, "Method Not Allowed: " + request.method + " " +
-                                                 request.path + " (allowed: " + allowed + ")");
+        // FastAPI's exact texts: clients compare them.
+        if (allowed.empty()) return error_response(404, "Not Found");
+        auto response = error_response(405, "Method Not Allowed");
         response.headers.emplace_back("Allow", allowed);
         return response;
     }
     std::string path = match->path;
-    if (path == "/live") return json_response(200, {{"status", "alive"}, {"timestamp", iso_timestamp()}});
+    if (path == "/live")
+        return json_response(200, {{"status", "alive"}, {"timestamp", iso_timestamp()}});
     if (path == "/health") {
         auto report = health_report(host_);
         return json_response(report.http_status(), report.body);
@@ -100,7 +113,7 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
     }
     if (path == "/metrics") {
         if (prefers_prometheus_text(request.header("accept")))
-            return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_prometheus(host_), {}};
+            return {200, kPrometheusContentType, metrics_prometheus(host_), {}};
         return json_response(200, metrics_json(host_));
     }
     if (path == "/plugins") return plugins();
@@ -117,7 +130,8 @@ HttpResponse HttpApi::plugins() {
     const auto& parts = host_.pipeline().parts();
     auto add = [&](const std::shared_ptr<PluginInstance>& instance) {
         nlohmann::json params = nlohmann::json::object();
-        for (auto it = instance->params().json().begin(); it != instance->params().json().end(); ++it)
+        for (auto it = instance->params().json().begin(); it != instance->params().json().end();
+             ++it)
             params[it.key()] = it.value()["value"];
         list.push_back({{"name", instance->name()},
                         {"plugin", instance->descriptor().name},
@@ -135,56 +149,72 @@ HttpResponse HttpApi::plugins() {
 HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
     auto status = host_.pipeline().status();
     if (status.stopping) return error_response(503, "shutting down: not accepting frames");
-    if (!status.started) return error_response(503, "not initialised: the pipeline has not started");
+    if (!status.started)
+        return error_response(503, "not initialised: the pipeline has not started");
 
     // frame_data is lifted out before parsing: the parser then walks kilobytes, not megabytes.
     auto lifted = lift_string_member(request.body, "frame_data");
     nlohmann::json body;
     try {
-        body = nlohmann::json::parse(lifted ? std::string_view(lifted->rest) : std::string_view(request.body));
+        body = nlohmann::json::parse(lifted ? std::string_view(lifted->rest)
+                                            : std::string_view(request.body));
     } catch (const nlohmann::json::parse_error& e) {
-        return error_response(400, std::string("invalid JSON: ") + e.what());
+        // The replaced service (FastAPI) answers a body that is not JSON with 422 too.
+        return json_decode_error(e);
     }
-    if (!body.is_object()) return error_response(422, "the body must be a JSON object with frame_data");
-    if (!body.contains("frame_data") || body["frame_data"].is_null())
-        return error_response(422, "frame_data is missing");
-    if (!body["frame_data"].is_string()) return error_response(422, "frame_data must be a base64 string");
-    std::string_view encoded = lifted ? lifted->value : std::string_view(body["frame_data"].get_ref<const std::string&>());
-    if (encoded.empty()) return error_response(422, "frame_data is empty");
+    if (!body.is_object())
+        return validation_error({"body"}, "value is not a valid dict", "type_error.dict");
+    if (!body.contains("frame_data"))
+        return frame_data_error("field required", "value_error.missing");
+    if (body["frame_data"].is_null())
+        return frame_data_error("none is not an allowed value", "type_error.none.not_allowed");
+    if (!body["frame_data"].is_string())
+        return frame_data_error("str type expected", "type_error.str");
+    std::string_view encoded =
+        lifted ? lifted->value : std::string_view(body["frame_data"].get_ref<const std::string&>());
+    if (encoded.empty()) return frame_data_error("frame_data cannot be empty");
     auto bytes = decode_base64(encoded);
-    if (!bytes) return error_response(422, "frame_data is not valid base64");
-    if (bytes->empty()) return error_response(422, "frame_data decodes to no bytes");
+    if (!bytes || bytes->empty()) return frame_data_error("Invalid base64 encoding");
 
-    nlohmann::json metadata = body.contains("metadata") ? body["metadata"] : nlohmann::json::object();
+    nlohmann::json metadata =
+        body.contains("metadata") ? body["metadata"] : nlohmann::json::object();
     if (metadata.is_null()) metadata = nlohmann::json::object();
-    if (!metadata.is_object()) return error_response(422, "metadata must be a JSON object");
+    if (!metadata.is_object())
+        return validation_error({"body", "metadata"}, "value is not a valid dict",
+                                "type_error.dict");
     if (metadata.dump().size() > kMaxMetadataBytes)
-        return error_response(422, "metadata is larger than 100 KB");
+        return validation_error({"body", "metadata"}, "Metadata too large");
 
     Frame frame;
-    std::string error;
-    if (!metadata_int(metadata, "width", frame.width, error) ||
-        !metadata_int(metadata, "height", frame.height, error))
-        return error_response(422, error);
+    if (auto error = metadata_int(metadata, "width", frame.width)) return *error;
+    if (auto error = metadata_int(metadata, "height", frame.height)) return *error;
     if (metadata.contains("format")) {
-        if (!metadata["format"].is_string()) return error_response(422, "metadata.format must be a string");
-        frame.pixel_format = metadata["format"].get<std::string>();
+        if (!metadata["format"].is_string())
+            return validation_error({"body", "metadata", "format"},
+                                    "metadata.format must be a string", "type_error.str");
+        const auto& name = metadata["format"].get_ref<const std::string&>();
+        auto canonical = canonical_pixel_format(name);
+        frame.pixel_format = canonical.empty() ? name : canonical;
     }
     if (frame.width > 0 && frame.height > 0) {
-        int bpp = bytes_per_pixel(frame.pixel_format);
-        if (bpp == 0)
-            return error_response(422, "metadata.format '" + frame.pixel_format +
-                                           "' is not one of RGB, BGR, RGBA, BGRA, GRAY");
-        auto expected = static_cast<std::size_t>(frame.width) * static_cast<std::size_t>(frame.height) *
-                        static_cast<std::size_t>(bpp);
+        auto expected = packed_image_bytes(frame.pixel_format, frame.width, frame.height);
+        if (expected == 0)
+            return validation_error(
+                {"body", "metadata", "format"},
+                "metadata.format '" + frame.pixel_format +
+                    "' is not one of RGB, BGR, RGBA, BGRA, GRAY, NV12, I420 (or FFmpeg's rgb24, "
+                    "bgr24, rgba, bgra, gray, nv12, yuv420p)");
         if (bytes->size() != expected)
-            return error_response(
-                422, "metadata.width, metadata.height and metadata.format (" + std::to_string(frame.width) +
-                         "x" + std::to_string(frame.height) + " " + frame.pixel_format + " = " +
-                         std::to_string(expected) + " bytes) contradict frame_data (" +
-                         std::to_string(bytes->size()) + " bytes)");
+            return validation_error(
+                {"body", "frame_data"},
+                "metadata.width, metadata.height and metadata.format (" +
+                    std::to_string(frame.width) + "x" + std::to_string(frame.height) + " " +
+                    frame.pixel_format + " = " + std::to_string(expected) +
+                    " bytes) contradict frame_data (" + std::to_string(bytes->size()) + " bytes)");
     } else if (frame.width > 0 || frame.height > 0) {
-        return error_response(422, "metadata.width and metadata.height go together");
+        return validation_error({"body", "metadata", frame.width > 0 ? "height" : "width"},
+                                "metadata.width and metadata.height go together",
+                                "value_error.missing");
     } else {
         frame.pixel_format = metadata.value("format", std::string("BYTES"));
     }
@@ -198,7 +228,8 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
     if (metadata.contains("camera_id") && metadata["camera_id"].is_string())
         frame.camera_id = metadata["camera_id"].get<std::string>();
     frame.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
     frame.pixels = make_pixels(std::move(*bytes));
 
     TraceParent trace;
@@ -223,9 +254,9 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
 
     HttpResponse response;
     if (frame.failed()) {
-        response = json_response(frame.failed_in() == "host" ? 422 : 500,
-                                 {{"detail", frame.failed_in() + ": " + frame.error()},
-                                  {"frame_id", frame.id}});
+        response = json_response(
+            frame.failed_in() == "host" ? 422 : 500,
+            {{"detail", frame.failed_in() + ": " + frame.error()}, {"frame_id", frame.id}});
     } else {
         response = json_response(200, {{"frame_id", frame.id},
                                        {"detections", frame.detections},
@@ -235,23 +266,40 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
     }
     if (traced) {
         auto to_wall = [&](std::chrono::steady_clock::time_point t) {
-            return wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - steady_start);
+            return wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                    t - steady_start);
         };
         std::vector<Span> spans;
-        Span root{"POST " + request.path, trace.trace_id, root_span_id, trace.parent_id, wall_start,
-                  to_wall(steady_start + elapsed), !frame.failed(), frame.error(),
-                  {{"frame.id", frame.id}, {"detections.count", frame.detections.size()},
+        Span root{"POST " + request.path,
+                  trace.trace_id,
+                  root_span_id,
+                  trace.parent_id,
+                  wall_start,
+                  to_wall(steady_start + elapsed),
+                  !frame.failed(),
+                  frame.error(),
+                  {{"frame.id", frame.id},
+                   {"detections.count", frame.detections.size()},
                    {"http.status_code", response.status}}};
         spans.push_back(root);
         for (const auto& t : timings) {
-            spans.push_back(Span{t.instance, trace.trace_id, new_span_id(), root_span_id, to_wall(t.start),
-                                 to_wall(t.end), t.error.empty(), t.error,
-                                 {{"frame.id", frame.id}, {"detections.count", t.detections_after}}});
+            spans.push_back(
+                Span{t.instance,
+                     trace.trace_id,
+                     new_span_id(),
+                     root_span_id,
+                     to_wall(t.start),
+                     to_wall(t.end),
+                     t.error.empty(),
+                     t.error,
+                     {{"frame.id", frame.id}, {"detections.count", t.detections_after}}});
         }
         spans_.export_spans(spans);
-        std::string traceparent = TraceParent{trace.trace_id, root_span_id, trace.flags}.to_string();
+        std::string traceparent =
+            TraceParent{trace.trace_id, root_span_id, trace.flags}.to_string();
         response.headers.emplace_back("traceparent", traceparent);
         auto j = nlohmann::json::parse(response.body);
+        j["frame_tracking_enabled"] = true;
         j["trace_id"] = trace.trace_id;
         j["span_id"] = root_span_id;
         j["traceparent"] = traceparent;

@@ -30,13 +30,34 @@ struct HttpResponse {
 };
 
 inline HttpResponse json_response(int status, const nlohmann::json& body) {
-    return {status, "application/json",
-            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {}};
+    return {status,
+            "application/json",
+            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+            {}};
 }
 
 // FastAPI's error shape, which the replaced service's clients parse: {"detail": "..."}.
 inline HttpResponse error_response(int status, const std::string& detail) {
     return json_response(status, {{"detail", detail}});
+}
+
+// FastAPI's answer to a request that fails validation (pydantic 1), which the replaced
+// services' clients parse: 422 {"detail": [{"loc": ["body", "frame_data"], "msg": "field
+// required", "type": "value_error.missing"}]}. `loc` is where: "body" or "query", then the
+// field's path; `type` pydantic's error type (value_error, value_error.missing, type_error.str,
+// value_error.jsondecode, ...).
+inline HttpResponse validation_error(nlohmann::json loc, const std::string& msg,
+                                     const std::string& type = "value_error") {
+    return json_response(
+        422, {{"detail",
+               nlohmann::json::array({{{"loc", std::move(loc)}, {"msg", msg}, {"type", type}}})}});
+}
+
+// A body that is not JSON, as FastAPI answers it: 422, located at the offset where parsing
+// failed (0-based, as Python's json module counts).
+inline HttpResponse json_decode_error(const nlohmann::json::parse_error& e) {
+    return validation_error({"body", e.byte > 0 ? e.byte - 1 : 0},
+                            std::string("invalid JSON: ") + e.what(), "value_error.jsondecode");
 }
 
 }  // namespace framehost::core

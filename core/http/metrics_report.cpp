@@ -1,79 +1,31 @@
 #include "core/http/metrics_report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <thread>
 
 #include "core/http/health_report.hpp"
 #include "core/http/plugin_figures.hpp"
+#include "core/metrics/prometheus_text.hpp"
 #include "core/resources/process_resources.hpp"
 
 namespace framehost::core {
 
 namespace {
 
-double ms(double seconds) { return seconds * 1000.0; }
+double ms(double seconds) {
+    return seconds * 1000.0;
+}
 
 nlohmann::json percentiles_ms(const Histogram::Snapshot& h) {
-    return {{"p50", ms(h.quantile(0.50))}, {"p95", ms(h.quantile(0.95))},
-            {"p99", ms(h.quantile(0.99))}, {"mean", ms(h.mean())}, {"count", h.count}};
+    return {{"p50", ms(h.quantile(0.50))},
+            {"p95", ms(h.quantile(0.95))},
+            {"p99", ms(h.quantile(0.99))},
+            {"mean", ms(h.mean())},
+            {"count", h.count}};
 }
-
-std::string number(double v) {
-    if (std::isnan(v)) return "NaN";
-    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-    if (v == std::floor(v) && std::fabs(v) < 1e15) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%.0f", v);
-        return text;
-    }
-    char text[32];
-    std::snprintf(text, sizeof text, "%.9g", v);
-    return text;
-}
-
-std::string escape_label(const std::string& value) {
-    std::string out;
-    for (char c : value) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
-}
-
-std::string labels_text(const Labels& labels, const std::string& extra = "") {
-    std::string text;
-    for (const auto& [k, v] : labels) text += (text.empty() ? "" : ",") + k + "=\"" + escape_label(v) + "\"";
-    if (!extra.empty()) text += (text.empty() ? "" : ",") + extra;
-    return text.empty() ? "" : "{" + text + "}";
-}
-
-class Exposition {
-public:
-    void family(const std::string& name, const char* type, const std::string& help) {
-        out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
-    }
-    void sample(const std::string& name, const Labels& labels, double value) {
-        out_ << name << labels_text(labels) << " " << number(value) << "\n";
-    }
-    void histogram(const std::string& name, const Labels& labels, const Histogram::Snapshot& h) {
-        for (const auto& [le, count] : h.exposition_buckets()) {
-            char bound[32];
-            std::snprintf(bound, sizeof bound, "%g", le);
-            out_ << name << "_bucket" << labels_text(labels, std::string("le=\"") + bound + "\"") << " "
-                 << count << "\n";
-        }
-        out_ << name << "_bucket" << labels_text(labels, "le=\"+Inf\"") << " " << h.count << "\n";
-        out_ << name << "_sum" << labels_text(labels) << " " << number(h.sum_seconds) << "\n";
-        out_ << name << "_count" << labels_text(labels) << " " << h.count << "\n";
-    }
-    std::string text() const { return out_.str(); }
-
-private:
-    std::ostringstream out_;
-};
 
 }  // namespace
 
@@ -102,7 +54,9 @@ nlohmann::json metrics_json(Host& host) {
             left += n;
             if (n) transitions[std::string(to_string(from)) + "->" + to_string(to)] = n;
         }
-        if (left) time_in_state[to_string(from)] = ms(states.seconds_spent[f] / static_cast<double>(left));
+        if (left)
+            time_in_state[to_string(from)] =
+                ms(states.seconds_spent[f] / static_cast<double>(left));
     }
     nlohmann::json failures = nlohmann::json::array();
     for (const auto& f : states.recent_failures)
@@ -120,7 +74,7 @@ nlohmann::json metrics_json(Host& host) {
     for (const auto& s : parts.sinks) add(s);
 
     nlohmann::json consumer = {{"enabled", parts.source != nullptr},
-{"running", status.source_running(parts.source != nullptr)},
+                               {"running", status.source_running(parts.source != nullptr)},
                                {"connected", status.source_connected},
                                {"consecutive_errors", status.source_consecutive_failures},
                                {"current_backoff_ms", status.source_backoff.count()},
@@ -137,48 +91,89 @@ nlohmann::json metrics_json(Host& host) {
         }
     }
     double finished = static_cast<double>(completed + failed);
-    return {
-        {"processor_metrics",
-         {{"frames_processed", completed},
-          {"frames_failed", failed},
-          {"frames_dropped", count(FrameState::Dropped)},
-          {"success_rate", finished > 0 ? static_cast<double>(completed) / finished : 1.0},
-          {"average_latency_ms", ms(latency.mean())},
-          {"processing_time_ms",
-           {{"p50", ms(latency.quantile(0.5))},
-            {"p95", ms(latency.quantile(0.95))},
-            {"p99", ms(latency.quantile(0.99))}}},
-          {"active_frames", count(FrameState::Received) + count(FrameState::Processing)}}},
-        {"consumer_metrics", consumer},
-        {"state_statistics",
-         {{"total_frames", states.total_frames},
-          {"state_counts", state_counts},
-          {"transitions", transitions},
-          {"average_time_in_state_ms", time_in_state},
-          {"recent_failures", failures}}},
-        {"resource_statistics",
-         {{"rss_bytes", resources.rss_bytes},
-          {"rss_mb", static_cast<double>(resources.rss_bytes) / (1 << 20)},
-          {"cpu_seconds", resources.cpu_seconds},
-          {"threads", resources.threads},
-          {"memory_limit_mb", status.memory_limit_bytes >> 20},
-          {"inflight_bytes", status.bytes_in_flight},
-          {"queue_depth", status.queue_depth},
-          {"queue_capacity", status.queue_capacity},
-          {"workers", host.config().pipeline.workers}}},
-        {"plugins", plugins},
-        {"timestamp", iso_timestamp()}};
+
+    // The replaced service's figures, under its names (docs/compatibility.md maps each one).
+    const auto& times = states.recent_processing_seconds;
+    double time_avg = 0, time_min = 0, time_max = 0;
+    if (!times.empty()) {
+        time_min = *std::min_element(times.begin(), times.end());
+        time_max = *std::max_element(times.begin(), times.end());
+        for (double t : times) time_avg += t;
+        time_avg /= static_cast<double>(times.size());
+    }
+    nlohmann::json error_types = nlohmann::json::object();
+    for (const auto& [stage, n] : states.failures_by_stage) error_types[stage] = n;
+    // Its state machine's names. framehost validates a frame as it reads it and queues it at
+    // once, so RECEIVED and VALIDATED are always empty, its queued frames are QUEUED; it never
+    // retries a frame inside the host (redelivery is the upstream's), so RETRY is empty; it
+    // keeps no finished frames, so ARCHIVED is empty and COMPLETED/FAILED count every one.
+    state_counts["RECEIVED"] = 0;
+    state_counts["VALIDATED"] = 0;
+    state_counts["QUEUED"] = count(FrameState::Received);
+    state_counts["PROCESSING"] = count(FrameState::Processing);
+    state_counts["COMPLETED"] = completed;
+    state_counts["FAILED"] = failed;
+    state_counts["RETRY"] = 0;
+    state_counts["ARCHIVED"] = 0;
+    auto workers = static_cast<long long>(host.config().pipeline.workers);
+    auto cores = static_cast<long long>(std::max(1u, std::thread::hardware_concurrency()));
+    double memory_limit_mb = static_cast<double>(status.memory_limit_bytes) / (1 << 20);
+    double inflight_mb = static_cast<double>(status.bytes_in_flight) / (1 << 20);
+    return {{"processor_metrics",
+             {{"frames_processed", completed},
+              {"frames_failed", failed},
+              {"frames_dropped", count(FrameState::Dropped)},
+              {"success_rate", finished > 0 ? static_cast<double>(completed) / finished : 1.0},
+              {"average_latency_ms", ms(latency.mean())},
+              {"processing_time_ms",
+               {{"p50", ms(latency.quantile(0.5))},
+                {"p95", ms(latency.quantile(0.95))},
+                {"p99", ms(latency.quantile(0.99))}}},
+              {"active_frames", count(FrameState::Received) + count(FrameState::Processing)},
+              {"errors_total", failed},
+              {"processing_time_avg", time_avg},
+              {"processing_time_min", time_min},
+              {"processing_time_max", time_max},
+              {"error_types", error_types}}},
+            {"consumer_metrics", consumer},
+            {"state_statistics",
+             {{"total_frames", states.total_frames},
+              {"state_counts", state_counts},
+              {"transitions", transitions},
+              {"average_time_in_state_ms", time_in_state},
+              {"recent_failures", failures},
+              {"retry_stats",
+               {{"total_retries", 0}, {"max_retry_count", 0}, {"frames_with_retries", 0}}}}},
+            {"resource_statistics",
+             {{"rss_bytes", resources.rss_bytes},
+              {"rss_mb", static_cast<double>(resources.rss_bytes) / (1 << 20)},
+              {"cpu_seconds", resources.cpu_seconds},
+              {"threads", resources.threads},
+              {"memory_limit_mb", status.memory_limit_bytes >> 20},
+              {"inflight_bytes", status.bytes_in_flight},
+              {"queue_depth", status.queue_depth},
+              {"queue_capacity", status.queue_capacity},
+              {"workers", host.config().pipeline.workers},
+              {"active_allocations", count(FrameState::Processing)},
+              {"allocated_cpus", std::min(workers, cores)},
+              {"allocated_memory_mb", inflight_mb},
+              {"allocated_gpu_memory_mb", nlohmann::json::object()},
+              {"available_cpus", std::max(0LL, cores - workers)},
+              {"available_memory_mb", std::max(0.0, memory_limit_mb - inflight_mb)}}},
+            {"plugins", plugins},
+            {"timestamp", iso_timestamp()}};
 }
 
 std::string metrics_prometheus(Host& host) {
-    Exposition e;
+    PrometheusText e;
     auto states = host.states().snapshot();
     auto status = host.pipeline().status();
     auto resources = read_process_resources();
     const auto& config = host.config();
 
     e.family("framehost_info", "gauge", "Service name and version of this host");
-    e.sample("framehost_info", {{"service", config.service_name}, {"version", config.service_version}}, 1);
+    e.sample("framehost_info",
+             {{"service", config.service_name}, {"version", config.service_version}}, 1);
     const std::pair<FrameState, const char*> totals[] = {
         {FrameState::Received, "Frames that entered the host"},
         {FrameState::Completed, "Frames every processor and sink finished"},
@@ -187,9 +182,10 @@ std::string metrics_prometheus(Host& host) {
     for (const auto& [state, help] : totals) {
         std::string name = std::string("framehost_frames_") + to_string(state) + "_total";
         e.family(name, "counter", help);
-        e.sample(name, {}, static_cast<double>(state == FrameState::Received
-                                                   ? states.total_frames
-                                                   : states.current[static_cast<int>(state)]));
+        e.sample(name, {},
+                 static_cast<double>(state == FrameState::Received
+                                         ? states.total_frames
+                                         : states.current[static_cast<int>(state)]));
     }
     e.family("framehost_frames_in_state", "gauge", "Frames now queued (received) or processing");
     for (auto state : {FrameState::Received, FrameState::Processing})
@@ -197,34 +193,30 @@ std::string metrics_prometheus(Host& host) {
                  static_cast<double>(states.current[static_cast<int>(state)]));
     e.family("framehost_queue_depth", "gauge", "Frames waiting in the queue");
     e.sample("framehost_queue_depth", {}, static_cast<double>(status.queue_depth));
-    e.family("framehost_queue_capacity", "gauge", "Frames the queue holds before pausing the source");
+    e.family("framehost_queue_capacity", "gauge",
+             "Frames the queue holds before pausing the source");
     e.sample("framehost_queue_capacity", {}, static_cast<double>(status.queue_capacity));
     e.family("framehost_inflight_bytes", "gauge", "Pixel bytes queued or processing");
     e.sample("framehost_inflight_bytes", {}, static_cast<double>(status.bytes_in_flight));
     e.family("framehost_source_up", "gauge", "1 when the source reaches its upstream");
     e.sample("framehost_source_up", {}, status.source_connected ? 1 : 0);
-    e.family("framehost_source_consecutive_errors", "gauge", "Source errors since the last success");
+    e.family("framehost_source_consecutive_errors", "gauge",
+             "Source errors since the last success");
     e.sample("framehost_source_consecutive_errors", {}, status.source_consecutive_failures);
     e.family("framehost_source_backoff_seconds", "gauge", "Current wait before the source retries");
-    e.sample("framehost_source_backoff_seconds", {}, static_cast<double>(status.source_backoff.count()) / 1000);
-    e.family("framehost_source_circuit_open", "gauge", "1 while the source's circuit breaker is open");
+    e.sample("framehost_source_backoff_seconds", {},
+             static_cast<double>(status.source_backoff.count()) / 1000);
+    e.family("framehost_source_circuit_open", "gauge",
+             "1 while the source's circuit breaker is open");
     e.sample("framehost_source_circuit_open", {}, status.source_circuit == "open" ? 1 : 0);
     e.family("framehost_process_resident_memory_bytes", "gauge", "Resident memory of the process");
-    e.sample("framehost_process_resident_memory_bytes", {}, static_cast<double>(resources.rss_bytes));
-    e.family("framehost_process_cpu_seconds_total", "counter", "User and system CPU time of the process");
+    e.sample("framehost_process_resident_memory_bytes", {},
+             static_cast<double>(resources.rss_bytes));
+    e.family("framehost_process_cpu_seconds_total", "counter",
+             "User and system CPU time of the process");
     e.sample("framehost_process_cpu_seconds_total", {}, resources.cpu_seconds);
 
-    for (const auto& f : host.metrics().families()) {
-        const char* type = f.type == MetricType::Counter ? "counter"
-                           : f.type == MetricType::Gauge ? "gauge"
-                                                         : "histogram";
-        e.family(f.name, type, f.help);
-        for (const auto& s : f.series) {
-            if (s.counter) e.sample(f.name, s.labels, s.counter->value());
-            if (s.gauge) e.sample(f.name, s.labels, s.gauge->value());
-            if (s.histogram) e.histogram(f.name, s.labels, s.histogram->snapshot());
-        }
-    }
+    e.registry(host.metrics());
     return e.text();
 }
 
@@ -243,7 +235,8 @@ bool prefers_prometheus_text(const std::string& accept) {
                 q = 0;
             }
         }
-        if (type == "text/plain" || type == "application/openmetrics-text") text_q = std::max(text_q, q);
+        if (type == "text/plain" || type == "application/openmetrics-text")
+            text_q = std::max(text_q, q);
         if (type == "application/json" || type == "*/*" || type == "application/*")
             json_q = std::max(json_q, q);
     }

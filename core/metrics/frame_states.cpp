@@ -1,14 +1,21 @@
 #include "core/metrics/frame_states.hpp"
 
+#include <algorithm>
+
 namespace framehost::core {
 
 const char* to_string(FrameState state) {
     switch (state) {
-        case FrameState::Received: return "received";
-        case FrameState::Processing: return "processing";
-        case FrameState::Completed: return "completed";
-        case FrameState::Failed: return "failed";
-        case FrameState::Dropped: return "dropped";
+        case FrameState::Received:
+            return "received";
+        case FrameState::Processing:
+            return "processing";
+        case FrameState::Completed:
+            return "completed";
+        case FrameState::Failed:
+            return "failed";
+        case FrameState::Dropped:
+            return "dropped";
     }
     return "?";
 }
@@ -30,7 +37,8 @@ void FrameStates::finished(std::uint64_t completed, std::uint64_t failed,
     auto from = index(FrameState::Processing);
     entered_[index(FrameState::Completed)].fetch_add(completed, std::memory_order_relaxed);
     entered_[index(FrameState::Failed)].fetch_add(failed, std::memory_order_relaxed);
-    transitions_[from][index(FrameState::Completed)].fetch_add(completed, std::memory_order_relaxed);
+    transitions_[from][index(FrameState::Completed)].fetch_add(completed,
+                                                               std::memory_order_relaxed);
     transitions_[from][index(FrameState::Failed)].fetch_add(failed, std::memory_order_relaxed);
     seconds_spent_[from].fetch_add(processing_seconds_total, std::memory_order_relaxed);
 }
@@ -42,8 +50,15 @@ void FrameStates::dropped(std::uint64_t n, FrameState from) {
 
 void FrameStates::record_failure(FrameFailure failure) {
     std::lock_guard lock(failures_mutex_);
+    ++failures_by_stage_[failure.stage];
     recent_failures_.push_back(std::move(failure));
     if (recent_failures_.size() > kRecentFailures) recent_failures_.pop_front();
+}
+
+void FrameStates::record_processing_time(double seconds_per_frame, std::uint64_t frames) {
+    std::lock_guard lock(times_mutex_);
+    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(frames, kRecentTimes); ++i)
+        recent_times_[times_recorded_++ % kRecentTimes] = seconds_per_frame;
 }
 
 FrameStates::Snapshot FrameStates::snapshot() const {
@@ -66,6 +81,12 @@ FrameStates::Snapshot FrameStates::snapshot() const {
     {
         std::lock_guard lock(failures_mutex_);
         s.recent_failures.assign(recent_failures_.begin(), recent_failures_.end());
+        s.failures_by_stage = failures_by_stage_;
+    }
+    {
+        std::lock_guard lock(times_mutex_);
+        s.recent_processing_seconds.assign(
+            recent_times_.begin(), recent_times_.begin() + std::min(times_recorded_, kRecentTimes));
     }
     return s;
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,7 +29,7 @@ struct FrameFailure {
 };
 
 class FrameStates {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     // [source thread or HTTP] n frames entered the host.
@@ -39,7 +40,11 @@ public:
     void finished(std::uint64_t completed, std::uint64_t failed, double processing_seconds_total);
     // n frames were given up in state `from` (queue full, shutdown timeout).
     void dropped(std::uint64_t n, FrameState from);
+    // Counts the failure under its stage (error_types) and keeps it in the recent ring.
     void record_failure(FrameFailure failure);
+    // [worker] `frames` frames completed, each at this share of its batch's processing time.
+    // The last kRecentTimes are kept: the replaced service reports min/avg/max over them.
+    void record_processing_time(double seconds_per_frame, std::uint64_t frames);
 
     struct Snapshot {
         std::array<std::uint64_t, 5> current{};  // frames now in each state (finished: totals)
@@ -48,18 +53,26 @@ public:
         std::array<std::array<std::uint64_t, 5>, 5> transitions{};
         std::array<double, 5> seconds_spent{};  // summed time frames spent in received/processing
         std::vector<FrameFailure> recent_failures;
+        std::map<std::string, std::uint64_t> failures_by_stage;
+        std::vector<double> recent_processing_seconds;  // the last kRecentTimes completed frames
     };
     Snapshot snapshot() const;
 
     static constexpr std::size_t kRecentFailures = 32;
+    static constexpr std::size_t kRecentTimes = 100;
 
-private:
+  private:
     static std::size_t index(FrameState s) { return static_cast<std::size_t>(s); }
     std::array<std::atomic<std::uint64_t>, 5> entered_{};
     std::array<std::array<std::atomic<std::uint64_t>, 5>, 5> transitions_{};
     std::array<std::atomic<double>, 5> seconds_spent_{};
     mutable std::mutex failures_mutex_;
     std::deque<FrameFailure> recent_failures_;
+    std::map<std::string, std::uint64_t>
+        failures_by_stage_;  // bounded: one key per plugin instance
+    mutable std::mutex times_mutex_;
+    std::array<double, kRecentTimes> recent_times_{};
+    std::size_t times_recorded_ = 0;
 };
 
 }  // namespace framehost::core

@@ -27,11 +27,8 @@ thread_local std::vector<const Frame*> t_all;
 
 bool check_frame_shape(Frame& frame) {
     if (!frame.pixels) return true;
-    int bpp = bytes_per_pixel(frame.pixel_format);
-    if (bpp == 0 || frame.width <= 0 || frame.height <= 0) return true;
-    auto expected = static_cast<std::size_t>(frame.width) * static_cast<std::size_t>(frame.height) *
-                    static_cast<std::size_t>(bpp);
-    if (frame.pixels->size() == expected) return true;
+    auto expected = packed_image_bytes(frame.pixel_format, frame.width, frame.height);
+    if (expected == 0 || frame.pixels->size() == expected) return true;
     frame.fail("pixel bytes (" + std::to_string(frame.pixels->size()) + ") do not match " +
                std::to_string(frame.width) + "x" + std::to_string(frame.height) + " " +
                frame.pixel_format + " (" + std::to_string(expected) + ")");
@@ -69,8 +66,8 @@ std::size_t FrameChain::run(std::span<Frame> frames, std::vector<StageTiming>* t
         auto elapsed = seconds_between(started, ended);
         if (timings) {
             const Frame* first = live.front();
-            timings->push_back({instance->name(), started, ended, first->failed() ? first->error() : "",
-                                first->detections.size()});
+            timings->push_back({instance->name(), started, ended,
+                                first->failed() ? first->error() : "", first->detections.size()});
         }
         record_call(*instance, elapsed, live.size());
         std::size_t kept = 0;

@@ -62,7 +62,8 @@ void Pipeline::start() {
         started_ = true;
         workers_active_ = settings_.workers;
     }
-    for (std::size_t i = 0; i < settings_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+    for (std::size_t i = 0; i < settings_.workers; ++i)
+        workers_.emplace_back([this] { worker_loop(); });
     if (parts_.source) source_thread_ = std::thread([this] { source_loop(); });
 }
 
@@ -100,7 +101,8 @@ void Pipeline::source_failed(const std::string& what, Backoff& backoff, CircuitB
         ++source_circuit_opened_;
         log(LogLevel::Warn, parts_.source->name(),
             "circuit open after " + std::to_string(source_failures_.load()) +
-                " consecutive failures: no attempt for " + std::to_string(retry_.circuit_open.count()) + " ms");
+                " consecutive failures: no attempt for " +
+                std::to_string(retry_.circuit_open.count()) + " ms");
     }
     auto delay = backoff.next();
     source_backoff_ms_ = delay.count();
@@ -146,7 +148,12 @@ void Pipeline::source_loop() {
         }
         if (!buffer.empty()) {
             auto now = Clock::now();
-            for (auto& frame : buffer) frame.received_at = now;
+            for (auto& frame : buffer) {
+                frame.received_at = now;
+                // A frame the source could not read (malformed on the wire) failed there.
+                if (frame.failed() && frame.failed_in().empty())
+                    frame.set_failed_in(parts_.source->name());
+            }
             states_.received(buffer.size());
             parts_.source->frames.add(static_cast<double>(buffer.size()));
             queue_.push(buffer);
@@ -187,7 +194,8 @@ void Pipeline::worker_loop() {
     while (queue_.pop(batch, settings_.batch_size)) {
         auto started = Clock::now();
         double queued = 0;
-        for (const auto& f : batch) queued += std::chrono::duration<double>(started - f.received_at).count();
+        for (const auto& f : batch)
+            queued += std::chrono::duration<double>(started - f.received_at).count();
         states_.processing(batch.size(), queued);
 
         std::size_t failed = chain_.run(batch);
@@ -202,9 +210,11 @@ void Pipeline::worker_loop() {
             }
         }
         auto ended = Clock::now();
+        double batch_seconds = std::chrono::duration<double>(ended - started).count();
         states_.finished(batch.size() - failed, failed,
-                         std::chrono::duration<double>(ended - started).count() *
-                             static_cast<double>(batch.size()));
+                         batch_seconds * static_cast<double>(batch.size()));
+        states_.record_processing_time(batch_seconds / static_cast<double>(batch.size()),
+                                       batch.size() - failed);
         latencies.clear();
         std::size_t bytes = 0;
         for (const auto& f : batch) {
@@ -227,6 +237,7 @@ void Pipeline::process_now(Frame& frame, std::vector<StageTiming>* timings) {
     std::size_t failed = chain_.run(std::span<Frame>(&frame, 1), timings);
     double seconds = std::chrono::duration<double>(Clock::now() - frame.received_at).count();
     states_.finished(1 - failed, failed, seconds);
+    states_.record_processing_time(seconds, 1 - failed);
     end_to_end_.observe(seconds);
 }
 
@@ -243,7 +254,8 @@ Pipeline::Outcome Pipeline::wait() {
     Outcome outcome = exhausted ? Outcome::SourceExhausted : Outcome::Stopped;
     std::optional<Clock::time_point> deadline;
     while (workers_active_ > 0) {
-        if (!deadline && stop_requested_.load()) deadline = Clock::now() + settings_.shutdown_timeout;
+        if (!deadline && stop_requested_.load())
+            deadline = Clock::now() + settings_.shutdown_timeout;
         if (!deadline) {
             changed_.wait_for(lock, std::chrono::milliseconds(100));
             continue;

@@ -26,7 +26,8 @@ processors:
 )";
 
 std::string b64(const std::string& bytes) {
-    return framehost::encode_base64({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+    return framehost::encode_base64(
+        {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
 }
 
 json frame_request(int width = 4, int height = 3, const std::string& id = "") {
@@ -36,9 +37,13 @@ json frame_request(int width = 4, int height = 3, const std::string& id = "") {
             {"metadata", metadata}};
 }
 
-json parsed(const HttpResult& r) { return json::parse(r.body); }
+json parsed(const HttpResult& r) {
+    return json::parse(r.body);
+}
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -71,8 +76,8 @@ TEST_CASE("/metrics JSON has every section, and counts frames as they are proces
     HttpClient client;
     std::this_thread::sleep_for(300ms);
     auto first = parsed(client.get(host.url("/metrics")));
-    for (auto key : {"processor_metrics", "consumer_metrics", "state_statistics", "resource_statistics",
-                     "plugins", "timestamp"})
+    for (auto key : {"processor_metrics", "consumer_metrics", "state_statistics",
+                     "resource_statistics", "plugins", "timestamp"})
         CHECK(first.contains(key));
     auto p = first["processor_metrics"];
     for (auto key : {"frames_processed", "frames_failed", "frames_dropped", "success_rate",
@@ -91,19 +96,72 @@ TEST_CASE("/metrics JSON has every section, and counts frames as they are proces
           first["processor_metrics"]["frames_processed"].get<int>());
 }
 
+TEST_CASE("/metrics also answers the replaced service's figures under its names") {
+    RunningHost host(R"(pipeline: { progress_interval_s: 0, workers: 1, memory_limit_mb: 64 }
+source: { plugin: synthetic_source, params: { rate_fps: 500 } }
+processors:
+  - { plugin: fixture_processor, params: { mode: throw, every: 5 } }
+  - { plugin: sample_detector, params: { processing_delay_ms: 2 } }
+)",
+                     {"--plugin-path", kFixturePluginDir});
+    HttpClient client;
+    json m;
+    for (int i = 0; i < 200; ++i) {
+        m = parsed(client.get(host.url("/metrics")));
+        if (m["processor_metrics"]["frames_processed"] >= 40) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    const auto& p = m["processor_metrics"];
+    auto completed = p["frames_processed"].get<int>();
+    auto failed = p["frames_failed"].get<int>();
+    CHECK(completed >= 40);
+    CHECK(failed >= 8);  // every 5th frame throws
+    CHECK(p["errors_total"] == failed);
+    CHECK(p["error_types"] == json{{"fixture_processor", failed}});
+    // Seconds, over the last 100 completed frames; each waited at least the detector's 2 ms.
+    CHECK(p["processing_time_min"].get<double>() >= 0.002);
+    CHECK(p["processing_time_min"].get<double>() <= p["processing_time_avg"].get<double>());
+    CHECK(p["processing_time_avg"].get<double>() <= p["processing_time_max"].get<double>());
+    CHECK(p["processing_time_max"].get<double>() < 1.0);
+    const auto& counts = m["state_statistics"]["state_counts"];
+    CHECK(counts["COMPLETED"] == completed);
+    CHECK(counts["FAILED"] == failed);
+    CHECK(counts["QUEUED"] == counts["received"]);
+    CHECK(counts["PROCESSING"] == counts["processing"]);
+    for (const char* empty : {"RECEIVED", "VALIDATED", "RETRY", "ARCHIVED"})
+        CHECK(counts[empty] == 0);
+    CHECK(counts["completed"] == completed);  // framehost's own names stay beside them
+    CHECK(m["state_statistics"]["retry_stats"] ==
+          json{{"total_retries", 0}, {"max_retry_count", 0}, {"frames_with_retries", 0}});
+    const auto& r = m["resource_statistics"];
+    CHECK(r["active_allocations"] == counts["processing"]);
+    CHECK(r["allocated_cpus"] == 1);
+    CHECK(r["allocated_memory_mb"].get<double>() >= 0);
+    CHECK(r["allocated_gpu_memory_mb"] == json::object());
+    CHECK(r["available_cpus"].get<int>() >= 0);
+    CHECK(r["available_memory_mb"].get<double>() <= 64.0);
+    CHECK(r["available_memory_mb"].get<double>() + r["allocated_memory_mb"].get<double>() ==
+          doctest::Approx(64.0));
+}
+
 TEST_CASE("/metrics answers a Prometheus scrape with text that promtool accepts") {
     RunningHost host(kServing);
     HttpClient client;
     std::this_thread::sleep_for(200ms);
-    auto r = client.get(host.url("/metrics"),
-                        {"Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
-                         "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"});
+    auto r = client.get(
+        host.url("/metrics"),
+        {"Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+         "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"});
     CHECK(r.status == 200);
     CHECK(has(r.headers["content-type"], "text/plain; version=0.0.4"));
     CHECK(has(r.body, "# TYPE framehost_plugin_latency_seconds histogram"));
-    CHECK(has(r.body, "framehost_plugin_frames_total{plugin=\"sample_detector\",instance=\"sample_detector\""));
+    CHECK(has(
+        r.body,
+        "framehost_plugin_frames_total{plugin=\"sample_detector\",instance=\"sample_detector\""));
     CHECK(has(r.body, "le=\"+Inf\""));
-    CHECK(has(r.body, "framehost_plugin_frame_budget_seconds{plugin=\"sample_detector\",instance=\"sample_detector\",kind=\"processor\"} 0.02"));
+    CHECK(has(r.body,
+              "framehost_plugin_frame_budget_seconds{plugin=\"sample_detector\",instance=\"sample_"
+              "detector\",kind=\"processor\"} 0.02"));
     CHECK(has(r.body, "# TYPE framehost_plugin_over_budget_frames_total counter"));
     TempDir dir;
     auto file = dir.write("metrics.txt", r.body);
@@ -111,7 +169,8 @@ TEST_CASE("/metrics answers a Prometheus scrape with text that promtool accepts"
     INFO(check.out, check.err);
     CHECK(check.exit_code == 0);
     // Plain curl and JSON clients still get JSON.
-    CHECK(client.get(host.url("/metrics"), {"Accept: */*"}).headers["content-type"] == "application/json");
+    CHECK(client.get(host.url("/metrics"), {"Accept: */*"}).headers["content-type"] ==
+          "application/json");
 }
 
 TEST_CASE("/plugins lists the instances with the parameters in effect") {
@@ -128,11 +187,12 @@ TEST_CASE("unknown paths answer 404 and wrong methods 405, as JSON") {
     HttpClient client;
     auto missing = client.get(host.url("/nothing-here"));
     CHECK(missing.status == 404);
-    CHECK(parsed(missing)["detail"].get<std::string>().find("/nothing-here") != std::string::npos);
+    CHECK(parsed(missing) ==
+          json{{"detail", "Not Found"}});  // FastAPI's text, which clients compare
     auto wrong = client.get(host.url("/process"));
     CHECK(wrong.status == 405);
     CHECK(wrong.headers["allow"] == "POST");
-    CHECK(parsed(wrong).contains("detail"));
+    CHECK(parsed(wrong) == json{{"detail", "Method Not Allowed"}});
     CHECK(client.post(host.url("/health"), "{}").status == 405);
 }
 
@@ -151,10 +211,13 @@ TEST_CASE("POST /process runs the chain and answers the service's shape") {
         CHECK(d.contains("class"));
     }
     // The same frame twice gives the same detections.
-    auto again = parsed(client.post(host.url("/process"), frame_request(64, 48, "cam7-000042").dump()));
+    auto again =
+        parsed(client.post(host.url("/process"), frame_request(64, 48, "cam7-000042").dump()));
     CHECK(again["detections"] == body["detections"]);
     // Without a frame_id one is generated.
-    CHECK(!parsed(client.post(host.url("/process"), frame_request().dump()))["frame_id"].get<std::string>().empty());
+    CHECK(!parsed(client.post(host.url("/process"), frame_request().dump()))["frame_id"]
+               .get<std::string>()
+               .empty());
 }
 
 TEST_CASE("bad /process input gets a JSON error naming the field, and nothing is processed") {
@@ -163,33 +226,43 @@ http: { max_body_mb: 1 }
 processors: [ { plugin: sample_detector, params: { processing_delay_ms: 0 } } ]
 )");
     HttpClient client;
-    auto expect = [&](const std::string& body, long status, const std::string& words) {
+    // The replaced service's validation answer: 422 {"detail": [{"loc", "msg", "type"}]}.
+    auto expect = [&](const std::string& body, const json& loc, const std::string& words,
+                      const std::string& type) {
         CAPTURE(body.substr(0, 120));
         auto r = client.post(host.url("/process"), body);
-        CHECK(r.status == status);
-        auto detail = parsed(r)["detail"].get<std::string>();
-        INFO(detail);
-        CHECK(has(detail, words));
+        CHECK(r.status == 422);
+        auto detail = parsed(r)["detail"];
+        REQUIRE(detail.is_array());
+        REQUIRE(detail.size() == 1);
+        INFO(detail.dump());
+        CHECK(detail[0]["loc"] == loc);
+        CHECK(has(detail[0]["msg"].get<std::string>(), words));
+        CHECK(detail[0]["type"] == type);
     };
-    expect("{not json", 400, "invalid JSON");
-    expect("[1,2]", 422, "JSON object");
-    expect("{}", 422, "frame_data is missing");
-    expect(R"({"frame_data": ""})", 422, "frame_data is empty");
-    expect(R"({"frame_data": 12})", 422, "frame_data must be a base64 string");
-    expect(R"({"frame_data": "not*base64!"})", 422, "frame_data is not valid base64");
-    expect(R"({"frame_data": "QUJD", "metadata": "x"})", 422, "metadata must be a JSON object");
+    expect("{oops", json::array({"body", 1}), "invalid JSON", "value_error.jsondecode");
+    expect("[1,2]", {"body"}, "value is not a valid dict", "type_error.dict");
+    expect("{}", {"body", "frame_data"}, "field required", "value_error.missing");
+    expect(R"({"frame_data": ""})", {"body", "frame_data"}, "frame_data cannot be empty",
+           "value_error");
+    expect(R"({"frame_data": 12})", {"body", "frame_data"}, "str type expected", "type_error.str");
+    expect(R"({"frame_data": "not*base64!"})", {"body", "frame_data"}, "Invalid base64 encoding",
+           "value_error");
+    expect(R"({"frame_data": "QUJD", "metadata": "x"})", {"body", "metadata"},
+           "value is not a valid dict", "type_error.dict");
     json big = frame_request();
     big["metadata"]["notes"] = std::string(101 * 1024, 'x');
-    expect(big.dump(), 422, "metadata is larger than 100 KB");
+    expect(big.dump(), {"body", "metadata"}, "Metadata too large", "value_error");
     json wrong = frame_request(4, 3);
     wrong["metadata"]["width"] = 5;
-    expect(wrong.dump(), 422, "metadata.width, metadata.height and metadata.format");
+    expect(wrong.dump(), {"body", "frame_data"},
+           "metadata.width, metadata.height and metadata.format", "value_error");
     json odd = frame_request(4, 3);
     odd["metadata"]["format"] = "YUV";
-    expect(odd.dump(), 422, "metadata.format");
+    expect(odd.dump(), {"body", "metadata", "format"}, "metadata.format", "value_error");
     json half = frame_request(4, 3);
     half["metadata"].erase("height");
-    expect(half.dump(), 422, "go together");
+    expect(half.dump(), {"body", "metadata", "height"}, "go together", "value_error.missing");
 
     auto too_big = client.post(host.url("/process"), std::string(2u << 20, 'x'));
     CHECK(too_big.status == 413);
@@ -205,7 +278,8 @@ processors: [ { plugin: sample_detector, params: { processing_delay_ms: 0 } } ]
 TEST_CASE("a processor that throws on /process answers 500 with its message, the host goes on") {
     RunningHost host(R"(pipeline: { progress_interval_s: 0 }
 processors: [ { plugin: fixture_processor, params: { mode: throw, every: 2 } } ]
-)", {"--plugin-path", kFixturePluginDir});
+)",
+                     {"--plugin-path", kFixturePluginDir});
     HttpClient client;
     CHECK(client.post(host.url("/process"), frame_request(4, 3, "a").dump()).status == 200);
     auto r = client.post(host.url("/process"), frame_request(4, 3, "b").dump());
@@ -226,8 +300,10 @@ processors: [ { plugin: identity } ]
     auto body = frame_request().dump();
     CHECK(client.post(host.url("/process"), body).status == 401);
     CHECK(client.post(host.url("/process"), body, {"Authorization: Bearer wrong"}).status == 401);
-    CHECK(client.post(host.url("/process"), body, {"Authorization: Bearer s3cret-token-and-more"}).status == 401);
-    CHECK(client.post(host.url("/process"), body, {"Authorization: Bearer s3cret-token"}).status == 200);
+    CHECK(client.post(host.url("/process"), body, {"Authorization: Bearer s3cret-token-and-more"})
+              .status == 401);
+    CHECK(client.post(host.url("/process"), body, {"Authorization: Bearer s3cret-token"}).status ==
+          200);
     CHECK(client.post(host.url("/process-with-tracking"), body).status == 401);
     CHECK(client.get(host.url("/health")).status == 200);
     CHECK(client.get(host.url("/metrics")).status == 200);
@@ -243,6 +319,7 @@ TEST_CASE("/process-with-tracking continues the caller's trace with one child sp
                          {"traceparent: 00-" + trace_id + "-00f067aa0ba902b7-01"});
     REQUIRE(r.status == 200);
     auto body = parsed(r);
+    CHECK(body["frame_tracking_enabled"] == true);
     CHECK(body["trace_id"] == trace_id);
     std::string span_id = body["span_id"];
     CHECK(span_id.size() == 16);
@@ -271,12 +348,16 @@ TEST_CASE("a trace parent in metadata is used, a malformed one starts a new trac
     RunningHost host(kServing);
     HttpClient client;
     auto with_metadata = frame_request();
-    with_metadata["metadata"]["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    with_metadata["metadata"]["traceparent"] =
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     auto r = parsed(client.post(host.url("/process-with-tracking"), with_metadata.dump()));
     CHECK(r["trace_id"] == "0af7651916cd43dd8448eb211c80319c");
-    for (std::string bad : std::vector<std::string>{"garbage", "00-00000000000000000000000000000000-b7ad6b7169203331-01",
-                            "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", "ff-" + std::string(50, 'a')}) {
-        auto res = client.post(host.url("/process-with-tracking"), frame_request().dump(), {"traceparent: " + bad});
+    for (std::string bad : std::vector<std::string>{
+             "garbage", "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+             "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+             "ff-" + std::string(50, 'a')}) {
+        auto res = client.post(host.url("/process-with-tracking"), frame_request().dump(),
+                               {"traceparent: " + bad});
         CHECK(res.status == 200);
         auto id = parsed(res)["trace_id"].get<std::string>();
         CHECK(id.size() == 32);
@@ -302,9 +383,11 @@ TEST_CASE("plain HTTP/1.1 clients keep their connection, HTTP/1.0 ones are close
 
 TEST_CASE("pipelined requests are all answered, in order") {
     RunningHost host(kServing);
-    auto reply = raw_exchange(host.port(),
-                              "GET /live HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-                              "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n", 1s);
+    auto reply =
+        raw_exchange(host.port(),
+                     "GET /live HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n",
+                     1s);
     auto first = reply.find("HTTP/1.1 200");
     auto second = reply.find("HTTP/1.1 404");
     auto third = reply.find("HTTP/1.1 200", second);
@@ -319,8 +402,10 @@ TEST_CASE("an oversized body is refused once, from its length, and the connectio
 http: { max_body_mb: 1 }
 processors: [ { plugin: identity } ]
 )");
-    std::string request = "POST /process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          "Content-Length: 3000000\r\n\r\n" + std::string(3'000'000, 'a');
+    std::string request =
+        "POST /process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 3000000\r\n\r\n" +
+        std::string(3'000'000, 'a');
     bool closed = false;
     auto reply = raw_exchange(host.port(), request, 5s, &closed);
     CHECK(has(reply, "HTTP/1.1 413"));
@@ -336,16 +421,22 @@ processors: [ { plugin: identity } ]
 )");
     bool closed = false;
     auto started = std::chrono::steady_clock::now();
-    raw_exchange(host.port(), "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"fra", 8s, &closed);
+    raw_exchange(host.port(),
+                 "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"fra", 8s,
+                 &closed);
     CHECK(closed);
     CHECK(std::chrono::steady_clock::now() - started < 5s);
 }
 
-TEST_CASE("health, liveness and metrics answer while saturated and while draining, /process gets 503 in the drain") {
-    RunningHost host(R"(pipeline: { workers: 1, batch_size: 1, queue_capacity: 8, shutdown_timeout_s: 30, progress_interval_s: 0 }
+TEST_CASE(
+    "health, liveness and metrics answer while saturated and while draining, /process gets 503 in "
+    "the drain") {
+    RunningHost host(
+        R"(pipeline: { workers: 1, batch_size: 1, queue_capacity: 8, shutdown_timeout_s: 30, progress_interval_s: 0 }
 source: { plugin: synthetic_source, params: { rate_fps: 0 } }
 processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 200 } } ]
-)", {"--plugin-path", kFixturePluginDir});
+)",
+        {"--plugin-path", kFixturePluginDir});
     HttpClient client;
     std::this_thread::sleep_for(300ms);
     auto saturated = parsed(client.get(host.url("/health")));
