@@ -1,109 +1,381 @@
 #include "apps/frame-buffer/frame_buffer_api.hpp"
 
 #include <charconv>
+#include <limits>
+#include <optional>
+#include <variant>
 
 #include "core/http/health_report.hpp"
+#include "core/metrics/prometheus_text.hpp"
+#include "core/tracing/trace_context.hpp"
+#include "framehost/version.hpp"
 
 namespace framehost::frame_buffer {
 
 using core::error_response;
 using core::HttpResponse;
 using core::json_response;
+using core::validation_error;
+using nlohmann::json;
 
 namespace {
-constexpr std::size_t kMaxDequeue = 100;
+
+// The original clamps count to 1..100 rather than refusing it.
+constexpr long long kMaxDequeue = 100;
+// The original reports the frame path unhealthy after this long without a frame.
+constexpr double kFrameSilenceSeconds = 60;
+
+double wall_seconds() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
+
+struct Route {
+    const char* path;
+    const char* method;
+};
+constexpr Route kRoutes[] = {
+    {"/frames", "POST"},
+    {"/frames/enqueue", "POST"},
+    {"/frames/dequeue", "GET"},
+    {"/frames/status", "GET"},
+    {"/health", "GET"},
+    {"/ready", "GET"},
+    {"/metrics", "GET"},
+    {"/buffer/clear", "POST"},
+    {"/buffer/backpressure", "GET"},
+    {"/dlq/status", "GET"},
+    {"/frames/dlq/clear", "POST"},
+    {"/dlq/reprocess", "POST"},
+    {"/test-frame", "POST"},
+};
+
+// An integer query parameter as FastAPI reads one: absent gives `fallback`; not an integer is
+// a 422 naming it; beyond the range of a long long is clamped like any other large value.
+std::variant<long long, HttpResponse> query_integer(const core::HttpRequest& request,
+                                                    const char* name, long long fallback) {
+    auto it = request.query.find(name);
+    if (it == request.query.end()) return fallback;
+    std::string_view text = it->second;
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    long long n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || end != text.data() + text.size() ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range))
+        return validation_error({"query", name}, "value is not a valid integer",
+                                "type_error.integer");
+    if (ec == std::errc::result_out_of_range)
+        n = text.front() == '-' ? std::numeric_limits<long long>::min()
+                                : std::numeric_limits<long long>::max();
+    return n;
+}
+
+}  // namespace
+
+FrameBufferApi::FrameBufferApi(std::unique_ptr<FrameStore> store, ApiSettings settings)
+    : store_(std::move(store)), settings_(settings) {}
 
 HttpResponse FrameBufferApi::handle(const core::HttpRequest& request) {
     try {
-        const auto& path = request.path;
-        bool get = request.method == "GET", post = request.method == "POST";
-        if (path == "/frames" || path == "/frames/enqueue") {
-            if (post) return enqueue(request);
-        } else if (path == "/frames/dequeue") {
-            if (get) return dequeue(request);
-        } else if (path == "/frames/status") {
-            if (get) return status();
-        } else if (path == "/health") {
-            if (get) {
-                auto s = store_->status();
-                return json_response(s.connected ? 200 : 503,
-                                     {{"status", s.connected ? "healthy" : "unhealthy"},
-                                      {"backend", s.backend},
-                                      {"buffer_size", s.size},
-                                      {"timestamp", core::iso_timestamp()},
-                                      {"error", s.last_error}});
-            }
-        } else if (path == "/buffer/clear") {
-            if (post) return json_response(200, {{"cleared", store_->clear()}});
-        } else {
-            return error_response(404, "Not Found: " + path);
+        std::string allowed;
+        const Route* match = nullptr;
+        for (const auto& r : kRoutes) {
+            if (request.path != r.path) continue;
+            allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
+            if (request.method == r.method ||
+                (request.method == "HEAD" && std::string(r.method) == "GET"))
+                match = &r;
         }
-        return error_response(405, "Method Not Allowed: " + request.method + " " + path);
+        if (!match) {
+            // FastAPI's exact texts: clients compare them.
+            if (allowed.empty()) return error_response(404, "Not Found");
+            auto response = error_response(405, "Method Not Allowed");
+            response.headers.emplace_back("Allow", allowed);
+            return response;
+        }
+        return route(request, match->path);
     } catch (const std::exception& e) {
         return error_response(503, std::string("frame store unavailable: ") + e.what());
     }
 }
 
-HttpResponse FrameBufferApi::enqueue(const core::HttpRequest& request) {
-    nlohmann::json frame;
-    try {
-        frame = nlohmann::json::parse(request.body);
-    } catch (const nlohmann::json::parse_error& e) {
-        return error_response(400, std::string("invalid JSON: ") + e.what());
+HttpResponse FrameBufferApi::route(const core::HttpRequest& request, const std::string& path) {
+    if (path == "/frames" || path == "/frames/enqueue") return enqueue(request.body);
+    if (path == "/frames/dequeue") return dequeue(request);
+    if (path == "/frames/status") return status();
+    if (path == "/health") return health();
+    if (path == "/ready") return ready();
+    if (path == "/metrics") return prometheus();
+    if (path == "/buffer/clear") {
+        auto cleared = store_->clear();
+        count("clear", "success");
+        return json_response(200, {{"cleared", cleared}});
     }
-    if (!frame.is_object()) return error_response(422, "a frame is a JSON object");
-    if (!frame.contains("frame_id") || !frame["frame_id"].is_string() ||
-        frame["frame_id"].get<std::string>().empty())
-        return error_response(422, "frame_id is required (a non-empty string)");
+    if (path == "/buffer/backpressure") return backpressure();
+    if (path == "/dlq/status") return dead_letter_status();
+    if (path == "/frames/dlq/clear") return clear_dead_letters();
+    if (path == "/dlq/reprocess") return reprocess_dead_letters(request);
+    return test_frame(request);
+}
+
+void FrameBufferApi::count(const char* operation, const char* outcome) {
+    metrics_
+        .counter("frame_buffer_frames_total", "Frames through the buffer by operation and outcome",
+                 {{"operation", operation}, {"status", outcome}})
+        .add();
+}
+
+HttpResponse FrameBufferApi::enqueue(const std::string& body) {
+    auto started = std::chrono::steady_clock::now();
+    json frame;
+    try {
+        frame = json::parse(body);
+    } catch (const json::parse_error& e) {
+        return core::json_decode_error(e);
+    }
+    if (!frame.is_object())
+        return validation_error({"body"}, "value is not a valid dict", "type_error.dict");
+    if (!frame.contains("frame_id"))
+        return validation_error({"body", "frame_id"}, "field required", "value_error.missing");
+    if (!frame["frame_id"].is_string() || frame["frame_id"].get_ref<const std::string&>().empty())
+        return validation_error({"body", "frame_id"}, "frame_id must be a non-empty string");
     std::string frame_id = frame["frame_id"];
-    auto result = store_->enqueue(frame_id, request.body);
-    if (!result.accepted) return error_response(503, "Buffer full");
+    auto result = store_->enqueue(frame_id, body);
+    metrics_
+        .histogram("frame_buffer_processing_seconds", "Time an operation took",
+                   {{"operation", "enqueue"}})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (!result.accepted) {
+        count("enqueue", "dropped");
+        metrics_
+            .counter("frame_buffer_dlq_total", "Frames sent to the dead-letter queue",
+                     {{"reason", kBufferFullReason}})
+            .add();
+        last_backpressure_time_ = wall_seconds();
+        return error_response(503, "Buffer full");
+    }
+    count("enqueue", "success");
+    last_frame_time_ = wall_seconds();
     return json_response(200, {{"status", "enqueued"},
                                {"frame_id", frame_id},
                                {"message_id", result.message_id},
                                {"queue_size", result.queue_size}});
 }
 
-HttpResponse FrameBufferApi::dequeue(const core::HttpRequest& request) {
-    std::size_t count = 1;
-    if (auto it = request.query.find("count"); it != request.query.end()) {
-        long long n = 0;
-        const auto& text = it->second;
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-        if (ec != std::errc() || end != text.data() + text.size())
-            return error_response(422, "count must be an integer, got '" + text + "'");
-        if (n < 1) return error_response(422, "count must be at least 1, got " + text);
-        count = std::min<std::size_t>(static_cast<std::size_t>(n), kMaxDequeue);
-    }
+std::string FrameBufferApi::dequeue_body(std::size_t count_wanted) {
+    auto started = std::chrono::steady_clock::now();
     std::size_t remaining = 0;
-    auto frames = store_->dequeue(count, remaining);
+    auto frames = store_->dequeue(count_wanted, remaining);
+    metrics_
+        .histogram("frame_buffer_processing_seconds", "Time an operation took",
+                   {{"operation", "dequeue"}})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (!frames.empty()) {
+        last_frame_time_ = wall_seconds();
+        metrics_
+            .counter("frame_buffer_frames_total",
+                     "Frames through the buffer by operation and outcome",
+                     {{"operation", "dequeue"}, {"status", "success"}})
+            .add(static_cast<double>(frames.size()));
+    }
     // Frames are spliced in as stored: each comes back exactly as it was enqueued.
     std::string body = "{\"frames\":[";
     for (std::size_t i = 0; i < frames.size(); ++i) {
         if (i) body += ',';
         body += frames[i].json;
     }
-    body += "],\"count\":" + std::to_string(frames.size()) + ",\"remaining\":" + std::to_string(remaining) + "}";
-    return {200, "application/json", std::move(body), {}};
+    body += "],\"count\":" + std::to_string(frames.size()) +
+            ",\"remaining\":" + std::to_string(remaining) + "}";
+    return body;
+}
+
+HttpResponse FrameBufferApi::dequeue(const core::HttpRequest& request) {
+    auto n = query_integer(request, "count", 1);
+    if (auto* error = std::get_if<HttpResponse>(&n)) return *error;
+    auto wanted = static_cast<std::size_t>(std::clamp(std::get<long long>(n), 1LL, kMaxDequeue));
+    return {200, "application/json", dequeue_body(wanted), {}};
 }
 
 HttpResponse FrameBufferApi::status() {
     auto s = store_->status();
-    double usage = s.max_size ? 100.0 * static_cast<double>(s.size) / static_cast<double>(s.max_size) : 0;
-    return json_response(s.connected ? 200 : 503,
-                         {{"connected", s.connected},
-                          {"backend", s.backend},
-                          {"total_frames", s.total_enqueued},
-                          {"buffer",
-                           {{"size", s.size},
-                            {"max_size", s.max_size},
-                            {"usage_percent", usage},
-                            {"is_full", s.size >= s.max_size},
-                            {"dropped_count", s.dropped},
-                            {"total_processed", s.total_dequeued}}},
-                          {"dlq", {{"size", s.dead_letters}}},
-                          {"error", s.last_error}});
+    double usage =
+        s.max_size ? 100.0 * static_cast<double>(s.size) / static_cast<double>(s.max_size) : 0;
+    return json_response(
+        s.connected ? 200 : 503,
+        {{"connected", s.connected},
+         {"consumer_running", settings_.capture_consumer && s.connected},
+         {"backend", s.backend},
+         {"total_frames", s.total_enqueued},
+         {"buffer",
+          {{"size", s.size},
+           {"max_size", s.max_size},
+           {"usage_percent", usage},
+           {"is_full", s.size >= s.max_size},
+           {"dropped_count", s.dropped},
+           {"total_processed", s.total_dequeued}}},
+         // The original's "redis" figures: its stream's length and its dead
+         // letters', -1 without Redis (as the original when Redis is away).
+         {"redis",
+          {{"queue_size", s.stream_length},
+           {"dlq_size", s.uses_redis ? static_cast<long long>(s.dead_letters) : -1}}},
+         {"dlq", {{"size", s.dead_letters}}},
+         {"error", s.last_error}});
+}
+
+HttpResponse FrameBufferApi::health() {
+    auto s = store_->status();
+    double last = last_frame_time_.load();
+    json last_age = last > 0 ? json(wall_seconds() - last) : json();
+    bool frames_flowing = last == 0 || wall_seconds() - last < kFrameSilenceSeconds;
+    // As the original: healthy when both checks pass, degraded when one does, else unhealthy.
+    // Without Redis there is nothing to be disconnected from, so that check passes.
+    bool store_healthy = s.connected;
+    const char* verdict = store_healthy && frames_flowing   ? "healthy"
+                          : store_healthy || frames_flowing ? "degraded"
+                                                            : "unhealthy";
+    double utilization =
+        s.max_size ? static_cast<double>(s.size) / static_cast<double>(s.max_size) : 0;
+    json checks = {
+        {"redis",
+         {{"healthy", store_healthy},
+          {"connected", s.uses_redis && s.connected},
+          {"used", s.uses_redis}}},
+        {"frame_processing", {{"healthy", frames_flowing}, {"last_frame_age", last_age}}},
+        {"buffer",
+         {{"healthy", s.connected},
+          {"size", s.size},
+          {"max_size", s.max_size},
+          {"utilization", utilization}}}};
+    // 503 when the store is unreachable (the original always answered 200): probes act on it.
+    return json_response(
+        s.connected ? 200 : 503,
+        {{"status", verdict},
+         {"version", FRAMEHOST_SDK_VERSION_STRING},
+         {"uptime_seconds",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()},
+         {"checks", checks},
+         {"backend", s.backend},
+         {"buffer_size", s.size},
+         {"timestamp", core::iso_timestamp()},
+         {"error", s.last_error}});
+}
+
+HttpResponse FrameBufferApi::ready() {
+    auto s = store_->status();
+    if (s.connected) return json_response(200, {{"ready", true}});
+    return json_response(503,
+                         {{"ready", false}, {"reason", "Redis not connected: " + s.last_error}});
+}
+
+HttpResponse FrameBufferApi::backpressure() {
+    auto s = store_->status();
+    double ratio = s.max_size ? static_cast<double>(s.size) / static_cast<double>(s.max_size) : 0;
+    const char* severity = ratio > 0.9   ? "critical"
+                           : ratio > 0.7 ? "high"
+                           : ratio > 0.5 ? "moderate"
+                                         : "none";
+    double last = last_backpressure_time_.load();
+    json last_event = last > 0 ? json(last) : json();
+    json since = last > 0 ? json(wall_seconds() - last) : json();
+    // The original's advice, word for word: dashboards and runbooks quote it.
+    json advice = json::array();
+    if (ratio > 0.9) {
+        advice.push_back("CRITICAL: Buffer is almost full. Consider scaling consumers.");
+        advice.push_back("Increase consumer batch size or add more consumer instances.");
+    } else if (ratio > 0.7) {
+        advice.push_back("WARNING: High buffer usage. Monitor closely.");
+        advice.push_back("Consider increasing buffer size or optimizing consumer performance.");
+    }
+    if (s.dropped > 100) advice.push_back("High number of dropped frames. Review system capacity.");
+    if (last > 0 && wall_seconds() - last < 60)
+        advice.push_back("Recent backpressure detected. System may be under load.");
+    return json_response(
+        200, {{"buffer",
+               {{"current_size", s.size},
+                {"max_size", s.max_size},
+                {"usage_ratio", ratio},
+                {"usage_percent", ratio * 100}}},
+              {"backpressure",
+               {{"severity", severity},
+                {"is_experiencing_backpressure", ratio > 0.7},
+                {"total_events", s.dropped},
+                {"last_event_time", last_event},
+                {"seconds_since_last_event", since}}},
+              {"consumer",
+               {{"running", settings_.capture_consumer && s.connected},
+                {"batch_size", settings_.capture_consumer ? settings_.consumer_batch_size : 0}}},
+              {"recommendations", advice}});
+}
+
+HttpResponse FrameBufferApi::dead_letter_status() {
+    std::size_t size = 0;
+    std::vector<DeadLetter> recent;
+    try {
+        recent = store_->dead_letters(5, size);
+    } catch (const std::exception& e) {
+        return json_response(
+            200, {{"size", 0}, {"connected", false}, {"error", e.what()}});  // as the original
+    }
+    json failures = json::array();
+    for (const auto& d : recent)
+        failures.push_back({{"id", d.id},
+                            {"reason", d.reason},
+                            {"timestamp", d.id.substr(0, d.id.find('-'))},
+                            {"frame_id", d.frame_id}});
+    return json_response(200, {{"size", size}, {"connected", true}, {"recent_failures", failures}});
+}
+
+HttpResponse FrameBufferApi::clear_dead_letters() {
+    auto cleared = store_->clear_dead_letters();
+    return json_response(200, {{"status", "cleared"},
+                               {"message", "DLQ cleared successfully"},
+                               {"cleared_count", cleared}});
+}
+
+HttpResponse FrameBufferApi::reprocess_dead_letters(const core::HttpRequest& request) {
+    auto n = query_integer(request, "max_items", 100);
+    if (auto* error = std::get_if<HttpResponse>(&n)) return *error;
+    auto max_items = static_cast<std::size_t>(
+        std::clamp(std::get<long long>(n), 0LL, static_cast<long long>(kDeadLetterLimit)));
+    auto r = store_->reprocess_dead_letters(max_items);
+    return json_response(
+        200, {{"reprocessed", r.reprocessed}, {"failed", r.failed}, {"remaining", r.remaining}});
+}
+
+HttpResponse FrameBufferApi::test_frame(const core::HttpRequest& request) {
+    json frame = json::parse(request.body, nullptr, false);
+    if (frame.is_discarded())
+        return validation_error({"body"}, "invalid JSON", "value_error.jsondecode");
+    if (!frame.is_object())
+        return validation_error({"body"}, "value is not a valid dict", "type_error.dict");
+    if (!frame.contains("frame_id")) frame["frame_id"] = "test";  // the original's default
+    // The frame carries the trace it starts (or continues), so the dequeued copy shows it.
+    std::optional<core::TraceParent> parent;
+    if (frame.contains("traceparent") && frame["traceparent"].is_string())
+        parent = core::parse_traceparent(frame["traceparent"].get<std::string>());
+    std::string trace_id = parent ? parent->trace_id : core::new_trace_id();
+    if (!parent)
+        frame["traceparent"] = core::TraceParent{trace_id, core::new_span_id(), "01"}.to_string();
+    auto enqueued = enqueue(frame.dump());
+    if (enqueued.status != 200) return enqueued;
+    json dequeued = json::parse(dequeue_body(1));
+    return json_response(200, {{"frame_tracking_enabled", true},
+                               {"trace_id", trace_id},
+                               {"enqueue_result", json::parse(enqueued.body)},
+                               {"dequeue_result", dequeued}});
+}
+
+HttpResponse FrameBufferApi::prometheus() {
+    auto s = store_->status();
+    metrics_.gauge("frame_buffer_queue_size", "Frames waiting in the buffer")
+        .set(static_cast<double>(s.size));
+    metrics_.gauge("frame_buffer_dlq_size", "Frames in the dead-letter queue")
+        .set(static_cast<double>(s.dead_letters));
+    metrics_.gauge("frame_buffer_redis_connected", "1 while the store is reachable")
+        .set(s.connected ? 1 : 0);
+    core::PrometheusText text;
+    text.registry(metrics_);
+    return {200, core::kPrometheusContentType, text.text(), {}};
 }
 
 }  // namespace framehost::frame_buffer

@@ -1,23 +1,54 @@
 #pragma once
-// The Frame Buffer HTTP API, as its existing clients use it (docs/frame-buffer.md).
+// The Frame Buffer HTTP API: the original Frame Buffer's endpoints, statuses and shapes, which
+// its clients use unchanged (docs/frame-buffer.md, docs/compatibility.md).
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <string>
 
 #include "apps/frame-buffer/frame_store.hpp"
 #include "core/http/http_message.hpp"
+#include "core/metrics/metrics_registry.hpp"
 
 namespace framehost::frame_buffer {
 
+struct ApiSettings {
+    // What /buffer/backpressure reports as the consumer: the capture stream this server reads
+    // (nothing runs when there is none) and how many entries a read takes.
+    bool capture_consumer = false;
+    std::size_t consumer_batch_size = 10;
+};
+
 class FrameBufferApi {
-public:
-    explicit FrameBufferApi(std::unique_ptr<FrameStore> store) : store_(std::move(store)) {}
+  public:
+    FrameBufferApi(std::unique_ptr<FrameStore> store, ApiSettings settings);
     // [server threads] Never throws: a backend failure becomes a 503.
     core::HttpResponse handle(const core::HttpRequest& request);
 
-private:
-    core::HttpResponse enqueue(const core::HttpRequest& request);
+  private:
+    core::HttpResponse route(const core::HttpRequest& request, const std::string& route_path);
+    core::HttpResponse enqueue(const std::string& body);
     core::HttpResponse dequeue(const core::HttpRequest& request);
     core::HttpResponse status();
+    core::HttpResponse health();
+    core::HttpResponse ready();
+    core::HttpResponse backpressure();
+    core::HttpResponse dead_letter_status();
+    core::HttpResponse clear_dead_letters();
+    core::HttpResponse reprocess_dead_letters(const core::HttpRequest& request);
+    core::HttpResponse test_frame(const core::HttpRequest& request);
+    core::HttpResponse prometheus();
+    // The answer of a dequeue, its frames spliced in as stored.
+    std::string dequeue_body(std::size_t count);
+    void count(const char* operation, const char* outcome);
+
     std::unique_ptr<FrameStore> store_;
+    ApiSettings settings_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    // Wall-clock seconds of the last frame in or out, and of the last refusal; 0: none yet.
+    std::atomic<double> last_frame_time_{0};
+    std::atomic<double> last_backpressure_time_{0};
+    core::MetricsRegistry metrics_;
 };
 
 }  // namespace framehost::frame_buffer

@@ -1,36 +1,68 @@
 #include "apps/frame-buffer/redis_store.hpp"
 
-#include <memory>
+#include <algorithm>
+#include <charconv>
 #include <stdexcept>
-
-#include <nlohmann/json.hpp>
 
 namespace framehost::frame_buffer {
 
 using redis_support::Reply;
 using redis_support::str;
 
-RedisStore::RedisStore(redis_support::Address address, std::string stream, std::size_t max_size)
-    : address_(std::move(address)),
-      stream_(std::move(stream)),
-      stats_(stream_ + ":stats"),
-      dead_letters_(stream_ + ":dlq"),
-      max_size_(max_size) {
+namespace {
+
+constexpr auto kTrimInterval = std::chrono::seconds(1);
+
+bool has_error(const std::exception& e, const char* code) {
+    return std::string(e.what()).find(code) != std::string::npos;
+}
+
+// "ms-seq" stream ids, compared as numbers.
+std::pair<unsigned long long, unsigned long long> split_id(const std::string& id) {
+    unsigned long long ms = 0, seq = 0;
+    auto dash = id.find('-');
+    std::from_chars(id.data(), id.data() + std::min(dash, id.size()), ms);
+    if (dash != std::string::npos)
+        std::from_chars(id.data() + dash + 1, id.data() + id.size(), seq);
+    return {ms, seq};
+}
+
+std::string next_id(const std::string& id) {
+    auto [ms, seq] = split_id(id);
+    return std::to_string(ms) + "-" + std::to_string(seq + 1);
+}
+
+// The fields of a stream entry, in order; empty for an entry deleted while pending.
+EntryFields entry_fields(const redisReply* fields) {
+    EntryFields out;
+    if (!fields || fields->type != REDIS_REPLY_ARRAY) return out;
+    for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
+        out.emplace_back(str(fields->element[f]), str(fields->element[f + 1]));
+    return out;
+}
+
+const std::string* field(const EntryFields& fields, const char* name) {
+    for (const auto& [k, v] : fields)
+        if (k == name) return &v;
+    return nullptr;
+}
+
+}  // namespace
+
+RedisStore::RedisStore(RedisStoreSettings settings)
+    : settings_(std::move(settings)), stats_(settings_.stream + ":stats") {
+    if (settings_.dead_letters.empty()) settings_.dead_letters = settings_.stream + ":dlq";
     std::lock_guard lock(mutex_);
-    integer({"XLEN", stream_});  // fail at start, with the reason, rather than at the first frame
+    integer({"XLEN",
+             settings_.stream});  // fail at start, with the reason, rather than at the first frame
 }
 
 Reply RedisStore::command(const std::vector<std::string>& args) {
     try {
         if (!redis_.is_open()) {
-            redis_.open(address_);
-            // The group that makes every entry go to exactly one dequeue; after a restart it
-            // exists already (BUSYGROUP), which is fine.
-            try {
-                redis_.run({"XGROUP", "CREATE", stream_, group_, "0", "MKSTREAM"});
-            } catch (const std::runtime_error& e) {
-                if (std::string(e.what()).find("BUSYGROUP") == std::string::npos) throw;
-            }
+            redis_.open(settings_.address);
+            groups_ready_ = false;
+            check_own_pending_ = true;
         }
         auto reply = redis_.run(args);
         last_error_.clear();
@@ -46,57 +78,183 @@ long long RedisStore::integer(const std::vector<std::string>& args) {
     return r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 }
 
+RedisStore::Backlog RedisStore::backlog(const std::string& stream) {
+    Backlog b;
+    b.length = integer({"XLEN", stream});
+    Reply groups;
+    try {
+        groups = command({"XINFO", "GROUPS", stream});
+    } catch (const std::runtime_error& e) {
+        if (!has_error(e, "no such key")) throw;
+        return b;  // no stream yet: nothing waits
+    }
+    bool lag_known = true;
+    for (std::size_t i = 0; groups->type == REDIS_REPLY_ARRAY && i < groups->elements; ++i) {
+        const redisReply* g = groups->element[i];
+        Group group;
+        for (std::size_t k = 0; g->type == REDIS_REPLY_ARRAY && k + 1 < g->elements; k += 2) {
+            std::string key = str(g->element[k]);
+            const redisReply* v = g->element[k + 1];
+            if (key == "name")
+                group.name = str(v);
+            else if (key == "pending")
+                group.pending = v->integer;
+            else if (key == "last-delivered-id")
+                group.last_delivered = str(v);
+            else if (key == "lag" && v->type == REDIS_REPLY_INTEGER)
+                group.lag = v->integer;
+        }
+        if (!group.lag) lag_known = false;
+        b.groups.push_back(std::move(group));
+    }
+    if (b.groups.empty() || !lag_known) {
+        // Nobody consumes yet, or Redis cannot count a group's backlog: everything in the
+        // stream (trimmed to what some group has not acknowledged) is what waits.
+        b.waiting = static_cast<std::size_t>(b.length);
+    } else {
+        for (const auto& g : b.groups)
+            b.waiting = std::max(b.waiting, static_cast<std::size_t>(g.pending + *g.lag));
+    }
+    return b;
+}
+
+void RedisStore::trim(const std::string& stream, const Backlog& backlog, bool force) {
+    auto now = std::chrono::steady_clock::now();
+    if (backlog.groups.empty() || (!force && now - last_trim_ < kTrimInterval)) return;
+    last_trim_ = now;
+    // The oldest entry some group still needs: its first unacknowledged one, or the one after
+    // the last it was given. Everything before the oldest of those is done with.
+    std::optional<std::pair<unsigned long long, unsigned long long>> keep_from;
+    std::string keep_id;
+    for (const auto& g : backlog.groups) {
+        std::string first_needed = next_id(g.last_delivered);
+        if (g.pending > 0) {
+            Reply summary = command({"XPENDING", stream, g.name});
+            if (summary->type == REDIS_REPLY_ARRAY && summary->elements >= 2 &&
+                summary->element[1]->type == REDIS_REPLY_STRING)
+                first_needed = str(summary->element[1]);
+        }
+        auto id = split_id(first_needed);
+        if (!keep_from || id < *keep_from) {
+            keep_from = id;
+            keep_id = first_needed;
+        }
+    }
+    integer({"XTRIM", stream, "MINID", keep_id});
+}
+
 EnqueueResult RedisStore::enqueue(const std::string& frame_id, const std::string& json) {
     std::lock_guard lock(mutex_);
-    auto size = static_cast<std::size_t>(integer({"XLEN", stream_}));
-    if (size >= max_size_) {
+    auto b = backlog(settings_.stream);
+    trim(settings_.stream, b, false);
+    if (b.waiting >= settings_.max_size) {
         integer({"HINCRBY", stats_, "dropped", "1"});
-        command({"LPUSH", dead_letters_, nlohmann::json({{"frame_id", frame_id}, {"reason", "buffer full"}}).dump()});
-        command({"LTRIM", dead_letters_, "0", std::to_string(kDeadLetterLimit - 1)});
-        return {false, "", size};
+        command({"XADD", settings_.dead_letters, "MAXLEN", "~", std::to_string(kDeadLetterLimit),
+                 "*", "frame_id", frame_id, "frame", json, "reason", kBufferFullReason});
+        return {false, "", b.waiting};
     }
-    Reply added = command({"XADD", stream_, "*", "frame_id", frame_id, "frame", json});
+    Reply added = command({"XADD", settings_.stream, "*", "frame_id", frame_id, "frame", json});
     integer({"HINCRBY", stats_, "enqueued", "1"});
-    return {true, str(added.get()), size + 1};
+    return {true, str(added.get()), b.waiting + 1};
+}
+
+void RedisStore::ensure_groups() {
+    if (groups_ready_) return;
+    auto create = [&](const std::string& stream, const std::string& group) {
+        try {
+            command({"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"});
+        } catch (const std::runtime_error& e) {
+            if (!has_error(e, "BUSYGROUP")) throw;  // exists already, after a restart: fine
+        }
+    };
+    create(settings_.stream, settings_.group);
+    if (!settings_.capture_stream.empty())
+        create(settings_.capture_stream, settings_.capture_group);
+    groups_ready_ = true;
+}
+
+void RedisStore::read_group(const std::string& stream, const std::string& group, const char* from,
+                            std::size_t count, std::vector<StoredFrame>& out,
+                            std::vector<std::string>& ids) {
+    if (count == 0) return;
+    Reply read;
+    try {
+        read = command({"XREADGROUP", "GROUP", group, settings_.consumer, "COUNT",
+                        std::to_string(count), "STREAMS", stream, from});
+    } catch (const std::runtime_error& e) {
+        if (!has_error(e, "NOGROUP")) throw;
+        groups_ready_ =
+            false;  // the stream was deleted (buffer cleared elsewhere): make them again
+        ensure_groups();
+        return;
+    }
+    if (read->type != REDIS_REPLY_ARRAY || read->elements == 0) return;
+    const redisReply* entries = read->element[0]->element[1];
+    for (std::size_t i = 0; i < entries->elements; ++i) {
+        const redisReply* entry = entries->element[i];
+        std::string id = str(entry->element[0]);
+        ids.push_back(id);
+        auto fields = entry_fields(entry->element[1]);
+        if (fields.empty()) continue;  // trimmed or deleted while pending: nothing left to serve
+        if (const auto* json = field(fields, "frame"))
+            out.push_back({id, *json});
+        else
+            out.push_back({id, capture_entry_to_frame(fields).dump()});
+    }
 }
 
 std::vector<StoredFrame> RedisStore::dequeue(std::size_t count, std::size_t& remaining) {
     std::lock_guard lock(mutex_);
+    ensure_groups();
     std::vector<StoredFrame> out;
-    Reply read = command({"XREADGROUP", "GROUP", group_, "frame-buffer", "COUNT", std::to_string(count),
-                          "STREAMS", stream_, ">"});
-    std::vector<std::string> ids;
-    if (read->type == REDIS_REPLY_ARRAY && read->elements > 0) {
-        redisReply* entries = read->element[0]->element[1];
-        for (std::size_t i = 0; i < entries->elements; ++i) {
-            redisReply* entry = entries->element[i];
-            std::string id = str(entry->element[0]);
-            redisReply* fields = entry->element[1];
-            for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
-                if (str(fields->element[f]) == "frame") out.push_back({id, str(fields->element[f + 1])});
-            }
-            ids.push_back(id);
+    std::vector<std::string> own_ids, capture_ids;
+    const auto& capture = settings_.capture_stream;
+    if (check_own_pending_) {
+        read_group(settings_.stream, settings_.group, "0", count, out, own_ids);
+        if (!capture.empty())
+            read_group(capture, settings_.capture_group, "0", count - out.size(), out, capture_ids);
+        if (own_ids.empty() && capture_ids.empty()) check_own_pending_ = false;
+    }
+    read_group(settings_.stream, settings_.group, ">", count - out.size(), out, own_ids);
+    if (!capture.empty())
+        read_group(capture, settings_.capture_group, ">", count - out.size(), out, capture_ids);
+    try {
+        if (!own_ids.empty()) {
+            std::vector<std::string> ack = {"XACK", settings_.stream, settings_.group};
+            ack.insert(ack.end(), own_ids.begin(), own_ids.end());
+            integer(ack);
         }
+        if (!capture_ids.empty()) {
+            std::vector<std::string> ack = {"XACK", capture, settings_.capture_group};
+            ack.insert(ack.end(), capture_ids.begin(), capture_ids.end());
+            integer(ack);
+        }
+    } catch (...) {
+        // Unacknowledged, they stay pending with this consumer and are served again first.
+        check_own_pending_ = true;
+        throw;
     }
-    if (!ids.empty()) {
-        std::vector<std::string> ack = {"XACK", stream_, group_};
-        std::vector<std::string> del = {"XDEL", stream_};
-        ack.insert(ack.end(), ids.begin(), ids.end());
-        del.insert(del.end(), ids.begin(), ids.end());
-        integer(ack);
-        integer(del);
-        integer({"HINCRBY", stats_, "dequeued", std::to_string(out.size())});
-    }
-    remaining = static_cast<std::size_t>(integer({"XLEN", stream_}));
+    if (!out.empty()) integer({"HINCRBY", stats_, "dequeued", std::to_string(out.size())});
+    auto b = backlog(settings_.stream);
+    trim(settings_.stream, b, false);
+    remaining = b.waiting + waiting_in_capture();
     return out;
+}
+
+std::size_t RedisStore::waiting_in_capture() {
+    if (settings_.capture_stream.empty()) return 0;
+    auto b = backlog(settings_.capture_stream);
+    for (const auto& g : b.groups)
+        if (g.name == settings_.capture_group && g.lag)
+            return static_cast<std::size_t>(g.pending + *g.lag);
+    return static_cast<std::size_t>(b.length);
 }
 
 std::size_t RedisStore::clear() {
     std::lock_guard lock(mutex_);
-    auto size = static_cast<std::size_t>(integer({"XLEN", stream_}));
-    integer({"DEL", stream_});
-    redis_.close();  // reconnecting recreates the stream and its group
-    integer({"XLEN", stream_});
+    auto size = backlog(settings_.stream).waiting;
+    integer({"DEL", settings_.stream});
+    groups_ready_ = false;  // the groups went with the stream
     return size;
 }
 
@@ -104,9 +262,17 @@ StoreStatus RedisStore::status() {
     std::lock_guard lock(mutex_);
     StoreStatus s;
     s.backend = "redis";
-    s.max_size = max_size_;
+    s.uses_redis = true;
+    s.max_size = settings_.max_size;
     try {
-        s.size = static_cast<std::size_t>(integer({"XLEN", stream_}));
+        auto b = backlog(settings_.stream);
+        trim(settings_.stream, b, true);
+        s.stream_length = integer({"XLEN", settings_.stream});
+        s.size = b.waiting;
+        if (!settings_.capture_stream.empty()) {
+            s.capture_waiting = static_cast<long long>(waiting_in_capture());
+            s.size += static_cast<std::size_t>(s.capture_waiting);
+        }
         Reply stats = command({"HGETALL", stats_});
         for (std::size_t i = 0; i + 1 < stats->elements; i += 2) {
             std::string key = str(stats->element[i]);
@@ -115,12 +281,62 @@ StoreStatus RedisStore::status() {
             if (key == "enqueued") s.total_enqueued = value;
             if (key == "dequeued") s.total_dequeued = value;
         }
-        s.dead_letters = static_cast<std::size_t>(integer({"LLEN", dead_letters_}));
+        s.dead_letters = static_cast<std::size_t>(integer({"XLEN", settings_.dead_letters}));
     } catch (const std::exception& e) {
         s.connected = false;
         s.last_error = e.what();
     }
     return s;
+}
+
+std::vector<DeadLetter> RedisStore::dead_letters(std::size_t count, std::size_t& size) {
+    std::lock_guard lock(mutex_);
+    size = static_cast<std::size_t>(integer({"XLEN", settings_.dead_letters}));
+    Reply range =
+        command({"XRANGE", settings_.dead_letters, "-", "+", "COUNT", std::to_string(count)});
+    std::vector<DeadLetter> out;
+    for (std::size_t i = 0; range->type == REDIS_REPLY_ARRAY && i < range->elements; ++i) {
+        const redisReply* entry = range->element[i];
+        auto fields = entry_fields(entry->element[1]);
+        auto get = [&](const char* name) {
+            const auto* v = field(fields, name);
+            return v ? *v : std::string();
+        };
+        out.push_back({str(entry->element[0]), get("frame_id"), get("frame"), get("reason")});
+    }
+    return out;
+}
+
+std::size_t RedisStore::clear_dead_letters() {
+    std::lock_guard lock(mutex_);
+    auto size = static_cast<std::size_t>(integer({"XLEN", settings_.dead_letters}));
+    integer({"DEL", settings_.dead_letters});
+    return size;
+}
+
+ReprocessResult RedisStore::reprocess_dead_letters(std::size_t max_items) {
+    std::lock_guard lock(mutex_);
+    ReprocessResult r;
+    Reply range =
+        command({"XRANGE", settings_.dead_letters, "-", "+", "COUNT", std::to_string(max_items)});
+    for (std::size_t i = 0; range->type == REDIS_REPLY_ARRAY && i < range->elements; ++i) {
+        const redisReply* entry = range->element[i];
+        std::string id = str(entry->element[0]);
+        auto fields = entry_fields(entry->element[1]);
+        const auto* json = field(fields, "frame");
+        if (!json || backlog(settings_.stream).waiting >= settings_.max_size) {
+            ++r.failed;  // stays a dead letter: nothing to put back, or no room for it yet
+            continue;
+        }
+        const auto* frame_id = field(fields, "frame_id");
+        command(
+            {"XADD", settings_.stream, "*", "frame_id", frame_id ? *frame_id : "", "frame", *json});
+        integer({"XDEL", settings_.dead_letters, id});
+        integer({"HINCRBY", stats_, "enqueued", "1"});
+        ++r.reprocessed;
+    }
+    r.remaining = static_cast<std::size_t>(integer({"XLEN", settings_.dead_letters}));
+    return r;
 }
 
 }  // namespace framehost::frame_buffer

@@ -26,28 +26,34 @@ using Clock = std::chrono::steady_clock;
 using framehost::Frame;
 using framehost::redis_support::Address;
 using framehost::redis_support::Connection;
+using framehost::redis_support::parse_url;
 using framehost::redis_support::Reply;
 using framehost::redis_support::str;
-using framehost::redis_support::parse_url;
 
 std::vector<framehost::ParamSpec> spec() {
     using namespace framehost;
     std::vector<ParamSpec> p = {
-        param::String("url", "redis://127.0.0.1:6379", "Redis URL: redis://[:password@]host[:port][/db]"),
+        param::String("url", "redis://127.0.0.1:6379",
+                      "Redis URL: redis://[:password@]host[:port][/db]"),
         param::String("stream", "framehost:frames", "Stream key to read"),
         param::String("group", "framehost", "Consumer group shared by all hosts"),
         param::String("consumer", "", "This host's consumer name; empty: host name and pid"),
         param::Int("batch_size", 100, "Entries asked for per read").range(1, 10000),
         param::Int("block_ms", 100, "How long a read waits for new entries").range(1, 100),
-        param::Int("claim_idle_ms", 30000, "Entries pending this long with another consumer are taken over")
+        param::Int("claim_idle_ms", 30000,
+                   "Entries pending this long with another consumer are taken over")
             .range(100, 86'400'000),
-        param::Int("max_deliveries", 5, "Deliveries after which an entry goes to the dead-letter stream")
+        param::Int("max_deliveries", 5,
+                   "Deliveries after which an entry goes to the dead-letter stream")
             .range(1, 1000),
-        param::String("dead_letter_stream", "framehost:frames:dead", "Where failed and undeliverable frames go"),
+        param::String("dead_letter_stream", "framehost:frames:dead",
+                      "Where failed and undeliverable frames go"),
         param::Bool("create_group", true, "Create the group (and the stream) if missing"),
-        param::String("group_start", "0", "Where a new group starts: 0 (everything in the stream) or $ (new only)")
+        param::String("group_start", "0",
+                      "Where a new group starts: 0 (everything in the stream) or $ (new only)")
             .one_of({"0", "$"}),
-        param::Bool("synthesize_pixels", true, "Give frames without data a deterministic synthetic image"),
+        param::Bool("synthesize_pixels", true,
+                    "Give frames without data a deterministic synthetic image"),
     };
     auto retry = source_retry_params({1000, 30000, 5, 30000});
     p.insert(p.end(), retry.begin(), retry.end());
@@ -55,11 +61,13 @@ std::vector<framehost::ParamSpec> spec() {
 }
 
 class RedisStreamsSource final : public framehost::Source {
-public:
+  public:
     static const framehost::PluginDescriptor& descriptor() {
-        static const framehost::PluginDescriptor d{
-            "redis_streams_source", "1.0.0", framehost::PluginKind::Source,
-            "Reads frames from a Redis stream in a consumer group: at-least-once, shared by many hosts", spec()};
+        static const framehost::PluginDescriptor d{"redis_streams_source", "1.0.0",
+                                                   framehost::PluginKind::Source,
+                                                   "Reads frames from a Redis stream in a consumer "
+                                                   "group: at-least-once, shared by many hosts",
+                                                   spec()};
         return d;
     }
 
@@ -109,8 +117,12 @@ public:
                 next_claim_ = Clock::now() + claim_idle_;
                 if (!out.empty()) return framehost::ReadStatus::Frames;
             }
-            std::vector<std::string> read_command = {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(want),
-                                                     "BLOCK", std::to_string(block_ms_), "STREAMS", stream_, ">"};
+            std::vector<std::string> read_command = {"XREADGROUP", "GROUP",
+                                                     group_,       consumer_,
+                                                     "COUNT",      std::to_string(want),
+                                                     "BLOCK",      std::to_string(block_ms_),
+                                                     "STREAMS",    stream_,
+                                                     ">"};
             Reply reply;
             auto acks = take_acks_if_only_acks();
             if (!acks.empty()) {
@@ -121,7 +133,9 @@ public:
                     auto replies = reader_.pipeline({ack, read_command});
                     for (std::size_t i = 0; i < 2; ++i)
                         if (replies[i]->type == REDIS_REPLY_ERROR)
-                            throw std::runtime_error("Redis " + std::string(i ? "XREADGROUP" : "XACK") + ": " + str(replies[i].get()));
+                            throw std::runtime_error("Redis " +
+                                                     std::string(i ? "XREADGROUP" : "XACK") + ": " +
+                                                     str(replies[i].get()));
                     reply = std::move(replies[1]);
                 } catch (...) {
                     give_back(acks);
@@ -149,7 +163,8 @@ public:
         auto it = ids_.find(frame.id);
         if (it == ids_.end()) return;
         if (frame.failed())
-            dead_.push_back({it->second, frame.id, "failed in " + frame.failed_in() + ": " + frame.error()});
+            dead_.push_back(
+                {it->second, frame.id, "failed in " + frame.failed_in() + ": " + frame.error()});
         acks_.push_back(it->second);
         ids_.erase(it);
     }
@@ -159,24 +174,31 @@ public:
         try {
             if (reader_.is_open()) flush_acks();
         } catch (const std::exception& e) {
-            context_.log(framehost::LogLevel::Warn,
-                         std::string("could not acknowledge the last frames (they stay pending for others): ") + e.what());
+            context_.log(
+                framehost::LogLevel::Warn,
+                std::string(
+                    "could not acknowledge the last frames (they stay pending for others): ") +
+                    e.what());
         }
         reader_.close();
     }
 
     nlohmann::json status() const override {
         std::lock_guard lock(status_mutex_);
-        nlohmann::json s = {{"stream", stream_},         {"group", group_},
-                            {"consumer", consumer_},     {"connected", connected_.load()},
-                            {"delivered", delivered_.load()}, {"acknowledged", acknowledged_.load()},
-                            {"claimed", claimed_.load()}, {"dead_lettered", dead_lettered_.load()},
+        nlohmann::json s = {{"stream", stream_},
+                            {"group", group_},
+                            {"consumer", consumer_},
+                            {"connected", connected_.load()},
+                            {"delivered", delivered_.load()},
+                            {"acknowledged", acknowledged_.load()},
+                            {"claimed", claimed_.load()},
+                            {"dead_lettered", dead_lettered_.load()},
                             {"last_error", last_error_}};
         if (!connected_.load()) s["healthy"] = false;
         return s;
     }
 
-private:
+  private:
     struct DeadLetter {
         std::string entry_id;
         std::string frame_id;
@@ -192,19 +214,7 @@ private:
         for (std::size_t i = 0; i < entries->elements; ++i) {
             const redisReply* entry = entries->element[i];
             std::string id = str(entry->element[0]);
-            const redisReply* fields = entry->element[1];
-            std::string json;
-            if (fields && fields->type == REDIS_REPLY_ARRAY) {
-                for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
-                    if (str(fields->element[f]) == "frame") json = str(fields->element[f + 1]);
-            }
-            Frame frame;
-            try {
-                frame = wire_.read(nlohmann::json::parse(json));
-            } catch (const std::exception&) {
-                frame.id = "<entry " + id + ">";
-                frame.fail("malformed frame: entry " + id + " has no JSON 'frame' field");
-            }
+            Frame frame = read_entry(id, entry->element[1]);
             {
                 std::lock_guard lock(ack_mutex_);
                 // Keyed by frame id: the host hands the frame back by it in finished(). A frame
@@ -218,26 +228,51 @@ private:
         }
     }
 
+    // An entry is framehost's form (the frame's JSON in the field "frame") or the original
+    // capture's flat form (every field of the frame a field of the entry, every value a string).
+    Frame read_entry(const std::string& id, const redisReply* fields) {
+        nlohmann::json flat = nlohmann::json::object();
+        if (fields && fields->type == REDIS_REPLY_ARRAY) {
+            for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
+                flat[str(fields->element[f])] = str(fields->element[f + 1]);
+        }
+        auto json = flat.find("frame");
+        if (json == flat.end()) return wire_.read(flat);
+        auto parsed = nlohmann::json::parse(json->get_ref<const std::string&>(), nullptr, false);
+        if (parsed.is_discarded()) {
+            Frame frame;
+            frame.id = flat.contains("frame_id") ? flat["frame_id"].get<std::string>()
+                                                 : "<entry " + id + ">";
+            frame.fail("malformed frame: entry " + id + " has a 'frame' field that is not JSON");
+            return frame;
+        }
+        return wire_.read(parsed);
+    }
+
     // Takes over entries idle with other (presumably dead) consumers; dead-letters the ones
     // delivered too often.
     void claim(std::vector<Frame>& out, std::size_t want) {
-        auto pending = reader_.run({"XPENDING", stream_, group_, "IDLE", std::to_string(claim_idle_.count()), "-", "+",
-                                    std::to_string(want)});
+        auto pending =
+            reader_.run({"XPENDING", stream_, group_, "IDLE", std::to_string(claim_idle_.count()),
+                         "-", "+", std::to_string(want)});
         std::vector<std::string> take;
         for (std::size_t i = 0; pending->type == REDIS_REPLY_ARRAY && i < pending->elements; ++i) {
             const redisReply* p = pending->element[i];
             std::string id = str(p->element[0]);
             long long deliveries = p->element[3]->integer;
             if (deliveries >= max_deliveries_) {
-                auto claimed = reader_.run({"XCLAIM", stream_, group_, consumer_, std::to_string(claim_idle_.count()), id});
+                auto claimed = reader_.run({"XCLAIM", stream_, group_, consumer_,
+                                            std::to_string(claim_idle_.count()), id});
                 std::string json;
-                if (claimed->type == REDIS_REPLY_ARRAY && claimed->elements > 0 && claimed->element[0]->type == REDIS_REPLY_ARRAY) {
+                if (claimed->type == REDIS_REPLY_ARRAY && claimed->elements > 0 &&
+                    claimed->element[0]->type == REDIS_REPLY_ARRAY) {
                     const redisReply* fields = claimed->element[0]->element[1];
                     for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
                         if (str(fields->element[f]) == "frame") json = str(fields->element[f + 1]);
                 }
-                reader_.run({"XADD", dead_letters_, "*", "entry_id", id, "frame", json, "reason",
-                             "delivered " + std::to_string(deliveries) + " times without finishing"});
+                reader_.run(
+                    {"XADD", dead_letters_, "*", "entry_id", id, "frame", json, "reason",
+                     "delivered " + std::to_string(deliveries) + " times without finishing"});
                 reader_.run({"XACK", stream_, group_, id});
                 ++dead_lettered_;
                 continue;
@@ -245,7 +280,8 @@ private:
             take.push_back(id);
         }
         if (take.empty()) return;
-        std::vector<std::string> args = {"XCLAIM", stream_, group_, consumer_, std::to_string(claim_idle_.count())};
+        std::vector<std::string> args = {"XCLAIM", stream_, group_, consumer_,
+                                         std::to_string(claim_idle_.count())};
         args.insert(args.end(), take.begin(), take.end());
         auto claimed = reader_.run(args);
         std::size_t before = out.size();
@@ -277,7 +313,8 @@ private:
         try {
             while (!dead.empty()) {
                 const auto& d = dead.back();
-                reader_.run({"XADD", dead_letters_, "*", "entry_id", d.entry_id, "frame_id", d.frame_id, "reason", d.reason});
+                reader_.run({"XADD", dead_letters_, "*", "entry_id", d.entry_id, "frame_id",
+                             d.frame_id, "reason", d.reason});
                 ++dead_lettered_;
                 dead.pop_back();
             }

@@ -19,7 +19,9 @@ struct ReplyDeleter {
 };
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
-inline std::string str(const redisReply* r) { return r && r->str ? std::string(r->str, r->len) : std::string(); }
+inline std::string str(const redisReply* r) {
+    return r && r->str ? std::string(r->str, r->len) : std::string();
+}
 
 struct Address {
     std::string host = "127.0.0.1";
@@ -31,9 +33,15 @@ struct Address {
 // redis://[:password@]host[:port][/db]; throws std::invalid_argument naming what is wrong.
 Address parse_url(const std::string& url);
 
+// The address as a URL without its password, for logs and answers.
+inline std::string redacted_url(const Address& a) {
+    return "redis://" + std::string(a.password.empty() ? "" : ":***@") + a.host + ":" +
+           std::to_string(a.port) + "/" + std::to_string(a.db);
+}
+
 // One hiredis context: single-threaded, callers serialise.
 class Connection {
-public:
+  public:
     ~Connection() { close(); }
     void open(const Address& address);  // throws with the address and the reason
     void close();
@@ -44,7 +52,7 @@ public:
     // connection; error replies come back as replies.
     std::vector<Reply> pipeline(const std::vector<std::vector<std::string>>& commands);
 
-private:
+  private:
     redisContext* context_ = nullptr;
 };
 

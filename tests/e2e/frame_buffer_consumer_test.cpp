@@ -24,16 +24,27 @@ using namespace std::chrono_literals;
 
 namespace {
 
-json parsed(const HttpResult& r) { return json::parse(r.body); }
+json parsed(const HttpResult& r) {
+    return json::parse(r.body);
+}
 
-std::string host_config(const std::string& url, const std::string& sink_path, const std::string& extra_source = "",
-                        const std::string& processor = "{ plugin: sample_detector, params: { processing_delay_ms: 0, detection_threshold: 0.3 } }") {
+std::string host_config(const std::string& url, const std::string& sink_path,
+                        const std::string& extra_source = "",
+                        const std::string& processor =
+                            "{ plugin: sample_detector, params: { processing_delay_ms: 0, "
+                            "detection_threshold: 0.3 } }") {
     return "pipeline: { progress_interval_s: 0, batch_size: 20 }\n"
-           "source: { plugin: frame_buffer_consumer, params: { url: \"" + url +
-           "\", batch_size: 20, poll_interval_ms: 20, synthesize_pixels: false, backoff_ms: 50, max_backoff_ms: 400" +
-           extra_source + " } }\n"
-           "processors: [ " + processor + " ]\n"
-           "sinks: [ { plugin: jsonl_sink, params: { path: \"" + sink_path + "\" } } ]\n";
+           "source: { plugin: frame_buffer_consumer, params: { url: \"" +
+           url +
+           "\", batch_size: 20, poll_interval_ms: 20, synthesize_pixels: false, backoff_ms: 50, "
+           "max_backoff_ms: 400" +
+           extra_source +
+           " } }\n"
+           "processors: [ " +
+           processor +
+           " ]\n"
+           "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
+           sink_path + "\" } } ]\n";
 }
 
 std::vector<json> read_lines(const std::filesystem::path& file) {
@@ -44,7 +55,8 @@ std::vector<json> read_lines(const std::filesystem::path& file) {
 }
 
 // Waits until the sink holds `count` lines (or the timeout passes); returns them.
-std::vector<json> wait_for_lines(const std::filesystem::path& file, std::size_t count, std::chrono::seconds timeout) {
+std::vector<json> wait_for_lines(const std::filesystem::path& file, std::size_t count,
+                                 std::chrono::seconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::vector<json> lines;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -57,11 +69,16 @@ std::vector<json> wait_for_lines(const std::filesystem::path& file, std::size_t 
     return read_lines(file);
 }
 
-void post_frames(const FrameBufferServer& fb, const std::string& prefix, int count, bool with_pixels = false) {
+void post_frames(const FrameBufferServer& fb, const std::string& prefix, int count,
+                 bool with_pixels = false) {
     HttpClient client;
     for (int i = 0; i < count; ++i) {
-        json f = {{"frame_id", prefix + std::to_string(i)}, {"camera_id", "camera_0" + std::to_string(i % 3)},
-                  {"timestamp", 1700000000 + i}, {"width", 8}, {"height", 4}, {"format", "RGB"},
+        json f = {{"frame_id", prefix + std::to_string(i)},
+                  {"camera_id", "camera_0" + std::to_string(i % 3)},
+                  {"timestamp", 1700000000 + i},
+                  {"width", 8},
+                  {"height", 4},
+                  {"format", "RGB"},
                   {"metadata", {{"seq", i}}}};
         if (with_pixels) f["data"] = std::string(128, 'A');  // 96 bytes: 8x4 RGB
         REQUIRE(client.post(fb.url("/frames"), f.dump()).status == 200);
@@ -70,7 +87,9 @@ void post_frames(const FrameBufferServer& fb, const std::string& prefix, int cou
 
 }  // namespace
 
-TEST_CASE("frames posted to the frame-buffer come out of the host's sink once each, with the expected detections") {
+TEST_CASE(
+    "frames posted to the frame-buffer come out of the host's sink once each, with the expected "
+    "detections") {
     FrameBufferServer fb;
     post_frames(fb, "m", 150);
     post_frames(fb, "px", 50, true);
@@ -86,7 +105,8 @@ TEST_CASE("frames posted to the frame-buffer come out of the host's sink once ea
     core::Diagnostics d("test");
     YAML::Node node = YAML::Load("{processing_delay_ms: 0, detection_threshold: 0.3}");
     auto detector = core::PluginInstance::create(
-        library, "sample_detector", core::validate_params(node, node, library->descriptor().params, "d", d), metrics);
+        library, "sample_detector",
+        core::validate_params(node, node, library->descriptor().params, "d", d), metrics);
     std::set<std::string> ids;
     for (const auto& line : lines) {
         std::string id = line["frame_id"];
@@ -95,7 +115,8 @@ TEST_CASE("frames posted to the frame-buffer come out of the host's sink once ea
         expected.id = id;
         expected.width = 8;
         expected.height = 4;
-        if (id.rfind("px", 0) == 0) expected.pixels = make_pixels(std::vector<std::uint8_t>(96, 0));  // "AAAA" = zeros
+        if (id.rfind("px", 0) == 0)
+            expected.pixels = make_pixels(std::vector<std::uint8_t>(96, 0));  // "AAAA" = zeros
         detector->processor()->process(expected);
         CHECK(line["state"] == "completed");
         REQUIRE(line["detections"].size() == expected.detections.size());
@@ -106,7 +127,8 @@ TEST_CASE("frames posted to the frame-buffer come out of the host's sink once ea
     auto metrics_json = parsed(client.get(host.url("/metrics")));
     auto status = parsed(client.get(fb.url("/frames/status")));
     CHECK(metrics_json["processor_metrics"]["frames_processed"] == 200);
-    CHECK(status["buffer"]["total_processed"] == metrics_json["processor_metrics"]["frames_processed"]);
+    CHECK(status["buffer"]["total_processed"] ==
+          metrics_json["processor_metrics"]["frames_processed"]);
     CHECK(metrics_json["consumer_metrics"]["frames_fetched"] == 200);
 }
 
@@ -116,7 +138,8 @@ TEST_CASE("malformed frames are counted failed with their reason and do not stop
     client.post(fb.url("/frames"), R"({"frame_id":"ok-1","width":4,"height":2})");
     client.post(fb.url("/frames"), R"({"frame_id":"neg","width":-4,"height":2})");
     client.post(fb.url("/frames"), R"({"frame_id":"types","width":"wide"})");
-    client.post(fb.url("/frames"), R"({"frame_id":"short","width":4,"height":2,"format":"RGB","data":"QUJD"})");
+    client.post(fb.url("/frames"),
+                R"({"frame_id":"short","width":4,"height":2,"format":"RGB","data":"QUJD"})");
     client.post(fb.url("/frames"), R"({"frame_id":"ok-2"})");
     TempDir dir;
     auto out = dir / "out.jsonl";
@@ -128,14 +151,19 @@ TEST_CASE("malformed frames are counted failed with their reason and do not stop
     CHECK(by_id["ok-1"]["state"] == "completed");
     CHECK(by_id["ok-2"]["state"] == "completed");
     CHECK(by_id["neg"]["state"] == "failed");
-    CHECK(by_id["neg"]["error"].get<std::string>().find("width -4 is out of range") != std::string::npos);
-    CHECK(by_id["types"]["error"].get<std::string>().find("width is not an integer") != std::string::npos);
+    CHECK(by_id["neg"]["error"].get<std::string>().find(
+              "width -4 is not an integer from 0 to 100000") != std::string::npos);
+    CHECK(by_id["types"]["error"].get<std::string>().find("width \"wide\" is not an integer") !=
+          std::string::npos);
+    CHECK(by_id["types"]["failed_in"] == "frame_buffer_consumer");
     CHECK(by_id["short"]["error"].get<std::string>().find("data has 3 bytes") != std::string::npos);
     auto m = parsed(client.get(host.url("/metrics")));
     CHECK(m["processor_metrics"]["frames_failed"] == 3);
 }
 
-TEST_CASE("the frame-buffer stopped mid-run: the consumer backs off, shows degraded, recovers, finishes the rest") {
+TEST_CASE(
+    "the frame-buffer stopped mid-run: the consumer backs off, shows degraded, recovers, finishes "
+    "the rest") {
     auto port = free_port();
     auto fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);
     post_frames(*fb, "before-", 30);
@@ -156,11 +184,14 @@ TEST_CASE("the frame-buffer stopped mid-run: the consumer backs off, shows degra
     // Not a busy loop: at most a few attempts a second with this backoff.
     auto polls_before = health["details"]["plugins"]["frame_buffer_consumer"]["polls"].get<int>();
     std::this_thread::sleep_for(1s);
-    auto polls_after = parsed(client.get(host.url("/health")))["details"]["plugins"]["frame_buffer_consumer"]["polls"].get<int>();
+    auto polls_after = parsed(client.get(
+        host.url("/health")))["details"]["plugins"]["frame_buffer_consumer"]["polls"]
+                           .get<int>();
     CHECK(polls_after - polls_before <= 10);
     CHECK(client.get(host.url("/ready")).status == 503);
 
-    fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);  // in memory: starts empty
+    fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{},
+                                             port);  // in memory: starts empty
     post_frames(*fb, "after-", 40);
     auto lines = wait_for_lines(out, 70, 30s);
     CHECK(lines.size() == 70);
@@ -173,12 +204,15 @@ TEST_CASE("the frame-buffer stopped mid-run: the consumer backs off, shows degra
     CHECK(host.process().running());
 }
 
-TEST_CASE("a frame-buffer answering 500s or garbage opens the circuit, which closes when it answers again") {
+TEST_CASE(
+    "a frame-buffer answering 500s or garbage opens the circuit, which closes when it answers "
+    "again") {
     ScriptedHttpServer upstream;
     upstream.answer(500, R"({"detail":"internal"})");
     TempDir dir;
     auto out = dir / "out.jsonl";
-    RunningHost host(host_config("http://127.0.0.1:" + std::to_string(upstream.port()), out.string(),
+    RunningHost host(host_config("http://127.0.0.1:" + std::to_string(upstream.port()),
+                                 out.string(),
                                  ", circuit_failure_threshold: 3, circuit_open_ms: 800"));
     HttpClient client;
     json health;
@@ -195,8 +229,9 @@ TEST_CASE("a frame-buffer answering 500s or garbage opens the circuit, which clo
 
     upstream.answer(200, "this is not json");
     std::this_thread::sleep_for(1500ms);
-    CHECK(parsed(client.get(host.url("/health")))["details"]["source"]["last_error"].get<std::string>().find("not JSON") !=
-          std::string::npos);
+    CHECK(parsed(client.get(host.url("/health")))["details"]["source"]["last_error"]
+              .get<std::string>()
+              .find("not JSON") != std::string::npos);
 
     upstream.answer(200, R"({"frames":[],"count":0,"remaining":0})");
     std::string circuit;
@@ -207,18 +242,24 @@ TEST_CASE("a frame-buffer answering 500s or garbage opens the circuit, which clo
     }
     CHECK(circuit == "closed");
     CHECK(parsed(client.get(host.url("/health")))["status"] == "healthy");
-    CHECK(parsed(client.get(host.url("/metrics")))["consumer_metrics"]["circuit_opened"].get<int>() >= 1);
+    CHECK(
+        parsed(client.get(host.url("/metrics")))["consumer_metrics"]["circuit_opened"].get<int>() >=
+        1);
 }
 
-TEST_CASE("with no room in the host's queue the consumer does not fetch: frames wait in the buffer") {
+TEST_CASE(
+    "with no room in the host's queue the consumer does not fetch: frames wait in the buffer") {
     FrameBufferServer fb({"--max-size", "1000"});
     post_frames(fb, "q", 300);
     TempDir dir;
     auto out = dir / "out.jsonl";
-    RunningHost host("pipeline: { progress_interval_s: 0, workers: 1, batch_size: 5, queue_capacity: 10 }\n"
-                     "source: { plugin: frame_buffer_consumer, params: { url: \"" + fb.url() + "\", batch_size: 5 } }\n"
-                     "processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 20 } } ]\n",
-                     {"--plugin-path", kFixturePluginDir});
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0, workers: 1, batch_size: 5, queue_capacity: 10 }\n"
+        "source: { plugin: frame_buffer_consumer, params: { url: \"" +
+            fb.url() +
+            "\", batch_size: 5 } }\n"
+            "processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 20 } } ]\n",
+        {"--plugin-path", kFixturePluginDir});
     std::this_thread::sleep_for(1s);
     HttpClient client;
     auto status = parsed(client.get(fb.url("/frames/status")));
@@ -240,18 +281,22 @@ struct Outage {
 // A host that holds little: a queue of 10, one worker at 5 ms a frame.
 std::string slow_host_config(const std::string& url, const std::string& sink_path) {
     return "pipeline: { progress_interval_s: 0, workers: 1, batch_size: 5, queue_capacity: 10 }\n"
-           "source: { plugin: frame_buffer_consumer, params: { url: \"" + url +
-           "\", batch_size: 5, poll_interval_ms: 20, synthesize_pixels: false, backoff_ms: 50, max_backoff_ms: 400,"
+           "source: { plugin: frame_buffer_consumer, params: { url: \"" +
+           url +
+           "\", batch_size: 5, poll_interval_ms: 20, synthesize_pixels: false, backoff_ms: 50, "
+           "max_backoff_ms: 400,"
            " circuit_failure_threshold: 1000 } }\n"
            "processors: [ { plugin: sample_detector, params: { processing_delay_ms: 5 } } ]\n"
-           "sinks: [ { plugin: jsonl_sink, params: { path: \"" + sink_path + "\" } } ]\n";
+           "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
+           sink_path + "\" } } ]\n";
 }
 
 Outage kill_frame_buffer_with_host_frozen(FrameBufferServer& fb, RunningHost& host) {
     host.process().signal(SIGSTOP);
     std::this_thread::sleep_for(300ms);  // a request already on its way is answered first
     Outage outage;
-    outage.held = parsed(HttpClient().get(fb.url("/frames/status")))["buffer"]["size"].get<std::size_t>();
+    outage.held =
+        parsed(HttpClient().get(fb.url("/frames/status")))["buffer"]["size"].get<std::size_t>();
     fb.signal(SIGKILL);
     fb.wait(5s);
     return outage;
@@ -259,8 +304,9 @@ Outage kill_frame_buffer_with_host_frozen(FrameBufferServer& fb, RunningHost& ho
 
 // Posts `frames`, lets a slow host take some, kills the frame-buffer with the host frozen,
 // restarts it on the same port with the same arguments; returns what the buffer held.
-std::size_t outage_mid_run(std::unique_ptr<FrameBufferServer>& fb, int port, const std::vector<std::string>& args,
-                           RunningHost& host, const std::filesystem::path& out) {
+std::size_t outage_mid_run(std::unique_ptr<FrameBufferServer>& fb, int port,
+                           const std::vector<std::string>& args, RunningHost& host,
+                           const std::filesystem::path& out) {
     wait_for_lines(out, 40, 20s);
     auto outage = kill_frame_buffer_with_host_frozen(*fb, host);
     host.process().signal(SIGCONT);
@@ -271,7 +317,9 @@ std::size_t outage_mid_run(std::unique_ptr<FrameBufferServer>& fb, int port, con
 
 }  // namespace
 
-TEST_CASE("in memory, a frame-buffer killed mid-run loses exactly the frames it held, the host recovers") {
+TEST_CASE(
+    "in memory, a frame-buffer killed mid-run loses exactly the frames it held, the host "
+    "recovers") {
     auto port = free_port();
     auto fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);
     post_frames(*fb, "m", 200);
@@ -286,12 +334,13 @@ TEST_CASE("in memory, a frame-buffer killed mid-run loses exactly the frames it 
     lines = read_lines(out);
     std::set<std::string> ids;
     for (const auto& l : lines) ids.insert(l["frame_id"].get<std::string>());
-    CHECK(ids.size() == lines.size());                // none twice
-    CHECK(lines.size() == 200 - held + 20);           // lost: exactly what the buffer held
+    CHECK(ids.size() == lines.size());       // none twice
+    CHECK(lines.size() == 200 - held + 20);  // lost: exactly what the buffer held
     CHECK(host.process().running());
 }
 
-TEST_CASE("on Redis, a frame-buffer killed mid-run loses nothing: the host finishes every frame once") {
+TEST_CASE(
+    "on Redis, a frame-buffer killed mid-run loses nothing: the host finishes every frame once") {
     RedisServer redis;
     auto port = free_port();
     std::vector<std::string> args = {"--redis", redis.url(), "--stream", "fb:frames"};

@@ -10,6 +10,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/paths.hpp"
+#include "tests/support/redis_client.hpp"
 #include "tests/support/services.hpp"
 
 using namespace framehost::test;
@@ -17,7 +18,9 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-json parsed(const HttpResult& r) { return json::parse(r.body); }
+json parsed(const HttpResult& r) {
+    return json::parse(r.body);
+}
 
 std::string frame(const std::string& id, const std::string& camera = "camera_01") {
     // Keys deliberately not in sorted order, to see them come back as sent.
@@ -91,22 +94,47 @@ TEST_CASE("bad input gets a clear 4xx and leaves the buffer intact") {
         INFO(detail);
         CHECK(detail.find(words) != std::string::npos);
     };
-    expect(client.post(fb.url("/frames"), "{oops"), 400, "invalid JSON");
-    expect(client.post(fb.url("/frames"), R"({"camera_id":"x"})"), 422, "frame_id is required");
-    expect(client.post(fb.url("/frames"), R"({"frame_id":""})"), 422, "frame_id is required");
-    expect(client.post(fb.url("/frames"), "[1]"), 422, "JSON object");
+    // Validation failures in the original's (FastAPI's) shape: 422 {"detail": [{loc, msg, type}]}.
+    auto invalid = [&](const HttpResult& r, const json& loc, const std::string& msg,
+                       const std::string& type) {
+        CHECK(r.status == 422);
+        auto detail = parsed(r)["detail"];
+        INFO(detail.dump());
+        REQUIRE(detail.is_array());
+        CHECK(detail[0]["loc"] == loc);
+        CHECK(detail[0]["msg"].get<std::string>().find(msg) != std::string::npos);
+        CHECK(detail[0]["type"] == type);
+    };
+    invalid(client.post(fb.url("/frames"), "{oops"), json::array({"body", 1}), "invalid JSON",
+            "value_error.jsondecode");
+    invalid(client.post(fb.url("/frames"), R"({"camera_id":"x"})"), {"body", "frame_id"},
+            "field required", "value_error.missing");
+    invalid(client.post(fb.url("/frames"), R"({"frame_id":""})"), {"body", "frame_id"},
+            "non-empty string", "value_error");
+    invalid(client.post(fb.url("/frames"), "[1]"), {"body"}, "value is not a valid dict",
+            "type_error.dict");
+    invalid(client.get(fb.url("/frames/dequeue?count=abc")), {"query", "count"},
+            "value is not a valid integer", "type_error.integer");
+    invalid(client.post(fb.url("/dlq/reprocess?max_items=x"), ""), {"query", "max_items"},
+            "value is not a valid integer", "type_error.integer");
     expect(client.post(fb.url("/frames"), std::string(2u << 20, ' ')), 413, "over the limit");
-    expect(client.get(fb.url("/frames/dequeue?count=-5")), 422, "at least 1");
-    expect(client.get(fb.url("/frames/dequeue?count=abc")), 422, "integer");
-    expect(client.get(fb.url("/nowhere")), 404, "Not Found");
-    expect(client.get(fb.url("/frames")), 405, "Method Not Allowed");
+    CHECK(parsed(client.get(fb.url("/nowhere"))) == json{{"detail", "Not Found"}});
+    auto wrong = client.get(fb.url("/frames"));
+    CHECK(wrong.status == 405);
+    CHECK(wrong.headers["allow"] == "POST");
+    CHECK(parsed(wrong) == json{{"detail", "Method Not Allowed"}});
     auto s = parsed(client.get(fb.url("/frames/status")));
     CHECK(s["buffer"]["size"] == 1);
     CHECK(s["total_frames"] == 1);
-    // count is clamped to 100; the frame is still there to be dequeued once.
-    auto out = parsed(client.get(fb.url("/frames/dequeue?count=1000")));
-    CHECK(out["count"] == 1);
-    CHECK(out["frames"][0]["frame_id"] == "keep-1");
+    // count is clamped to 1..100, as the original does: -5 serves one frame, 1000 at most 100.
+    for (int i = 0; i < 150; ++i)
+        client.post(fb.url("/frames"), frame("more-" + std::to_string(i)));
+    auto one = parsed(client.get(fb.url("/frames/dequeue?count=-5")));
+    CHECK(one["count"] == 1);
+    CHECK(one["frames"][0]["frame_id"] == "keep-1");
+    auto many = parsed(client.get(fb.url("/frames/dequeue?count=1000")));
+    CHECK(many["count"] == 100);
+    CHECK(many["remaining"] == 50);
 }
 
 TEST_CASE("many producers and consumers at once: every frame handed out once, none twice") {
@@ -119,7 +147,9 @@ TEST_CASE("many producers and consumers at once: every frame handed out once, no
             HttpClient client;
             for (int i = 0; i < kPerProducer; ++i) {
                 auto id = "p" + std::to_string(p) + "-" + std::to_string(i);
-                if (client.post(fb.url("/frames"), frame(id, "camera_" + std::to_string(p))).status == 200) ++enqueued;
+                if (client.post(fb.url("/frames"), frame(id, "camera_" + std::to_string(p)))
+                        .status == 200)
+                    ++enqueued;
             }
         });
     }
@@ -131,10 +161,12 @@ TEST_CASE("many producers and consumers at once: every frame handed out once, no
         consumers.emplace_back([&] {
             HttpClient client;
             while (true) {
-                bool producers_done = !producing;  // read before asking, so an empty answer is final
+                bool producers_done =
+                    !producing;  // read before asking, so an empty answer is final
                 auto body = parsed(client.get(fb.url("/frames/dequeue?count=17")));
                 std::lock_guard lock(seen_mutex);
-                for (const auto& f : body["frames"]) seen.push_back(f["frame_id"].get<std::string>());
+                for (const auto& f : body["frames"])
+                    seen.push_back(f["frame_id"].get<std::string>());
                 if (body["count"] == 0 && producers_done) break;
             }
         });
@@ -151,7 +183,9 @@ TEST_CASE("many producers and consumers at once: every frame handed out once, no
 TEST_CASE("dequeue order is the enqueue order, so each camera's frames stay in sequence") {
     FrameBufferServer fb;
     HttpClient client;
-    for (int i = 0; i < 60; ++i) client.post(fb.url("/frames"), frame("f" + std::to_string(i), "camera_" + std::to_string(i % 3)));
+    for (int i = 0; i < 60; ++i)
+        client.post(fb.url("/frames"),
+                    frame("f" + std::to_string(i), "camera_" + std::to_string(i % 3)));
     std::map<std::string, int> last;
     int total = 0;
     while (true) {
@@ -172,7 +206,8 @@ TEST_CASE("with the Redis backend frames survive a frame-buffer restart") {
     RedisServer redis;
     FrameBufferServer fb({"--redis", redis.url(), "--stream", "test:frames"});
     HttpClient client;
-    for (int i = 0; i < 50; ++i) CHECK(client.post(fb.url("/frames"), frame("r" + std::to_string(i))).status == 200);
+    for (int i = 0; i < 50; ++i)
+        CHECK(client.post(fb.url("/frames"), frame("r" + std::to_string(i))).status == 200);
     auto first = parsed(client.get(fb.url("/frames/dequeue?count=10")));
     CHECK(first["count"] == 10);
     fb.restart();  // SIGKILL, then the same command again
@@ -198,7 +233,193 @@ TEST_CASE("frame-buffer refuses a bad command line and an unreachable Redis") {
     auto bad_url = run_program(kFrameBufferBinary, {"--redis", "http://nope", "--port", "0"});
     CHECK(bad_url.exit_code == 1);
     CHECK(bad_url.err.find("not a redis:// URL") != std::string::npos);
-    auto unreachable = run_program(kFrameBufferBinary, {"--redis", "redis://127.0.0.1:" + std::to_string(free_port()), "--port", "0"});
+    auto unreachable =
+        run_program(kFrameBufferBinary,
+                    {"--redis", "redis://127.0.0.1:" + std::to_string(free_port()), "--port", "0"});
     CHECK(unreachable.exit_code == 1);
     CHECK(unreachable.err.find("Redis at 127.0.0.1") != std::string::npos);
+}
+
+TEST_CASE("HEAD is answered where GET is, without a body") {
+    FrameBufferServer fb;
+    auto head = HttpClient().request("HEAD", fb.url("/health"));
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
+}
+
+TEST_CASE("backpressure reports usage, severity, events and the original's advice") {
+    FrameBufferServer fb({"--max-size", "10"});
+    HttpClient client;
+    auto report = [&] { return parsed(client.get(fb.url("/buffer/backpressure"))); };
+    auto idle = report();
+    CHECK(
+        idle["buffer"] ==
+        json{{"current_size", 0}, {"max_size", 10}, {"usage_ratio", 0.0}, {"usage_percent", 0.0}});
+    CHECK(idle["backpressure"]["severity"] == "none");
+    CHECK(idle["backpressure"]["is_experiencing_backpressure"] == false);
+    CHECK(idle["backpressure"]["total_events"] == 0);
+    CHECK(idle["backpressure"]["last_event_time"].is_null());
+    CHECK(idle["backpressure"]["seconds_since_last_event"].is_null());
+    CHECK(idle["consumer"] == json{{"running", false}, {"batch_size", 0}});
+    CHECK(idle["recommendations"] == json::array());
+    const std::pair<int, const char*> levels[] = {{6, "moderate"}, {8, "high"}, {10, "critical"}};
+    int posted = 0;
+    for (auto [size, severity] : levels) {
+        while (posted < size)
+            CHECK(client.post(fb.url("/frames"), frame("bp" + std::to_string(posted++))).status ==
+                  200);
+        auto r = report();
+        CHECK(r["buffer"]["current_size"] == size);
+        CHECK(r["backpressure"]["severity"] == severity);
+        CHECK(r["backpressure"]["is_experiencing_backpressure"] == (size > 7));
+    }
+    CHECK(client.post(fb.url("/frames"), frame("refused")).status == 503);
+    auto full = report();
+    CHECK(full["backpressure"]["total_events"] == 1);
+    CHECK(full["backpressure"]["last_event_time"].get<double>() > 1.7e9);
+    CHECK(full["backpressure"]["seconds_since_last_event"].get<double>() < 10);
+    CHECK(full["recommendations"] ==
+          json{"CRITICAL: Buffer is almost full. Consider scaling consumers.",
+               "Increase consumer batch size or add more consumer instances.",
+               "Recent backpressure detected. System may be under load."});
+}
+
+TEST_CASE("dead letters: listed, put back when there is room, exactly as sent, and cleared") {
+    RedisServer redis;
+    for (bool with_redis : {false, true}) {
+        CAPTURE(with_redis);
+        std::vector<std::string> args = {"--max-size", "2"};
+        if (with_redis)
+            args.insert(args.end(),
+                        {"--redis", redis.url(), "--stream", "dlq-test", "--dlq", "dlq-test:dead"});
+        FrameBufferServer fb(args);
+        HttpClient client;
+        for (const char* id : {"a", "b", "c", "d", "e"}) client.post(fb.url("/frames"), frame(id));
+        auto status = parsed(client.get(fb.url("/dlq/status")));
+        CHECK(status["size"] == 3);
+        CHECK(status["connected"] == true);
+        REQUIRE(status["recent_failures"].size() == 3);
+        auto first = status["recent_failures"][0];
+        CHECK(first["reason"] == "buffer_full");
+        CHECK(first["frame_id"] == "c");
+        CHECK(first["timestamp"] ==
+              first["id"].get<std::string>().substr(0, first["id"].get<std::string>().find('-')));
+        if (with_redis)
+            CHECK(parsed(client.get(fb.url("/frames/status")))["redis"]["dlq_size"] == 3);
+
+        CHECK(parsed(client.get(fb.url("/frames/dequeue?count=2")))["count"] == 2);  // room for two
+        auto again = parsed(client.post(fb.url("/dlq/reprocess?max_items=100"), ""));
+        CHECK(again == json{{"reprocessed", 2}, {"failed", 1}, {"remaining", 1}});
+        auto back = client.get(fb.url("/frames/dequeue?count=10"));
+        CHECK(back.body.find(frame("c")) != std::string::npos);  // byte for byte, as first posted
+        CHECK(back.body.find(frame("d")) != std::string::npos);
+        auto cleared = parsed(client.post(fb.url("/frames/dlq/clear"), ""));
+        CHECK(cleared == json{{"status", "cleared"},
+                              {"message", "DLQ cleared successfully"},
+                              {"cleared_count", 1}});
+        CHECK(parsed(client.get(fb.url("/dlq/status")))["size"] == 0);
+    }
+}
+
+TEST_CASE("POST /test-frame enqueues and dequeues one frame inside a trace") {
+    FrameBufferServer fb;
+    HttpClient client;
+    auto r = client.post(fb.url("/test-frame"), R"({"frame_id":"probe-1","camera_id":"cam9"})");
+    REQUIRE(r.status == 200);
+    auto body = parsed(r);
+    CHECK(body["frame_tracking_enabled"] == true);
+    std::string trace_id = body["trace_id"];
+    CHECK(trace_id.size() == 32);
+    CHECK(body["enqueue_result"]["status"] == "enqueued");
+    CHECK(body["enqueue_result"]["frame_id"] == "probe-1");
+    REQUIRE(body["dequeue_result"]["count"] == 1);
+    auto served = body["dequeue_result"]["frames"][0];
+    CHECK(served["frame_id"] == "probe-1");
+    CHECK(served["traceparent"].get<std::string>().find(trace_id) == 3);
+    auto continued = parsed(client.post(
+        fb.url("/test-frame"),
+        R"({"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})"));
+    CHECK(continued["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736");
+    CHECK(continued["enqueue_result"]["frame_id"] == "test");  // the original's default id
+    CHECK(client.post(fb.url("/test-frame"), "[]").status == 422);
+}
+
+TEST_CASE(
+    "GET /metrics is Prometheus text that promtool accepts, under the original's metric names") {
+    FrameBufferServer fb({"--max-size", "1"});
+    HttpClient client;
+    client.post(fb.url("/frames"), frame("m1"));
+    client.post(fb.url("/frames"), frame("m2"));  // refused: full
+    client.get(fb.url("/frames/dequeue?count=5"));
+    auto r = client.get(fb.url("/metrics"));
+    REQUIRE(r.status == 200);
+    CHECK(r.headers["content-type"].find("text/plain; version=0.0.4") == 0);
+    auto has = [&](const std::string& line) {
+        INFO(line);
+        CHECK(r.body.find(line + "\n") != std::string::npos);
+    };
+    has(R"(frame_buffer_frames_total{operation="enqueue",status="success"} 1)");
+    has(R"(frame_buffer_frames_total{operation="enqueue",status="dropped"} 1)");
+    has(R"(frame_buffer_frames_total{operation="dequeue",status="success"} 1)");
+    has(R"(frame_buffer_dlq_total{reason="buffer_full"} 1)");
+    has("frame_buffer_queue_size 0");
+    has(R"(frame_buffer_processing_seconds_count{operation="enqueue"} 2)");
+    TempDir dir;
+    auto file = dir.write("metrics.txt", r.body);
+    auto check = run_program("/bin/sh", {"-c", "promtool check metrics < " + file.string()});
+    INFO(check.out << check.err);
+    CHECK(check.exit_code == 0);
+}
+
+TEST_CASE("health carries the original's checks; frames/status its consumer and Redis figures") {
+    FrameBufferServer fb({"--max-size", "4"});
+    HttpClient client;
+    auto before = parsed(client.get(fb.url("/health")));
+    CHECK(before["status"] == "healthy");
+    CHECK(before["version"].is_string());
+    CHECK(before["uptime_seconds"].get<double>() >= 0);
+    CHECK(before["checks"]["redis"]["healthy"] == true);
+    CHECK(before["checks"]["redis"]["connected"] == false);  // the memory backend uses none
+    CHECK(before["checks"]["frame_processing"] ==
+          json{{"healthy", true}, {"last_frame_age", nullptr}});
+    client.post(fb.url("/frames"), frame("h1"));
+    auto after = parsed(client.get(fb.url("/health")));
+    CHECK(after["checks"]["frame_processing"]["last_frame_age"].get<double>() < 10);
+    CHECK(after["checks"]["buffer"] ==
+          json{{"healthy", true}, {"size", 1}, {"max_size", 4}, {"utilization", 0.25}});
+    auto status = parsed(client.get(fb.url("/frames/status")));
+    CHECK(status["consumer_running"] == false);
+    CHECK(status["redis"] == json{{"queue_size", -1}, {"dlq_size", -1}});
+    CHECK(parsed(client.get(fb.url("/ready"))) == json{{"ready", true}});
+}
+
+TEST_CASE("the original's environment variables configure it, and flags win over them") {
+    RedisServer redis;
+    auto port = free_port();
+    FrameBufferServer env_only({}, port,
+                               {{"PORT", std::to_string(port)},
+                                {"MAX_BUFFER_SIZE", "3"},
+                                {"REDIS_HOST", "127.0.0.1"},
+                                {"REDIS_PORT", std::to_string(redis.port())},
+                                {"REDIS_DB", "0"},
+                                {"FRAME_QUEUE_NAME", "env:queue"},
+                                {"DLQ_NAME", "env:dlq"},
+                                {"REDIS_STREAM_KEY", "env:capture"},
+                                {"CONSUMER_BATCH_SIZE", "7"}},
+                               true);
+    HttpClient client;
+    for (int i = 0; i < 4; ++i)
+        client.post(env_only.url("/frames"), frame("e" + std::to_string(i)));
+    auto status = parsed(client.get(env_only.url("/frames/status")));
+    CHECK(status["backend"] == "redis");
+    CHECK(status["buffer"]["max_size"] == 3);
+    CHECK(status["redis"] == json{{"queue_size", 3}, {"dlq_size", 1}});
+    CHECK(status["consumer_running"] == true);
+    CHECK(parsed(client.get(env_only.url("/buffer/backpressure")))["consumer"]["batch_size"] == 7);
+    RedisClient r(redis.port());
+    CHECK(r.integer({"XLEN", "env:queue"}) == 3);
+    CHECK(r.integer({"XLEN", "env:dlq"}) == 1);
+
+    FrameBufferServer flags({"--max-size", "5"}, 0, {{"MAX_BUFFER_SIZE", "3"}});
+    CHECK(parsed(client.get(flags.url("/frames/status")))["buffer"]["max_size"] == 5);
 }

@@ -41,17 +41,20 @@ bool wait_for_port(int port, std::chrono::milliseconds timeout) {
     return false;
 }
 
-RedisServer::RedisServer(bool durable) : durable_(durable), port_(free_port()) { launch(); }
+RedisServer::RedisServer(bool durable) : durable_(durable), port_(free_port()) {
+    launch();
+}
 
 void RedisServer::launch() {
     // No persistence: nothing is left behind, and a restart starts empty unless the test says.
     process_ = std::make_unique<ChildProcess>(
         "/usr/bin/redis-server",
-        std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", durable_ ? "yes" : "no", "--appendfsync", "always",
-                                 "--dir", dir_.path().string()});
+        std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save",
+                                 "", "--appendonly", durable_ ? "yes" : "no", "--appendfsync",
+                                 "always", "--dir", dir_.path().string()});
     if (!wait_for_port(port_, std::chrono::seconds(10)))
-        throw std::runtime_error("redis-server did not start: " + process_->err() + process_->out());
+        throw std::runtime_error("redis-server did not start: " + process_->err() +
+                                 process_->out());
 }
 
 void RedisServer::kill() {
@@ -63,17 +66,24 @@ void RedisServer::stop() {
     process_->wait(std::chrono::seconds(10));
 }
 
-void RedisServer::restart() { launch(); }
+void RedisServer::restart() {
+    launch();
+}
 
-FrameBufferServer::FrameBufferServer(std::vector<std::string> extra_args, int port)
-    : args_(std::move(extra_args)), port_(port ? port : free_port()) {
+FrameBufferServer::FrameBufferServer(std::vector<std::string> extra_args, int port,
+                                     std::map<std::string, std::string> env, bool port_from_env)
+    : args_(std::move(extra_args)),
+      port_(port ? port : free_port()),
+      env_(std::move(env)),
+      port_from_env_(port_from_env) {
     launch();
 }
 
 void FrameBufferServer::launch() {
-    std::vector<std::string> argv = {"--port", std::to_string(port_)};
+    std::vector<std::string> argv;
+    if (!port_from_env_) argv = {"--port", std::to_string(port_)};
     argv.insert(argv.end(), args_.begin(), args_.end());
-    process_ = std::make_unique<ChildProcess>(kFrameBufferBinary, argv);
+    process_ = std::make_unique<ChildProcess>(kFrameBufferBinary, argv, env_);
     if (!wait_for_port(port_, std::chrono::seconds(10)))
         throw std::runtime_error("frame-buffer did not start: " + process_->err());
 }
@@ -142,8 +152,10 @@ void ScriptedHttpServer::serve(int fd) {
             std::string reply;
             {
                 std::lock_guard lock(mutex_);
-                reply = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: application/json\r\n"
-                        "Content-Length: " + std::to_string(body_.size()) + "\r\n\r\n" + body_;
+                reply = "HTTP/1.1 " + std::to_string(status_) +
+                        " X\r\nContent-Type: application/json\r\n"
+                        "Content-Length: " +
+                        std::to_string(body_.size()) + "\r\n\r\n" + body_;
             }
             ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
         }

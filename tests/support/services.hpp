@@ -3,6 +3,7 @@
 // redis-server, and a scripted HTTP server that answers what a test tells it to (for upstream
 // failures a real server will not produce on demand: 500s, garbage).
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,7 +20,7 @@ int free_port();
 bool wait_for_port(int port, std::chrono::milliseconds timeout);
 
 class RedisServer {
-public:
+  public:
     // Throws when redis-server is missing or does not start. `durable`: append-only file with
     // fsync on every write (in a temporary folder), so a restart keeps the data.
     explicit RedisServer(bool durable = false);
@@ -29,7 +30,7 @@ public:
     void stop();  // SIGTERM: Redis saves and exits
     void restart();
 
-private:
+  private:
     void launch();
     bool durable_;
     int port_;
@@ -38,8 +39,12 @@ private:
 };
 
 class FrameBufferServer {
-public:
-    explicit FrameBufferServer(std::vector<std::string> extra_args = {}, int port = 0);
+  public:
+    // `env`: extra environment (the original Frame Buffer's variables). With `port_from_env`,
+    // no --port is passed: the test sets PORT itself.
+    explicit FrameBufferServer(std::vector<std::string> extra_args = {}, int port = 0,
+                               std::map<std::string, std::string> env = {},
+                               bool port_from_env = false);
     int port() const { return port_; }
     std::string url(const std::string& path = "") const {
         return "http://127.0.0.1:" + std::to_string(port_) + path;
@@ -48,23 +53,25 @@ public:
     int wait(std::chrono::milliseconds timeout) { return process_->wait(timeout); }
     void restart();  // same port, same arguments
 
-private:
+  private:
     void launch();
     std::vector<std::string> args_;
     int port_;
+    std::map<std::string, std::string> env_;
+    bool port_from_env_;
     std::unique_ptr<ChildProcess> process_;
 };
 
 // Answers every request with the current status and body, keeping connections alive.
 class ScriptedHttpServer {
-public:
+  public:
     ScriptedHttpServer();
     ~ScriptedHttpServer();
     int port() const { return port_; }
     void answer(int status, std::string body);
     std::uint64_t requests() const { return requests_.load(); }
 
-private:
+  private:
     void serve(int fd);
     int listener_ = -1;
     int port_ = 0;
