@@ -196,7 +196,11 @@ void RedisStore::read_group(const std::string& stream, const std::string& group,
         ids.push_back(id);
         auto fields = entry_fields(entry->element[1]);
         if (fields.empty()) continue;  // trimmed or deleted while pending: nothing left to serve
-        if (const auto* json = field(fields, "frame"))
+        // "frame": posted here; "frame_data": posted to the original Frame Buffer, whose
+        // queue this may be; neither: a capture entry in the flat form.
+        const auto* json = field(fields, "frame");
+        if (!json) json = field(fields, "frame_data");
+        if (json)
             out.push_back({id, *json});
         else
             out.push_back({id, capture_entry_to_frame(fields).dump()});

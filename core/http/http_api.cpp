@@ -148,9 +148,9 @@ HttpResponse HttpApi::plugins() {
 
 HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
     auto status = host_.pipeline().status();
-    if (status.stopping) return error_response(503, "shutting down: not accepting frames");
-    if (!status.started)
-        return error_response(503, "not initialised: the pipeline has not started");
+    // The replaced service's texts for both.
+    if (status.stopping) return error_response(503, "Service is shutting down");
+    if (!status.started) return error_response(503, "Processor not initialized");
 
     // frame_data is lifted out before parsing: the parser then walks kilobytes, not megabytes.
     auto lifted = lift_string_member(request.body, "frame_data");
@@ -254,9 +254,11 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
 
     HttpResponse response;
     if (frame.failed()) {
-        response = json_response(
-            frame.failed_in() == "host" ? 422 : 500,
-            {{"detail", frame.failed_in() + ": " + frame.error()}, {"frame_id", frame.id}});
+        response =
+            json_response(frame.failed_in() == "host" ? 422 : 500,
+                          {{"detail", (frame.failed_in() == "host" ? "" : "Processing failed: ") +
+                                          frame.failed_in() + ": " + frame.error()},
+                           {"frame_id", frame.id}});
     } else {
         response = json_response(200, {{"frame_id", frame.id},
                                        {"detections", frame.detections},

@@ -371,7 +371,8 @@ TEST_CASE(
     CHECK(check.exit_code == 0);
 }
 
-TEST_CASE("health carries the original's checks; frames/status its consumer and Redis figures") {
+TEST_CASE(
+    "health carries the original's checks, and frames/status its consumer and Redis figures") {
     FrameBufferServer fb({"--max-size", "4"});
     HttpClient client;
     auto before = parsed(client.get(fb.url("/health")));

@@ -284,7 +284,8 @@ processors: [ { plugin: fixture_processor, params: { mode: throw, every: 2 } } ]
     CHECK(client.post(host.url("/process"), frame_request(4, 3, "a").dump()).status == 200);
     auto r = client.post(host.url("/process"), frame_request(4, 3, "b").dump());
     CHECK(r.status == 500);
-    CHECK(parsed(r)["detail"] == "fixture_processor: fixture throws on b");
+    CHECK(parsed(r)["detail"] ==
+          "Processing failed: fixture_processor: fixture throws on b");  // the original's prefix
     CHECK(client.post(host.url("/process"), frame_request(4, 3, "c").dump()).status == 200);
     auto metrics = parsed(client.get(host.url("/metrics")));
     CHECK(metrics["processor_metrics"]["frames_failed"] == 1);
@@ -453,7 +454,9 @@ processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 200 }
     CHECK(client.get(host.url("/live")).status == 200);
     CHECK(client.get(host.url("/ready")).status == 503);
     CHECK(client.get(host.url("/metrics")).status == 200);
-    CHECK(client.post(host.url("/process"), frame_request().dump()).status == 503);
+    auto refused = client.post(host.url("/process"), frame_request().dump());
+    CHECK(refused.status == 503);
+    CHECK(parsed(refused) == json{{"detail", "Service is shutting down"}});  // the original's text
     CHECK(host.process().wait(30s) == 0);
 }
 

@@ -128,7 +128,8 @@ TEST_CASE("FFmpeg's pixel format names map onto framehost's, and their sizes are
     CHECK(wrong.error().find("needs 12") != std::string::npos);
 }
 
-TEST_CASE("a metadata object keeps its keys over unmapped fields; metadata as JSON text is read") {
+TEST_CASE(
+    "a metadata object keeps its keys over unmapped fields, and metadata as JSON text is read") {
     Frame f =
         read({{"frame_id", "m"}, {"metadata", {{"zone", "a"}}}, {"zone", "top"}, {"extra", 1}});
     CHECK(f.metadata["zone"] == "a");
