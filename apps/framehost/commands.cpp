@@ -14,9 +14,9 @@
 #include "core/host/host.hpp"
 #include "core/http/http_api.hpp"
 #include "core/http/http_server.hpp"
-#include "core/tracing/span_exporter.hpp"
 #include "core/log/log.hpp"
 #include "core/plugins/descriptor_report.hpp"
+#include "core/tracing/span_exporter.hpp"
 #include "framehost/version.hpp"
 
 namespace framehost::app {
@@ -37,7 +37,7 @@ namespace {
 // SIGINT/SIGTERM are blocked in every thread and taken here, so no plugin thread is ever
 // interrupted by them: the first asks the host to drain, a second exits at once.
 class SignalWatcher {
-public:
+  public:
     explicit SignalWatcher(core::Host& host) : host_(host) {
         thread_ = std::thread([this] { watch(); });
     }
@@ -50,7 +50,7 @@ public:
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
     }
 
-private:
+  private:
     static sigset_t signals() {
         sigset_t set;
         sigemptyset(&set);
@@ -88,7 +88,10 @@ void print_errors(const core::ConfigErrors& errors) {
 }
 
 std::string describe(const core::HostConfig& config) {
-    std::string text = config.source ? "source " + config.source->instance_name : "no source";
+    std::string text = config.sources.empty() ? "no source" : "sources [";
+    for (std::size_t i = 0; i < config.sources.size(); ++i)
+        text += (i ? ", " : "") + config.sources[i].instance_name +
+                (i + 1 == config.sources.size() ? "]" : "");
     text += ", processors [";
     for (std::size_t i = 0; i < config.processors.size(); ++i)
         text += (i ? ", " : "") + config.processors[i].instance_name;
@@ -152,18 +155,20 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
     }
     // The API answered through the drain (with shutting_down and 503 on /process); it goes last.
     if (server) server->stop();
-    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_started).count();
+    auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - run_started).count();
     auto s = host->states().snapshot();
     auto count = [&](core::FrameState state) {
         return static_cast<unsigned long long>(s.current[static_cast<int>(state)]);
     };
     char line[256];
-    std::snprintf(line, sizeof line,
-                  "finished: %llu completed, %llu failed, %llu dropped in %.2f s (%.0f frames/s)",
-                  count(core::FrameState::Completed), count(core::FrameState::Failed),
-                  count(core::FrameState::Dropped), seconds,
-                  static_cast<double>(count(core::FrameState::Completed) +
-                                      count(core::FrameState::Failed)) / std::max(seconds, 1e-9));
+    std::snprintf(
+        line, sizeof line,
+        "finished: %llu completed, %llu failed, %llu dropped in %.2f s (%.0f frames/s)",
+        count(core::FrameState::Completed), count(core::FrameState::Failed),
+        count(core::FrameState::Dropped), seconds,
+        static_cast<double>(count(core::FrameState::Completed) + count(core::FrameState::Failed)) /
+            std::max(seconds, 1e-9));
     log(LogLevel::Info, "framehost", line);
     if (outcome == core::Pipeline::Outcome::WorkersStuck) {
         // Threads are inside plugin code that will not return: nothing can be unwound safely.
@@ -195,8 +200,10 @@ int list_plugins(const CommonOptions& options, const std::string& format) {
             }
         } catch (const std::exception& e) {
             any_refused = true;
-            if (format == "json") listing.push_back({{"file", file.string()}, {"refused", e.what()}});
-            else std::printf("%-20s refused: %s\n", name.c_str(), e.what());
+            if (format == "json")
+                listing.push_back({{"file", file.string()}, {"refused", e.what()}});
+            else
+                std::printf("%-20s refused: %s\n", name.c_str(), e.what());
         }
     }
     if (format == "json") std::cout << listing.dump(2) << "\n";
@@ -227,17 +234,21 @@ int inspect_plugins(const CommonOptions& options, const std::vector<std::string>
         try {
             auto library = catalog.load(names[i]);
             const auto& d = library->descriptor();
-            if (format == "json") listing.push_back(core::descriptor_json(d));
-            else if (format == "markdown") std::cout << (i ? "\n" : "") << core::descriptor_markdown(d);
-            else std::cout << (i ? "\n" : "") << core::descriptor_text(d)
-                           << "\n  file: " << library->file().string() << " (SDK "
-                           << library->sdk_version() << ", ABI " << kAbiVersion << ")\n";
+            if (format == "json")
+                listing.push_back(core::descriptor_json(d));
+            else if (format == "markdown")
+                std::cout << (i ? "\n" : "") << core::descriptor_markdown(d);
+            else
+                std::cout << (i ? "\n" : "") << core::descriptor_text(d)
+                          << "\n  file: " << library->file().string() << " (SDK "
+                          << library->sdk_version() << ", ABI " << kAbiVersion << ")\n";
         } catch (const std::exception& e) {
             std::cerr << "framehost: " << e.what() << "\n";
             status = 1;
         }
     }
-    if (format == "json") std::cout << (listing.size() == 1 && !all ? listing[0] : listing).dump(2) << "\n";
+    if (format == "json")
+        std::cout << (listing.size() == 1 && !all ? listing[0] : listing).dump(2) << "\n";
     return status;
 }
 

@@ -36,6 +36,11 @@ const std::vector<ParamSpec>& pipeline_section_spec() {
         param::Int("progress_interval_s", 10,
                    "Seconds between progress lines on stderr; 0 turns them off")
             .range(0, 86400),
+        param::Int(
+            "stuck_call_ms", 10000,
+            "A plugin call running longer (or 50 of its frame budgets, when it declares one) "
+            "shows the instance stuck in /health and makes /ready 503")
+            .range(100, 3'600'000),
     };
     return spec;
 }
@@ -72,8 +77,9 @@ const std::vector<ParamSpec>& tracing_section_spec() {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"service", "plugin_paths", "pipeline", "http",
-                                                "tracing", "source",       "processors", "sinks"};
+const std::vector<std::string> kTopLevelKeys = {"service", "plugin_paths", "pipeline",
+                                                "http",    "tracing",      "source",
+                                                "sources", "processors",   "sinks"};
 const std::vector<std::string> kPluginUseKeys = {"plugin", "name", "enabled", "params"};
 
 // Returns how many keys were unknown.
@@ -155,7 +161,7 @@ void bind_plugin(PluginUse& use, PluginKind expected, const std::string& where,
 void name_instances(HostConfig& config, Diagnostics& diagnostics) {
     std::set<std::string> taken;
     auto each = [&](auto&& fn) {
-        if (config.source) fn(*config.source);
+        for (auto& s : config.sources) fn(s);
         for (auto& p : config.processors) fn(p);
         for (auto& s : config.sinks) fn(s);
     };
@@ -168,7 +174,8 @@ void name_instances(HostConfig& config, Diagnostics& diagnostics) {
     each([&](PluginUse& use) {
         if (!use.instance_name.empty()) return;
         std::string candidate = use.plugin;
-        for (int n = 2; taken.count(candidate); ++n) candidate = use.plugin + "_" + std::to_string(n);
+        for (int n = 2; taken.count(candidate); ++n)
+            candidate = use.plugin + "_" + std::to_string(n);
         taken.insert(candidate);
         use.instance_name = candidate;
     });
@@ -177,7 +184,8 @@ void name_instances(HostConfig& config, Diagnostics& diagnostics) {
 // False when a value failed validation: its error is already reported, and the config will be
 // refused, so the section is not read.
 bool all_present(const Params& params, const std::vector<ParamSpec>& spec) {
-    return std::all_of(spec.begin(), spec.end(), [&](const ParamSpec& p) { return params.has(p.name); });
+    return std::all_of(spec.begin(), spec.end(),
+                       [&](const ParamSpec& p) { return params.has(p.name); });
 }
 
 void apply_override(YAML::Node root, const ConfigOverride& o, Diagnostics& diagnostics) {
@@ -185,7 +193,8 @@ void apply_override(YAML::Node root, const ConfigOverride& o, Diagnostics& diagn
     std::vector<std::string> parts;
     std::stringstream stream(o.path);
     for (std::string part; std::getline(stream, part, '.');) parts.push_back(part);
-    if (parts.empty() || std::any_of(parts.begin(), parts.end(), [](auto& p) { return p.empty(); })) {
+    if (parts.empty() ||
+        std::any_of(parts.begin(), parts.end(), [](auto& p) { return p.empty(); })) {
         diagnostics.error_without_position(description + ": the key path has an empty part");
         return;
     }
@@ -223,8 +232,9 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
     config.file = file;
     if (!root || root.IsNull()) diagnostics.throw_if_any();
     if (!root.IsMap()) {
-        diagnostics.error(root, "the config must be a mapping of sections (service, pipeline, "
-                                "source, processors, sinks)");
+        diagnostics.error(root,
+                          "the config must be a mapping of sections (service, pipeline, "
+                          "source, processors, sinks)");
         diagnostics.throw_if_any();
     }
     for (const auto& o : overrides) apply_override(root, o, diagnostics);
@@ -247,9 +257,10 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
     p.memory_limit_bytes = size_of("memory_limit_mb", 512) << 20;
     p.shutdown_timeout = std::chrono::seconds(size_of("shutdown_timeout_s", 30));
     p.progress_interval = std::chrono::seconds(size_of("progress_interval_s", 10));
+    p.stuck_call_timeout = std::chrono::milliseconds(size_of("stuck_call_ms", 10000));
 
-    auto http = validate_params(root["http"], root, http_section_spec(), "section 'http'",
-                                diagnostics);
+    auto http =
+        validate_params(root["http"], root, http_section_spec(), "section 'http'", diagnostics);
     if (all_present(http, http_section_spec())) {
         auto& h = config.http;
         h.enabled = http.boolean("enabled");
@@ -289,9 +300,13 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
     }
     for (const auto& dir : config.plugin_paths) catalog.add_directory(dir);
 
-    if (auto source = root["source"]; source.IsDefined() && !source.IsNull())
-        config.source = read_plugin_use(source, "source", diagnostics);
-
+    if (auto source = root["source"]; source.IsDefined() && !source.IsNull()) {
+        if (root["sources"].IsDefined())
+            diagnostics.error(
+                source, "'source' and 'sources' both given: list every source under 'sources'");
+        else if (auto use = read_plugin_use(source, "source", diagnostics))
+            config.sources.push_back(std::move(*use));
+    }
     auto read_list = [&](const char* section, std::vector<PluginUse>& out) {
         auto list = root[section];
         if (!list.IsDefined() || list.IsNull()) return;
@@ -300,16 +315,21 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
             return;
         }
         for (std::size_t i = 0; i < list.size(); ++i) {
-            auto use = read_plugin_use(list[i], std::string(section) + "[" + std::to_string(i) + "]",
-                                       diagnostics);
+            auto use = read_plugin_use(
+                list[i], std::string(section) + "[" + std::to_string(i) + "]", diagnostics);
             if (use) out.push_back(std::move(*use));
         }
     };
+    read_list("sources", config.sources);
     read_list("processors", config.processors);
     read_list("sinks", config.sinks);
     name_instances(config, diagnostics);
 
-    if (config.source) bind_plugin(*config.source, PluginKind::Source, "source", catalog, diagnostics);
+    bool one_source = !root["sources"].IsDefined();
+    for (std::size_t i = 0; i < config.sources.size(); ++i)
+        bind_plugin(config.sources[i], PluginKind::Source,
+                    one_source ? "source" : "sources[" + std::to_string(i) + "]", catalog,
+                    diagnostics);
     for (std::size_t i = 0; i < config.processors.size(); ++i)
         bind_plugin(config.processors[i], PluginKind::Processor,
                     "processors[" + std::to_string(i) + "]", catalog, diagnostics);

@@ -34,6 +34,9 @@ struct PipelineSettings {
     std::size_t memory_limit_bytes = 512u << 20;
     std::chrono::seconds shutdown_timeout{30};
     std::chrono::seconds progress_interval{10};
+    // A plugin call running longer than this (or 50 frame budgets, for a plugin that declares
+    // one) shows its instance stuck in /health, and /ready answers 503.
+    std::chrono::milliseconds stuck_call_timeout{10000};
 };
 
 struct HttpSettings {
@@ -60,7 +63,7 @@ struct HostConfig {
     PipelineSettings pipeline;
     HttpSettings http;
     TracingSettings tracing;
-    std::optional<PluginUse> source;  // absent, or `enabled: false`
+    std::vector<PluginUse> sources;  // `sources:`, or `source:` as a list of one; enabled ones only
     std::vector<PluginUse> processors;
     std::vector<PluginUse> sinks;
 };

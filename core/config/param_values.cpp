@@ -1,8 +1,10 @@
 #include "core/config/param_values.hpp"
 
+#include "framehost/param_rules.hpp"
+
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -46,22 +48,6 @@ bool parse_double(const std::string& text, double& out) {
     return end == word.c_str() + word.size() && std::isfinite(out);
 }
 
-std::string describe_range(const ParamSpec& spec) {
-    auto num = [](double v) {
-        std::string s = nlohmann::json(v).dump();
-        if (s.size() > 2 && s.ends_with(".0")) s.resize(s.size() - 2);
-        return s;
-    };
-    if (spec.min && spec.max) return "between " + num(*spec.min) + " and " + num(*spec.max);
-    if (spec.min) return "at least " + num(*spec.min);
-    if (spec.max) return "at most " + num(*spec.max);
-    return {};
-}
-
-bool outside_range(const ParamSpec& spec, double value) {
-    return (spec.min && value < *spec.min) || (spec.max && value > *spec.max);
-}
-
 std::string join(const std::vector<std::string>& items) {
     std::string text;
     for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
@@ -88,8 +74,8 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
             std::size_t start = 0;
             while (start <= text.size()) {
                 auto comma = text.find(',', start);
-                auto item = trim(text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                                : comma - start));
+                auto item = trim(text.substr(
+                    start, comma == std::string::npos ? std::string::npos : comma - start));
                 if (!item.empty()) items.push_back(item);
                 if (comma == std::string::npos) break;
                 start = comma + 1;
@@ -97,59 +83,53 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
         } else {
             return fail("expected a list of strings");
         }
-        if (outside_range(spec, static_cast<double>(items.size())))
-            return fail("expected a list with a number of items " + describe_range(spec) +
-                        ", got " + std::to_string(items.size()));
-        if (!spec.allowed.empty()) {
-            for (const auto& item : items) {
-                if (std::find(spec.allowed.begin(), spec.allowed.end(), item) == spec.allowed.end())
-                    return fail("'" + item + "' is not one of " + join(spec.allowed) +
-                                did_you_mean(item, spec.allowed));
-            }
-        }
+        nlohmann::json list = items;
+        if (auto problem = check_param_value(spec, list))
+            return fail(problem.text + did_you_mean(problem.not_allowed, spec.allowed));
         return items;
     }
     if (!node.IsScalar()) return fail(std::string("expected a ") + to_string(spec.type));
     const std::string& text = node.Scalar();
+    nlohmann::json value;
     switch (spec.type) {
         case ParamType::Bool: {
-            bool value = false;
-            if (!parse_bool(text, value)) return fail("expected true or false, got '" + text + "'");
-            return value;
+            bool b = false;
+            if (!parse_bool(text, b)) return fail("expected true or false, got '" + text + "'");
+            value = b;
+            break;
         }
         case ParamType::Int: {
-            std::int64_t value = 0;
-            if (!parse_int(text, value)) return fail("expected an integer, got '" + text + "'");
-            if (outside_range(spec, static_cast<double>(value)))
-                return fail("must be " + describe_range(spec) + ", got " + text);
-            return value;
+            std::int64_t n = 0;
+            if (!parse_int(text, n)) return fail("expected an integer, got '" + text + "'");
+            value = n;
+            break;
         }
         case ParamType::Double: {
-            double value = 0;
-            if (!parse_double(text, value)) return fail("expected a number, got '" + text + "'");
-            if (outside_range(spec, value))
-                return fail("must be " + describe_range(spec) + ", got " + text);
-            return value;
+            double d = 0;
+            if (!parse_double(text, d)) return fail("expected a number, got '" + text + "'");
+            value = d;
+            break;
         }
         case ParamType::Duration: {
             std::int64_t ms = 0;
             if (!parse_duration_ms(text, ms))
-                return fail("expected a duration such as 250ms, 2s, 1m (a bare number is "
-                            "milliseconds), got '" + text + "'");
-            if (outside_range(spec, static_cast<double>(ms)))
-                return fail("must be " + describe_range(spec) + " milliseconds, got " + text);
-            return ms;
+                return fail(
+                    "expected a duration such as 250ms, 2s, 1m (a bare number is "
+                    "milliseconds), got '" +
+                    text + "'");
+            value = ms;
+            break;
         }
-        case ParamType::String: {
-            if (!spec.allowed.empty() &&
-                std::find(spec.allowed.begin(), spec.allowed.end(), text) == spec.allowed.end())
-                return fail("'" + text + "' is not one of " + join(spec.allowed) +
-                            did_you_mean(text, spec.allowed));
-            return text;
-        }
-        case ParamType::List: break;
+        case ParamType::String:
+            value = text;
+            break;
+        case ParamType::List:
+            return fail("unsupported type");
     }
-    return fail("unsupported type");
+    // The range and allowed values are the SDK's rules, the harness's too.
+    if (auto problem = check_param_value(spec, value, text))
+        return fail(problem.text + did_you_mean(problem.not_allowed, spec.allowed));
+    return value;
 }
 
 nlohmann::json typed_entry(const ParamSpec& spec, nlohmann::json value) {
@@ -166,13 +146,20 @@ bool parse_duration_ms(const std::string& raw, std::int64_t& milliseconds) {
     double value = 0;
     if (!parse_double(number, value) || value < 0) return false;
     double scale = 0;
-    if (unit.empty() || unit == "ms") scale = 1;
-    else if (unit == "us") scale = 0.001;
-    else if (unit == "s") scale = 1000;
-    else if (unit == "m" || unit == "min") scale = 60'000;
-    else if (unit == "h") scale = 3'600'000;
-    else if (unit == "d") scale = 86'400'000;
-    else return false;
+    if (unit.empty() || unit == "ms")
+        scale = 1;
+    else if (unit == "us")
+        scale = 0.001;
+    else if (unit == "s")
+        scale = 1000;
+    else if (unit == "m" || unit == "min")
+        scale = 60'000;
+    else if (unit == "h")
+        scale = 3'600'000;
+    else if (unit == "d")
+        scale = 86'400'000;
+    else
+        return false;
     milliseconds = static_cast<std::int64_t>(std::llround(value * scale));
     return true;
 }
@@ -208,8 +195,8 @@ Params validate_params(const YAML::Node& values, const YAML::Node& owner,
     for (const auto& p : spec) {
         if (given.count(p.name)) continue;
         if (p.required) {
-            diagnostics.error(owner, subject + ": missing required key '" + p.name + "' (" +
-                                         p.description + ")");
+            diagnostics.error(
+                owner, subject + ": missing required key '" + p.name + "' (" + p.description + ")");
         }
         result[p.name] = typed_entry(p, p.default_value);
     }
@@ -239,41 +226,35 @@ std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec) {
             continue;
         }
         bool type_ok = false;
-        double magnitude = 0;
         switch (p.type) {
-            case ParamType::Bool: type_ok = d.is_boolean(); break;
+            case ParamType::Bool:
+                type_ok = d.is_boolean();
+                break;
             case ParamType::Int:
             case ParamType::Duration:
                 type_ok = d.is_number_integer();
-                if (type_ok) magnitude = d.get<double>();
                 break;
             case ParamType::Double:
                 type_ok = d.is_number();
-                if (type_ok) magnitude = d.get<double>();
                 break;
-            case ParamType::String: type_ok = d.is_string(); break;
+            case ParamType::String:
+                type_ok = d.is_string();
+                break;
             case ParamType::List:
                 type_ok = d.is_array() && std::all_of(d.begin(), d.end(),
                                                       [](const auto& i) { return i.is_string(); });
-                if (type_ok) magnitude = static_cast<double>(d.size());
                 break;
         }
         if (!type_ok) {
             problems.push_back(who + " has a default that is not a " + to_string(p.type));
             continue;
         }
-        if (p.type != ParamType::Bool && p.type != ParamType::String && outside_range(p, magnitude))
-            problems.push_back(who + " has a default outside its range (" + describe_range(p) +
-                               ")");
-        if (!p.allowed.empty()) {
-            std::vector<std::string> values =
-                d.is_array() ? d.get<std::vector<std::string>>() : std::vector<std::string>{};
-            if (d.is_string()) values.push_back(d.get<std::string>());
-            for (const auto& v : values) {
-                if (std::find(p.allowed.begin(), p.allowed.end(), v) == p.allowed.end())
-                    problems.push_back(who + " has a default '" + v + "' not among its values");
-            }
-        }
+        // The same rules as every value given in a config.
+        if (auto problem = check_param_value(p, d))
+            problems.push_back(
+                problem.not_allowed.empty()
+                    ? who + " has a default outside its range (" + describe_range(p) + ")"
+                    : who + " has a default '" + problem.not_allowed + "' not among its values");
     }
     return problems;
 }
@@ -282,7 +263,8 @@ std::string format_param_value(const ParamSpec& spec, const nlohmann::json& valu
     if (value.is_null()) return "";
     if (spec.type == ParamType::Duration) return std::to_string(value.get<std::int64_t>()) + "ms";
     if (spec.type == ParamType::String) return value.get<std::string>();
-    if (spec.type == ParamType::List) return "[" + join(value.get<std::vector<std::string>>()) + "]";
+    if (spec.type == ParamType::List)
+        return "[" + join(value.get<std::vector<std::string>>()) + "]";
     return value.dump();
 }
 

@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "core/log/log.hpp"
-#include "framehost/source_retry.hpp"
 #include "core/resources/process_resources.hpp"
+#include "framehost/source_retry.hpp"
 
 namespace framehost::core {
 
@@ -21,21 +21,27 @@ std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistr
 
 Host::Host(HostConfig config) : config_(std::move(config)) {
     PipelineParts parts;
-    if (config_.source) parts.source = instantiate(*config_.source, metrics_);
-    for (const auto& use : config_.processors) parts.processors.push_back(instantiate(use, metrics_));
-    for (const auto& use : config_.sinks) parts.sinks.push_back(instantiate(use, metrics_));
-    SourceRetry retry;
-    if (config_.source) {
+    for (const auto& use : config_.sources) {
+        SourcePart part{instantiate(use, metrics_), {}};
         // Sources that declare framehost::source_retry_params() tune the host's retry.
         namespace names = framehost::retry_param;
-        const auto& p = config_.source->params;
-        if (p.has(names::kBackoffMs)) retry.initial_backoff = std::chrono::milliseconds(p.integer(names::kBackoffMs));
-        if (p.has(names::kMaxBackoffMs)) retry.max_backoff = std::chrono::milliseconds(p.integer(names::kMaxBackoffMs));
+        const auto& p = use.params;
+        auto& retry = part.retry;
+        if (p.has(names::kBackoffMs))
+            retry.initial_backoff = std::chrono::milliseconds(p.integer(names::kBackoffMs));
+        if (p.has(names::kMaxBackoffMs))
+            retry.max_backoff = std::chrono::milliseconds(p.integer(names::kMaxBackoffMs));
         if (p.has(names::kCircuitFailureThreshold))
-            retry.circuit_failure_threshold = static_cast<int>(p.integer(names::kCircuitFailureThreshold));
-        if (p.has(names::kCircuitOpenMs)) retry.circuit_open = std::chrono::milliseconds(p.integer(names::kCircuitOpenMs));
+            retry.circuit_failure_threshold =
+                static_cast<int>(p.integer(names::kCircuitFailureThreshold));
+        if (p.has(names::kCircuitOpenMs))
+            retry.circuit_open = std::chrono::milliseconds(p.integer(names::kCircuitOpenMs));
+        parts.sources.push_back(std::move(part));
     }
-    pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_, retry);
+    for (const auto& use : config_.processors)
+        parts.processors.push_back(instantiate(use, metrics_));
+    for (const auto& use : config_.sinks) parts.sinks.push_back(instantiate(use, metrics_));
+    pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
 }
 
 Host::~Host() {
@@ -75,21 +81,24 @@ void Host::report_progress() {
         auto resources = read_process_resources();
         auto now = std::chrono::steady_clock::now();
         std::uint64_t done = s.current[static_cast<int>(FrameState::Completed)] +
-                             s.current[static_cast<int>(FrameState::Failed)];
+                             s.current[static_cast<int>(FrameState::Failed)] +
+                             s.current[static_cast<int>(FrameState::Filtered)];
+        int failing = 0;
+        for (const auto& source : status.sources) failing += source.consecutive_failures > 0;
         double rate = static_cast<double>(done - last_done) /
                       std::chrono::duration<double>(now - last_time).count();
         last_done = done;
         last_time = now;
         char line[256];
-        std::snprintf(line, sizeof line,
-                      "%.0f frames/s, %llu done, queue %zu/%zu, failed %llu, dropped %llu, "
-                      "rss %.1f MiB%s",
-                      rate, static_cast<unsigned long long>(done), status.queue_depth,
-                      status.queue_capacity,
-                      static_cast<unsigned long long>(s.current[static_cast<int>(FrameState::Failed)]),
-                      static_cast<unsigned long long>(s.current[static_cast<int>(FrameState::Dropped)]),
-                      static_cast<double>(resources.rss_bytes) / (1 << 20),
-                      status.source_consecutive_failures > 0 ? ", source failing" : "");
+        std::snprintf(
+            line, sizeof line,
+            "%.0f frames/s, %llu done, queue %zu/%zu, failed %llu, dropped %llu, "
+            "rss %.1f MiB%s",
+            rate, static_cast<unsigned long long>(done), status.queue_depth, status.queue_capacity,
+            static_cast<unsigned long long>(s.current[static_cast<int>(FrameState::Failed)]),
+            static_cast<unsigned long long>(s.current[static_cast<int>(FrameState::Dropped)]),
+            static_cast<double>(resources.rss_bytes) / (1 << 20),
+            failing ? (", " + std::to_string(failing) + " source(s) failing").c_str() : "");
         log(LogLevel::Info, "progress", line);
     }
 }

@@ -1,6 +1,7 @@
 #include "core/http/health_report.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 #include "core/http/plugin_figures.hpp"
@@ -22,28 +23,49 @@ std::string iso_timestamp() {
 
 namespace {
 
-nlohmann::json plugin_status(const PluginInstance& instance) {
+// A source waiting this long on the memory budget is worth a reason in /health.
+constexpr double kMemoryWaitWorthSaying = 5.0;
+
+nlohmann::json plugin_status(PluginInstance& instance) {
     nlohmann::json status;
-    try {
-        status = instance.plugin().status();
-    } catch (const std::exception& e) {
-        status = {{"healthy", false}, {"error", std::string("status() threw: ") + e.what()}};
-    }
+    if (auto error = instance.call("status", 0, [&] { status = instance.plugin().status(); }))
+        status = {{"healthy", false}, {"error", "status() threw: " + *error}};
     if (!status.is_object()) status = {{"status", status}};
     status.update(plugin_figures(instance));
     return status;
 }
 
+std::string stuck_text(const StuckInstance& s) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", s.call.seconds);
+    return "plugin instance '" + s.instance + "' is stuck: its " + s.call.what +
+           "() call has run " + seconds + " s";
+}
+
 }  // namespace
+
+nlohmann::json source_json(const SourceStatus& s) {
+    return {{"connected", s.connected},
+            {"consecutive_errors", s.consecutive_failures},
+            {"current_backoff_ms", s.backoff.count()},
+            {"last_error", s.last_error},
+            {"circuit", s.circuit},
+            {"circuit_opened", s.circuit_opened},
+            {"finished", s.finished},
+            {"frames", s.frames},
+            {"blocked_on_memory_s", s.blocked_on_memory_s}};
+}
 
 Readiness readiness(Host& host) {
     auto status = host.pipeline().status();
     if (!status.started) return {false, "the pipeline has not started"};
     if (status.stopping) return {false, "shutting down"};
-    const auto& source = host.pipeline().parts().source;
-    if (source && !status.source_connected && !status.source_finished)
-        return {false, "source '" + source->name() + "' has not reached its upstream" +
-                           (status.source_last_error.empty() ? "" : ": " + status.source_last_error)};
+    for (const auto& source : status.sources)
+        if (!source.connected && !source.finished)
+            return {false, "source '" + source.name + "' has not reached its upstream" +
+                               (source.last_error.empty() ? "" : ": " + source.last_error)};
+    if (auto stuck = host.pipeline().stuck(); !stuck.empty())
+        return {false, stuck_text(stuck.front())};
     return {true, ""};
 }
 
@@ -51,21 +73,21 @@ HealthReport health_report(Host& host) {
     HealthReport report;
     auto status = host.pipeline().status();
     auto states = host.states().snapshot();
-    const auto& parts = host.pipeline().parts();
+    auto stuck = host.pipeline().stuck();
     auto count = [&](FrameState s) { return states.current[static_cast<int>(s)]; };
 
     nlohmann::json plugins = nlohmann::json::object();
-    auto add = [&](const std::shared_ptr<PluginInstance>& instance) {
+    for (const auto& instance : host.pipeline().instances()) {
         auto s = plugin_status(*instance);
         if (s.contains("healthy") && s["healthy"] == false) {
             report.reasons.push_back("plugin '" + instance->name() + "' reports a problem" +
                                      (s.contains("error") ? ": " + s["error"].dump() : ""));
         }
+        for (const auto& st : stuck)
+            if (st.instance == instance->name())
+                s["stuck"] = {{"call", st.call.what}, {"seconds", st.call.seconds}};
         plugins[instance->name()] = std::move(s);
-    };
-    if (parts.source) add(parts.source);
-    for (const auto& p : parts.processors) add(p);
-    for (const auto& s : parts.sinks) add(s);
+    }
 
     bool unhealthy = false;
     if (!status.started) {
@@ -76,21 +98,31 @@ HealthReport health_report(Host& host) {
         unhealthy = true;
         report.reasons.push_back("shutting down");
     }
-    if (parts.source && status.source_circuit != "closed") {
-        report.reasons.push_back("source '" + parts.source->name() + "' circuit is " + status.source_circuit);
+    nlohmann::json sources = nlohmann::json::object();
+    for (const auto& source : status.sources) {
+        if (source.circuit != "closed")
+            report.reasons.push_back("source '" + source.name + "' circuit is " + source.circuit);
+        if (source.consecutive_failures > 0)
+            report.reasons.push_back(
+                "source '" + source.name + "' is failing (" +
+                std::to_string(source.consecutive_failures) + " consecutive errors, retrying in " +
+                std::to_string(source.backoff.count()) + " ms): " + source.last_error);
+        if (source.blocked_on_memory_s > kMemoryWaitWorthSaying)
+            report.reasons.push_back(
+                "source '" + source.name + "' has waited " +
+                std::to_string(static_cast<long long>(source.blocked_on_memory_s)) +
+                " s for pixel memory: the frames in flight hold the whole memory_limit_mb");
+        sources[source.name] = source_json(source);
     }
-    if (parts.source && status.source_consecutive_failures > 0) {
-        report.reasons.push_back("source '" + parts.source->name() + "' is failing (" +
-                                 std::to_string(status.source_consecutive_failures) +
-                                 " consecutive errors, retrying in " +
-                                 std::to_string(status.source_backoff.count()) +
-                                 " ms): " + status.source_last_error);
-    }
+    for (const auto& st : stuck) report.reasons.push_back(stuck_text(st));
     report.status = unhealthy ? "unhealthy" : report.reasons.empty() ? "healthy" : "degraded";
 
+    const auto& parts = host.pipeline().parts();
     nlohmann::json source_url = nullptr;
-    if (parts.source && parts.source->params().has("url"))
-        source_url = parts.source->params().json()["url"]["value"];
+    if (!parts.sources.empty() && parts.sources[0].instance->params().has("url"))
+        source_url = parts.sources[0].instance->params().json()["url"]["value"];
+    nlohmann::json first_source =
+        status.sources.empty() ? source_json(SourceStatus{}) : source_json(status.sources[0]);
     const auto& config = host.config();
     report.body = {
         {"status", report.status},
@@ -99,12 +131,13 @@ HealthReport health_report(Host& host) {
         {"version", config.service_version},
         {"details",
          {{"processor_initialized", status.started},
-          {"consumer_enabled", parts.source != nullptr},
-{"consumer_running", status.source_running(parts.source != nullptr)},
+          {"consumer_enabled", !parts.sources.empty()},
+          {"consumer_running", status.sources_running()},
           {"frame_buffer_url", source_url},
           {"metrics",
            {{"frames_processed", count(FrameState::Completed)},
             {"frames_failed", count(FrameState::Failed)},
+            {"frames_filtered", count(FrameState::Filtered)},
             {"active_frames", count(FrameState::Received) + count(FrameState::Processing)}}},
           {"shutting_down", status.stopping},
           {"reasons", report.reasons},
@@ -114,14 +147,9 @@ HealthReport health_report(Host& host) {
             {"queue_capacity", status.queue_capacity},
             {"inflight_bytes", status.bytes_in_flight},
             {"memory_limit_bytes", status.memory_limit_bytes}}},
-          {"source",
-           {{"connected", status.source_connected},
-            {"consecutive_errors", status.source_consecutive_failures},
-            {"current_backoff_ms", status.source_backoff.count()},
-            {"last_error", status.source_last_error},
-            {"circuit", status.source_circuit},
-            {"circuit_opened", status.source_circuit_opened},
-            {"finished", status.source_finished}}},
+          // The first source, where the replaced service's clients look; every source by name.
+          {"source", first_source},
+          {"sources", sources},
           {"plugins", plugins}}}};
     return report;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // What /health, /ready and /live say, and why. The semantics (docs/http-api.md):
 //   healthy    everything started and every dependency answers
-//   degraded   running, but the source cannot reach its upstream or a plugin reports a problem
+//   degraded   running, but a source cannot reach its upstream or waits long for pixel memory,
+//              a plugin reports a problem, or a plugin call is stuck
 //   unhealthy  the pipeline cannot work: not started, or shutting down (answered with 503)
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ struct HealthReport {
 };
 
 HealthReport health_report(Host& host);
+
+// One source's supervision figures, as /health and /metrics show them.
+nlohmann::json source_json(const SourceStatus& status);
 
 struct Readiness {
     bool ready = false;

@@ -127,7 +127,6 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
 
 HttpResponse HttpApi::plugins() {
     nlohmann::json list = nlohmann::json::array();
-    const auto& parts = host_.pipeline().parts();
     auto add = [&](const std::shared_ptr<PluginInstance>& instance) {
         nlohmann::json params = nlohmann::json::object();
         for (auto it = instance->params().json().begin(); it != instance->params().json().end();
@@ -140,9 +139,7 @@ HttpResponse HttpApi::plugins() {
                         {"description", instance->descriptor().description},
                         {"params", params}});
     };
-    if (parts.source) add(parts.source);
-    for (const auto& p : parts.processors) add(p);
-    for (const auto& s : parts.sinks) add(s);
+    for (const auto& instance : host_.pipeline().instances()) add(instance);
     return json_response(200, {{"plugins", list}});
 }
 
@@ -192,16 +189,15 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
         if (!metadata["format"].is_string())
             return validation_error({"body", "metadata", "format"},
                                     "metadata.format must be a string", "type_error.str");
-        const auto& name = metadata["format"].get_ref<const std::string&>();
-        auto canonical = canonical_pixel_format(name);
-        frame.pixel_format = canonical.empty() ? name : canonical;
+        frame.format = parse_pixel_format(metadata["format"].get_ref<const std::string&>());
     }
+    std::string format_name = metadata.value("format", std::string(to_string(frame.format)));
     if (frame.width > 0 && frame.height > 0) {
-        auto expected = packed_image_bytes(frame.pixel_format, frame.width, frame.height);
+        auto expected = packed_image_bytes(frame.format, frame.width, frame.height);
         if (expected == 0)
             return validation_error(
                 {"body", "metadata", "format"},
-                "metadata.format '" + frame.pixel_format +
+                "metadata.format '" + format_name +
                     "' is not one of RGB, BGR, RGBA, BGRA, GRAY, NV12, I420 (or FFmpeg's rgb24, "
                     "bgr24, rgba, bgra, gray, nv12, yuv420p)");
         if (bytes->size() != expected)
@@ -209,15 +205,15 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
                 {"body", "frame_data"},
                 "metadata.width, metadata.height and metadata.format (" +
                     std::to_string(frame.width) + "x" + std::to_string(frame.height) + " " +
-                    frame.pixel_format + " = " + std::to_string(expected) +
+                    format_name + " = " + std::to_string(expected) +
                     " bytes) contradict frame_data (" + std::to_string(bytes->size()) + " bytes)");
     } else if (frame.width > 0 || frame.height > 0) {
         return validation_error({"body", "metadata", frame.width > 0 ? "height" : "width"},
                                 "metadata.width and metadata.height go together",
                                 "value_error.missing");
-    } else {
-        frame.pixel_format = metadata.value("format", std::string("BYTES"));
     }
+    // Without a size, the bytes travel as they are, opaque.
+    PixelFormat layout = frame.width > 0 ? frame.format : PixelFormat::Unknown;
 
     if (metadata.contains("frame_id") && metadata["frame_id"].is_string() &&
         !metadata["frame_id"].get<std::string>().empty()) {
@@ -230,7 +226,7 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
     frame.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-    frame.pixels = make_pixels(std::move(*bytes));
+    frame.image = image_from_bytes(layout, frame.width, frame.height, std::move(*bytes));
 
     TraceParent trace;
     std::string root_span_id;

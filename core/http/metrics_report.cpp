@@ -63,33 +63,34 @@ nlohmann::json metrics_json(Host& host) {
         failures.push_back({{"frame_id", f.frame_id}, {"stage", f.stage}, {"error", f.error}});
 
     nlohmann::json plugins = nlohmann::json::object();
-    auto add = [&](const std::shared_ptr<PluginInstance>& instance) {
+    for (const auto& instance : host.pipeline().instances()) {
         auto entry = plugin_figures(*instance);
         entry["version"] = instance->descriptor().version;
         entry["latency_ms"] = percentiles_ms(instance->latency.snapshot());
         plugins[instance->name()] = std::move(entry);
-    };
-    if (parts.source) add(parts.source);
-    for (const auto& p : parts.processors) add(p);
-    for (const auto& s : parts.sinks) add(s);
-
-    nlohmann::json consumer = {{"enabled", parts.source != nullptr},
-                               {"running", status.source_running(parts.source != nullptr)},
-                               {"connected", status.source_connected},
-                               {"consecutive_errors", status.source_consecutive_failures},
-                               {"current_backoff_ms", status.source_backoff.count()},
-                               {"last_error", status.source_last_error},
-                               {"circuit_state", status.source_circuit},
-                               {"circuit_opened", status.source_circuit_opened},
-                               {"frames_received", states.total_frames}};
-    if (parts.source) {
-        try {
-            auto own = parts.source->plugin().status();
-            if (own.is_object()) consumer.update(own);
-        } catch (const std::exception& e) {
-            consumer["status_error"] = e.what();
-        }
     }
+
+    // The replaced service's consumer, which is framehost's first source; every source by name.
+    nlohmann::json consumer = {{"enabled", !parts.sources.empty()},
+                               {"running", status.sources_running()}};
+    if (!status.sources.empty()) {
+        const auto& first = status.sources[0];
+        consumer.update({{"connected", first.connected},
+                         {"consecutive_errors", first.consecutive_failures},
+                         {"current_backoff_ms", first.backoff.count()},
+                         {"last_error", first.last_error},
+                         {"circuit_state", first.circuit},
+                         {"circuit_opened", first.circuit_opened},
+                         {"frames_received", first.frames}});
+        auto& instance = *parts.sources[0].instance;
+        nlohmann::json own;
+        if (auto error = instance.call("status", 0, [&] { own = instance.plugin().status(); }))
+            consumer["status_error"] = *error;
+        else if (own.is_object())
+            consumer.update(own);
+    }
+    nlohmann::json sources = nlohmann::json::object();
+    for (const auto& s : status.sources) sources[s.name] = source_json(s);
     double finished = static_cast<double>(completed + failed);
 
     // The replaced service's figures, under its names (docs/compatibility.md maps each one).
@@ -123,6 +124,7 @@ nlohmann::json metrics_json(Host& host) {
              {{"frames_processed", completed},
               {"frames_failed", failed},
               {"frames_dropped", count(FrameState::Dropped)},
+              {"frames_filtered", count(FrameState::Filtered)},
               {"success_rate", finished > 0 ? static_cast<double>(completed) / finished : 1.0},
               {"average_latency_ms", ms(latency.mean())},
               {"processing_time_ms",
@@ -136,6 +138,7 @@ nlohmann::json metrics_json(Host& host) {
               {"processing_time_max", time_max},
               {"error_types", error_types}}},
             {"consumer_metrics", consumer},
+            {"sources", sources},
             {"state_statistics",
              {{"total_frames", states.total_frames},
               {"state_counts", state_counts},
@@ -177,7 +180,8 @@ std::string metrics_prometheus(Host& host) {
     const std::pair<FrameState, const char*> totals[] = {
         {FrameState::Received, "Frames that entered the host"},
         {FrameState::Completed, "Frames every processor and sink finished"},
-        {FrameState::Failed, "Frames a plugin or the host failed"},
+        {FrameState::Failed, "Frames a plugin or the host failed, or a sink did not write"},
+        {FrameState::Filtered, "Frames a processor dropped on purpose"},
         {FrameState::Dropped, "Frames given up without processing (shutdown timeout)"}};
     for (const auto& [state, help] : totals) {
         std::string name = std::string("framehost_frames_") + to_string(state) + "_total";
@@ -199,16 +203,39 @@ std::string metrics_prometheus(Host& host) {
     e.family("framehost_inflight_bytes", "gauge", "Pixel bytes queued or processing");
     e.sample("framehost_inflight_bytes", {}, static_cast<double>(status.bytes_in_flight));
     e.family("framehost_source_up", "gauge", "1 when the source reaches its upstream");
-    e.sample("framehost_source_up", {}, status.source_connected ? 1 : 0);
+    for (const auto& s : status.sources)
+        e.sample("framehost_source_up", {{"source", s.name}}, s.connected ? 1 : 0);
     e.family("framehost_source_consecutive_errors", "gauge",
              "Source errors since the last success");
-    e.sample("framehost_source_consecutive_errors", {}, status.source_consecutive_failures);
+    for (const auto& s : status.sources)
+        e.sample("framehost_source_consecutive_errors", {{"source", s.name}},
+                 s.consecutive_failures);
     e.family("framehost_source_backoff_seconds", "gauge", "Current wait before the source retries");
-    e.sample("framehost_source_backoff_seconds", {},
-             static_cast<double>(status.source_backoff.count()) / 1000);
+    for (const auto& s : status.sources)
+        e.sample("framehost_source_backoff_seconds", {{"source", s.name}},
+                 static_cast<double>(s.backoff.count()) / 1000);
     e.family("framehost_source_circuit_open", "gauge",
              "1 while the source's circuit breaker is open");
-    e.sample("framehost_source_circuit_open", {}, status.source_circuit == "open" ? 1 : 0);
+    for (const auto& s : status.sources)
+        e.sample("framehost_source_circuit_open", {{"source", s.name}},
+                 s.circuit == "open" ? 1 : 0);
+    e.family("framehost_source_frames_total", "counter", "Frames the source read");
+    for (const auto& s : status.sources)
+        e.sample("framehost_source_frames_total", {{"source", s.name}},
+                 static_cast<double>(s.frames));
+    e.family("framehost_source_memory_wait_seconds", "gauge",
+             "How long the source has waited for the memory budget; 0 when it is not waiting");
+    for (const auto& s : status.sources)
+        e.sample("framehost_source_memory_wait_seconds", {{"source", s.name}},
+                 s.blocked_on_memory_s);
+    auto stuck = host.pipeline().stuck();
+    e.family("framehost_plugin_stuck", "gauge",
+             "1 while a call of the plugin instance runs far past what it may take");
+    for (const auto& instance : host.pipeline().instances()) {
+        bool is_stuck = std::any_of(stuck.begin(), stuck.end(),
+                                    [&](const auto& s) { return s.instance == instance->name(); });
+        e.sample("framehost_plugin_stuck", {{"instance", instance->name()}}, is_stuck ? 1 : 0);
+    }
     e.family("framehost_process_resident_memory_bytes", "gauge", "Resident memory of the process");
     e.sample("framehost_process_resident_memory_bytes", {},
              static_cast<double>(resources.rss_bytes));

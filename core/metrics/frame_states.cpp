@@ -16,6 +16,8 @@ const char* to_string(FrameState state) {
             return "failed";
         case FrameState::Dropped:
             return "dropped";
+        case FrameState::Filtered:
+            return "filtered";
     }
     return "?";
 }
@@ -32,11 +34,13 @@ void FrameStates::processing(std::uint64_t n, double queued_seconds_total) {
                                                           std::memory_order_relaxed);
 }
 
-void FrameStates::finished(std::uint64_t completed, std::uint64_t failed,
+void FrameStates::finished(std::uint64_t completed, std::uint64_t failed, std::uint64_t filtered,
                            double processing_seconds_total) {
     auto from = index(FrameState::Processing);
     entered_[index(FrameState::Completed)].fetch_add(completed, std::memory_order_relaxed);
     entered_[index(FrameState::Failed)].fetch_add(failed, std::memory_order_relaxed);
+    entered_[index(FrameState::Filtered)].fetch_add(filtered, std::memory_order_relaxed);
+    transitions_[from][index(FrameState::Filtered)].fetch_add(filtered, std::memory_order_relaxed);
     transitions_[from][index(FrameState::Completed)].fetch_add(completed,
                                                                std::memory_order_relaxed);
     transitions_[from][index(FrameState::Failed)].fetch_add(failed, std::memory_order_relaxed);
@@ -63,15 +67,15 @@ void FrameStates::record_processing_time(double seconds_per_frame, std::uint64_t
 
 FrameStates::Snapshot FrameStates::snapshot() const {
     Snapshot s;
-    for (std::size_t from = 0; from < 5; ++from) {
-        for (std::size_t to = 0; to < 5; ++to)
+    for (std::size_t from = 0; from < kStateCount; ++from) {
+        for (std::size_t to = 0; to < kStateCount; ++to)
             s.transitions[from][to] = transitions_[from][to].load(std::memory_order_relaxed);
         s.seconds_spent[from] = seconds_spent_[from].load(std::memory_order_relaxed);
     }
     // A state's current population is what entered it minus what left it.
-    for (std::size_t state = 0; state < 5; ++state) {
+    for (std::size_t state = 0; state < kStateCount; ++state) {
         std::uint64_t left = 0;
-        for (std::size_t to = 0; to < 5; ++to) left += s.transitions[state][to];
+        for (std::size_t to = 0; to < kStateCount; ++to) left += s.transitions[state][to];
         std::uint64_t entered = state == index(FrameState::Processing)
                                     ? s.transitions[index(FrameState::Received)][state]
                                     : entered_[state].load(std::memory_order_relaxed);

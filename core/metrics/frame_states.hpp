@@ -1,7 +1,8 @@
 #pragma once
-// Where every frame is in its life: received (queued) -> processing -> completed | failed, or
-// dropped. Counts, transitions and time spent per state are aggregates, so memory stays bounded
-// however long the host runs; the only per-frame record kept is a short ring of recent failures.
+// Where every frame is in its life: received (queued) -> processing -> completed | failed |
+// filtered (a processor dropped it on purpose), or dropped (given up unprocessed). Counts,
+// transitions and time spent per state are aggregates, so memory stays bounded however long the
+// host runs; the only per-frame record kept is a short ring of recent failures.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -16,10 +17,11 @@
 
 namespace framehost::core {
 
-enum class FrameState { Received, Processing, Completed, Failed, Dropped };
-inline constexpr std::array<FrameState, 5> kFrameStates = {
-    FrameState::Received, FrameState::Processing, FrameState::Completed, FrameState::Failed,
-    FrameState::Dropped};
+enum class FrameState { Received, Processing, Completed, Failed, Dropped, Filtered };
+inline constexpr std::size_t kStateCount = 6;
+inline constexpr std::array<FrameState, kStateCount> kFrameStates = {
+    FrameState::Received, FrameState::Processing, FrameState::Completed,
+    FrameState::Failed,   FrameState::Dropped,    FrameState::Filtered};
 const char* to_string(FrameState state);
 
 struct FrameFailure {
@@ -37,7 +39,8 @@ class FrameStates {
     // [worker] n frames left the queue; `queued_seconds_total` is their summed wait.
     void processing(std::uint64_t n, double queued_seconds_total);
     // [worker] frames left processing; `processing_seconds_total` is summed over all of them.
-    void finished(std::uint64_t completed, std::uint64_t failed, double processing_seconds_total);
+    void finished(std::uint64_t completed, std::uint64_t failed, std::uint64_t filtered,
+                  double processing_seconds_total);
     // n frames were given up in state `from` (queue full, shutdown timeout).
     void dropped(std::uint64_t n, FrameState from);
     // Counts the failure under its stage (error_types) and keeps it in the recent ring.
@@ -47,11 +50,13 @@ class FrameStates {
     void record_processing_time(double seconds_per_frame, std::uint64_t frames);
 
     struct Snapshot {
-        std::array<std::uint64_t, 5> current{};  // frames now in each state (finished: totals)
+        std::array<std::uint64_t, kStateCount>
+            current{};  // frames now in each state (finished: totals)
         std::uint64_t total_frames = 0;
         // transitions[from][to], only the ones the life of a frame allows are ever non-zero
-        std::array<std::array<std::uint64_t, 5>, 5> transitions{};
-        std::array<double, 5> seconds_spent{};  // summed time frames spent in received/processing
+        std::array<std::array<std::uint64_t, kStateCount>, kStateCount> transitions{};
+        std::array<double, kStateCount>
+            seconds_spent{};  // summed time frames spent in received/processing
         std::vector<FrameFailure> recent_failures;
         std::map<std::string, std::uint64_t> failures_by_stage;
         std::vector<double> recent_processing_seconds;  // the last kRecentTimes completed frames
@@ -63,9 +68,9 @@ class FrameStates {
 
   private:
     static std::size_t index(FrameState s) { return static_cast<std::size_t>(s); }
-    std::array<std::atomic<std::uint64_t>, 5> entered_{};
-    std::array<std::array<std::atomic<std::uint64_t>, 5>, 5> transitions_{};
-    std::array<std::atomic<double>, 5> seconds_spent_{};
+    std::array<std::atomic<std::uint64_t>, kStateCount> entered_{};
+    std::array<std::array<std::atomic<std::uint64_t>, kStateCount>, kStateCount> transitions_{};
+    std::array<std::atomic<double>, kStateCount> seconds_spent_{};
     mutable std::mutex failures_mutex_;
     std::deque<FrameFailure> recent_failures_;
     std::map<std::string, std::uint64_t>

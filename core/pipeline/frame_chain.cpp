@@ -12,6 +12,7 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 }
 
 void record_call(PluginInstance& instance, double seconds, std::size_t frames) {
+    if (frames == 0) return;
     auto n = static_cast<double>(frames);
     double per_frame = seconds / n;
     instance.frames.add(n);
@@ -20,86 +21,197 @@ void record_call(PluginInstance& instance, double seconds, std::size_t frames) {
     if (budget > 0 && per_frame > budget) instance.over_budget.add(n);
 }
 
+// What a sink reports, kept against the batch it was given.
+class BatchReport final : public SinkReport {
+  public:
+    BatchReport(std::span<const Frame* const> frames, std::vector<std::string>& errors,
+                std::span<Frame* const> all)
+        : frames_(frames), errors_(errors), all_(all) {}
+    void failed(std::size_t index, std::string_view reason) override {
+        if (index >= frames_.size()) return;  // a sink's mistake: nothing to attribute
+        // Back to the frame's place in the whole batch, where the errors are kept.
+        for (std::size_t i = 0; i < all_.size(); ++i) {
+            if (all_[i] != frames_[index]) continue;
+            if (errors_[i].empty())
+                errors_[i] = reason.empty() ? std::string("not written") : std::string(reason);
+            ++count_;
+            return;
+        }
+    }
+    std::size_t count() const { return count_; }
+
+  private:
+    std::span<const Frame* const> frames_;
+    std::vector<std::string>& errors_;
+    std::span<Frame* const> all_;
+    std::size_t count_ = 0;
+};
+
 // Reused per thread: the frame path allocates nothing per batch once warm.
+thread_local std::vector<Frame*> t_all;
 thread_local std::vector<Frame*> t_live;
-thread_local std::vector<const Frame*> t_all;
+thread_local std::vector<const Frame*> t_written;
+thread_local std::vector<std::string> t_sink_errors;
+thread_local std::vector<std::string> t_sink_names;
+thread_local std::vector<CameraRun> t_runs;
+thread_local std::vector<Frame*> t_unordered;
 }  // namespace
 
 bool check_frame_shape(Frame& frame) {
-    if (!frame.pixels) return true;
-    auto expected = packed_image_bytes(frame.pixel_format, frame.width, frame.height);
-    if (expected == 0 || frame.pixels->size() == expected) return true;
-    frame.fail("pixel bytes (" + std::to_string(frame.pixels->size()) + ") do not match " +
-               std::to_string(frame.width) + "x" + std::to_string(frame.height) + " " +
-               frame.pixel_format + " (" + std::to_string(expected) + ")");
+    const Image& image = frame.image;
+    if (image.empty()) return true;
+    std::string problem;
+    if (image.format != PixelFormat::Unknown && image.format != PixelFormat::Encoded &&
+        (image.format != frame.format || image.width != frame.width ||
+         image.height != frame.height)) {
+        problem = std::string("its image is ") + std::to_string(image.width) + "x" +
+                  std::to_string(image.height) + " " + to_string(image.format) +
+                  ", the frame says " + std::to_string(frame.width) + "x" +
+                  std::to_string(frame.height) + " " + to_string(frame.format);
+    } else {
+        problem = image_problem(image);
+    }
+    if (problem.empty()) return true;
+    frame.fail(problem);
     frame.set_failed_in("host");
     return false;
 }
 
 FrameChain::FrameChain(std::vector<std::shared_ptr<PluginInstance>> processors,
                        std::vector<std::shared_ptr<PluginInstance>> sinks, FrameStates& states)
-    : processors_(std::move(processors)), sinks_(std::move(sinks)), states_(states) {}
+    : processors_(std::move(processors)), sinks_(std::move(sinks)), states_(states) {
+    auto stage = [](const std::shared_ptr<PluginInstance>& instance) {
+        bool ordered = instance->descriptor().concurrency == Concurrency::OrderedPerCamera;
+        return Stage{instance, ordered ? std::make_unique<CameraOrder>() : nullptr};
+    };
+    for (const auto& p : processors_) processor_stages_.push_back(stage(p));
+    for (const auto& s : sinks_) sink_stages_.push_back(stage(s));
+}
 
-std::size_t FrameChain::run(std::span<Frame> frames, std::vector<StageTiming>* timings) {
+bool FrameChain::orders_cameras() const {
+    for (const auto& s : processor_stages_)
+        if (s.order) return true;
+    for (const auto& s : sink_stages_)
+        if (s.order) return true;
+    return false;
+}
+
+template <class Call>
+void FrameChain::through(Stage& stage, std::span<Frame* const> all, std::span<Frame* const> live,
+                         Call&& call) {
+    if (!stage.order) {
+        if (!live.empty()) call(live);
+        return;
+    }
+    auto& runs = t_runs;
+    auto& unordered = t_unordered;
+    group_by_camera(all, live, runs, unordered);
+    if (!unordered.empty()) call(std::span<Frame* const>(unordered));
+    for (std::size_t left = runs.size(); left > 0; --left) {
+        auto& run = runs[stage.order->wait_for_turn(runs)];
+        if (!run.frames.empty()) call(std::span<Frame* const>(run.frames));
+        stage.order->done(run);
+    }
+}
+
+ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outcomes,
+                            std::vector<StageTiming>* timings) {
+    ChainCounts counts;
+    auto& all = t_all;
     auto& live = t_live;
+    all.clear();
     live.clear();
-    std::size_t failed = 0;
     for (auto& frame : frames) {
+        all.push_back(&frame);
         if (check_frame_shape(frame) && !frame.failed()) {
             live.push_back(&frame);
         } else {
-            ++failed;
             states_.record_failure({frame.id, frame.failed_in(), frame.error()});
         }
     }
-    for (auto& instance : processors_) {
-        if (live.empty()) break;
-        auto started = Clock::now();
-        try {
-            instance->processor()->process_batch(live);
-        } catch (const std::exception& e) {
-            for (Frame* f : live) f->fail(e.what());
-        } catch (...) {
-            for (Frame* f : live) f->fail("unknown exception");
-        }
-        auto ended = Clock::now();
-        auto elapsed = seconds_between(started, ended);
-        if (timings) {
-            const Frame* first = live.front();
-            timings->push_back({instance->name(), started, ended,
-                                first->failed() ? first->error() : "", first->detections.size()});
-        }
-        record_call(*instance, elapsed, live.size());
-        std::size_t kept = 0;
-        std::size_t failed_here = 0;
-        for (Frame* f : live) {
-            if (!f->failed()) {
-                live[kept++] = f;
-                continue;
+    for (auto& stage : processor_stages_) {
+        auto& instance = *stage.instance;
+        through(stage, all, live, [&](std::span<Frame* const> batch) {
+            auto started = Clock::now();
+            auto error = instance.call("process", batch.size(),
+                                       [&] { instance.processor()->process_batch(batch); });
+            if (error)
+                for (Frame* f : batch) f->fail(*error);
+            auto ended = Clock::now();
+            if (timings) {
+                const Frame* first = batch.front();
+                timings->push_back({instance.name(), started, ended,
+                                    first->failed() ? first->error() : "",
+                                    first->detections.size()});
             }
-            if (f->failed_in().empty()) f->set_failed_in(instance->name());
-            states_.record_failure({f->id, f->failed_in(), f->error()});
-            ++failed_here;
+            record_call(instance, seconds_between(started, ended), batch.size());
+        });
+        std::size_t kept = 0, failed_here = 0;
+        for (Frame* f : live) {
+            if (f->failed()) {
+                if (f->failed_in().empty()) f->set_failed_in(instance.name());
+                states_.record_failure({f->id, f->failed_in(), f->error()});
+                ++failed_here;
+            } else if (!f->filtered()) {
+                live[kept++] = f;
+            }
         }
         live.resize(kept);
-        if (failed_here) instance->failures.add(static_cast<double>(failed_here));
-        failed += failed_here;
+        if (failed_here) instance.failures.add(static_cast<double>(failed_here));
     }
-    if (!sinks_.empty()) {
-        auto& all = t_all;
-        all.clear();
-        for (auto& frame : frames) all.push_back(&frame);
-        for (auto& instance : sinks_) {
+
+    // Sinks see every frame but the filtered ones, completed or failed, and say which they
+    // could not write.
+    auto& written = t_written;
+    auto& sink_errors = t_sink_errors;
+    auto& sink_names = t_sink_names;
+    sink_errors.assign(frames.size(), std::string());
+    sink_names.assign(frames.size(), std::string());
+    live.clear();
+    for (Frame* f : all)
+        if (!f->filtered()) live.push_back(f);
+    for (auto& stage : sink_stages_) {
+        auto& instance = *stage.instance;
+        through(stage, all, live, [&](std::span<Frame* const> batch) {
+            written.assign(batch.begin(), batch.end());
+            BatchReport report(written, sink_errors, all);
             auto started = Clock::now();
-            try {
-                instance->sink()->write(all);
-            } catch (...) {
-                instance->failures.add(static_cast<double>(all.size()));
+            auto error = instance.call("write", batch.size(),
+                                       [&] { instance.sink()->write(written, report); });
+            std::size_t not_written = report.count();
+            if (error) {
+                for (std::size_t i = 0; i < written.size(); ++i) report.failed(i, *error);
+                not_written = batch.size();
             }
-            record_call(*instance, seconds_between(started, Clock::now()), all.size());
+            for (std::size_t i = 0; i < all.size(); ++i)
+                if (!sink_errors[i].empty() && sink_names[i].empty())
+                    sink_names[i] = instance.name();
+            if (not_written) instance.failures.add(static_cast<double>(not_written));
+            record_call(instance, seconds_between(started, Clock::now()), batch.size());
+        });
+    }
+
+    outcomes.resize(frames.size());
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        Frame& f = frames[i];
+        if (f.failed()) {
+            outcomes[i] = Outcome::Failed;
+            ++counts.failed;
+        } else if (f.filtered()) {
+            outcomes[i] = Outcome::Filtered;
+            ++counts.filtered;
+        } else if (!sink_errors[i].empty()) {
+            f.fail(sink_errors[i]);
+            f.set_failed_in(sink_names[i]);
+            states_.record_failure({f.id, f.failed_in(), f.error()});
+            outcomes[i] = Outcome::Undelivered;
+            ++counts.failed;
+        } else {
+            outcomes[i] = Outcome::Completed;
+            ++counts.completed;
         }
     }
-    return failed;
+    return counts;
 }
 
 }  // namespace framehost::core

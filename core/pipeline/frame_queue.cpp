@@ -4,8 +4,10 @@
 
 namespace framehost::core {
 
-FrameQueue::FrameQueue(std::size_t capacity, std::size_t byte_budget)
-    : capacity_(std::max<std::size_t>(capacity, 1)), byte_budget_(byte_budget) {
+FrameQueue::FrameQueue(std::size_t capacity, std::size_t byte_budget, bool sequence_cameras)
+    : capacity_(std::max<std::size_t>(capacity, 1)),
+      byte_budget_(byte_budget),
+      sequence_cameras_(sequence_cameras) {
     slots_.resize(std::min<std::size_t>(capacity_, 64));
 }
 
@@ -36,7 +38,10 @@ void FrameQueue::push(std::vector<Frame>& frames) {
         std::lock_guard lock(mutex_);
         for (auto& frame : frames) {
             if (count_ == slots_.size()) grow();
-            bytes_in_flight_ += frame.pixels ? frame.pixels->size() : 0;
+            frame.host.charged_bytes = frame.image.byte_size();
+            bytes_in_flight_ += frame.host.charged_bytes;
+            if (sequence_cameras_)
+                frame.host.camera_sequence = ++camera_sequences_[frame.camera_id];
             slot(count_) = std::move(frame);
             ++count_;
         }
@@ -54,17 +59,35 @@ bool FrameQueue::pop(std::vector<Frame>& out, std::size_t max) {
     head_ = (head_ + n) % slots_.size();
     count_ -= n;
     lock.unlock();
-    not_full_.notify_one();
+    not_full_.notify_all();
     return true;
 }
 
-void FrameQueue::release_bytes(std::size_t bytes) {
+void FrameQueue::release_locked(std::size_t bytes) {
+    bytes_in_flight_ -= std::min(bytes, bytes_in_flight_);
+}
+
+void FrameQueue::release(std::span<const Frame> frames) {
+    std::size_t bytes = 0;
+    for (const auto& f : frames) bytes += f.host.charged_bytes;
     if (bytes == 0) return;
     {
         std::lock_guard lock(mutex_);
-        bytes_in_flight_ -= std::min(bytes, bytes_in_flight_);
+        release_locked(bytes);
     }
-    not_full_.notify_one();
+    // Every source may be waiting on the budget, not only one.
+    not_full_.notify_all();
+}
+
+std::uint64_t FrameQueue::sequence_for(const std::string& camera) {
+    if (!sequence_cameras_) return 0;
+    std::lock_guard lock(mutex_);
+    return ++camera_sequences_[camera];
+}
+
+bool FrameQueue::over_byte_budget() const {
+    std::lock_guard lock(mutex_);
+    return bytes_in_flight_ >= byte_budget_;
 }
 
 void FrameQueue::close() {
@@ -82,8 +105,7 @@ std::vector<Frame> FrameQueue::abandon() {
         std::lock_guard lock(mutex_);
         closed_ = true;
         for (std::size_t i = 0; i < count_; ++i) {
-            bytes_in_flight_ -= std::min(bytes_in_flight_,
-                                         slot(i).pixels ? slot(i).pixels->size() : std::size_t{0});
+            release_locked(slot(i).host.charged_bytes);
             left.push_back(std::move(slot(i)));
         }
         count_ = 0;

@@ -1,11 +1,19 @@
 #pragma once
-// The bounded hand-off between the source thread and the workers. Two limits pause the source:
-// the number of queued frames (queue_capacity) and the pixel bytes in flight, counted from push
-// until the workers release them when the frame is finished (memory_limit_mb).
+// The bounded hand-off between the source threads and the workers. Two limits pause the
+// sources: the number of queued frames (queue_capacity) and the pixel bytes in flight (the
+// memory budget, memory_limit_mb). A frame is charged its image's bytes when it is pushed,
+// the charge is recorded with it, and exactly that is refunded when it leaves, whatever a
+// processor did to its pixels meanwhile.
+//
+// With camera sequencing on (some plugin is ordered_per_camera), each frame is numbered among
+// its camera's frames as it is pushed, so the order the sources read is the order kept.
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "framehost/frame.hpp"
@@ -13,8 +21,8 @@
 namespace framehost::core {
 
 class FrameQueue {
-public:
-    FrameQueue(std::size_t capacity, std::size_t byte_budget);
+  public:
+    FrameQueue(std::size_t capacity, std::size_t byte_budget, bool sequence_cameras = false);
 
     // [source] Blocks until `frames` more fit and in-flight bytes are under budget. Returns false
     // once the queue is closed or `stop` is set (wake it with notify_producers()).
@@ -26,8 +34,11 @@ public:
     // [worker] Blocks until frames are queued, then moves up to `max` of them into `out`.
     // Returns false when the queue is closed and empty.
     bool pop(std::vector<Frame>& out, std::size_t max);
-    // [worker] Finished frames give back their pixel bytes.
-    void release_bytes(std::size_t bytes);
+    // [worker] Finished frames give back exactly what they were charged.
+    void release(std::span<const Frame> frames);
+    // [any thread] The next camera_sequence of a frame that does not go through the queue
+    // (/process), so ordered plugins see it in its place; 0 when sequencing is off.
+    std::uint64_t sequence_for(const std::string& camera);
 
     // No more pushes; pops drain what is left.
     void close();
@@ -37,13 +48,18 @@ public:
     std::size_t depth() const;
     std::size_t capacity() const { return capacity_; }
     std::size_t bytes_in_flight() const;
+    std::size_t byte_budget() const { return byte_budget_; }
+    // True while the pixel bytes in flight have reached the budget, so sources wait.
+    bool over_byte_budget() const;
 
-private:
+  private:
     Frame& slot(std::size_t i) { return slots_[(head_ + i) % slots_.size()]; }
     void grow();
+    void release_locked(std::size_t bytes);
 
     const std::size_t capacity_;
     const std::size_t byte_budget_;
+    const bool sequence_cameras_;
     mutable std::mutex mutex_;
     std::condition_variable not_empty_;
     std::condition_variable not_full_;
@@ -54,6 +70,7 @@ private:
     std::size_t count_ = 0;
     std::size_t bytes_in_flight_ = 0;
     bool closed_ = false;
+    std::unordered_map<std::string, std::uint64_t> camera_sequences_;  // last given, per camera
 };
 
 }  // namespace framehost::core

@@ -30,7 +30,8 @@ constexpr auto kReadContract = std::chrono::milliseconds(1000);  // "about 100 m
 constexpr auto kStatusContract = std::chrono::milliseconds(10);
 
 bool is_digits(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // MAJOR.MINOR.PATCH, optionally followed by -prerelease or +build.
@@ -39,7 +40,8 @@ bool is_semantic_version(std::string_view version) {
     auto first = core.find('.');
     auto second = first == std::string_view::npos ? first : core.find('.', first + 1);
     if (second == std::string_view::npos) return false;
-    return is_digits(core.substr(0, first)) && is_digits(core.substr(first + 1, second - first - 1)) &&
+    return is_digits(core.substr(0, first)) &&
+           is_digits(core.substr(first + 1, second - first - 1)) &&
            is_digits(core.substr(second + 1));
 }
 
@@ -47,9 +49,12 @@ std::string duration_text(nanoseconds d) {
     std::ostringstream out;
     out.precision(3);
     double us = static_cast<double>(d.count()) / 1000.0;
-    if (us < 1000) out << us << " µs";
-    else if (us < 1e6) out << us / 1000 << " ms";
-    else out << us / 1e6 << " s";
+    if (us < 1000)
+        out << us << " µs";
+    else if (us < 1e6)
+        out << us / 1000 << " ms";
+    else
+        out << us / 1e6 << " s";
     return out.str();
 }
 
@@ -75,12 +80,37 @@ Frame generated_frame(int n, bool with_pixels) {
             p[2] = static_cast<std::uint8_t>(n * 5);
         }
     }
-    f.pixels = make_pixels(std::move(bytes));
+    f.set_image(image_from_bytes(PixelFormat::RGB24, kWidth, kHeight, std::move(bytes)));
     return f;
 }
 
+// The same frame with the same pixels in rows padded to a wider stride, the padding filled with
+// a value no real row has there: a plugin that reads rows as if packed sees other pixels.
+Frame padded_copy(const Frame& packed) {
+    Frame f = packed;
+    const Image& src = packed.image;
+    Image padded = make_image(src.format, src.width, src.height);
+    std::size_t stride = src.row_bytes(0) + 96;
+    auto owner = std::make_shared<std::vector<std::uint8_t>>(
+        stride * static_cast<std::size_t>(src.height), 0xA5);
+    for (int y = 0; y < src.height; ++y)
+        std::copy(src.row(0, y), src.row(0, y) + src.row_bytes(0),
+                  owner->data() + stride * static_cast<std::size_t>(y));
+    std::array<ImagePlane, 4> planes{};
+    planes[0] = {owner->data(), stride, owner->size()};
+    f.image = wrap_image(src.format, src.width, src.height, planes, owner);
+    return f;
+}
+
+// Counts what a sink reports it could not write.
+class CountingReport final : public SinkReport {
+  public:
+    void failed(std::size_t, std::string_view) override { ++count; }
+    std::size_t count = 0;
+};
+
 class Checker {
-public:
+  public:
     explicit Checker(const ConformanceOptions& options) : options_(options) {}
 
     ConformanceVerdict run() {
@@ -88,8 +118,8 @@ public:
         lint_descriptor();
         if (!build_params()) return finish();
         if (!call("the constructor", [&] {
-                instance_ = PluginInstance::create(library_, library_->descriptor().name,
-                                                   params_, metrics_);
+                instance_ = PluginInstance::create(library_, library_->descriptor().name, params_,
+                                                   metrics_);
             }))
             return finish();
         ok("created with " + params_summary_);
@@ -102,12 +132,11 @@ public:
         check_status();
         if (call("stop()", [&] { instance_->plugin().stop(); }))
             ok("stop() returned in " + duration_text(last_elapsed_));
-        if (call("destroy", [&] { instance_.reset(); }))
-            ok("destroyed");
+        if (call("destroy", [&] { instance_.reset(); })) ok("destroyed");
         return finish();
     }
 
-private:
+  private:
     void ok(const std::string& text) { options_.report(CheckLevel::Ok, text); }
     void warn(const std::string& text) {
         ++warnings_;
@@ -119,7 +148,8 @@ private:
     }
 
     ConformanceVerdict finish() {
-        std::string name = library_ ? library_->descriptor().name : options_.file.filename().string();
+        std::string name =
+            library_ ? library_->descriptor().name : options_.file.filename().string();
         std::string summary = name + ": " + (failures_ ? "FAILS" : "passes") + " (" +
                               std::to_string(failures_) + " problem" + (failures_ == 1 ? "" : "s") +
                               ", " + std::to_string(warnings_) + " warning" +
@@ -167,14 +197,17 @@ private:
         }
         last_elapsed_ = shared->elapsed;
         if (shared->error.empty()) return true;
-        if (error) *error = shared->error;
-        else fail(what + " threw: " + shared->error);
+        if (error)
+            *error = shared->error;
+        else
+            fail(what + " threw: " + shared->error);
         return false;
     }
 
     std::string budget_note() const {
         if (!library_ || library_->descriptor().frame_budget.count() <= 0) return "";
-        return " (declared frame budget " + duration_text(library_->descriptor().frame_budget) + ")";
+        return " (declared frame budget " + duration_text(library_->descriptor().frame_budget) +
+               ")";
     }
 
     bool load() {
@@ -202,7 +235,9 @@ private:
         for (const auto& p : d.params)
             if (p.description.empty()) warn("parameter '" + p.name + "' has no description");
         if (d.kind != PluginKind::Source && d.frame_budget.count() <= 0)
-            warn("declares no frame_budget: nothing to hold its speed to (set it in the descriptor)");
+            warn(
+                "declares no frame_budget: nothing to hold its speed to (set it in the "
+                "descriptor)");
     }
 
     bool build_params() {
@@ -219,10 +254,12 @@ private:
             }
             values[o.path] = value;
             diagnostics.mark_override(values[o.path], "--set " + o.path + "=" + o.value);
-            params_summary_ += (o.path == options_.params.front().path ? " and " : ", ") + o.path + "=" + o.value;
+            params_summary_ +=
+                (o.path == options_.params.front().path ? " and " : ", ") + o.path + "=" + o.value;
         }
         try {
-            params_ = validate_params(values, values, d.params, "plugin '" + d.name + "'", diagnostics);
+            params_ =
+                validate_params(values, values, d.params, "plugin '" + d.name + "'", diagnostics);
             diagnostics.throw_if_any();
         } catch (const ConfigErrors& e) {
             for (const auto& error : e.errors()) {
@@ -251,7 +288,8 @@ private:
 
         Frame bare = generated_frame(0, false);
         std::vector<Frame*> one{&bare};
-        if (!call("process() of a frame without pixels", [&] { processor.process_batch(one); })) return;
+        if (!call("process() of a frame without pixels", [&] { processor.process_batch(one); }))
+            return;
         ok(bare.failed() ? "a frame without pixels is failed: \"" + bare.error() + "\""
                          : "a frame without pixels passes");
 
@@ -269,15 +307,16 @@ private:
         }
         std::sort(times.begin(), times.end());
         auto median = times[times.size() / 2];
-        std::string timing = std::to_string(frames.size()) + " frames of " + std::to_string(kWidth) +
-                             "x" + std::to_string(kHeight) + " RGB, " + std::to_string(failed) +
-                             " failed, median " + duration_text(median) + ", slowest " +
-                             duration_text(times.back());
+        std::string timing = std::to_string(frames.size()) + " frames of " +
+                             std::to_string(kWidth) + "x" + std::to_string(kHeight) + " RGB, " +
+                             std::to_string(failed) + " failed, median " + duration_text(median) +
+                             ", slowest " + duration_text(times.back());
         if (budget.count() > 0 && median > budget * options_.budget_tolerance)
             fail("process() takes far longer than its declared frame budget of " +
                  duration_text(budget) + ": " + timing);
         else
-            ok("process(): " + timing + (budget.count() > 0 ? " (budget " + duration_text(budget) + ")" : ""));
+            ok("process(): " + timing +
+               (budget.count() > 0 ? " (budget " + duration_text(budget) + ")" : ""));
         if (failed == frames.size())
             warn("every generated frame failed (first: \"" + frames.front().error() +
                  "\"): is the plugin meant to refuse 640x480 RGB?");
@@ -293,20 +332,102 @@ private:
         if (!call("process_batch() of " + std::to_string(kBatch) + " frames",
                   [&] { processor.process_batch(pointers); }))
             return;
-        ok("process_batch() of " + std::to_string(kBatch) + " frames in " + duration_text(last_elapsed_));
+        ok("process_batch() of " + std::to_string(kBatch) + " frames in " +
+           duration_text(last_elapsed_));
 
+        check_strides(processor, frames);
+        check_concurrency(processor, frames);
+    }
+
+    // Detections and the frame's fate; results are left out, as they may hold timings.
+    static bool same_output(const Frame& a, const Frame& b) {
+        if (a.failed() != b.failed() || a.filtered() != b.filtered() ||
+            a.detections.size() != b.detections.size())
+            return false;
+        for (std::size_t i = 0; i < a.detections.size(); ++i)
+            if (a.detections[i].class_name != b.detections[i].class_name ||
+                a.detections[i].bbox != b.detections[i].bbox ||
+                a.detections[i].confidence != b.detections[i].confidence)
+                return false;
+        return true;
+    }
+
+    static Frame fresh(const Frame& f) {
+        Frame copy = f;
+        copy.results = nullptr;
+        copy.detections.clear();
+        return copy;
+    }
+
+    // The same pixels, packed and in padded rows, must give the same output. Temporal plugins
+    // see each twice in a row, so each frame goes to a fresh camera id.
+    void check_strides(Processor& processor, const std::vector<Frame>& frames) {
+        int camera = 0;
+        for (const auto& original : frames) {
+            Frame packed = fresh(original), padded = padded_copy(fresh(original));
+            packed.camera_id = padded.camera_id = "stride-check-" + std::to_string(camera++);
+            Frame warm_packed = packed,
+                  warm_padded = padded;  // a first frame per camera, for temporal plugins
+            std::vector<Frame*> a{&warm_packed}, b{&packed};
+            if (!call("process() of a frame in packed rows", [&] {
+                    processor.process_batch(a);
+                    processor.process_batch(b);
+                }))
+                return;
+            warm_padded.camera_id = padded.camera_id = "stride-check-" + std::to_string(camera++);
+            std::vector<Frame*> c{&warm_padded}, d{&padded};
+            if (!call("process() of the same frame in padded rows", [&] {
+                    processor.process_batch(c);
+                    processor.process_batch(d);
+                }))
+                return;
+            if (!same_output(packed, padded)) {
+                fail("process() gives other output for the same pixels in padded rows (stride " +
+                     std::to_string(padded.image.stride(0)) + " bytes for " +
+                     std::to_string(padded.image.row_bytes(0)) +
+                     "-byte rows): it must read rows through frame.image.row(plane, y), not assume "
+                     "them packed");
+                return;
+            }
+        }
+        ok("reads pixels through their strides: padded rows give the same output as packed ones");
+    }
+
+    // A reentrant plugin is called from several threads at once and must give what it gives
+    // one call at a time; the others are called as they declare.
+    void check_concurrency(Processor& processor, const std::vector<Frame>& frames) {
+        auto concurrency = library_->descriptor().concurrency;
+        if (concurrency != Concurrency::Reentrant) {
+            ok(std::string("declares ") + to_string(concurrency) +
+               ": the host calls it accordingly, so it is not called from several threads at once "
+               "here");
+            return;
+        }
+        std::vector<Frame> sequential;
+        for (const auto& f : frames) {
+            sequential.push_back(fresh(f));
+            sequential.back().camera_id = "concurrency-check";
+        }
+        if (!call("process() one frame at a time", [&] {
+                for (auto& f : sequential) {
+                    std::vector<Frame*> one{&f};
+                    processor.process_batch(one);
+                }
+            }))
+            return;
         unsigned threads = std::max(2u, std::min(4u, std::thread::hardware_concurrency()));
+        std::vector<std::vector<Frame>> outputs(threads);
         if (!call("process() from " + std::to_string(threads) + " threads at once", [&] {
                 std::vector<std::thread> workers;
                 std::vector<std::exception_ptr> errors(threads);
                 for (unsigned t = 0; t < threads; ++t) {
                     workers.emplace_back([&, t] {
                         try {
-                            for (int n = 0; n < kTimedFrames; ++n) {
-                                Frame copy = frames[static_cast<std::size_t>(n)];
-                                copy.results = nullptr;
-                                copy.detections.clear();
-                                std::vector<Frame*> single{&copy};
+                            for (const auto& f : frames) {
+                                outputs[t].push_back(fresh(f));
+                                outputs[t].back().camera_id =
+                                    "concurrency-check-" + std::to_string(t);
+                                std::vector<Frame*> single{&outputs[t].back()};
                                 processor.process_batch(single);
                             }
                         } catch (...) {
@@ -319,7 +440,18 @@ private:
                     if (e) std::rethrow_exception(e);
             }))
             return;
-        ok("process() from " + std::to_string(threads) + " threads at once: no crash, no exception");
+        for (unsigned t = 0; t < threads; ++t)
+            for (std::size_t i = 0; i < sequential.size(); ++i)
+                if (!same_output(outputs[t][i], sequential[i])) {
+                    fail("declares reentrant, but called from " + std::to_string(threads) +
+                         " threads at once it gives other output than one call at a time (frame " +
+                         frames[i].id +
+                         "): keep per-frame state out of the instance, or declare serialized or "
+                         "ordered_per_camera");
+                    return;
+                }
+        ok("process() from " + std::to_string(threads) +
+           " threads at once: same output as one call at a time");
     }
 
     void check_results(const Frame& frame) {
@@ -330,10 +462,12 @@ private:
         }
         for (const auto& d : frame.detections) {
             bool inside = d.bbox[0] >= 0 && d.bbox[1] >= 0 && d.bbox[0] <= d.bbox[2] &&
-                          d.bbox[1] <= d.bbox[3] && d.bbox[2] <= frame.width && d.bbox[3] <= frame.height;
+                          d.bbox[1] <= d.bbox[3] && d.bbox[2] <= frame.width &&
+                          d.bbox[3] <= frame.height;
             if ((!inside || d.confidence < 0 || d.confidence > 1) && !detections_warned_) {
                 detections_warned_ = true;
-                warn("a detection of " + frame.id + " is outside the frame or its confidence outside 0..1: " +
+                warn("a detection of " + frame.id +
+                     " is outside the frame or its confidence outside 0..1: " +
                      nlohmann::json(d).dump());
             }
         }
@@ -341,7 +475,8 @@ private:
 
     void check_source(Source& source) {
         std::string error;
-        if (!call("connect()", [&] { source.connect(); }, &error)) {
+        if (!call(
+                "connect()", [&] { source.connect(); }, &error)) {
             warn("connect() threw: " + error +
                  " (expected when its upstream is not running; reads were not checked)");
             return;
@@ -356,16 +491,17 @@ private:
                 fail("read() took " + duration_text(last_elapsed_) +
                      ": it must return within about 100 ms when nothing arrives");
             if (out.size() > kSourceReadMax)
-                fail("read() appended " + std::to_string(out.size()) + " frames when asked for at most " +
-                     std::to_string(kSourceReadMax));
+                fail("read() appended " + std::to_string(out.size()) +
+                     " frames when asked for at most " + std::to_string(kSourceReadMax));
             for (auto& f : out) {
                 if (f.id.empty()) fail("read() produced a frame without an id");
-                if (!call("finished()", [&] { source.finished(f); })) return;
+                if (!call("finished()", [&] { source.finished(f, Outcome::Completed); })) return;
             }
             total += out.size();
             if (status == ReadStatus::EndOfInput || status == ReadStatus::NotConnected) break;
         }
-        ok("read(): " + std::to_string(total) + " frames in 5 calls, each within the read contract, finished() on each");
+        ok("read(): " + std::to_string(total) +
+           " frames in 5 calls, each within the read contract, finished() on each");
     }
 
     void check_sink(Sink& sink) {
@@ -375,12 +511,18 @@ private:
         frames.back().fail("failed upstream (check-plugin)");
         std::vector<const Frame*> pointers;
         for (const auto& f : frames) pointers.push_back(&f);
-        if (!call("write() of 5 frames (one failed)", [&] { sink.write(pointers); })) return;
+        CountingReport report;
+        if (!call("write() of 5 frames (one failed)", [&] { sink.write(pointers, report); }))
+            return;
+        if (report.count > 0)
+            warn("write() reported " + std::to_string(report.count) +
+                 " of 5 frames not written (with nothing wrong upstream of it: is its output "
+                 "reachable?)");
         auto per_frame = last_elapsed_ / static_cast<long>(frames.size());
         auto budget = library_->descriptor().frame_budget;
         if (budget.count() > 0 && per_frame > budget * options_.budget_tolerance)
-            fail("write() takes far longer than its declared frame budget of " + duration_text(budget) +
-                 ": " + duration_text(per_frame) + " per frame");
+            fail("write() takes far longer than its declared frame budget of " +
+                 duration_text(budget) + ": " + duration_text(per_frame) + " per frame");
         else
             ok("write() of 5 frames (one failed) in " + duration_text(last_elapsed_));
     }
@@ -402,8 +544,9 @@ private:
 
 bool is_lower_snake_case(std::string_view name) {
     if (name.empty() || name[0] < 'a' || name[0] > 'z') return false;
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
 }
 
 ConformanceVerdict check_plugin_conformance(const ConformanceOptions& options) {

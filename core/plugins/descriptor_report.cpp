@@ -17,9 +17,12 @@ std::string constraint(const ParamSpec& p) {
     std::string unit = p.type == ParamType::Duration ? "ms" : "";
     std::string what = p.type == ParamType::List ? " items" : "";
     std::string text;
-    if (p.min && p.max) text = number(*p.min) + unit + ".." + number(*p.max) + unit + what;
-    else if (p.min) text = ">= " + number(*p.min) + unit + what;
-    else if (p.max) text = "<= " + number(*p.max) + unit + what;
+    if (p.min && p.max)
+        text = number(*p.min) + unit + ".." + number(*p.max) + unit + what;
+    else if (p.min)
+        text = ">= " + number(*p.min) + unit + what;
+    else if (p.max)
+        text = "<= " + number(*p.max) + unit + what;
     if (!p.allowed.empty()) {
         std::string values;
         for (const auto& a : p.allowed) values += (values.empty() ? "" : ", ") + a;
@@ -55,6 +58,7 @@ nlohmann::json descriptor_json(const PluginDescriptor& d) {
             {"kind", to_string(d.kind)},
             {"description", d.description},
             {"frame_budget_us", d.frame_budget.count()},
+            {"concurrency", to_string(d.concurrency)},
             {"params", std::move(params)}};
 }
 
@@ -63,6 +67,7 @@ std::string descriptor_text(const PluginDescriptor& d) {
     out << d.name << " " << d.version << " (" << to_string(d.kind) << ")\n  " << d.description
         << "\n";
     if (auto budget = budget_text(d); !budget.empty()) out << "  Frame budget: " << budget << "\n";
+    if (d.kind != PluginKind::Source) out << "  Concurrency: " << to_string(d.concurrency) << "\n";
     if (d.params.empty()) {
         out << "\nNo parameters.\n";
         return out.str();
@@ -70,10 +75,13 @@ std::string descriptor_text(const PluginDescriptor& d) {
     out << "\nParameters:\n";
     for (const auto& p : d.params) {
         out << "  " << p.name << "  " << to_string(p.type);
-        if (p.required) out << "  required";
-        else out << "  default " << (p.default_value.is_string() && format_param_value(p, p.default_value).empty()
-                                         ? "\"\""
-                                         : format_param_value(p, p.default_value));
+        if (p.required)
+            out << "  required";
+        else
+            out << "  default "
+                << (p.default_value.is_string() && format_param_value(p, p.default_value).empty()
+                        ? "\"\""
+                        : format_param_value(p, p.default_value));
         if (auto c = constraint(p); !c.empty()) out << "  (" << c << ")";
         out << "\n      " << p.description << "\n";
     }
@@ -83,8 +91,10 @@ std::string descriptor_text(const PluginDescriptor& d) {
 std::string descriptor_markdown(const PluginDescriptor& d) {
     std::ostringstream out;
     out << "## " << d.name << "\n\n"
-        << "*" << to_string(d.kind) << ", version " << d.version << "*. " << d.description << "\n\n";
+        << "*" << to_string(d.kind) << ", version " << d.version << "*. " << d.description
+        << "\n\n";
     if (auto budget = budget_text(d); !budget.empty()) out << "Frame budget: " << budget << ".\n\n";
+    if (d.kind != PluginKind::Source) out << "Concurrency: " << to_string(d.concurrency) << ".\n\n";
     if (d.params.empty()) {
         out << "No parameters.\n";
         return out.str();
@@ -92,7 +102,8 @@ std::string descriptor_markdown(const PluginDescriptor& d) {
     out << "| parameter | type | default | allowed | description |\n"
         << "|---|---|---|---|---|\n";
     for (const auto& p : d.params) {
-        std::string def = p.required ? "*required*" : "`" + format_param_value(p, p.default_value) + "`";
+        std::string def =
+            p.required ? "*required*" : "`" + format_param_value(p, p.default_value) + "`";
         out << "| `" << p.name << "` | " << to_string(p.type) << " | " << def << " | "
             << constraint(p) << " | " << p.description << " |\n";
     }

@@ -1,5 +1,6 @@
 #include "core/plugins/plugin_instance.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/log/log.hpp"
@@ -13,7 +14,7 @@ Labels instance_labels(const PluginDescriptor& d, const std::string& instance) {
 }  // namespace
 
 class PluginInstance::Context final : public PluginContext {
-public:
+  public:
     Context(std::string name, Labels labels, MetricsRegistry& metrics)
         : name_(std::move(name)), labels_(std::move(labels)), metrics_(metrics) {}
 
@@ -28,13 +29,14 @@ public:
         gauge(std::string(name)).set(value);
     }
 
-private:
+  private:
     Counter& counter(const std::string& name) {
         std::lock_guard lock(mutex_);
         auto it = counters_.find(name);
         if (it == counters_.end())
-            it = counters_.emplace(name, &metrics_.counter("framehost_plugin_" + name + "_total",
-                                                           "Reported by the plugin", labels_))
+            it = counters_
+                     .emplace(name, &metrics_.counter("framehost_plugin_" + name + "_total",
+                                                      "Reported by the plugin", labels_))
                      .first;
         return *it->second;
     }
@@ -42,8 +44,9 @@ private:
         std::lock_guard lock(mutex_);
         auto it = gauges_.find(name);
         if (it == gauges_.end())
-            it = gauges_.emplace(name, &metrics_.gauge("framehost_plugin_" + name,
-                                                       "Reported by the plugin", labels_))
+            it = gauges_
+                     .emplace(name, &metrics_.gauge("framehost_plugin_" + name,
+                                                    "Reported by the plugin", labels_))
                      .first;
         return *it->second;
     }
@@ -84,6 +87,13 @@ PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::st
             .set(frame_budget_seconds());
 }
 
+void PluginInstance::adopt_created(const std::function<std::shared_ptr<Plugin>()>& create) {
+    std::shared_ptr<Plugin> plugin;
+    if (auto error = call("create", 0, [&] { plugin = create(); }))
+        throw std::runtime_error(*error);
+    adopt(std::move(plugin));
+}
+
 void PluginInstance::adopt(std::shared_ptr<Plugin> plugin) {
     if (!plugin) throw std::runtime_error("plugin '" + descriptor_.name + "' created nothing");
     bool kind_ok = (descriptor_.kind == PluginKind::Source && plugin->as_source()) ||
@@ -95,6 +105,45 @@ void PluginInstance::adopt(std::shared_ptr<Plugin> plugin) {
     plugin_ = std::move(plugin);
 }
 
+PluginInstance::CallSlot* PluginInstance::claim_slot(const char* what, std::size_t frames) {
+    auto now = std::chrono::steady_clock::now().time_since_epoch();
+    for (auto& slot : calls_) {
+        const char* expected = nullptr;
+        if (slot.what.load(std::memory_order_relaxed) != nullptr) continue;
+        // Time and size first: a reader that sees the name sees them too.
+        if (!slot.what.compare_exchange_strong(expected, "", std::memory_order_acquire)) continue;
+        slot.started_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count(),
+                              std::memory_order_relaxed);
+        slot.frames.store(frames, std::memory_order_relaxed);
+        slot.what.store(what, std::memory_order_release);
+        return &slot;
+    }
+    return nullptr;
+}
+
+std::optional<PluginInstance::StuckCall> PluginInstance::stuck_call(
+    std::chrono::milliseconds cap) const {
+    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+                   .count();
+    double cap_s = std::chrono::duration<double>(cap).count();
+    std::optional<StuckCall> worst;
+    for (const auto& slot : calls_) {
+        const char* what = slot.what.load(std::memory_order_acquire);
+        if (!what || !*what) continue;
+        double seconds =
+            static_cast<double>(now - slot.started_ns.load(std::memory_order_relaxed)) / 1e9;
+        auto frames = static_cast<double>(
+            std::max<std::size_t>(slot.frames.load(std::memory_order_relaxed), 1));
+        double limit = frame_budget_seconds() > 0
+                           ? std::clamp(50 * frame_budget_seconds() * frames, 1.0, cap_s)
+                           : cap_s;
+        if (seconds > limit && (!worst || seconds > worst->seconds))
+            worst = StuckCall{what, seconds};
+    }
+    return worst;
+}
+
 std::shared_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLibrary> library,
                                                        const std::string& instance_name,
                                                        const Params& params,
@@ -102,7 +151,7 @@ std::shared_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLib
     std::shared_ptr<PluginInstance> self(
         new PluginInstance(library->descriptor(), instance_name, params, metrics));
     self->library_ = library;
-    self->adopt(library->create(params, *self->context_));
+    self->adopt_created([&] { return library->create(params, *self->context_); });
     return self;
 }
 
@@ -113,7 +162,7 @@ std::shared_ptr<PluginInstance> PluginInstance::create(const PluginDescriptor& d
                                                        const Factory& make) {
     std::shared_ptr<PluginInstance> self(
         new PluginInstance(descriptor, instance_name, params, metrics));
-    self->adopt(make(*self->context_));
+    self->adopt_created([&] { return make(*self->context_); });
     return self;
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 // The host's side of one configured plugin: the instance, its name, the context lent to it,
 // and the metrics the host keeps for it without a line of plugin code.
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -15,7 +18,7 @@
 namespace framehost::core {
 
 class PluginInstance {
-public:
+  public:
     // Creates the instance from its library. Throws what the plugin's constructor throws, or
     // std::runtime_error when the instance is not of its declared kind.
     static std::shared_ptr<PluginInstance> create(std::shared_ptr<PluginLibrary> library,
@@ -41,6 +44,23 @@ public:
         return std::chrono::duration<double>(descriptor_.frame_budget).count();
     }
 
+    // Every call from the host into the plugin goes through here: it runs `f`, catching
+    // whatever it throws (std::exception or anything else) as the message returned; records the
+    // call while it runs, so one that does not come back shows as stuck (stuck_call()); and, for
+    // the per-frame calls (`frames` > 0) of a serialized plugin, holds the instance's lock.
+    // Returns the error, or nothing when the call succeeded. [any thread]
+    template <class F>
+    std::optional<std::string> call(const char* what, std::size_t frames_in_call, F&& f);
+
+    struct StuckCall {
+        std::string what;  // "process", "read", ...
+        double seconds = 0;
+    };
+    // The longest call now running for longer than the instance may take: `cap` for a plugin
+    // that declares no frame budget, else 50 budgets per frame of the call, at least 1 s and at
+    // most `cap`. [any thread]
+    std::optional<StuckCall> stuck_call(std::chrono::milliseconds cap) const;
+
     // Kept by the host around every call.
     Counter& frames;
     Counter& failures;
@@ -49,11 +69,22 @@ public:
     // counted when no budget is declared). Per call, not per frame: a batch is timed as a whole.
     Counter& over_budget;
 
-private:
+  private:
+    // A call in flight: its name (null: the slot is free), when it began and on how many frames.
+    struct CallSlot {
+        std::atomic<const char*> what{nullptr};
+        std::atomic<std::int64_t> started_ns{0};
+        std::atomic<std::size_t> frames{0};
+    };
+    static constexpr std::size_t kCallSlots = 64;  // calls tracked at once; more run untracked
+    CallSlot* claim_slot(const char* what, std::size_t frames);
+
     class Context;
     PluginInstance(const PluginDescriptor& descriptor, const std::string& instance_name,
                    const Params& params, MetricsRegistry& metrics);
     void adopt(std::shared_ptr<Plugin> plugin);
+    // Runs the plugin's factory through call(), so whatever its constructor throws is an error.
+    void adopt_created(const std::function<std::shared_ptr<Plugin>()>& create);
 
     std::shared_ptr<PluginLibrary> library_;  // null for in-process instances; destroyed last
     const PluginDescriptor& descriptor_;
@@ -61,6 +92,27 @@ private:
     Params params_;
     std::unique_ptr<Context> context_;  // outlives plugin_: declared first, destroyed last
     std::shared_ptr<Plugin> plugin_;
+    std::array<CallSlot, kCallSlots> calls_{};
+    std::mutex serial_;  // held around per-frame calls of a Serialized plugin
 };
+
+template <class F>
+std::optional<std::string> PluginInstance::call(const char* what, std::size_t frames_in_call,
+                                                F&& f) {
+    CallSlot* slot = claim_slot(what, frames_in_call);
+    std::unique_lock<std::mutex> serial(serial_, std::defer_lock);
+    if (frames_in_call > 0 && descriptor_.concurrency == Concurrency::Serialized) serial.lock();
+    std::optional<std::string> error;
+    try {
+        f();
+    } catch (const std::exception& e) {
+        error = e.what();
+        if (error->empty()) error = "exception with no message";
+    } catch (...) {
+        error = "threw something that is not a std::exception";
+    }
+    if (slot) slot->what.store(nullptr, std::memory_order_release);
+    return error;
+}
 
 }  // namespace framehost::core

@@ -6,8 +6,8 @@
 // region, reported as a box in pixels. Working on cell means instead of pixels makes the
 // comparison cheap (one pass over the bytes) and insensitive to sensor noise.
 //
-// Workers process frames of one camera concurrently, so "previous" is the latest frame of that
-// camera this instance finished summarising, which under load may not be the one just before.
+// It declares ordered_per_camera: the host hands it a camera's frames one at a time, in the
+// order the source read them (other cameras in parallel), so "previous" is the frame before.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -29,10 +29,13 @@ struct CellGrid {
 };
 
 CellGrid summarise(const framehost::Frame& frame, int cell) {
-    const int bpp = framehost::bytes_per_pixel(frame.pixel_format);
-    if (bpp == 0) throw std::runtime_error("motion_detector cannot read pixel format " + frame.pixel_format);
-    auto bytes = frame.pixel_bytes();
-    if (bytes.empty()) throw std::runtime_error("motion_detector needs pixels; this frame has none");
+    const framehost::Image& image = frame.image;
+    if (image.empty())
+        throw std::runtime_error("motion_detector needs pixels; this frame has none");
+    const int bpp = framehost::bytes_per_pixel(image.format);
+    if (bpp == 0)
+        throw std::runtime_error(std::string("motion_detector cannot read pixel format ") +
+                                 framehost::to_string(image.format));
     CellGrid grid;
     grid.columns = (frame.width + cell - 1) / cell;
     grid.rows = (frame.height + cell - 1) / cell;
@@ -40,7 +43,7 @@ CellGrid summarise(const framehost::Frame& frame, int cell) {
     std::vector<std::uint32_t> counts(sums.size(), 0);
     const bool three_channels = bpp >= 3;
     for (int y = 0; y < frame.height; ++y) {
-        const std::uint8_t* row = bytes.data() + static_cast<std::size_t>(y) * frame.width * bpp;
+        const std::uint8_t* row = image.row(0, y);  // through the stride: rows may be padded
         std::uint32_t* cell_sums = &sums[static_cast<std::size_t>(y / cell) * grid.columns];
         std::uint32_t* cell_counts = &counts[static_cast<std::size_t>(y / cell) * grid.columns];
         for (int x = 0; x < frame.width; ++x) {
@@ -53,7 +56,8 @@ CellGrid summarise(const framehost::Frame& frame, int cell) {
     }
     grid.luma.resize(sums.size());
     for (std::size_t i = 0; i < sums.size(); ++i)
-        grid.luma[i] = counts[i] ? static_cast<float>(sums[i]) / static_cast<float>(counts[i]) : 0.f;
+        grid.luma[i] =
+            counts[i] ? static_cast<float>(sums[i]) / static_cast<float>(counts[i]) : 0.f;
     return grid;
 }
 
@@ -64,7 +68,7 @@ struct Region {
 };
 
 class MotionDetector final : public framehost::Processor {
-public:
+  public:
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
@@ -73,14 +77,19 @@ public:
             PluginKind::Processor,
             "Frame differencing per camera: changed regions become 'motion' boxes",
             {
-                param::Int("cell_size", 16, "Side of the square cells compared, in pixels").range(2, 256),
-                param::Double("threshold", 20.0, "Change of a cell's mean luminance (0-255) that counts as motion")
+                param::Int("cell_size", 16, "Side of the square cells compared, in pixels")
+                    .range(2, 256),
+                param::Double("threshold", 20.0,
+                              "Change of a cell's mean luminance (0-255) that counts as motion")
                     .range(1, 255),
-                param::Int("min_cells", 2, "Smallest region reported, in cells").range(1, 1'000'000),
-                param::Int("max_regions", 16, "Most regions reported per frame (the largest first)").range(1, 1000),
+                param::Int("min_cells", 2, "Smallest region reported, in cells")
+                    .range(1, 1'000'000),
+                param::Int("max_regions", 16, "Most regions reported per frame (the largest first)")
+                    .range(1, 1000),
             },
             // One pass over a 640x480 RGB frame plus a 40x30 grid.
-            std::chrono::milliseconds(3)};
+            std::chrono::milliseconds(3),
+            Concurrency::OrderedPerCamera};
         return d;
     }
 
@@ -89,7 +98,8 @@ public:
           threshold_(static_cast<float>(params.number("threshold"))),
           min_cells_(static_cast<int>(params.integer("min_cells"))),
           max_regions_(static_cast<std::size_t>(params.integer("max_regions"))),
-          name_(context.instance_name()), context_(context) {}
+          name_(context.instance_name()),
+          context_(context) {}
 
     void process(framehost::Frame& frame) override {
         auto grid = std::make_shared<const CellGrid>(summarise(frame, cell_));
@@ -106,27 +116,33 @@ public:
         auto regions = changed_regions(*previous, *grid);
         std::size_t changed_cells = 0;
         for (const auto& r : regions) changed_cells += static_cast<std::size_t>(r.cells);
-        std::sort(regions.begin(), regions.end(), [](const Region& a, const Region& b) { return a.cells > b.cells; });
+        std::sort(regions.begin(), regions.end(),
+                  [](const Region& a, const Region& b) { return a.cells > b.cells; });
         if (regions.size() > max_regions_) regions.resize(max_regions_);
         for (const auto& r : regions) {
             framehost::Detection d;
             d.class_name = "motion";
             // How strong the change is on average: a full swing (255) is 1.
             d.confidence = std::min(1.0, r.total_change / r.cells / 255.0 * 2.0);
-            d.bbox = {r.min_column * cell_, r.min_row * cell_, std::min(frame.width, (r.max_column + 1) * cell_),
+            d.bbox = {r.min_column * cell_, r.min_row * cell_,
+                      std::min(frame.width, (r.max_column + 1) * cell_),
                       std::min(frame.height, (r.max_row + 1) * cell_)};
             frame.detections.push_back(d);
         }
-        double fraction = static_cast<double>(changed_cells) / static_cast<double>(grid->luma.size());
-        frame.results[name_] = {{"motion", !regions.empty()}, {"regions", regions.size()}, {"changed_fraction", fraction}};
+        double fraction =
+            static_cast<double>(changed_cells) / static_cast<double>(grid->luma.size());
+        frame.results[name_] = {{"motion", !regions.empty()},
+                                {"regions", regions.size()},
+                                {"changed_fraction", fraction}};
         if (!regions.empty()) context_.add_to_counter("frames_with_motion", 1);
     }
 
-private:
+  private:
     std::vector<Region> changed_regions(const CellGrid& before, const CellGrid& now) const {
         const int columns = now.columns, rows = now.rows;
         std::vector<float> change(now.luma.size());
-        for (std::size_t i = 0; i < change.size(); ++i) change[i] = std::fabs(now.luma[i] - before.luma[i]);
+        for (std::size_t i = 0; i < change.size(); ++i)
+            change[i] = std::fabs(now.luma[i] - before.luma[i]);
         std::vector<char> seen(change.size(), 0);
         std::vector<int> stack;
         std::vector<Region> regions;
@@ -145,7 +161,8 @@ private:
                 r.max_row = std::max(r.max_row, row);
                 ++r.cells;
                 r.total_change += change[i];
-                const int neighbours[4][2] = {{c - 1, row}, {c + 1, row}, {c, row - 1}, {c, row + 1}};
+                const int neighbours[4][2] = {
+                    {c - 1, row}, {c + 1, row}, {c, row - 1}, {c, row + 1}};
                 for (const auto& [nc, nr] : neighbours) {
                     if (nc < 0 || nr < 0 || nc >= columns || nr >= rows) continue;
                     int n = nr * columns + nc;

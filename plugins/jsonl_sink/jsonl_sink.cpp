@@ -31,7 +31,7 @@ nlohmann::json frame_line(const Frame& frame) {
 }
 
 class JsonlSink final : public framehost::Sink {
-public:
+  public:
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
@@ -44,15 +44,18 @@ public:
                 param::Bool("append", false, "Append to the file instead of replacing it"),
                 param::Bool("flush", true, "Flush after every batch (lines visible at once)"),
                 param::Bool("written_at", false,
-                            "Add written_at: when the line was written (Unix seconds, microseconds), for measuring latency against timestamp"),
+                            "Add written_at: when the line was written (Unix seconds, "
+                            "microseconds), for measuring latency against timestamp"),
             },
             std::chrono::milliseconds(1)};
         return d;
     }
 
     JsonlSink(const framehost::Params& params, framehost::PluginContext&)
-        : path_(params.string("path")), append_(params.boolean("append")),
-          flush_(params.boolean("flush")), written_at_(params.boolean("written_at")) {}
+        : path_(params.string("path")),
+          append_(params.boolean("append")),
+          flush_(params.boolean("flush")),
+          written_at_(params.boolean("written_at")) {}
 
     void start() override {
         if (path_ == "-") {
@@ -64,16 +67,21 @@ public:
     }
 
     void stop() override {
-        if (out_ && out_ != stdout) std::fclose(out_);
-        else if (out_) std::fflush(out_);
+        if (out_ && out_ != stdout)
+            std::fclose(out_);
+        else if (out_)
+            std::fflush(out_);
         out_ = nullptr;
     }
 
-    void write(std::span<const Frame* const> frames) override {
+    // A failed write throws: the host then counts the whole batch not written.
+    void write(std::span<const Frame* const> frames, framehost::SinkReport&) override {
         std::string text;
-        double now = written_at_ ? std::chrono::duration<double>(
-                                       std::chrono::system_clock::now().time_since_epoch()).count()
-                                 : 0.0;
+        double now =
+            written_at_
+                ? std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                      .count()
+                : 0.0;
         for (const Frame* frame : frames) {
             auto line = frame_line(*frame);
             if (written_at_) line["written_at"] = now;
@@ -87,7 +95,7 @@ public:
         if (flush_) std::fflush(out_);
     }
 
-private:
+  private:
     std::string path_;
     bool append_;
     bool flush_;

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <framehost/export.hpp>
@@ -156,17 +157,26 @@ class RedisStreamsSource final : public framehost::Source {
         return out.empty() ? framehost::ReadStatus::Idle : framehost::ReadStatus::Frames;
     }
 
-    // [worker threads] Acknowledged in batches by the source thread (hiredis is single-threaded);
-    // a frame that failed is dead-lettered first, so its reason is kept.
-    void finished(const Frame& frame) override {
+    // [worker threads] Settled by the delivery token read() gave the frame, never by its id
+    // (ids may repeat, or be missing): completed and filtered frames are acknowledged, failed
+    // ones dead-lettered with the reason first, and undelivered ones (a sink could not write
+    // them) left pending, to be claimed again after claim_idle_ms and dead-lettered after
+    // max_deliveries. The source thread sends it all in batches (hiredis is single-threaded).
+    void finished(const Frame& frame, framehost::Outcome outcome) override {
         std::lock_guard lock(ack_mutex_);
-        auto it = ids_.find(frame.id);
-        if (it == ids_.end()) return;
-        if (frame.failed())
+        auto it = in_flight_.find(frame.delivery);
+        if (it == in_flight_.end()) return;
+        std::string entry = std::move(it->second);
+        in_flight_.erase(it);
+        held_.erase(entry);
+        if (outcome == framehost::Outcome::Undelivered) {
+            ++undelivered_;
+            return;
+        }
+        if (outcome == framehost::Outcome::Failed)
             dead_.push_back(
-                {it->second, frame.id, "failed in " + frame.failed_in() + ": " + frame.error()});
-        acks_.push_back(it->second);
-        ids_.erase(it);
+                {entry, frame.id, "failed in " + frame.failed_in() + ": " + frame.error()});
+        acks_.push_back(std::move(entry));
     }
 
     void stop() override {
@@ -217,11 +227,9 @@ class RedisStreamsSource final : public framehost::Source {
             Frame frame = read_entry(id, entry->element[1]);
             {
                 std::lock_guard lock(ack_mutex_);
-                // Keyed by frame id: the host hands the frame back by it in finished(). A frame
-                // id seen twice in flight maps to its latest entry; the earlier one is
-                // acknowledged when that finishes.
-                if (auto old = ids_.find(frame.id); old != ids_.end()) acks_.push_back(old->second);
-                ids_[frame.id] = id;
+                frame.delivery = ++last_delivery_;
+                in_flight_[frame.delivery] = id;
+                held_.insert(id);
             }
             out.push_back(std::move(frame));
             ++delivered_;
@@ -260,6 +268,11 @@ class RedisStreamsSource final : public framehost::Source {
             const redisReply* p = pending->element[i];
             std::string id = str(p->element[0]);
             long long deliveries = p->element[3]->integer;
+            {
+                // Idle in Redis' eyes, but waiting in this host's own queue: not to be taken again.
+                std::lock_guard lock(ack_mutex_);
+                if (held_.count(id)) continue;
+            }
             if (deliveries >= max_deliveries_) {
                 auto claimed = reader_.run({"XCLAIM", stream_, group_, consumer_,
                                             std::to_string(claim_idle_.count()), id});
@@ -351,14 +364,17 @@ class RedisStreamsSource final : public framehost::Source {
     Clock::time_point next_claim_{};
 
     std::mutex ack_mutex_;
-    std::unordered_map<std::string, std::string> ids_;  // frame id -> entry id, in flight
+    std::uint64_t last_delivery_ = 0;
+    std::unordered_map<std::uint64_t, std::string> in_flight_;  // delivery token -> entry id
+    std::unordered_set<std::string> held_;                      // the entry ids in flight here
     std::vector<std::string> acks_;
     std::vector<DeadLetter> dead_;
 
     mutable std::mutex status_mutex_;
     std::string last_error_;
     std::atomic<bool> connected_{false};
-    std::atomic<std::uint64_t> delivered_{0}, acknowledged_{0}, claimed_{0}, dead_lettered_{0};
+    std::atomic<std::uint64_t> delivered_{0}, acknowledged_{0}, claimed_{0}, dead_lettered_{0},
+        undelivered_{0};
 };
 
 }  // namespace

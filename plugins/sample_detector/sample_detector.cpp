@@ -22,20 +22,44 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser
 
 // Summed in blocks with 32-bit lanes so the compiler vectorises it; a block is small enough
 // that no lane can overflow.
-double mean_intensity(std::span<const std::uint8_t> bytes) {
+std::uint64_t byte_sum(const std::uint8_t* bytes, std::size_t size) {
     constexpr std::size_t kBlock = 1 << 16;
     std::uint64_t total = 0;
-    for (std::size_t start = 0; start < bytes.size(); start += kBlock) {
-        std::size_t end = std::min(bytes.size(), start + kBlock);
+    for (std::size_t start = 0; start < size; start += kBlock) {
+        std::size_t end = std::min(size, start + kBlock);
         std::uint32_t block = 0;
         for (std::size_t i = start; i < end; ++i) block += bytes[i];
         total += block;
     }
-    return static_cast<double>(total) / static_cast<double>(bytes.size());
+    return total;
+}
+
+// The mean of every pixel byte of every plane, row by row through the strides (the padding
+// between rows is not the picture); opaque images by their bytes. Negative: no pixels.
+double mean_intensity(const framehost::Image& image) {
+    if (image.empty()) return -1;
+    if (image.plane_count() == 0) {
+        auto bytes = image.encoded_bytes();
+        return bytes.empty() ? -1
+                             : static_cast<double>(byte_sum(bytes.data(), bytes.size())) /
+                                   static_cast<double>(bytes.size());
+    }
+    std::uint64_t total = 0, count = 0;
+    for (int p = 0; p < image.plane_count(); ++p) {
+        if (image.packed()) {  // one run over the plane: the common case, and the fastest
+            total += byte_sum(image.row(p, 0),
+                              image.row_bytes(p) * static_cast<std::size_t>(image.rows(p)));
+        } else {
+            for (int y = 0; y < image.rows(p); ++y)
+                total += byte_sum(image.row(p, y), image.row_bytes(p));
+        }
+        count += image.row_bytes(p) * static_cast<std::size_t>(image.rows(p));
+    }
+    return count ? static_cast<double>(total) / static_cast<double>(count) : -1;
 }
 
 class SampleDetector final : public framehost::Processor {
-public:
+  public:
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
@@ -56,6 +80,7 @@ public:
                     .range(0, 60000),
                 param::List("classes", {"person", "car", "bicycle", "dog", "cat"},
                             "Class names detections are drawn from")
+                    .at_least(1)
                     .range(1, 1000),
             },
             // processing_delay_ms' default plus headroom for hashing a 640x480 frame.
@@ -75,14 +100,15 @@ public:
         int width = std::max(frame.width, 1);
         int height = std::max(frame.height, 1);
         std::uint64_t seed;
-        auto bytes = frame.pixel_bytes();
-        if (!bytes.empty()) {
-            auto milli_mean = static_cast<std::uint64_t>(mean_intensity(bytes) * 1000.0 + 0.5);
+        double mean = mean_intensity(frame.image);
+        if (mean >= 0) {
+            auto milli_mean = static_cast<std::uint64_t>(mean * 1000.0 + 0.5);
             seed = mix(milli_mean ^ mix(static_cast<std::uint64_t>(width) << 32 |
                                         static_cast<std::uint32_t>(height)));
         } else {
-            seed = mix(std::hash<std::string>{}(frame.id) ^
-                       mix(static_cast<std::uint64_t>(width) << 32 | static_cast<std::uint32_t>(height)));
+            seed = mix(
+                std::hash<std::string>{}(frame.id) ^
+                mix(static_cast<std::uint64_t>(width) << 32 | static_cast<std::uint32_t>(height)));
         }
         auto candidates = static_cast<int>(seed % 6);
         std::size_t kept = 0;
@@ -92,26 +118,32 @@ public:
             confidence = static_cast<double>(static_cast<int>(confidence * 1000)) / 1000;
             if (confidence < threshold_) continue;
             std::uint64_t g = mix(h);
-            int box_w = 1 + static_cast<int>(g % static_cast<std::uint64_t>(std::max(1, width / 2)));
-            int box_h = 1 + static_cast<int>((g >> 20) % static_cast<std::uint64_t>(std::max(1, height / 2)));
-            int x1 = static_cast<int>((g >> 40) % static_cast<std::uint64_t>(std::max(1, width - box_w + 1)));
-            int y1 = static_cast<int>((h >> 3) % static_cast<std::uint64_t>(std::max(1, height - box_h + 1)));
-            frame.detections.push_back(Detection{classes_[h % classes_.size()], confidence,
-                                                 {x1, y1, std::min(x1 + box_w, width),
-                                                  std::min(y1 + box_h, height)}});
+            int box_w =
+                1 + static_cast<int>(g % static_cast<std::uint64_t>(std::max(1, width / 2)));
+            int box_h = 1 + static_cast<int>((g >> 20) %
+                                             static_cast<std::uint64_t>(std::max(1, height / 2)));
+            int x1 = static_cast<int>((g >> 40) %
+                                      static_cast<std::uint64_t>(std::max(1, width - box_w + 1)));
+            int y1 = static_cast<int>((h >> 3) %
+                                      static_cast<std::uint64_t>(std::max(1, height - box_h + 1)));
+            frame.detections.push_back(
+                Detection{classes_[h % classes_.size()],
+                          confidence,
+                          {x1, y1, std::min(x1 + box_w, width), std::min(y1 + box_h, height)}});
             ++kept;
         }
         if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
-        double elapsed_ms = std::chrono::duration<double, std::milli>(
-                                std::chrono::steady_clock::now() - started).count();
-        int channels = std::max(framehost::bytes_per_pixel(frame.pixel_format), 1);
+        double elapsed_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
+        int channels = std::max(framehost::bytes_per_pixel(frame.format), 1);
         frame.results[name_] = {{"total_objects", kept},
                                 {"processing_time_ms", elapsed_ms},
                                 {"frame_shape", {frame.height, frame.width, channels}},
                                 {"gpu_used", gpu_}};
     }
 
-private:
+  private:
     std::string name_;
     double threshold_;
     bool gpu_;

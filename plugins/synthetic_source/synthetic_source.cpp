@@ -15,7 +15,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 class SyntheticSource final : public framehost::Source {
-public:
+  public:
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
@@ -48,7 +48,7 @@ public:
           rate_(params.number("rate_fps")),
           width_(static_cast<int>(params.integer("width"))),
           height_(static_cast<int>(params.integer("height"))),
-          format_(params.string("pixel_format")),
+          format_(framehost::parse_pixel_format(params.string("pixel_format"))),
           id_prefix_(params.string("id_prefix")) {
         auto cameras = params.integer("cameras");
         for (std::int64_t c = 1; c <= cameras; ++c) {
@@ -57,16 +57,19 @@ public:
             camera_ids_.emplace_back(name);
         }
         if (params.boolean("pixels")) {
-            auto size = static_cast<std::size_t>(width_) * static_cast<std::size_t>(height_) *
-                        static_cast<std::size_t>(framehost::bytes_per_pixel(format_));
             auto images = params.integer("distinct_images");
             for (std::int64_t k = 0; k < images; ++k) {
-                std::vector<std::uint8_t> bytes(size);
+                auto image = framehost::make_image(format_, width_, height_);
                 // Each image has its own brightness, so the detector sees different content.
                 auto base = static_cast<std::uint8_t>(20 + (k * 53) % 200);
-                for (std::size_t i = 0; i < size; ++i)
-                    bytes[i] = static_cast<std::uint8_t>(base + (i % 31));
-                images_.push_back(framehost::make_pixels(std::move(bytes)));
+                std::size_t i = 0;
+                for (int y = 0; y < image.rows(0); ++y) {
+                    auto* row =
+                        image.planes[0].data + static_cast<std::size_t>(y) * image.stride(0);
+                    for (std::size_t x = 0; x < image.row_bytes(0); ++x, ++i)
+                        row[x] = static_cast<std::uint8_t>(base + (i % 31));
+                }
+                images_.push_back(std::move(image));
             }
         }
     }
@@ -80,16 +83,18 @@ public:
             auto elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
             auto due = static_cast<std::uint64_t>(elapsed * rate_) + 1;
             if (due <= next_) {
-                auto wait = std::chrono::duration<double>(static_cast<double>(next_) / rate_ - elapsed);
-                std::this_thread::sleep_for(std::min<std::chrono::duration<double>>(
-                    wait, std::chrono::milliseconds(100)));
+                auto wait =
+                    std::chrono::duration<double>(static_cast<double>(next_) / rate_ - elapsed);
+                std::this_thread::sleep_for(
+                    std::min<std::chrono::duration<double>>(wait, std::chrono::milliseconds(100)));
                 return framehost::ReadStatus::Idle;
             }
             allowed = std::min<std::uint64_t>(allowed, due - next_);
         }
         if (count_ != 0) allowed = std::min<std::uint64_t>(allowed, count_ - next_);
         auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
         for (std::uint64_t i = 0; i < allowed; ++i, ++next_) {
             framehost::Frame& f = out.emplace_back();
             f.id = id_prefix_ + std::to_string(next_);
@@ -97,28 +102,30 @@ public:
             f.timestamp_ms = now_ms;
             f.width = width_;
             f.height = height_;
-            f.pixel_format = format_;
-            if (!images_.empty()) f.pixels = images_[next_ % images_.size()];
+            f.format = format_;
+            if (!images_.empty()) f.image = images_[next_ % images_.size()];
         }
         generated_.store(next_, std::memory_order_relaxed);
         return framehost::ReadStatus::Frames;
     }
 
     nlohmann::json status() const override {
-        return {{"generated", generated_.load(std::memory_order_relaxed)}, {"count", count_}, {"rate_fps", rate_}};
+        return {{"generated", generated_.load(std::memory_order_relaxed)},
+                {"count", count_},
+                {"rate_fps", rate_}};
     }
 
-private:
+  private:
     std::uint64_t count_;
     double rate_;
     int width_;
     int height_;
-    std::string format_;
+    framehost::PixelFormat format_;
     std::string id_prefix_;
     std::vector<std::string> camera_ids_;
-    std::vector<framehost::PixelBuffer> images_;
-    std::uint64_t next_ = 0;                      // source thread only
-    std::atomic<std::uint64_t> generated_{0};     // next_ as status() may read it, any thread
+    std::vector<framehost::Image> images_;
+    std::uint64_t next_ = 0;                   // source thread only
+    std::atomic<std::uint64_t> generated_{0};  // next_ as status() may read it, any thread
     Clock::time_point started_ = Clock::now();
 };
 

@@ -16,7 +16,9 @@ RunResult check(const std::vector<std::string>& args) {
     full.insert(full.end(), args.begin(), args.end());
     return run_program(kFramehostBinary, full, {}, std::chrono::seconds(60));
 }
-std::string fixture(const std::string& name) { return kFixturePluginDir + "/" + name + ".so"; }
+std::string fixture(const std::string& name) {
+    return kFixturePluginDir + "/" + name + ".so";
+}
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
@@ -83,7 +85,8 @@ TEST_CASE("check-plugin fails a processor that never returns, and itself returns
 TEST_CASE("check-plugin reports a plugin that crashes and the call it crashed in") {
     auto r = check({fixture("fixture_processor"), "--set", "mode=crash"});
     CHECK(r.exit_code == 1);
-    CHECK(has(r.out, "FAIL  the plugin crashed (ABRT, Aborted) in process() of a frame without pixels"));
+    CHECK(has(r.out,
+              "FAIL  the plugin crashed (ABRT, Aborted) in process() of a frame without pixels"));
 }
 
 TEST_CASE("check-plugin refuses a bad command line") {
@@ -94,10 +97,22 @@ TEST_CASE("check-plugin refuses a bad command line") {
     CHECK(has(missing.out, "refused: no such file"));
 }
 
-TEST_CASE("check-plugin passes an older-SDK plugin and warns that it declares no frame budget") {
+TEST_CASE("check-plugin refuses a plugin of the old ABI, naming the SDK that built it") {
     auto r = check({fixture("sdk_0_2_processor")});
-    CHECK(r.exit_code == 0);
-    CHECK(has(r.out, "built with SDK 0.2.0"));
-    CHECK(has(r.out, "warn  declares no frame_budget"));
-    CHECK(has(r.out, "sdk_0_2_processor: passes (0 problems, 1 warning)"));
+    CHECK(r.exit_code == 1);
+    CHECK(has(r.out, "built with SDK 0.2.0 (plugin ABI 2)"));
+}
+
+TEST_CASE("check-plugin fails a processor that reads pixels as if rows were packed") {
+    auto r = check({fixture("fixture_processor"), "--set", "mode=ignore_strides"});
+    CHECK(r.exit_code == 1);
+    CHECK(has(r.out, "FAIL  process() gives other output for the same pixels in padded rows"));
+}
+
+TEST_CASE(
+    "check-plugin fails a processor declared reentrant that keeps per-frame state in the "
+    "instance") {
+    auto r = check({fixture("fixture_processor"), "--set", "mode=shared_state"});
+    CHECK(r.exit_code == 1);
+    CHECK(has(r.out, "FAIL  declares reentrant, but called from"));
 }

@@ -116,7 +116,8 @@ TEST_CASE(
         expected.width = 8;
         expected.height = 4;
         if (id.rfind("px", 0) == 0)
-            expected.pixels = make_pixels(std::vector<std::uint8_t>(96, 0));  // "AAAA" = zeros
+            expected.set_image(image_from_bytes(
+                PixelFormat::RGB24, 8, 4, std::vector<std::uint8_t>(96, 0)));  // "AAAA" = zeros
         detector->processor()->process(expected);
         CHECK(line["state"] == "completed");
         REQUIRE(line["detections"].size() == expected.detections.size());

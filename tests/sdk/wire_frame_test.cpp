@@ -35,7 +35,7 @@ TEST_CASE("a frame in the original capture's flat form, every field a string, re
     CHECK(f.timestamp_ms == 1753617600123);  // 2025-07-27T12:00:00.123 UTC
     CHECK(f.width == 1920);
     CHECK(f.height == 1080);
-    CHECK(f.pixel_format == "BGR");
+    CHECK(f.format == framehost::PixelFormat::BGR24);
     CHECK(f.traceparent == flat["traceparent"]);
     // Everything the reader does not map stays in the metadata, as it came.
     for (const char* key : {"resolution", "size_bytes", "trace_id", "frame_buffer_key",
@@ -110,10 +110,11 @@ TEST_CASE("FFmpeg's pixel format names map onto framehost's, and their sizes are
         {"nv12", "NV12"}, {"yuv420p", "I420"}, {"RGB", "RGB"},   {"GRAY8", "GRAY"}};
     for (auto [wire, ours] : names) {
         Frame f = read({{"frame_id", "p"}, {"format", wire}});
-        CHECK(f.pixel_format == ours);
+        CHECK(to_string(f.format) == std::string(ours));
     }
-    CHECK(read({{"frame_id", "p"}, {"format", "p010le"}}).pixel_format ==
-          "p010le");  // unknown: kept as sent
+    Frame unknown = read({{"frame_id", "p"}, {"format", "p010le"}});
+    CHECK(unknown.format == framehost::PixelFormat::Unknown);
+    CHECK(unknown.metadata["format"] == "p010le");  // kept as sent
     // 4x2 NV12 is 8 luma bytes and 4 chroma bytes.
     Frame nv12 = read({{"frame_id", "n"},
                        {"width", 4},
@@ -121,7 +122,10 @@ TEST_CASE("FFmpeg's pixel format names map onto framehost's, and their sizes are
                        {"format", "nv12"},
                        {"data", "AAAAAAAAAAAAAAAA"}});
     CHECK_FALSE(nv12.failed());
-    CHECK(nv12.pixel_bytes().size() == 12);
+    CHECK(nv12.image.format == framehost::PixelFormat::NV12);
+    CHECK(nv12.image.byte_size() == 12);
+    CHECK(nv12.image.stride(1) == 4);  // U,V interleaved at half width: 2 pairs a row
+    CHECK(nv12.image.rows(1) == 1);
     Frame wrong = read(
         {{"frame_id", "n"}, {"width", 4}, {"height", 2}, {"format", "yuv420p"}, {"data", "AAAA"}});
     CHECK(wrong.failed());

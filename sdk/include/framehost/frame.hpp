@@ -2,36 +2,19 @@
 // The unit of work that travels source -> processors -> sinks.
 //
 // Ownership: the host owns every Frame. A plugin sees a Frame only during a call and must not
-// keep a pointer or reference to it after the call returns; to keep pixels, copy the `pixels`
-// shared pointer (it is immutable, so sharing is safe and free).
+// keep a pointer or reference to it after the call returns; to keep its pixels, copy its
+// `image` (a shared, immutable view: copying it is free and keeps the memory alive).
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "framehost/image.hpp"
+
 namespace framehost {
-
-// Immutable pixel bytes shared by every holder: passing a frame along the chain, or keeping its
-// pixels, never copies them.
-using PixelBuffer = std::shared_ptr<const std::vector<std::uint8_t>>;
-
-inline PixelBuffer make_pixels(std::vector<std::uint8_t> bytes) {
-    return std::make_shared<const std::vector<std::uint8_t>>(std::move(bytes));
-}
-
-// Bytes per pixel of the formats the host knows; 0 for a format it does not know (the frame is
-// then passed on without a size check).
-inline int bytes_per_pixel(const std::string& pixel_format) {
-    if (pixel_format == "RGB" || pixel_format == "BGR") return 3;
-    if (pixel_format == "RGBA" || pixel_format == "BGRA") return 4;
-    if (pixel_format == "GRAY" || pixel_format == "GRAY8") return 1;
-    return 0;
-}
 
 struct Detection {
     std::string class_name;
@@ -43,32 +26,47 @@ struct Detection {
 // {"class": "car", "confidence": 0.91, "bbox": [x1, y1, x2, y2]}. With it, nlohmann::json(
 // frame.detections) is the list as the HTTP API, jsonl_sink and redis_streams_sink write it.
 inline void to_json(nlohmann::json& j, const Detection& d) {
-    j = {{"class", d.class_name}, {"confidence", d.confidence}, {"bbox", {d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]}}};
+    j = {{"class", d.class_name},
+         {"confidence", d.confidence},
+         {"bbox", {d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]}}};
 }
 
 struct Frame {
-    // What the source says about the frame.
+    // What the source says about the frame. width, height and format describe it even when it
+    // carries no pixels (metadata-only frames are valid); with an image they are the image's.
     std::string id;
     std::string camera_id;
     std::int64_t timestamp_ms = 0;  // capture time, milliseconds since the Unix epoch
     int width = 0;
     int height = 0;
-    std::string pixel_format = "RGB";
-    PixelBuffer pixels;       // may be null: metadata-only frames are valid
+    PixelFormat format = PixelFormat::RGB24;
+    Image image;              // may be empty
     nlohmann::json metadata;  // free-form; null when the source had none
     std::string traceparent;  // W3C trace context of the frame, empty when none
+    // [source] Which upstream delivery this frame is, for the source's own use: the host hands
+    // it back untouched in Source::finished(). Frame ids may repeat; this need not.
+    std::uint64_t delivery = 0;
 
     // What processors add. Detections are typed because every consumer of framehost reads them;
     // anything else a processor wants to report goes under results[<its instance name>].
     std::vector<Detection> detections;
     nlohmann::json results;
 
-    // Set by the host: when the frame entered the host (for end-to-end latency).
-    std::chrono::steady_clock::time_point received_at{};
+    // [host] What the host keeps with the frame; plugins neither read nor write it.
+    struct HostState {
+        std::chrono::steady_clock::time_point received_at{};  // for end-to-end latency
+        std::size_t charged_bytes =
+            0;  // charged to the memory budget on entry, refunded exactly on exit
+        std::uint64_t camera_sequence = 0;  // the frame's place among its camera's frames, from 1
+        std::uint32_t source_index = 0;     // which configured source read it
+    } host;
 
-    std::span<const std::uint8_t> pixel_bytes() const {
-        if (!pixels) return {};
-        return {pixels->data(), pixels->size()};
+    // The image and the size and format it gives the frame.
+    void set_image(Image pixels) {
+        width = pixels.width;
+        height = pixels.height;
+        format = pixels.format;
+        image = std::move(pixels);
     }
 
     // Marks the frame failed without throwing, for processors that handle batches; later
@@ -82,9 +80,19 @@ struct Frame {
     const std::string& failed_in() const { return failed_in_; }
     void set_failed_in(std::string instance) { failed_in_ = std::move(instance); }
 
-private:
+    // Drops the frame on purpose ("no motion"): later processors and the sinks never see it; it
+    // is counted filtered, and the source settles it as done. Ignored on a failed frame.
+    void filter(std::string reason = "filtered") {
+        if (!failed() && filter_reason_.empty())
+            filter_reason_ = reason.empty() ? std::string("filtered") : std::move(reason);
+    }
+    bool filtered() const { return !filter_reason_.empty(); }
+    const std::string& filter_reason() const { return filter_reason_; }
+
+  private:
     std::string error_;
     std::string failed_in_;
+    std::string filter_reason_;
 };
 
 }  // namespace framehost

@@ -9,8 +9,10 @@
 //   process / read / write   [worker or source threads, started] see each class
 //   stop()                   [main thread, after the last call of the previous step returned]
 //   destroy                  [main thread] through the entry, so the library frees what it made
-// An exception thrown by a call is caught by the host: from start() it stops the host with the
-// message; from a per-frame call it fails those frames and the host goes on.
+// An exception thrown by a call (of any type, std::exception or not) is caught by the host: from
+// start() it stops the host with the message; from a per-frame call it fails those frames and
+// the host goes on. Every call is timed; one that runs far past the plugin's frame budget (or
+// the host's cap) marks the instance stuck in /health, and /ready answers 503.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +25,6 @@
 
 #include "framehost/frame.hpp"
 #include "framehost/params.hpp"
-#include "framehost/pixel_format.hpp"
 
 namespace framehost {
 
@@ -31,9 +32,33 @@ enum class PluginKind { Source, Processor, Sink };
 
 inline const char* to_string(PluginKind kind) {
     switch (kind) {
-        case PluginKind::Source: return "source";
-        case PluginKind::Processor: return "processor";
-        case PluginKind::Sink: return "sink";
+        case PluginKind::Source:
+            return "source";
+        case PluginKind::Processor:
+            return "processor";
+        case PluginKind::Sink:
+            return "sink";
+    }
+    return "?";
+}
+
+// How the host may call an instance's per-frame function (process() or write()).
+enum class Concurrency {
+    Reentrant,         // any frames, on any threads at once: the plugin guards its own state
+    Serialized,        // one call at a time on the instance, frames in any order
+    OrderedPerCamera,  // frames of one camera_id one at a time, in the order the source read
+                       // them (different cameras in parallel): for temporal plugins such as
+                       // motion detection and tracking
+};
+
+inline const char* to_string(Concurrency c) {
+    switch (c) {
+        case Concurrency::Reentrant:
+            return "reentrant";
+        case Concurrency::Serialized:
+            return "serialized";
+        case Concurrency::OrderedPerCamera:
+            return "ordered_per_camera";
     }
     return "?";
 }
@@ -50,13 +75,14 @@ struct PluginDescriptor {
     // the frames of calls over it (framehost_plugin_over_budget_frames_total, /health); it is
     // shown by `framehost inspect` so people sizing a pipeline know what to expect.
     std::chrono::microseconds frame_budget{0};
+    Concurrency concurrency = Concurrency::Reentrant;
 };
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
 // What the host lends an instance for its whole life. Thread-safe: any thread may call it.
 class PluginContext {
-public:
+  public:
     virtual ~PluginContext() = default;
     // The instance's name in the config (the plugin name unless `name:` was given).
     virtual const std::string& instance_name() const = 0;
@@ -71,7 +97,7 @@ class Processor;
 class Sink;
 
 class Plugin {
-public:
+  public:
     virtual ~Plugin() = default;
     virtual void start() {}
     virtual void stop() {}
@@ -85,6 +111,29 @@ public:
     virtual Sink* as_sink() { return nullptr; }
 };
 
+// How a frame ended, as the host tells its source. The worst of what its processors and sinks
+// did with it.
+enum class Outcome {
+    Completed,    // every processor ran and every sink wrote it
+    Filtered,     // a processor dropped it on purpose: done, nothing to deliver
+    Failed,       // a processor (or the host) failed it: retrying would fail again
+    Undelivered,  // processed, but a sink could not write it: worth delivering again
+};
+
+inline const char* to_string(Outcome o) {
+    switch (o) {
+        case Outcome::Completed:
+            return "completed";
+        case Outcome::Filtered:
+            return "filtered";
+        case Outcome::Failed:
+            return "failed";
+        case Outcome::Undelivered:
+            return "undelivered";
+    }
+    return "?";
+}
+
 enum class ReadStatus {
     Frames,        // appended at least one frame
     Idle,          // nothing to read now; the host calls again soon
@@ -93,7 +142,7 @@ enum class ReadStatus {
 };
 
 class Source : public Plugin {
-public:
+  public:
     // [source thread] Establish the upstream connection; throw on failure. The host retries with
     // backoff. Called once after start() and again after read() answered NotConnected.
     virtual void connect() {}
@@ -101,20 +150,26 @@ public:
     // 100 ms when nothing arrives so the host can stop it. The host calls read() only when its
     // queue has room for `max_frames`, so a source never needs to buffer.
     virtual ReadStatus read(std::vector<Frame>& out, std::size_t max_frames) = 0;
-    // [worker thread] The frame left the pipeline: every processor and sink is done with it
-    // (completed) or it failed. At-least-once sources acknowledge upstream here. Called exactly
+    // [worker thread] The frame left the pipeline with this outcome; `frame.delivery` is what
+    // the source set. At-least-once sources acknowledge upstream here (Completed, Filtered),
+    // dead-letter (Failed) or leave the delivery to be made again (Undelivered). Called exactly
     // once per frame read, from several workers at once.
-    virtual void finished(const Frame& frame) { (void)frame; }
+    virtual void finished(const Frame& frame, Outcome outcome) {
+        (void)frame;
+        (void)outcome;
+    }
     Source* as_source() override { return this; }
 };
 
 class Processor : public Plugin {
-public:
-    // [worker threads, concurrently on the same instance] Add detections / results to the frame.
-    // Throw, or call frame.fail(), to fail it. Guard any state shared between frames.
+  public:
+    // [worker threads, as the descriptor's concurrency allows] Add detections / results to the
+    // frame. Throw, or call frame.fail(), to fail it; frame.filter() drops it on purpose.
+    // Read pixels through frame.image's strides.
     virtual void process(Frame& frame) = 0;
     // [worker threads] Override to handle a batch at once; the default calls process() on each
-    // frame and fails only the frames whose call threw. Frames already failed are not passed.
+    // frame, in order, and fails only the frames whose call threw. Frames already failed or
+    // filtered are not passed; with ordered_per_camera a camera's frames come in order.
     virtual void process_batch(std::span<Frame* const> frames) {
         for (Frame* frame : frames) {
             try {
@@ -122,18 +177,31 @@ public:
             } catch (const std::exception& e) {
                 frame->fail(e.what());
             } catch (...) {
-                frame->fail("unknown exception");
+                frame->fail("threw something that is not a std::exception");
             }
         }
     }
     Processor* as_processor() override { return this; }
 };
 
+// What a sink tells the host about a batch it was given. [the calling worker thread, during
+// write()]
+class SinkReport {
+  public:
+    // frames[index] could not be written (the reason is kept with the frame); the others were.
+    virtual void failed(std::size_t index, std::string_view reason) = 0;
+
+  protected:
+    ~SinkReport() = default;
+};
+
 class Sink : public Plugin {
-public:
-    // [worker threads, concurrently on the same instance] Every finished frame, completed or
-    // failed (frame.failed()), once. Throwing counts the batch as failed in this sink's metrics.
-    virtual void write(std::span<const Frame* const> frames) = 0;
+  public:
+    // [worker threads, as the descriptor's concurrency allows] Every finished frame, completed
+    // or failed (frame.failed()), once; filtered frames never. Report the frames not written
+    // through `report`; throwing reports the whole batch. A frame a sink did not write is
+    // Undelivered to its source (redelivered by at-least-once sources).
+    virtual void write(std::span<const Frame* const> frames, SinkReport& report) = 0;
     Sink* as_sink() override { return this; }
 };
 

@@ -5,9 +5,12 @@
 //   framehost::testing::LoadedPlugin plugin("build/plugins/brightness.so", {{"scale", 2.0}});
 //   auto frames = plugin.process({framehost::testing::make_frame("f1", 4, 2, 100)});
 //   CHECK(frames[0].results["brightness"]["mean"] == 200.0);
-// Sources: plugin.read(max) and plugin.finished(frame); sinks: plugin.write(frames).
+// Sources: plugin.read(max) and plugin.finished(frame, outcome); sinks: plugin.write(frames).
+// Parameters are checked by the host's own rules (framehost/param_rules.hpp).
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -19,40 +22,55 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framehost/param_rules.hpp"
 #include "framehost/plugin.hpp"
 #include "framehost/version.hpp"
 
 namespace framehost::testing {
 
-// A frame of width x height RGB pixels all equal to `fill` (no pixels when width or height is 0).
-inline Frame make_frame(std::string id, int width, int height, std::uint8_t fill = 0) {
+// A frame of width x height RGB pixels all equal to `fill` (no pixels when width or height is
+// 0). With `row_padding`, each row is followed by that many bytes of 0xA5 that are not part of
+// the picture: a plugin that reads the frame correctly gives the same output either way.
+inline Frame make_frame(std::string id, int width, int height, std::uint8_t fill = 0,
+                        std::size_t row_padding = 0) {
     Frame f;
     f.id = std::move(id);
     f.camera_id = "camera_01";
     f.width = width;
     f.height = height;
-    if (width > 0 && height > 0)
-        f.pixels = make_pixels(std::vector<std::uint8_t>(static_cast<std::size_t>(width) * height * 3, fill));
+    if (width <= 0 || height <= 0) return f;
+    std::size_t row = static_cast<std::size_t>(width) * 3, stride = row + row_padding;
+    auto bytes = std::make_shared<std::vector<std::uint8_t>>(
+        stride * static_cast<std::size_t>(height), 0xA5);
+    for (int y = 0; y < height; ++y)
+        std::fill_n(bytes->data() + stride * static_cast<std::size_t>(y), row, fill);
+    std::array<ImagePlane, 4> planes{};
+    planes[0] = {bytes->data(), stride, bytes->size()};
+    f.set_image(wrap_image(PixelFormat::RGB24, width, height, planes, bytes));
     return f;
 }
 
 class LoadedPlugin {
-public:
+  public:
     // Loads the plugin, checks its ABI, builds its Params from `values` over the spec's defaults
     // (types and ranges checked), creates the instance and starts it. Throws
     // std::runtime_error saying what is wrong.
-    explicit LoadedPlugin(const std::string& path, const nlohmann::json& values = nlohmann::json::object()) {
+    explicit LoadedPlugin(const std::string& path,
+                          const nlohmann::json& values = nlohmann::json::object()) {
         handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!handle_) throw std::runtime_error(path + ": " + dlerror());
         auto abi = reinterpret_cast<std::uint32_t (*)()>(dlsym(handle_, "framehost_abi_version"));
-        if (!abi) throw std::runtime_error(path + ": not a framehost plugin (no framehost_abi_version)");
+        if (!abi)
+            throw std::runtime_error(path + ": not a framehost plugin (no framehost_abi_version)");
         if (abi() != kAbiVersion) {
             auto sdk = reinterpret_cast<const char* (*)()>(dlsym(handle_, "framehost_sdk_version"));
-            throw std::runtime_error(path + ": built with SDK " + (sdk ? sdk() : "0.1") + " (plugin ABI " +
-                                     std::to_string(abi()) + "), this SDK is " + kSdkVersion + " (plugin ABI " +
-                                     std::to_string(kAbiVersion) + ")");
+            throw std::runtime_error(path + ": built with SDK " + (sdk ? sdk() : "0.1") +
+                                     " (plugin ABI " + std::to_string(abi()) + "), this SDK is " +
+                                     kSdkVersion + " (plugin ABI " + std::to_string(kAbiVersion) +
+                                     ")");
         }
-        auto entry_fn = reinterpret_cast<const PluginEntry* (*)()>(dlsym(handle_, "framehost_plugin_entry"));
+        auto entry_fn =
+            reinterpret_cast<const PluginEntry* (*)()>(dlsym(handle_, "framehost_plugin_entry"));
         if (!entry_fn) throw std::runtime_error(path + ": no framehost_plugin_entry");
         entry_ = entry_fn();
         context_.name = entry_->descriptor().name;
@@ -84,11 +102,13 @@ public:
         if (!processor) throw std::logic_error(descriptor().name + " is not a processor");
         std::vector<Frame*> live;
         for (auto& f : frames)
-            if (!f.failed()) live.push_back(&f);
+            if (!f.failed() && !f.filtered()) live.push_back(&f);
         try {
             processor->process_batch(live);
         } catch (const std::exception& e) {
             for (Frame* f : live) f->fail(e.what());
+        } catch (...) {
+            for (Frame* f : live) f->fail("threw something that is not a std::exception");
         }
         return frames;
     }
@@ -110,24 +130,41 @@ public:
         result.status = source->read(result.frames, max_frames);
         if (result.status == ReadStatus::NotConnected) connected_ = false;
         if (result.frames.size() > max_frames)
-            throw std::logic_error(descriptor().name + " read " + std::to_string(result.frames.size()) +
+            throw std::logic_error(descriptor().name + " read " +
+                                   std::to_string(result.frames.size()) +
                                    " frames when asked for at most " + std::to_string(max_frames));
         return result;
     }
     // Tells a source a frame left the pipeline, as the host does once per frame read.
-    void finished(const Frame& frame) {
+    void finished(const Frame& frame, Outcome outcome = Outcome::Completed) {
         Source* source = instance_->as_source();
         if (!source) throw std::logic_error(descriptor().name + " is not a source");
-        source->finished(frame);
+        source->finished(frame, outcome);
     }
 
-    // Hands finished frames to a sink, as the host does. Throws what write() throws.
-    void write(const std::vector<Frame>& frames) {
+    // Hands finished frames to a sink, as the host does (filtered frames are not passed).
+    // Returns the indices of `frames` the sink reported not written, with the reasons. Throws
+    // what write() throws.
+    std::map<std::size_t, std::string> write(const std::vector<Frame>& frames) {
         Sink* sink = instance_->as_sink();
         if (!sink) throw std::logic_error(descriptor().name + " is not a sink");
         std::vector<const Frame*> pointers;
-        for (const auto& f : frames) pointers.push_back(&f);
-        sink->write(pointers);
+        std::vector<std::size_t> index;
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            if (frames[i].filtered()) continue;
+            pointers.push_back(&frames[i]);
+            index.push_back(i);
+        }
+        struct Report final : SinkReport {
+            std::map<std::size_t, std::string> failed_at;
+            const std::vector<std::size_t>* index = nullptr;
+            void failed(std::size_t i, std::string_view reason) override {
+                if (i < index->size()) failed_at.emplace((*index)[i], std::string(reason));
+            }
+        } report;
+        report.index = &index;
+        sink->write(pointers, report);
+        return report.failed_at;
     }
 
     // What the plugin logged through its context, one entry per call.
@@ -142,7 +179,7 @@ public:
         return it == context_.metrics.end() ? 0.0 : it->second;
     }
 
-private:
+  private:
     struct Context final : PluginContext {
         std::string name;
         mutable std::mutex mutex;
@@ -163,6 +200,7 @@ private:
         }
     };
 
+    // The host's rules (check_param_value), not a copy of them.
     static nlohmann::json build_params(const PluginDescriptor& d, const nlohmann::json& values) {
         nlohmann::json out = nlohmann::json::object();
         for (auto it = values.begin(); it != values.end(); ++it) {
@@ -172,20 +210,13 @@ private:
         }
         for (const auto& p : d.params) {
             nlohmann::json value = values.contains(p.name) ? values[p.name] : p.default_value;
-            if (value.is_null() && p.required) throw std::runtime_error(d.name + ": '" + p.name + "' is required");
-            bool ok = value.is_null();
-            switch (p.type) {
-                case ParamType::Bool: ok = ok || value.is_boolean(); break;
-                case ParamType::Int:
-                case ParamType::Duration: ok = ok || value.is_number_integer(); break;
-                case ParamType::Double: ok = ok || value.is_number(); break;
-                case ParamType::String: ok = ok || value.is_string(); break;
-                case ParamType::List: ok = ok || value.is_array(); break;
+            if (value.is_null()) {
+                if (p.required) throw std::runtime_error(d.name + ": '" + p.name + "' is required");
+            } else {
+                if (p.type == ParamType::Double && value.is_number()) value = value.get<double>();
+                if (auto problem = check_param_value(p, value))
+                    throw std::runtime_error(d.name + ": '" + p.name + "' " + problem.text);
             }
-            if (!ok) throw std::runtime_error(d.name + ": '" + p.name + "' must be a " + to_string(p.type));
-            if (value.is_number() && ((p.min && value.get<double>() < *p.min) || (p.max && value.get<double>() > *p.max)))
-                throw std::runtime_error(d.name + ": '" + p.name + "' is out of its range");
-            if (value.is_number() && p.type == ParamType::Double) value = value.get<double>();
             out[p.name] = {{"type", to_string(p.type)}, {"value", value}};
         }
         return out;

@@ -20,7 +20,6 @@
 
 #include "framehost/base64.hpp"
 #include "framehost/frame.hpp"
-#include "framehost/pixel_format.hpp"
 #include "framehost/wire_time.hpp"
 
 namespace framehost {
@@ -29,6 +28,8 @@ class WireFrameReader {
   public:
     // Largest width or height a wire frame may declare.
     static constexpr std::int64_t kMaxSide = 100000;
+    // Largest synthetic image made for frames without data, and the most all of them hold.
+    static constexpr std::size_t kMaxSynthesizedBytes = 64u << 20;
 
     // synthesize_pixels: frames without data get a deterministic image of their size, shared by
     // every frame of that size (so it costs nothing per frame).
@@ -90,11 +91,11 @@ class WireFrameReader {
                               " is not an integer from 0 to " + std::to_string(kMaxSide));
             *out = *n;
         }
+        std::string unknown_format;
         if (const auto* format = field("format")) {
             if (!format->is_string()) return reject("format is not a string");
-            const auto& name = format->get_ref<const std::string&>();
-            auto canonical = canonical_pixel_format(name);
-            f.pixel_format = canonical.empty() ? name : canonical;
+            f.format = parse_pixel_format(format->get_ref<const std::string&>());
+            if (f.format == PixelFormat::Unknown) unknown_format = format->get<std::string>();
         }
         if (const auto* metadata = field("metadata")) {
             if (metadata->is_object()) {
@@ -114,7 +115,12 @@ class WireFrameReader {
             if (!f.metadata.is_object()) f.metadata = nlohmann::json::object();
             if (!f.metadata.contains(it.key())) f.metadata[it.key()] = it.value();
         }
-        std::size_t expected = packed_image_bytes(f.pixel_format, f.width, f.height);
+        // A format framehost does not know stays readable under its own name.
+        if (!unknown_format.empty()) {
+            if (!f.metadata.is_object()) f.metadata = nlohmann::json::object();
+            f.metadata["format"] = unknown_format;
+        }
+        std::size_t expected = packed_image_bytes(f.format, f.width, f.height);
         if (const auto* data = field("data")) {
             if (!data->is_string()) return reject("data is not a base64 string");
             auto bytes = decode_base64(data->get_ref<const std::string&>());
@@ -122,10 +128,13 @@ class WireFrameReader {
             if (expected > 0 && bytes->size() != expected)
                 return reject("data has " + std::to_string(bytes->size()) + " bytes, " +
                               std::to_string(f.width) + "x" + std::to_string(f.height) + " " +
-                              f.pixel_format + " needs " + std::to_string(expected));
-            f.pixels = make_pixels(std::move(*bytes));
-        } else if (synthesize_ && expected > 0) {
-            f.pixels = synthetic_image(f.width, f.height, f.pixel_format, expected);
+                              to_string(f.format) + " needs " + std::to_string(expected));
+            // Bytes whose layout the frame does not say (no size, or an unknown format) travel as
+            // they are, opaque.
+            f.image = image_from_bytes(expected > 0 ? f.format : PixelFormat::Unknown, f.width,
+                                       f.height, std::move(*bytes));
+        } else if (synthesize_ && expected > 0 && expected <= kMaxSynthesizedBytes) {
+            f.image = synthetic_image(f.width, f.height, f.format);
         }
         return f;
     }
@@ -184,22 +193,37 @@ class WireFrameReader {
         return parsed;
     }
 
-    PixelBuffer synthetic_image(int width, int height, const std::string& format,
-                                std::size_t size) {
-        auto key = std::to_string(width) + "x" + std::to_string(height) + format;
+    // One image per size and format, shared by every frame of it, so it costs nothing per frame;
+    // at most kMaxSynthesizedBytes in all. A frame without data declaring a larger size is given
+    // no pixels: it stays metadata-only.
+    Image synthetic_image(int width, int height, PixelFormat format) {
+        auto key = std::to_string(width) + "x" + std::to_string(height) + to_string(format);
         if (auto it = images_.find(key); it != images_.end()) return it->second;
-        std::vector<std::uint8_t> bytes(size);
-        for (std::size_t i = 0; i < size; ++i)
-            bytes[i] = static_cast<std::uint8_t>(
-                (i * 31 + static_cast<std::size_t>(width) * 7 + static_cast<std::size_t>(height)) &
-                0xff);
-        auto image = make_pixels(std::move(bytes));
-        if (images_.size() < 16) images_[key] = image;  // bounded: a few sizes in practice
+        Image image = make_image(format, width, height);
+        for (int p = 0; p < image.plane_count(); ++p) {
+            for (int y = 0; y < image.rows(p); ++y) {
+                auto* row = image.planes[static_cast<std::size_t>(p)].data +
+                            static_cast<std::size_t>(y) * image.stride(p);
+                std::size_t at = static_cast<std::size_t>(y) * image.row_bytes(p);
+                for (std::size_t x = 0; x < image.row_bytes(p); ++x)
+                    row[x] = static_cast<std::uint8_t>(((at + x) * 31 +
+                                                        static_cast<std::size_t>(width) * 7 +
+                                                        static_cast<std::size_t>(height)) &
+                                                       0xff);
+            }
+        }
+        while (!images_.empty() && cached_bytes_ + image.byte_size() > kMaxSynthesizedBytes) {
+            cached_bytes_ -= images_.begin()->second.byte_size();
+            images_.erase(images_.begin());
+        }
+        cached_bytes_ += image.byte_size();
+        images_[key] = image;
         return image;
     }
 
     bool synthesize_;
-    std::map<std::string, PixelBuffer> images_;
+    std::map<std::string, Image> images_;
+    std::size_t cached_bytes_ = 0;
 };
 
 }  // namespace framehost

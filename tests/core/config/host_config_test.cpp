@@ -56,9 +56,9 @@ TEST_CASE("a valid config binds every plugin with its params and defaults") {
     CHECK(config.pipeline.workers == 3);
     CHECK(config.pipeline.batch_size == 20);
     CHECK(config.pipeline.queue_capacity == 1024);
-    REQUIRE(config.source);
-    CHECK(config.source->params.integer("count") == 10);
-    CHECK(config.source->params.integer("width") == 640);
+    REQUIRE(config.sources.size() == 1);
+    CHECK(config.sources[0].params.integer("count") == 10);
+    CHECK(config.sources[0].params.integer("width") == 640);
     REQUIRE(config.processors.size() == 1);
     CHECK(config.processors[0].params.number("detection_threshold") == doctest::Approx(0.7));
     CHECK(config.processors[0].params.list("classes").size() == 5);
@@ -152,10 +152,10 @@ sinks: [ { plugn: jsonl_sink } ]
 
 TEST_CASE("--set overrides a value, and a bad override is reported as the override") {
     auto catalog = test_catalog();
-    auto config = parse_host_config(kValid, "test.yaml",
-                                    {{"pipeline.workers", "5"},
-                                     {"processors.0.params.detection_threshold", "0.25"}},
-                                    catalog, no_env());
+    auto config = parse_host_config(
+        kValid, "test.yaml",
+        {{"pipeline.workers", "5"}, {"processors.0.params.detection_threshold", "0.25"}}, catalog,
+        no_env());
     CHECK(config.pipeline.workers == 5);
     CHECK(config.processors[0].params.number("detection_threshold") == doctest::Approx(0.25));
 
@@ -170,7 +170,7 @@ TEST_CASE("a disabled source is no source") {
     auto config = parse_host_config(
         "source: { plugin: synthetic_source, enabled: ${ENABLE_FRAME_CONSUMER:-false} }\n",
         "test.yaml", {}, catalog, no_env());
-    CHECK_FALSE(config.source);
+    CHECK(config.sources.empty());
 }
 
 TEST_CASE("instances of one plugin get unique names, a repeated explicit name is an error") {
@@ -190,9 +190,10 @@ TEST_CASE("plugin_paths are relative to the config file") {
     std::filesystem::create_directories(dir / "my-plugins");
     std::filesystem::copy_file(test::kFixturePluginDir + "/fixture_processor.so",
                                dir / "my-plugins" / "fixture_processor.so");
-    auto file = dir.write("conf/host.yaml",
-                          "plugin_paths: [ ../my-plugins ]\n"
-                          "processors: [ { plugin: fixture_processor, params: { mode: pass } } ]\n");
+    auto file =
+        dir.write("conf/host.yaml",
+                  "plugin_paths: [ ../my-plugins ]\n"
+                  "processors: [ { plugin: fixture_processor, params: { mode: pass } } ]\n");
     PluginCatalog catalog({test::kBundledPluginDir});  // the fixtures folder is not on it
     auto config = load_host_config(file, {}, catalog, no_env());
     REQUIRE(config.processors.size() == 1);

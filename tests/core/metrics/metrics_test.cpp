@@ -72,7 +72,7 @@ TEST_CASE("frame states count each state, its transitions and the time spent") {
     FrameStates states;
     states.received(10);
     states.processing(6, 0.6);
-    states.finished(4, 1, 0.5);
+    states.finished(4, 1, 0, 0.5);
     states.dropped(2, FrameState::Received);
     auto s = states.snapshot();
     CHECK(s.total_frames == 10);

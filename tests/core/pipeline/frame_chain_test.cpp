@@ -14,7 +14,8 @@ struct BudgetRig {
     MetricsRegistry metrics;
     FrameStates states;
     PluginDescriptor descriptor{"timed_processor", "0", PluginKind::Processor, "", {}};
-    std::shared_ptr<test::RecordingProcessor> processor = std::make_shared<test::RecordingProcessor>();
+    std::shared_ptr<test::RecordingProcessor> processor =
+        std::make_shared<test::RecordingProcessor>();
     std::shared_ptr<PluginInstance> instance;
 
     BudgetRig(std::chrono::microseconds budget, std::chrono::microseconds cost) {
@@ -28,7 +29,8 @@ struct BudgetRig {
         FrameChain chain({instance}, {}, states);
         for (std::size_t b = 0; b < batches; ++b) {
             std::vector<Frame> frames(batch_size);
-            chain.run(frames);
+            std::vector<Outcome> outcomes;
+            chain.run(frames, outcomes);
         }
     }
 };

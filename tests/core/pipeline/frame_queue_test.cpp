@@ -59,7 +59,7 @@ TEST_CASE("a closed queue drains, then pop says it is over") {
 TEST_CASE("abandon takes every queued frame out and gives their bytes back") {
     FrameQueue queue(10, 1 << 20);
     auto in = frames(4);
-    in[0].pixels = make_pixels(std::vector<std::uint8_t>(100));
+    in[0].image = image_from_bytes(PixelFormat::Unknown, 0, 0, std::vector<std::uint8_t>(100));
     queue.push(in);
     CHECK(queue.bytes_in_flight() == 100);
     auto left = queue.abandon();

@@ -16,7 +16,8 @@ struct Rig {
     MetricsRegistry metrics;
     FrameStates states;
     std::shared_ptr<test::CountingSource> source;
-    std::shared_ptr<test::RecordingProcessor> processor = std::make_shared<test::RecordingProcessor>();
+    std::shared_ptr<test::RecordingProcessor> processor =
+        std::make_shared<test::RecordingProcessor>();
     std::shared_ptr<test::CollectingSink> sink = std::make_shared<test::CollectingSink>();
     PipelineSettings settings;
 
@@ -31,10 +32,12 @@ struct Rig {
 
     std::unique_ptr<Pipeline> make(SourceRetry retry = {}) {
         PipelineParts parts;
-        parts.source = test::instance_of(source, PluginKind::Source, "src", metrics);
-        parts.processors.push_back(test::instance_of(processor, PluginKind::Processor, "proc", metrics));
+        parts.sources.push_back(
+            {test::instance_of(source, PluginKind::Source, "src", metrics), retry});
+        parts.processors.push_back(
+            test::instance_of(processor, PluginKind::Processor, "proc", metrics));
         parts.sinks.push_back(test::instance_of(sink, PluginKind::Sink, "out", metrics));
-        return std::make_unique<Pipeline>(settings, std::move(parts), metrics, states, retry);
+        return std::make_unique<Pipeline>(settings, std::move(parts), metrics, states);
     }
 
     std::uint64_t count(FrameState s) { return states.snapshot().current[static_cast<int>(s)]; }
@@ -176,7 +179,7 @@ TEST_CASE("a source that cannot connect is retried with backoff until it can") {
     CHECK(pipeline->wait() == Pipeline::Outcome::SourceExhausted);
     CHECK(rig.source->failing_connects == 0);
     CHECK(rig.sink->completed.size() == 100);
-    CHECK(pipeline->status().source_last_error.find("upstream refused") != std::string::npos);
+    CHECK(pipeline->status().sources[0].last_error.find("upstream refused") != std::string::npos);
 }
 
 TEST_CASE("process_now runs one frame through the chain and counts it") {
@@ -197,11 +200,11 @@ TEST_CASE("a frame whose pixels contradict its size fails before any plugin sees
     frame.id = "bad";
     frame.width = 4;
     frame.height = 4;
-    frame.pixel_format = "RGB";
-    frame.pixels = make_pixels(std::vector<std::uint8_t>(10));
+    frame.format = PixelFormat::RGB24;
+    frame.image = image_from_bytes(PixelFormat::RGB24, 4, 4, std::vector<std::uint8_t>(10));
     pipeline->process_now(frame);
     CHECK(frame.failed());
     CHECK(frame.failed_in() == "host");
-    CHECK(frame.error().find("do not match 4x4 RGB (48)") != std::string::npos);
+    CHECK(frame.error() == "plane 0 of a 4x4 RGB image has 10 bytes, its rows need 48");
     CHECK(rig.processor->processed == 0);
 }

@@ -19,7 +19,8 @@ struct Detector {
         auto library = PluginLibrary::load(test::kBundledPluginDir + "/sample_detector.so");
         Diagnostics d("test");
         YAML::Node node = YAML::Load(params_yaml);
-        auto params = validate_params(node, node, library->descriptor().params, "sample_detector", d);
+        auto params =
+            validate_params(node, node, library->descriptor().params, "sample_detector", d);
         d.throw_if_any();
         instance = PluginInstance::create(library, "det", params, metrics);
     }
@@ -34,7 +35,9 @@ Frame pixel_frame(std::uint8_t fill, int width = 64, int height = 48) {
     f.id = "px";
     f.width = width;
     f.height = height;
-    f.pixels = make_pixels(std::vector<std::uint8_t>(static_cast<std::size_t>(width * height * 3), fill));
+    f.set_image(image_from_bytes(
+        PixelFormat::RGB24, width, height,
+        std::vector<std::uint8_t>(static_cast<std::size_t>(width * height * 3), fill)));
     return f;
 }
 
@@ -60,10 +63,10 @@ bool same(const std::vector<framehost::Detection>& a, const std::vector<framehos
 
 TEST_CASE("the same frame gives the same detections, from pixels or from id and size") {
     Detector det("{processing_delay_ms: 0, detection_threshold: 0}");
-    for (std::uint8_t fill : {0, 17, 128, 255}) CHECK(same(det.run(pixel_frame(fill)).detections,
-                                                          det.run(pixel_frame(fill)).detections));
-    for (auto id : {"a", "frame-1", "frame-2"}) CHECK(same(det.run(empty_frame(id)).detections,
-                                                          det.run(empty_frame(id)).detections));
+    for (std::uint8_t fill : {0, 17, 128, 255})
+        CHECK(same(det.run(pixel_frame(fill)).detections, det.run(pixel_frame(fill)).detections));
+    for (auto id : {"a", "frame-1", "frame-2"})
+        CHECK(same(det.run(empty_frame(id)).detections, det.run(empty_frame(id)).detections));
 }
 
 TEST_CASE("content decides: different brightness or ids give different detections somewhere") {

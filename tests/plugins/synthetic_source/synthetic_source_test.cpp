@@ -34,18 +34,20 @@ TEST_CASE("a counted source gives exactly count frames with sequential ids, then
     CHECK(frames[24].id == "frame-24");
     CHECK(frames[0].camera_id == "camera_01");
     CHECK(frames[1].camera_id == "camera_02");
-    CHECK_FALSE(frames[0].pixels);
+    CHECK(frames[0].image.empty());
 }
 
 TEST_CASE("pixel frames share their images instead of copying them") {
     MetricsRegistry metrics;
-    auto src = source(metrics, "{count: 4, rate_fps: 0, pixels: true, distinct_images: 2, width: 8, height: 2}");
+    auto src = source(
+        metrics, "{count: 4, rate_fps: 0, pixels: true, distinct_images: 2, width: 8, height: 2}");
     std::vector<Frame> frames;
     src->source()->read(frames, 10);
     REQUIRE(frames.size() == 4);
-    CHECK(frames[0].pixels->size() == 8 * 2 * 3);
-    CHECK(frames[0].pixels.get() == frames[2].pixels.get());
-    CHECK(frames[0].pixels.get() != frames[1].pixels.get());
+    CHECK(frames[0].image.row_bytes(0) == 8 * 3);
+    CHECK(frames[0].image.rows(0) == 2);
+    CHECK(frames[0].image.planes[0].data == frames[2].image.planes[0].data);
+    CHECK(frames[0].image.planes[0].data != frames[1].image.planes[0].data);
 }
 
 TEST_CASE("a rate-limited source paces its frames") {

@@ -1,0 +1,57 @@
+#include "core/pipeline/camera_order.hpp"
+
+#include <algorithm>
+
+namespace framehost::core {
+
+void group_by_camera(std::span<Frame* const> frames, std::span<Frame* const> live,
+                     std::vector<CameraRun>& runs, std::vector<Frame*>& unordered) {
+    runs.clear();
+    unordered.clear();
+    auto run_of = [&](const Frame& f) -> CameraRun& {
+        for (auto& r : runs)
+            if (*r.camera == f.camera_id) return r;
+        runs.push_back({&f.camera_id, f.host.camera_sequence, f.host.camera_sequence, {}, false});
+        return runs.back();
+    };
+    // Every frame counts for the order, live or not: a camera's failed frames must pass too.
+    for (Frame* f : frames) {
+        if (f->host.camera_sequence == 0) continue;
+        auto& r = run_of(*f);
+        r.first = std::min(r.first, f->host.camera_sequence);
+        r.last = std::max(r.last, f->host.camera_sequence);
+    }
+    for (Frame* f : live) {
+        if (f->host.camera_sequence == 0)
+            unordered.push_back(f);
+        else
+            run_of(*f).frames.push_back(f);
+    }
+}
+
+std::size_t CameraOrder::wait_for_turn(std::span<CameraRun> runs) {
+    std::unique_lock lock(mutex_);
+    while (true) {
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            if (runs[i].taken) continue;
+            auto it = next_.find(*runs[i].camera);
+            std::uint64_t next = it == next_.end() ? 1 : it->second;
+            if (runs[i].first <= next) {
+                runs[i].taken = true;
+                return i;
+            }
+        }
+        turn_.wait(lock);
+    }
+}
+
+void CameraOrder::done(const CameraRun& run) {
+    {
+        std::lock_guard lock(mutex_);
+        auto& next = next_[*run.camera];
+        next = std::max(next, run.last + 1);
+    }
+    turn_.notify_all();
+}
+
+}  // namespace framehost::core

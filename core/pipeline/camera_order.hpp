@@ -1,0 +1,47 @@
+#pragma once
+// Lets the frames of one camera through an ordered_per_camera plugin one call at a time, in the
+// order the source read them (their camera_sequence, given by the queue), while different
+// cameras pass in parallel. Each worker brings its batch as runs, one per camera; it waits only
+// for a run whose camera's earlier frames have all passed, so the batch popped first can always
+// go on, and no worker waits for a frame that nobody holds.
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "framehost/frame.hpp"
+
+namespace framehost::core {
+
+struct CameraRun {
+    const std::string* camera = nullptr;
+    std::uint64_t first = 0;  // the camera_sequence of its first and last frame in the batch
+    std::uint64_t last = 0;
+    std::vector<Frame*> frames;  // its frames still to process (may be none: they still pass)
+    bool taken = false;
+};
+
+// Groups a batch's frames by camera, in order. Frames with no camera_sequence (0) are not
+// ordered and come back in `unordered`.
+void group_by_camera(std::span<Frame* const> frames, std::span<Frame* const> live,
+                     std::vector<CameraRun>& runs, std::vector<Frame*>& unordered);
+
+class CameraOrder {
+  public:
+    // [worker] Blocks until some run not yet taken is next for its camera; marks it taken and
+    // returns its index. Runs with nothing before them return at once.
+    std::size_t wait_for_turn(std::span<CameraRun> runs);
+    // [worker] The run has passed: its camera's next frames may go.
+    void done(const CameraRun& run);
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable turn_;
+    std::unordered_map<std::string, std::uint64_t>
+        next_;  // the next camera_sequence to pass, from 1
+};
+
+}  // namespace framehost::core

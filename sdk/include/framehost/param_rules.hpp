@@ -1,0 +1,101 @@
+#pragma once
+// The rules a parameter value must meet to be given to a plugin: its declared type, range and
+// allowed values. One function, used by the host when it validates a config (after reading the
+// value from YAML, with file:line:column) and by the test harness (framehost/testing.hpp), so a
+// value the harness accepts is one the host accepts.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "framehost/params.hpp"
+
+namespace framehost {
+
+// "between 0 and 1", "at least 1", "at most 10", or "" when unbounded.
+inline std::string describe_range(const ParamSpec& spec) {
+    auto num = [](double v) {
+        std::string s = nlohmann::json(v).dump();
+        if (s.size() > 2 && s.ends_with(".0")) s.resize(s.size() - 2);
+        return s;
+    };
+    if (spec.min && spec.max) return "between " + num(*spec.min) + " and " + num(*spec.max);
+    if (spec.min) return "at least " + num(*spec.min);
+    if (spec.max) return "at most " + num(*spec.max);
+    return {};
+}
+
+struct ParamProblem {
+    std::string text;         // what is wrong; empty when the value is fine
+    std::string not_allowed;  // the value (or list item) outside `allowed`, for "did you mean"
+    explicit operator bool() const { return !text.empty(); }
+};
+
+// Checks a value in its typed JSON form (bool, integer, number, string, integer milliseconds
+// for a duration, array of strings for a list). `shown` is how to quote the value in the
+// message (the text as written); its JSON when empty.
+inline ParamProblem check_param_value(const ParamSpec& spec, const nlohmann::json& value,
+                                      std::string shown = "") {
+    if (shown.empty()) shown = value.dump();
+    auto outside = [&](double v) {
+        return (spec.min && v < *spec.min) || (spec.max && v > *spec.max);
+    };
+    auto allowed = [&](const std::string& v) {
+        for (const auto& a : spec.allowed)
+            if (a == v) return true;
+        return spec.allowed.empty();
+    };
+    auto list_of_allowed = [&] {
+        std::string text;
+        for (const auto& a : spec.allowed) text += (text.empty() ? "" : ", ") + a;
+        return text;
+    };
+    switch (spec.type) {
+        case ParamType::Bool:
+            if (!value.is_boolean()) return {"expected true or false, got " + shown, ""};
+            return {};
+        case ParamType::Int:
+        case ParamType::Duration:
+            if (!value.is_number_integer())
+                return {spec.type == ParamType::Int
+                            ? "expected an integer, got " + shown
+                            : "expected a duration in milliseconds, got " + shown,
+                        ""};
+            if (outside(value.get<double>()))
+                return {"must be " + describe_range(spec) +
+                            (spec.type == ParamType::Duration ? " milliseconds" : "") + ", got " +
+                            shown,
+                        ""};
+            return {};
+        case ParamType::Double:
+            if (!value.is_number() || !std::isfinite(value.get<double>()))
+                return {"expected a number, got " + shown, ""};
+            if (outside(value.get<double>()))
+                return {"must be " + describe_range(spec) + ", got " + shown, ""};
+            return {};
+        case ParamType::String:
+            if (!value.is_string()) return {"expected a string, got " + shown, ""};
+            if (!allowed(value.get<std::string>()))
+                return {"'" + value.get<std::string>() + "' is not one of " + list_of_allowed(),
+                        value.get<std::string>()};
+            return {};
+        case ParamType::List: {
+            if (!value.is_array()) return {"expected a list of strings, got " + shown, ""};
+            for (const auto& item : value)
+                if (!item.is_string()) return {"expected a list of strings, got " + shown, ""};
+            if (outside(static_cast<double>(value.size())))
+                return {"expected a list with a number of items " + describe_range(spec) +
+                            ", got " + std::to_string(value.size()),
+                        ""};
+            for (const auto& item : value)
+                if (!allowed(item.get<std::string>()))
+                    return {"'" + item.get<std::string>() + "' is not one of " + list_of_allowed(),
+                            item.get<std::string>()};
+            return {};
+        }
+    }
+    return {"unsupported type", ""};
+}
+
+}  // namespace framehost
