@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <array>
 #include <functional>
 #include <iostream>
 #include <sstream>
@@ -23,6 +24,7 @@
 
 #include "core/config/host_config.hpp"
 #include "core/host/host.hpp"
+#include "core/pipeline/pipeline.hpp"
 #include "core/log/log.hpp"
 #include "core/resources/process_resources.hpp"
 
@@ -182,6 +184,88 @@ std::string detector_chain(int n) {
     return yaml;
 }
 
+// In-process plugins for the rows about SDK 1.0's contracts, which no shipped plugin exercises
+// alone: they go through the same PluginInstance and Pipeline as loaded plugins.
+class GeneratedSource final : public Source {
+public:
+    GeneratedSource(std::uint64_t count, int cameras, Image image) : count_(count), cameras_(cameras), image_(std::move(image)) {
+        for (int c = 0; c < cameras; ++c) ids_.push_back("camera_" + std::to_string(c));
+    }
+    ReadStatus read(std::vector<Frame>& out, std::size_t max) override {
+        if (next_ >= count_) return ReadStatus::EndOfInput;
+        for (std::size_t i = 0; i < max && next_ < count_; ++i, ++next_) {
+            Frame& f = out.emplace_back();
+            f.id = "g";
+            f.camera_id = ids_[next_ % static_cast<std::uint64_t>(cameras_)];
+            if (image_) f.set_image(image_);
+        }
+        return ReadStatus::Frames;
+    }
+
+private:
+    std::uint64_t count_;
+    int cameras_;
+    Image image_;
+    std::vector<std::string> ids_;
+    std::uint64_t next_ = 0;
+};
+
+// A fixed amount of arithmetic per frame (about 2 us here), standing in for a detector's work.
+class WorkProcessor final : public Processor {
+public:
+    void process(Frame& frame) override {
+        std::uint64_t x = 0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(frame.camera_id.size());
+        for (int i = 0; i < 2000; ++i) x = (x ^ (x >> 7)) * 0xbf58476d1ce4e5b9ULL + static_cast<std::uint64_t>(i);
+        frame.timestamp_ms = static_cast<std::int64_t>(x & 0xffff);
+    }
+};
+
+class PassProcessor final : public Processor {
+public:
+    void process(Frame&) override {}
+};
+
+const PluginDescriptor kGenerated{"generated_source", "0", PluginKind::Source, "", {}};
+const PluginDescriptor kWorkReentrant{"work", "0", PluginKind::Processor, "", {}, {}, Concurrency::Reentrant};
+const PluginDescriptor kWorkOrdered{"work", "0", PluginKind::Processor, "", {}, {}, Concurrency::OrderedPerCamera};
+const PluginDescriptor kPass{"pass", "0", PluginKind::Processor, "", {}, {}, Concurrency::Reentrant};
+
+// Frames/s of `count` frames from `cameras` cameras (each carrying `image`, if any) through one
+// processor made by `make` under `descriptor`, with 2 workers.
+double run_in_process(std::uint64_t count, int cameras, const Image& image, const PluginDescriptor& descriptor,
+                      const std::function<std::shared_ptr<Processor>()>& make, std::size_t batch) {
+    core::MetricsRegistry metrics;
+    core::FrameStates states;
+    core::PipelineSettings settings;
+    settings.workers = 2;
+    settings.batch_size = batch;
+    settings.queue_capacity = 4096;
+    settings.memory_limit_bytes = std::size_t{1} << 30;
+    core::PipelineParts parts;
+    auto source = std::make_shared<GeneratedSource>(count, cameras, image);
+    parts.sources.push_back({core::PluginInstance::create(kGenerated, "source", Params(), metrics,
+                                                          [source](PluginContext&) { return source; }),
+                             {}});
+    auto processor = make();
+    parts.processors.push_back(core::PluginInstance::create(descriptor, "processor", Params(), metrics,
+                                                            [processor](PluginContext&) { return processor; }));
+    core::Pipeline pipeline(settings, std::move(parts), metrics, states);
+    auto started = Clock::now();
+    pipeline.start();
+    pipeline.wait();
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return static_cast<double>(states.snapshot().current[static_cast<int>(core::FrameState::Completed)]) / seconds;
+}
+
+// A decoder's frame: 1920x1080 NV12 in memory the pipeline does not own, wrapped as it is.
+Image foreign_nv12_frame() {
+    auto memory = std::shared_ptr<std::uint8_t[]>(new std::uint8_t[1920 * 1080 * 3 / 2]());
+    std::array<ImagePlane, 4> planes{};
+    planes[0] = {memory.get(), 1920, 1920 * 1080};
+    planes[1] = {memory.get() + 1920 * 1080, 1920, 1920 * 540};
+    return wrap_image(PixelFormat::NV12, 1920, 1080, planes, std::shared_ptr<const void>(memory, memory.get()));
+}
+
 // One result row as bench/lib.sh defines it (tab-separated).
 std::string row(const Figure& f, const std::string& peer = "", double peer_median = 0) {
     char text[1024];
@@ -238,6 +322,27 @@ int main(int argc, char** argv) {
                                "ratio >= 0.5");
     auto bare = measure("bare loop: mean of the same bytes, 1 thread", runs, [&] { return bare_mean_loop(pixel_frames); });
     rows += row(host_pixels, "bare loop over the same bytes, 1 thread", bare.median());
+
+    // Order per camera costs little: 8 cameras through an ordered_per_camera processor beside
+    // the same processor declared reentrant.
+    const std::uint64_t work_frames = quick ? 200'000 : 1'000'000;
+    auto reentrant = measure("8 cameras -> a 2 us processor, reentrant, 2 workers", runs, [&] {
+        return run_in_process(work_frames, 8, Image{}, kWorkReentrant, [] { return std::make_shared<WorkProcessor>(); }, 10);
+    });
+    auto ordered = measure("8 cameras -> the same processor, ordered_per_camera, 2 workers", runs, [&] {
+        return run_in_process(work_frames, 8, Image{}, kWorkOrdered, [] { return std::make_shared<WorkProcessor>(); }, 10);
+    }, "ratio >= 0.8");
+    rows += row(ordered, "the same processor declared reentrant", reentrant.median());
+
+    // A decoder's 1080p NV12 frame is wrapped, never copied: it costs what a frame without pixels costs.
+    auto metadata_only = measure("metadata-only frames -> a pass-through processor, batch 10", runs, [&] {
+        return run_in_process(frames, 1, Image{}, kPass, [] { return std::make_shared<PassProcessor>(); }, 10);
+    });
+    auto nv12 = foreign_nv12_frame();
+    auto wrapped = measure("wrapped 1920x1080 NV12 frames -> the same processor, batch 10", runs, [&] {
+        return run_in_process(frames, 1, nv12, kPass, [] { return std::make_shared<PassProcessor>(); }, 10);
+    }, "ratio >= 0.9");
+    rows += row(wrapped, "metadata-only frames, same chain", metadata_only.median());
 
     // Cost of growth: throughput flat out, and p99 latency at a fixed rate the host sustains.
     auto growth = [&](const std::string& name, const std::string& chain, int batch) {

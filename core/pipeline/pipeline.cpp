@@ -168,8 +168,9 @@ Pipeline::Outcome Pipeline::wait() {
     changed_.wait(lock,
                   [&] { return stop_requested_.load() || (!runners_.empty() && sources_done()); });
     bool exhausted = !stop_requested_.load();
-    // A source stuck in a call gets the shutdown timeout to come back; then it is left behind.
-    bool sources_back = changed_.wait_for(lock, settings_.shutdown_timeout, sources_done);
+    // A source in a call gets the shutdown timeout and the workers' grace to come back (reads
+    // return within about 100 ms by contract); then it is left behind.
+    bool sources_back = changed_.wait_for(lock, settings_.shutdown_timeout + kStuckWorkerGrace, sources_done);
     lock.unlock();
     if (sources_back) {
         for (auto& r : runners_) r->join();
