@@ -7,11 +7,11 @@
 // built from a YAML config exactly as `framehost --config` builds it, plugins loaded from the
 // build's plugins folder.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <array>
 #include <functional>
 #include <iostream>
 #include <sstream>
@@ -24,8 +24,8 @@
 
 #include "core/config/host_config.hpp"
 #include "core/host/host.hpp"
-#include "core/pipeline/pipeline.hpp"
 #include "core/log/log.hpp"
+#include "core/pipeline/pipeline.hpp"
 #include "core/resources/process_resources.hpp"
 
 using namespace framehost;
@@ -47,8 +47,12 @@ struct Figure {
         std::sort(s.begin(), s.end());
         return s.empty() ? 0 : s[s.size() / 2];
     }
-    double min() const { return samples.empty() ? 0 : *std::min_element(samples.begin(), samples.end()); }
-    double max() const { return samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end()); }
+    double min() const {
+        return samples.empty() ? 0 : *std::min_element(samples.begin(), samples.end());
+    }
+    double max() const {
+        return samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end());
+    }
 };
 
 struct RunResult {
@@ -68,11 +72,13 @@ RunResult run_host_measured(const std::string& yaml) {
     auto s = host.states().snapshot();
     auto done = s.current[static_cast<int>(core::FrameState::Completed)];
     auto& latency = host.metrics().histogram("framehost_frame_latency_seconds",
-                                            "From a frame entering the host to its last sink");
+                                             "From a frame entering the host to its last sink");
     return {static_cast<double>(done) / seconds, latency.snapshot().quantile(0.99) * 1000.0};
 }
 
-double run_host(const std::string& yaml) { return run_host_measured(yaml).frames_per_second; }
+double run_host(const std::string& yaml) {
+    return run_host_measured(yaml).frames_per_second;
+}
 
 std::string pipeline_yaml(std::uint64_t count, const std::string& processor_yaml, int batch,
                           bool pixels, double rate_fps = 0) {
@@ -104,7 +110,8 @@ double bare_mean_loop(std::uint64_t frames) {
     for (int k = 0; k < 8; ++k) {
         std::vector<std::uint8_t> bytes(size);
         auto base = static_cast<std::uint8_t>(20 + (k * 53) % 200);
-        for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::uint8_t>(base + (i % 31));
+        for (std::size_t i = 0; i < size; ++i)
+            bytes[i] = static_cast<std::uint8_t>(base + (i % 31));
         images.push_back(std::move(bytes));
     }
     volatile double sink = 0;
@@ -148,7 +155,8 @@ std::string machine_line() {
 // after warm-up to the last, in percent.
 Figure soak(int seconds) {
     core::PluginCatalog catalog(core::bundled_plugin_directories(g_executable));
-    auto yaml = pipeline_yaml(0, "{ plugin: sample_detector, params: { processing_delay_ms: 0 } }", 10, true);
+    auto yaml = pipeline_yaml(0, "{ plugin: sample_detector, params: { processing_delay_ms: 0 } }",
+                              10, true);
     auto config = core::parse_host_config(yaml, "soak.yaml", {}, catalog);
     core::Host host(std::move(config));
     host.start();
@@ -164,12 +172,17 @@ Figure soak(int seconds) {
     host.request_stop();
     host.wait();
     auto s = host.states().snapshot();
-    Figure f{"RSS growth over " + std::to_string(seconds) + " s (pixel frames, detector)", "%",
-             {100.0 * (last - first) / first}, "<= 5", ""};
+    Figure f{"RSS growth over " + std::to_string(seconds) + " s (pixel frames, detector)",
+             "%",
+             {100.0 * (last - first) / first},
+             "<= 5",
+             ""};
     char note[160];
-    std::snprintf(note, sizeof note, "RSS %.1f MiB after %d s warm-up, %.1f MiB at end, peak %.1f; %llu frames",
-                  first / (1 << 20), warmup, last / (1 << 20), peak / (1 << 20),
-                  static_cast<unsigned long long>(s.current[static_cast<int>(core::FrameState::Completed)]));
+    std::snprintf(
+        note, sizeof note,
+        "RSS %.1f MiB after %d s warm-up, %.1f MiB at end, peak %.1f; %llu frames",
+        first / (1 << 20), warmup, last / (1 << 20), peak / (1 << 20),
+        static_cast<unsigned long long>(s.current[static_cast<int>(core::FrameState::Completed)]));
     f.note = note;
     std::fprintf(stderr, "  %-58s %14.2f %%  (%s)\n", f.name.c_str(), f.median(), note);
     return f;
@@ -179,16 +192,17 @@ Figure soak(int seconds) {
 std::string detector_chain(int n) {
     std::string yaml;
     for (int i = 0; i < n; ++i)
-        yaml += (i ? ", " : "") + std::string("{ plugin: sample_detector, name: d") + std::to_string(i) +
-                ", params: { processing_delay_ms: 0 } }";
+        yaml += (i ? ", " : "") + std::string("{ plugin: sample_detector, name: d") +
+                std::to_string(i) + ", params: { processing_delay_ms: 0 } }";
     return yaml;
 }
 
 // In-process plugins for the rows about SDK 1.0's contracts, which no shipped plugin exercises
 // alone: they go through the same PluginInstance and Pipeline as loaded plugins.
 class GeneratedSource final : public Source {
-public:
-    GeneratedSource(std::uint64_t count, int cameras, Image image) : count_(count), cameras_(cameras), image_(std::move(image)) {
+  public:
+    GeneratedSource(std::uint64_t count, int cameras, std::vector<Image> images)
+        : count_(count), cameras_(cameras), images_(std::move(images)) {
         for (int c = 0; c < cameras; ++c) ids_.push_back("camera_" + std::to_string(c));
     }
     ReadStatus read(std::vector<Frame>& out, std::size_t max) override {
@@ -197,42 +211,48 @@ public:
             Frame& f = out.emplace_back();
             f.id = "g";
             f.camera_id = ids_[next_ % static_cast<std::uint64_t>(cameras_)];
-            if (image_) f.set_image(image_);
+            if (!images_.empty()) f.set_image(images_[next_ % images_.size()]);
         }
         return ReadStatus::Frames;
     }
 
-private:
+  private:
     std::uint64_t count_;
     int cameras_;
-    Image image_;
+    std::vector<Image> images_;
     std::vector<std::string> ids_;
     std::uint64_t next_ = 0;
 };
 
 // A fixed amount of arithmetic per frame (about 2 us here), standing in for a detector's work.
 class WorkProcessor final : public Processor {
-public:
+  public:
     void process(Frame& frame) override {
-        std::uint64_t x = 0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(frame.camera_id.size());
-        for (int i = 0; i < 2000; ++i) x = (x ^ (x >> 7)) * 0xbf58476d1ce4e5b9ULL + static_cast<std::uint64_t>(i);
+        std::uint64_t x =
+            0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(frame.camera_id.size());
+        for (int i = 0; i < 2000; ++i)
+            x = (x ^ (x >> 7)) * 0xbf58476d1ce4e5b9ULL + static_cast<std::uint64_t>(i);
         frame.timestamp_ms = static_cast<std::int64_t>(x & 0xffff);
     }
 };
 
 class PassProcessor final : public Processor {
-public:
+  public:
     void process(Frame&) override {}
 };
 
 const PluginDescriptor kGenerated{"generated_source", "0", PluginKind::Source, "", {}};
-const PluginDescriptor kWorkReentrant{"work", "0", PluginKind::Processor, "", {}, {}, Concurrency::Reentrant};
-const PluginDescriptor kWorkOrdered{"work", "0", PluginKind::Processor, "", {}, {}, Concurrency::OrderedPerCamera};
-const PluginDescriptor kPass{"pass", "0", PluginKind::Processor, "", {}, {}, Concurrency::Reentrant};
+const PluginDescriptor kWorkReentrant{"work", "0", PluginKind::Processor, "",
+                                      {},     {},  Concurrency::Reentrant};
+const PluginDescriptor kWorkOrdered{"work", "0", PluginKind::Processor,        "",
+                                    {},     {},  Concurrency::OrderedPerCamera};
+const PluginDescriptor kPass{"pass", "0", PluginKind::Processor, "",
+                             {},     {},  Concurrency::Reentrant};
 
-// Frames/s of `count` frames from `cameras` cameras (each carrying `image`, if any) through one
-// processor made by `make` under `descriptor`, with 2 workers.
-double run_in_process(std::uint64_t count, int cameras, const Image& image, const PluginDescriptor& descriptor,
+// Frames/s of `count` frames from `cameras` cameras (each carrying one of `images`, if any) through
+// one processor made by `make` under `descriptor`, with 2 workers.
+double run_in_process(std::uint64_t count, int cameras, const std::vector<Image>& images,
+                      const PluginDescriptor& descriptor,
                       const std::function<std::shared_ptr<Processor>()>& make, std::size_t batch) {
     core::MetricsRegistry metrics;
     core::FrameStates states;
@@ -242,36 +262,47 @@ double run_in_process(std::uint64_t count, int cameras, const Image& image, cons
     settings.queue_capacity = 4096;
     settings.memory_limit_bytes = std::size_t{1} << 30;
     core::PipelineParts parts;
-    auto source = std::make_shared<GeneratedSource>(count, cameras, image);
-    parts.sources.push_back({core::PluginInstance::create(kGenerated, "source", Params(), metrics,
-                                                          [source](PluginContext&) { return source; }),
-                             {}});
+    auto source = std::make_shared<GeneratedSource>(count, cameras, images);
+    parts.sources.push_back(
+        {core::PluginInstance::create(kGenerated, "source", Params(), metrics,
+                                      [source](PluginContext&) { return source; }),
+         {}});
     auto processor = make();
-    parts.processors.push_back(core::PluginInstance::create(descriptor, "processor", Params(), metrics,
-                                                            [processor](PluginContext&) { return processor; }));
+    parts.processors.push_back(
+        core::PluginInstance::create(descriptor, "processor", Params(), metrics,
+                                     [processor](PluginContext&) { return processor; }));
     core::Pipeline pipeline(settings, std::move(parts), metrics, states);
     auto started = Clock::now();
     pipeline.start();
     pipeline.wait();
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    return static_cast<double>(states.snapshot().current[static_cast<int>(core::FrameState::Completed)]) / seconds;
+    return static_cast<double>(
+               states.snapshot().current[static_cast<int>(core::FrameState::Completed)]) /
+           seconds;
 }
 
-// A decoder's frame: 1920x1080 NV12 in memory the pipeline does not own, wrapped as it is.
-Image foreign_nv12_frame() {
-    auto memory = std::shared_ptr<std::uint8_t[]>(new std::uint8_t[1920 * 1080 * 3 / 2]());
-    std::array<ImagePlane, 4> planes{};
-    planes[0] = {memory.get(), 1920, 1920 * 1080};
-    planes[1] = {memory.get() + 1920 * 1080, 1920, 1920 * 540};
-    return wrap_image(PixelFormat::NV12, 1920, 1080, planes, std::shared_ptr<const void>(memory, memory.get()));
+// A decoder's frame pool: 1920x1080 NV12 frames in memory the pipeline does not own, wrapped as
+// they are (a decoder cycles through a handful of such buffers).
+std::vector<Image> foreign_nv12_frames(int count) {
+    std::vector<Image> images;
+    for (int i = 0; i < count; ++i) {
+        auto memory = std::shared_ptr<std::uint8_t[]>(new std::uint8_t[1920 * 1080 * 3 / 2]());
+        std::array<ImagePlane, 4> planes{};
+        planes[0] = {memory.get(), 1920, 1920 * 1080};
+        planes[1] = {memory.get() + 1920 * 1080, 1920, 1920 * 540};
+        images.push_back(wrap_image(PixelFormat::NV12, 1920, 1080, planes,
+                                    std::shared_ptr<const void>(memory, memory.get())));
+    }
+    return images;
 }
 
 // One result row as bench/lib.sh defines it (tab-separated).
 std::string row(const Figure& f, const std::string& peer = "", double peer_median = 0) {
     char text[1024];
-    std::snprintf(text, sizeof text, "%s\t%.6g\t%.6g\t%.6g\t%s\t%s\t%s\t%s\t%s\n", f.name.c_str(), f.median(),
-                  f.min(), f.max(), f.unit.c_str(), peer.c_str(),
-                  peer.empty() ? "" : std::to_string(peer_median).c_str(), f.target.c_str(), f.note.c_str());
+    std::snprintf(text, sizeof text, "%s\t%.6g\t%.6g\t%.6g\t%s\t%s\t%s\t%s\t%s\n", f.name.c_str(),
+                  f.median(), f.min(), f.max(), f.unit.c_str(), peer.c_str(),
+                  peer.empty() ? "" : std::to_string(peer_median).c_str(), f.target.c_str(),
+                  f.note.c_str());
     return text;
 }
 
@@ -285,11 +316,15 @@ int main(int argc, char** argv) {
     std::string rows_file;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--quick") quick = true;
-        else if (a == "--soak-seconds" && i + 1 < argc) soak_seconds = std::stoi(argv[++i]);
-        else if (a == "--rows" && i + 1 < argc) rows_file = argv[++i];
+        if (a == "--quick")
+            quick = true;
+        else if (a == "--soak-seconds" && i + 1 < argc)
+            soak_seconds = std::stoi(argv[++i]);
+        else if (a == "--rows" && i + 1 < argc)
+            rows_file = argv[++i];
         else {
-            std::fprintf(stderr, "usage: pipeline_bench [--quick] [--soak-seconds N] [--rows FILE]\n");
+            std::fprintf(stderr,
+                         "usage: pipeline_bench [--quick] [--soak-seconds N] [--rows FILE]\n");
             return 2;
         }
     }
@@ -306,58 +341,81 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pipeline_bench on %s\n", machine_line().c_str());
     std::string rows;
     for (int batch : {10, 100}) {
-        auto f = measure("pipeline overhead: synthetic -> identity, no pixels, batch " + std::to_string(batch), runs,
-                         [&] { return run_host(pipeline_yaml(frames, identity, batch, false)); }, ">= 1000000");
+        auto f = measure(
+            "pipeline overhead: synthetic -> identity, no pixels, batch " + std::to_string(batch),
+            runs, [&] { return run_host(pipeline_yaml(frames, identity, batch, false)); },
+            ">= 1000000");
         char note[96];
         std::snprintf(note, sizeof note, "%.0f ns/frame", 1e9 / f.median());
         f.note = note;
         rows += row(f);
     }
     for (int batch : {10, 100})
-        rows += row(measure("metadata frames -> sample_detector (delay 0), batch " + std::to_string(batch), runs,
-                            [&] { return run_host(pipeline_yaml(frames, detector, batch, false)); }, ">= 500000"));
+        rows += row(measure(
+            "metadata frames -> sample_detector (delay 0), batch " + std::to_string(batch), runs,
+            [&] { return run_host(pipeline_yaml(frames, detector, batch, false)); }, ">= 500000"));
 
-    auto host_pixels = measure("pixel path: 640x480 RGB -> sample_detector (delay 0), 2 workers", runs,
-                               [&] { return run_host(pipeline_yaml(pixel_frames, detector, 10, true)); },
-                               "ratio >= 0.5");
-    auto bare = measure("bare loop: mean of the same bytes, 1 thread", runs, [&] { return bare_mean_loop(pixel_frames); });
+    auto host_pixels = measure(
+        "pixel path: 640x480 RGB -> sample_detector (delay 0), 2 workers", runs,
+        [&] { return run_host(pipeline_yaml(pixel_frames, detector, 10, true)); }, "ratio >= 0.5");
+    auto bare = measure("bare loop: mean of the same bytes, 1 thread", runs,
+                        [&] { return bare_mean_loop(pixel_frames); });
     rows += row(host_pixels, "bare loop over the same bytes, 1 thread", bare.median());
 
     // Order per camera costs little: 8 cameras through an ordered_per_camera processor beside
     // the same processor declared reentrant.
     const std::uint64_t work_frames = quick ? 200'000 : 1'000'000;
     auto reentrant = measure("8 cameras -> a 2 us processor, reentrant, 2 workers", runs, [&] {
-        return run_in_process(work_frames, 8, Image{}, kWorkReentrant, [] { return std::make_shared<WorkProcessor>(); }, 10);
+        return run_in_process(
+            work_frames, 8, {}, kWorkReentrant, [] { return std::make_shared<WorkProcessor>(); },
+            10);
     });
-    auto ordered = measure("8 cameras -> the same processor, ordered_per_camera, 2 workers", runs, [&] {
-        return run_in_process(work_frames, 8, Image{}, kWorkOrdered, [] { return std::make_shared<WorkProcessor>(); }, 10);
-    }, "ratio >= 0.8");
+    auto ordered = measure(
+        "8 cameras -> the same processor, ordered_per_camera, 2 workers", runs,
+        [&] {
+            return run_in_process(
+                work_frames, 8, {}, kWorkOrdered, [] { return std::make_shared<WorkProcessor>(); },
+                10);
+        },
+        "ratio >= 0.8");
     rows += row(ordered, "the same processor declared reentrant", reentrant.median());
 
-    // A decoder's 1080p NV12 frame is wrapped, never copied: it costs what a frame without pixels costs.
-    auto metadata_only = measure("metadata-only frames -> a pass-through processor, batch 10", runs, [&] {
-        return run_in_process(frames, 1, Image{}, kPass, [] { return std::make_shared<PassProcessor>(); }, 10);
-    });
-    auto nv12 = foreign_nv12_frame();
-    auto wrapped = measure("wrapped 1920x1080 NV12 frames -> the same processor, batch 10", runs, [&] {
-        return run_in_process(frames, 1, nv12, kPass, [] { return std::make_shared<PassProcessor>(); }, 10);
-    }, "ratio >= 0.9");
+    // A decoder's 1080p NV12 frame is wrapped, never copied: it costs what a frame without pixels
+    // costs.
+    auto metadata_only =
+        measure("metadata-only frames -> a pass-through processor, batch 10", runs, [&] {
+            return run_in_process(
+                frames, 1, {}, kPass, [] { return std::make_shared<PassProcessor>(); }, 10);
+        });
+    auto nv12 = foreign_nv12_frames(16);
+    auto wrapped = measure(
+        "wrapped 1920x1080 NV12 frames (a pool of 16) -> the same processor, batch 10", runs,
+        [&] {
+            return run_in_process(
+                frames, 1, nv12, kPass, [] { return std::make_shared<PassProcessor>(); }, 10);
+        },
+        "ratio >= 0.9");
     rows += row(wrapped, "metadata-only frames, same chain", metadata_only.median());
 
     // Cost of growth: throughput flat out, and p99 latency at a fixed rate the host sustains.
     auto growth = [&](const std::string& name, const std::string& chain, int batch) {
-        auto f = measure(name, 3, [&] { return run_host(pipeline_yaml(growth_frames, chain, batch, false)); });
+        auto f = measure(
+            name, 3, [&] { return run_host(pipeline_yaml(growth_frames, chain, batch, false)); });
         std::vector<double> p99;
         for (int i = 0; i < (quick ? 1 : 3); ++i)
-            p99.push_back(run_host_measured(pipeline_yaml(latency_frames, chain, batch, false, latency_rate)).p99_ms);
+            p99.push_back(
+                run_host_measured(pipeline_yaml(latency_frames, chain, batch, false, latency_rate))
+                    .p99_ms);
         std::sort(p99.begin(), p99.end());
         char note[128];
-        std::snprintf(note, sizeof note, "p99 %.3f ms at %.0f frames/s", p99[p99.size() / 2], latency_rate);
+        std::snprintf(note, sizeof note, "p99 %.3f ms at %.0f frames/s", p99[p99.size() / 2],
+                      latency_rate);
         f.note = note;
         rows += row(f);
     };
     for (int n : {1, 2, 4, 8})
-        growth("growth: " + std::to_string(n) + " x sample_detector, batch 10", detector_chain(n), 10);
+        growth("growth: " + std::to_string(n) + " x sample_detector, batch 10", detector_chain(n),
+               10);
     for (int batch : {1, 5, 10, 25, 50, 100})
         growth("growth: sample_detector, batch " + std::to_string(batch), detector_chain(1), batch);
 

@@ -8,7 +8,7 @@
 namespace framehost::core {
 
 class Backoff {
-public:
+  public:
     using ms = std::chrono::milliseconds;
     Backoff(ms initial, ms maximum) : initial_(initial), maximum_(std::max(initial, maximum)) {}
 
@@ -16,11 +16,12 @@ public:
     ms next() {
         ++failures_;
         double base = static_cast<double>(initial_.count());
-        for (int i = 1; i < failures_ && base < static_cast<double>(maximum_.count()); ++i) base *= 2;
+        for (int i = 1; i < failures_ && base < static_cast<double>(maximum_.count()); ++i)
+            base *= 2;
         base = std::min(base, static_cast<double>(maximum_.count()));
         std::uniform_real_distribution<double> spread(0.8, 1.2);
-        current_ = ms(static_cast<long long>(std::min(base * spread(random_),
-                                                      static_cast<double>(maximum_.count()))));
+        current_ = ms(static_cast<long long>(
+            std::min(base * spread(random_), static_cast<double>(maximum_.count()))));
         return current_;
     }
     void reset() {
@@ -30,7 +31,7 @@ public:
     int failures() const { return failures_; }
     ms current() const { return current_; }
 
-private:
+  private:
     ms initial_;
     ms maximum_;
     int failures_ = 0;

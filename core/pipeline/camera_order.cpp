@@ -1,6 +1,8 @@
 #include "core/pipeline/camera_order.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace framehost::core {
 
@@ -41,7 +43,18 @@ std::size_t CameraOrder::wait_for_turn(std::span<CameraRun> runs) {
                 return i;
             }
         }
-        turn_.wait(lock);
+        // The run it waits for is usually a few microseconds from done on the other worker:
+        // spin on the count of runs passed for a moment before sleeping, as a wake-up through
+        // the condition variable costs more than that here.
+        auto seen = passed_.load(std::memory_order_acquire);
+        lock.unlock();
+        auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+        while (passed_.load(std::memory_order_acquire) == seen &&
+               std::chrono::steady_clock::now() < until)
+            std::this_thread::yield();
+        lock.lock();
+        if (passed_.load(std::memory_order_acquire) == seen)
+            turn_.wait(lock, [&] { return passed_.load() != seen; });
     }
 }
 
@@ -50,6 +63,7 @@ void CameraOrder::done(const CameraRun& run) {
         std::lock_guard lock(mutex_);
         auto& next = next_[*run.camera];
         next = std::max(next, run.last + 1);
+        passed_.fetch_add(1, std::memory_order_release);
     }
     turn_.notify_all();
 }

@@ -4,6 +4,7 @@
 // cameras pass in parallel. Each worker brings its batch as runs, one per camera; it waits only
 // for a run whose camera's earlier frames have all passed, so the batch popped first can always
 // go on, and no worker waits for a frame that nobody holds.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -41,7 +42,8 @@ class CameraOrder {
     std::mutex mutex_;
     std::condition_variable turn_;
     std::unordered_map<std::string, std::uint64_t>
-        next_;  // the next camera_sequence to pass, from 1
+        next_;                              // the next camera_sequence to pass, from 1
+    std::atomic<std::uint64_t> passed_{0};  // runs passed so far, to notice one without the lock
 };
 
 }  // namespace framehost::core

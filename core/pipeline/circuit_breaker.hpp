@@ -7,7 +7,7 @@
 namespace framehost::core {
 
 class CircuitBreaker {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     enum class State { Closed, Open, HalfOpen };
 
@@ -38,7 +38,7 @@ public:
     }
     int times_opened() const { return times_opened_; }
 
-private:
+  private:
     int threshold_;
     std::chrono::milliseconds open_for_;
     State state_ = State::Closed;
@@ -49,9 +49,12 @@ private:
 
 inline const char* to_string(CircuitBreaker::State s) {
     switch (s) {
-        case CircuitBreaker::State::Closed: return "closed";
-        case CircuitBreaker::State::Open: return "open";
-        case CircuitBreaker::State::HalfOpen: return "half_open";
+        case CircuitBreaker::State::Closed:
+            return "closed";
+        case CircuitBreaker::State::Open:
+            return "open";
+        case CircuitBreaker::State::HalfOpen:
+            return "half_open";
     }
     return "?";
 }

@@ -21,19 +21,27 @@ void record_call(PluginInstance& instance, double seconds, std::size_t frames) {
     if (budget > 0 && per_frame > budget) instance.over_budget.add(n);
 }
 
-// What a sink reports, kept against the batch it was given.
+// A frame a sink could not write: its place in the whole batch, the sink and why.
+struct SinkFailure {
+    std::size_t index;
+    const std::string* sink;
+    std::string reason;
+};
+
+// What a sink reports, kept against the batch it was given. Nothing is allocated unless a
+// sink reports a failure.
 class BatchReport final : public SinkReport {
   public:
-    BatchReport(std::span<const Frame* const> frames, std::vector<std::string>& errors,
-                std::span<Frame* const> all)
-        : frames_(frames), errors_(errors), all_(all) {}
+    BatchReport(std::span<const Frame* const> frames, std::span<Frame* const> all,
+                const std::string& sink, std::vector<SinkFailure>& failures)
+        : frames_(frames), all_(all), sink_(sink), failures_(failures) {}
     void failed(std::size_t index, std::string_view reason) override {
         if (index >= frames_.size()) return;  // a sink's mistake: nothing to attribute
-        // Back to the frame's place in the whole batch, where the errors are kept.
+        // Back to the frame's place in the whole batch.
         for (std::size_t i = 0; i < all_.size(); ++i) {
             if (all_[i] != frames_[index]) continue;
-            if (errors_[i].empty())
-                errors_[i] = reason.empty() ? std::string("not written") : std::string(reason);
+            failures_.push_back(
+                {i, &sink_, reason.empty() ? std::string("not written") : std::string(reason)});
             ++count_;
             return;
         }
@@ -42,8 +50,9 @@ class BatchReport final : public SinkReport {
 
   private:
     std::span<const Frame* const> frames_;
-    std::vector<std::string>& errors_;
     std::span<Frame* const> all_;
+    const std::string& sink_;
+    std::vector<SinkFailure>& failures_;
     std::size_t count_ = 0;
 };
 
@@ -51,8 +60,7 @@ class BatchReport final : public SinkReport {
 thread_local std::vector<Frame*> t_all;
 thread_local std::vector<Frame*> t_live;
 thread_local std::vector<const Frame*> t_written;
-thread_local std::vector<std::string> t_sink_errors;
-thread_local std::vector<std::string> t_sink_names;
+thread_local std::vector<SinkFailure> t_sink_failures;
 thread_local std::vector<CameraRun> t_runs;
 thread_local std::vector<Frame*> t_unordered;
 }  // namespace
@@ -123,7 +131,7 @@ ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outco
     live.clear();
     for (auto& frame : frames) {
         all.push_back(&frame);
-        if (check_frame_shape(frame) && !frame.failed()) {
+        if ((frame.image.empty() || check_frame_shape(frame)) && !frame.failed()) {
             live.push_back(&frame);
         } else {
             states_.record_failure({frame.id, frame.failed_in(), frame.error()});
@@ -163,18 +171,18 @@ ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outco
     // Sinks see every frame but the filtered ones, completed or failed, and say which they
     // could not write.
     auto& written = t_written;
-    auto& sink_errors = t_sink_errors;
-    auto& sink_names = t_sink_names;
-    sink_errors.assign(frames.size(), std::string());
-    sink_names.assign(frames.size(), std::string());
-    live.clear();
-    for (Frame* f : all)
-        if (!f->filtered()) live.push_back(f);
+    auto& sink_failures = t_sink_failures;
+    sink_failures.clear();
+    if (!sink_stages_.empty()) {
+        live.clear();
+        for (Frame* f : all)
+            if (!f->filtered()) live.push_back(f);
+    }
     for (auto& stage : sink_stages_) {
         auto& instance = *stage.instance;
         through(stage, all, live, [&](std::span<Frame* const> batch) {
             written.assign(batch.begin(), batch.end());
-            BatchReport report(written, sink_errors, all);
+            BatchReport report(written, all, instance.name(), sink_failures);
             auto started = Clock::now();
             auto error = instance.call("write", batch.size(),
                                        [&] { instance.sink()->write(written, report); });
@@ -183,9 +191,6 @@ ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outco
                 for (std::size_t i = 0; i < written.size(); ++i) report.failed(i, *error);
                 not_written = batch.size();
             }
-            for (std::size_t i = 0; i < all.size(); ++i)
-                if (!sink_errors[i].empty() && sink_names[i].empty())
-                    sink_names[i] = instance.name();
             if (not_written) instance.failures.add(static_cast<double>(not_written));
             record_call(instance, seconds_between(started, Clock::now()), batch.size());
         });
@@ -193,23 +198,22 @@ ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outco
 
     outcomes.resize(frames.size());
     for (std::size_t i = 0; i < frames.size(); ++i) {
-        Frame& f = frames[i];
-        if (f.failed()) {
-            outcomes[i] = Outcome::Failed;
-            ++counts.failed;
-        } else if (f.filtered()) {
-            outcomes[i] = Outcome::Filtered;
-            ++counts.filtered;
-        } else if (!sink_errors[i].empty()) {
-            f.fail(sink_errors[i]);
-            f.set_failed_in(sink_names[i]);
-            states_.record_failure({f.id, f.failed_in(), f.error()});
-            outcomes[i] = Outcome::Undelivered;
-            ++counts.failed;
-        } else {
-            outcomes[i] = Outcome::Completed;
-            ++counts.completed;
-        }
+        const Frame& f = frames[i];
+        outcomes[i] = f.failed()     ? Outcome::Failed
+                      : f.filtered() ? Outcome::Filtered
+                                     : Outcome::Completed;
+        ++(f.failed() ? counts.failed : f.filtered() ? counts.filtered : counts.completed);
+    }
+    // A frame every processor finished but a sink could not write: the first such sink names it.
+    for (const auto& failure : sink_failures) {
+        if (outcomes[failure.index] != Outcome::Completed) continue;
+        Frame& f = frames[failure.index];
+        f.fail(failure.reason);
+        f.set_failed_in(*failure.sink);
+        states_.record_failure({f.id, f.failed_in(), f.error()});
+        outcomes[failure.index] = Outcome::Undelivered;
+        --counts.completed;
+        ++counts.failed;
     }
     return counts;
 }

@@ -38,7 +38,7 @@ void FrameQueue::push(std::vector<Frame>& frames) {
         std::lock_guard lock(mutex_);
         for (auto& frame : frames) {
             if (count_ == slots_.size()) grow();
-            frame.host.charged_bytes = frame.image.byte_size();
+            frame.host.charged_bytes = frame.image.empty() ? 0 : frame.image.byte_size();
             bytes_in_flight_ += frame.host.charged_bytes;
             if (sequence_cameras_)
                 frame.host.camera_sequence = ++camera_sequences_[frame.camera_id];

@@ -170,7 +170,8 @@ Pipeline::Outcome Pipeline::wait() {
     bool exhausted = !stop_requested_.load();
     // A source in a call gets the shutdown timeout and the workers' grace to come back (reads
     // return within about 100 ms by contract); then it is left behind.
-    bool sources_back = changed_.wait_for(lock, settings_.shutdown_timeout + kStuckWorkerGrace, sources_done);
+    bool sources_back =
+        changed_.wait_for(lock, settings_.shutdown_timeout + kStuckWorkerGrace, sources_done);
     lock.unlock();
     if (sources_back) {
         for (auto& r : runners_) r->join();

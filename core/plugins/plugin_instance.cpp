@@ -107,7 +107,11 @@ void PluginInstance::adopt(std::shared_ptr<Plugin> plugin) {
 
 PluginInstance::CallSlot* PluginInstance::claim_slot(const char* what, std::size_t frames) {
     auto now = std::chrono::steady_clock::now().time_since_epoch();
-    for (auto& slot : calls_) {
+    // Each thread starts looking at its own slot, so concurrent calls rarely meet.
+    static std::atomic<std::size_t> threads{0};
+    thread_local std::size_t start = threads.fetch_add(1) % kCallSlots;
+    for (std::size_t k = 0; k < kCallSlots; ++k) {
+        auto& slot = calls_[(start + k) % kCallSlots];
         const char* expected = nullptr;
         if (slot.what.load(std::memory_order_relaxed) != nullptr) continue;
         // Time and size first: a reader that sees the name sees them too.
