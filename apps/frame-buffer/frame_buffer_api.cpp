@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "core/http/health_report.hpp"
+#include "core/http/routes.hpp"
 #include "core/metrics/prometheus_text.hpp"
 #include "core/tracing/trace_context.hpp"
 #include "framehost/version.hpp"
@@ -30,11 +31,7 @@ double wall_seconds() {
         .count();
 }
 
-struct Route {
-    const char* path;
-    const char* method;
-};
-constexpr Route kRoutes[] = {
+constexpr core::Route kRoutes[] = {
     {"/frames", "POST"},
     {"/frames/enqueue", "POST"},
     {"/frames/dequeue", "GET"},
@@ -77,22 +74,9 @@ FrameBufferApi::FrameBufferApi(std::unique_ptr<FrameStore> store, ApiSettings se
 
 HttpResponse FrameBufferApi::handle(const core::HttpRequest& request) {
     try {
-        std::string allowed;
-        const Route* match = nullptr;
-        for (const auto& r : kRoutes) {
-            if (request.path != r.path) continue;
-            allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
-            if (request.method == r.method ||
-                (request.method == "HEAD" && std::string(r.method) == "GET"))
-                match = &r;
-        }
-        if (!match) {
-            // FastAPI's exact texts: clients compare them.
-            if (allowed.empty()) return error_response(404, "Not Found");
-            auto response = error_response(405, "Method Not Allowed");
-            response.headers.emplace_back("Allow", allowed);
-            return response;
-        }
+        auto found = core::find_route(kRoutes, request);
+        if (auto* answer = std::get_if<HttpResponse>(&found)) return *answer;
+        const core::Route* match = std::get<const core::Route*>(found);
         return route(request, match->path);
     } catch (const std::exception& e) {
         return error_response(503, std::string("frame store unavailable: ") + e.what());

@@ -6,6 +6,7 @@
 #include "core/http/health_report.hpp"
 #include "core/http/large_string_member.hpp"
 #include "core/http/metrics_report.hpp"
+#include "core/http/routes.hpp"
 #include "core/log/log.hpp"
 #include "core/metrics/prometheus_text.hpp"
 #include "core/tracing/trace_context.hpp"
@@ -17,10 +18,6 @@ namespace {
 
 constexpr std::size_t kMaxMetadataBytes = 100 * 1024;
 
-struct Route {
-    const char* path;
-    const char* method;
-};
 constexpr Route kRoutes[] = {
     {"/health", "GET"},
     {"/live", "GET"},
@@ -83,22 +80,9 @@ bool HttpApi::authorized(const HttpRequest& request) const {
 }
 
 HttpResponse HttpApi::route(const HttpRequest& request) {
-    const Route* match = nullptr;
-    std::string allowed;
-    for (const auto& r : kRoutes) {
-        if (request.path != r.path) continue;
-        allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
-        if (request.method == r.method ||
-            (request.method == "HEAD" && std::string(r.method) == "GET"))
-            match = &r;
-    }
-    if (!match) {
-        // FastAPI's exact texts: clients compare them.
-        if (allowed.empty()) return error_response(404, "Not Found");
-        auto response = error_response(405, "Method Not Allowed");
-        response.headers.emplace_back("Allow", allowed);
-        return response;
-    }
+    auto found = find_route(kRoutes, request);
+    if (auto* answer = std::get_if<HttpResponse>(&found)) return *answer;
+    const Route* match = std::get<const Route*>(found);
     std::string path = match->path;
     if (path == "/live")
         return json_response(200, {{"status", "alive"}, {"timestamp", iso_timestamp()}});
