@@ -9,6 +9,7 @@
 #include "core/http/routes.hpp"
 #include "core/metrics/prometheus_text.hpp"
 #include "core/tracing/trace_context.hpp"
+#include "framehost/json_limits.hpp"
 #include "framehost/version.hpp"
 
 namespace framehost::frame_buffer {
@@ -111,10 +112,13 @@ void FrameBufferApi::count(const char* operation, const char* outcome) {
 
 HttpResponse FrameBufferApi::enqueue(const std::string& body) {
     auto started = std::chrono::steady_clock::now();
+    // Nesting is refused before parsing: copying a deep value recurses once per level.
+    if (auto problem = json_nesting_problem(body); !problem.empty())
+        return validation_error({"body"}, problem);
     json frame;
     try {
         frame = json::parse(body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         return core::json_decode_error(e);
     }
     if (!frame.is_object())
@@ -327,6 +331,8 @@ HttpResponse FrameBufferApi::reprocess_dead_letters(const core::HttpRequest& req
 }
 
 HttpResponse FrameBufferApi::test_frame(const core::HttpRequest& request) {
+    if (auto problem = json_nesting_problem(request.body); !problem.empty())
+        return validation_error({"body"}, problem);
     json frame = json::parse(request.body, nullptr, false);
     if (frame.is_discarded())
         return validation_error({"body"}, "invalid JSON", "value_error.jsondecode");

@@ -11,6 +11,7 @@
 #include "core/metrics/prometheus_text.hpp"
 #include "core/tracing/trace_context.hpp"
 #include "framehost/base64.hpp"
+#include "framehost/json_limits.hpp"
 
 namespace framehost::core {
 
@@ -135,11 +136,15 @@ HttpResponse HttpApi::process(const HttpRequest& request, bool traced) {
 
     // frame_data is lifted out before parsing: the parser then walks kilobytes, not megabytes.
     auto lifted = lift_string_member(request.body, "frame_data");
+    std::string_view text =
+        lifted ? std::string_view(lifted->rest) : std::string_view(request.body);
+    // Nesting is refused before parsing: copying a deep value recurses once per level.
+    if (auto problem = json_nesting_problem(text); !problem.empty())
+        return validation_error({"body"}, problem);
     nlohmann::json body;
     try {
-        body = nlohmann::json::parse(lifted ? std::string_view(lifted->rest)
-                                            : std::string_view(request.body));
-    } catch (const nlohmann::json::parse_error& e) {
+        body = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
         // The replaced service (FastAPI) answers a body that is not JSON with 422 too.
         return json_decode_error(e);
     }

@@ -54,10 +54,15 @@ inline HttpResponse validation_error(nlohmann::json loc, const std::string& msg,
 }
 
 // A body that is not JSON, as FastAPI answers it: 422, located at the offset where parsing
-// failed (0-based, as Python's json module counts).
-inline HttpResponse json_decode_error(const nlohmann::json::parse_error& e) {
-    return validation_error({"body", e.byte > 0 ? e.byte - 1 : 0},
-                            std::string("invalid JSON: ") + e.what(), "value_error.jsondecode");
+// failed (0-based, as Python's json module counts). A number out of range (1e400, a 5,000-digit
+// integer) is refused the same way; the message is cut, so an answer never echoes a huge token.
+inline HttpResponse json_decode_error(const nlohmann::json::exception& e) {
+    std::string what = e.what();
+    if (what.size() > 200) what = what.substr(0, 200) + "...";
+    nlohmann::json loc = {"body"};
+    if (const auto* parse = dynamic_cast<const nlohmann::json::parse_error*>(&e))
+        loc.push_back(parse->byte > 0 ? parse->byte - 1 : 0);
+    return validation_error(std::move(loc), "invalid JSON: " + what, "value_error.jsondecode");
 }
 
 }  // namespace framehost::core

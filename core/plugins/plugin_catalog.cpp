@@ -6,11 +6,13 @@
 
 namespace framehost::core {
 
-std::vector<std::filesystem::path> bundled_plugin_directories(const std::filesystem::path& executable) {
+std::vector<std::filesystem::path> bundled_plugin_directories(
+    const std::filesystem::path& executable) {
     std::vector<std::filesystem::path> out;
     std::error_code ec;
     auto bin = std::filesystem::weakly_canonical(executable, ec).parent_path();
-    for (auto candidate : {bin.parent_path() / "plugins", bin.parent_path() / "lib/framehost/plugins"}) {
+    for (auto candidate :
+         {bin.parent_path() / "plugins", bin.parent_path() / "lib/framehost/plugins"}) {
         if (std::filesystem::is_directory(candidate, ec)) out.push_back(candidate);
     }
     return out;
@@ -21,7 +23,8 @@ std::vector<std::filesystem::path> split_search_path(const std::string& text) {
     std::size_t start = 0;
     while (start <= text.size()) {
         auto colon = text.find(':', start);
-        auto part = text.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+        auto part =
+            text.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
         if (!part.empty()) out.emplace_back(part);
         if (colon == std::string::npos) break;
         start = colon + 1;
@@ -53,6 +56,14 @@ std::map<std::string, std::filesystem::path> PluginCatalog::available() const {
 
 std::shared_ptr<PluginLibrary> PluginCatalog::load(const std::string& name) {
     if (auto it = loaded_.find(name); it != loaded_.end()) return it->second;
+    // A name, never a path: "../../lib/libz" would dlopen (and run the constructors of) a
+    // library outside every plugin folder before anything could refuse it.
+    if (name.empty() || name.front() == '.' || name.find_first_of("/\\") != std::string::npos ||
+        name.find('\0') != std::string::npos)
+        throw PluginNotFound(
+            "plugin name '" + name +
+            "' is not a name: plugins are found by name on the plugin path (add a folder with "
+            "--plugin-path or plugin_paths)");
     for (const auto& directory : directories_) {
         auto file = directory / (name + ".so");
         std::error_code ec;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -12,6 +13,7 @@
 #include <curl/curl.h>
 
 #include <framehost/export.hpp>
+#include <framehost/json_limits.hpp>
 #include <framehost/source_retry.hpp>
 #include <framehost/wire_frame.hpp>
 
@@ -29,13 +31,17 @@ std::vector<framehost::ParamSpec> spec() {
     using namespace framehost;
     std::vector<ParamSpec> p = {
         param::String("url", "http://127.0.0.1:8002", "Frame Buffer base URL (FRAME_BUFFER_URL)"),
-        param::Int("batch_size", 10, "Frames asked for per poll (CONSUMER_BATCH_SIZE)").range(1, 100),
-        param::Int("poll_interval_ms", 100, "Wait after an empty poll (POLL_INTERVAL_MS)").range(0, 3'600'000),
-        param::Int("max_retries", 3, "Consecutive failures after which the connection is recreated (MAX_RETRIES)")
+        param::Int("batch_size", 10, "Frames asked for per poll (CONSUMER_BATCH_SIZE)")
+            .range(1, 100),
+        param::Int("poll_interval_ms", 100, "Wait after an empty poll (POLL_INTERVAL_MS)")
+            .range(0, 3'600'000),
+        param::Int("max_retries", 3,
+                   "Consecutive failures after which the connection is recreated (MAX_RETRIES)")
             .range(1, 1000),
         param::Int("connect_timeout_ms", 2000, "TCP connect timeout").range(1, 600'000),
         param::Int("read_timeout_ms", 5000, "Whole-request timeout of a poll").range(1, 600'000),
-        param::Int("health_check_interval_s", 30, "Seconds between checks of the Frame Buffer's /health; 0 never")
+        param::Int("health_check_interval_s", 30,
+                   "Seconds between checks of the Frame Buffer's /health; 0 never")
             .range(0, 86400),
         param::Bool("synthesize_pixels", true,
                     "Give frames without data a deterministic synthetic image of their size"),
@@ -46,7 +52,7 @@ std::vector<framehost::ParamSpec> spec() {
 }
 
 class FrameBufferConsumer final : public framehost::Source {
-public:
+  public:
     static const framehost::PluginDescriptor& descriptor() {
         static const framehost::PluginDescriptor d{
             "frame_buffer_consumer", "1.0.0", framehost::PluginKind::Source,
@@ -80,29 +86,42 @@ public:
         auto now = Clock::now();
         if (now < next_poll_) {
             // Sleep at most 100 ms at a time so the host can stop us promptly.
-            std::this_thread::sleep_for(std::min<Clock::duration>(next_poll_ - now, std::chrono::milliseconds(100)));
+            std::this_thread::sleep_for(
+                std::min<Clock::duration>(next_poll_ - now, std::chrono::milliseconds(100)));
             if (Clock::now() < next_poll_) return framehost::ReadStatus::Idle;
         }
-        if (health_interval_.count() > 0 && now - last_health_ >= health_interval_) check_health(false);
+        if (health_interval_.count() > 0 && now - last_health_ >= health_interval_)
+            check_health(false);
 
         std::size_t count = std::min(max, batch_size_);
         std::string body;
         long status = get("/frames/dequeue?count=" + std::to_string(count), body);
         ++polls_;
         if (status != 200)
-            fail("GET " + url_ + "/frames/dequeue answered HTTP " + std::to_string(status) + ": " + body.substr(0, 200));
+            fail("GET " + url_ + "/frames/dequeue answered HTTP " + std::to_string(status) + ": " +
+                 body.substr(0, 200));
         nlohmann::json answer;
+        std::set<int> too_deep;  // frames of the answer nested beyond the limit
         try {
-            answer = nlohmann::json::parse(body);
+            answer = parse_answer(body, too_deep);
         } catch (const std::exception&) {
-            fail("GET " + url_ + "/frames/dequeue answered something that is not JSON: " + body.substr(0, 100));
+            fail("GET " + url_ +
+                 "/frames/dequeue answered something that is not JSON: " + body.substr(0, 100));
         }
         if (!answer.is_object() || !answer.contains("frames") || !answer["frames"].is_array())
             fail("GET " + url_ + "/frames/dequeue answered JSON without a frames list");
         succeeded();
         remaining_ = answer.value("remaining", 0);
         const auto& frames = answer["frames"];
-        for (const auto& item : frames) out.push_back(to_frame(item));
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            out.push_back(to_frame(frames[i]));
+            if (too_deep.count(static_cast<int>(i))) {
+                bool counted = out.back().failed();
+                out.back().fail("malformed frame: JSON nested deeper than " +
+                                std::to_string(framehost::kMaxJsonNesting) + " levels");
+                if (!counted) ++malformed_;
+            }
+        }
         fetched_ += frames.size();
         if (frames.empty()) {
             ++empty_polls_;
@@ -129,7 +148,7 @@ public:
         return s;
     }
 
-private:
+  private:
     [[noreturn]] void fail(const std::string& what) {
         connected_ = false;
         {
@@ -155,7 +174,8 @@ private:
         if (!curl_) {
             curl_ = curl_easy_init();
             if (!curl_) fail("curl_easy_init failed");
-            // Pistache-based servers close connections without this header (see ../shared/STACK.md).
+            // Pistache-based servers close connections without this header (see
+            // ../shared/STACK.md).
             headers_.reset(curl_slist_append(nullptr, "Connection: keep-alive"));
             curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_.get());
             curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
@@ -192,6 +212,25 @@ private:
         } else if (throw_on_failure) {
             fail("GET " + url_ + "/health answered HTTP " + std::to_string(status));
         }
+    }
+
+    // The dequeue answer. A frame nested too deep would crash the host when copied (the copy
+    // recurses per level), so then the answer is parsed again with its deep parts left out, and
+    // the frames that had them are noted, to be failed with the reason: the others go on.
+    static nlohmann::json parse_answer(const std::string& body, std::set<int>& too_deep) {
+        constexpr std::size_t kAnswerNesting =
+            framehost::kMaxJsonNesting + 2;  // the answer and its list around a frame
+        if (framehost::json_nesting(body, kAnswerNesting) <= kAnswerNesting)
+            return nlohmann::json::parse(body);
+        int frame = -1;
+        using Event = nlohmann::json::parse_event_t;
+        return nlohmann::json::parse(body, [&](int depth, Event event, nlohmann::json&) {
+            if (event != Event::object_start && event != Event::array_start) return true;
+            if (depth == 2 && event == Event::object_start) ++frame;  // {"frames": [ {frame}, ...
+            if (depth <= static_cast<int>(kAnswerNesting)) return true;
+            too_deep.insert(frame);
+            return false;
+        });
     }
 
     Frame to_frame(const nlohmann::json& item) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <framehost/export.hpp>
+#include <framehost/json_limits.hpp>
 #include <framehost/source_retry.hpp>
 #include <framehost/wire_frame.hpp>
 
@@ -246,7 +247,15 @@ class RedisStreamsSource final : public framehost::Source {
         }
         auto json = flat.find("frame");
         if (json == flat.end()) return wire_.read(flat);
-        auto parsed = nlohmann::json::parse(json->get_ref<const std::string&>(), nullptr, false);
+        const auto& text = json->get_ref<const std::string&>();
+        if (auto problem = framehost::json_nesting_problem(text); !problem.empty()) {
+            Frame frame;
+            frame.id = flat.contains("frame_id") ? flat["frame_id"].get<std::string>()
+                                                 : "<entry " + id + ">";
+            frame.fail("malformed frame: entry " + id + ": " + problem);
+            return frame;
+        }
+        auto parsed = nlohmann::json::parse(text, nullptr, false);
         if (parsed.is_discarded()) {
             Frame frame;
             frame.id = flat.contains("frame_id") ? flat["frame_id"].get<std::string>()

@@ -144,3 +144,19 @@ TEST_CASE(
     Frame none = read({{"frame_id", "plain"}});
     CHECK(none.metadata.is_null());
 }
+
+TEST_CASE(
+    "nesting is counted outside strings, and a frame whose metadata text nests too deep fails") {
+    CHECK(framehost::json_nesting(R"({"a":[1,{"b":[]}]})") == 4);
+    CHECK(framehost::json_nesting(R"({"a":"[[[[[[\"]]]"})") ==
+          1);  // brackets in a string, an escaped quote
+    CHECK(framehost::json_nesting(std::string(10000, '['), 256) ==
+          257);  // stops counting past the limit
+    CHECK(framehost::json_nesting_problem(std::string(300, '[')) ==
+          "JSON nested deeper than 256 levels");
+    Frame f =
+        read({{"frame_id", "t"},
+              {"metadata", "{\"x\":" + std::string(1000, '[') + std::string(1000, ']') + "}"}});
+    CHECK(f.failed());
+    CHECK(f.error().find("metadata is not an object") != std::string::npos);
+}

@@ -20,6 +20,7 @@
 
 #include "framehost/base64.hpp"
 #include "framehost/frame.hpp"
+#include "framehost/json_limits.hpp"
 #include "framehost/wire_time.hpp"
 
 namespace framehost {
@@ -178,6 +179,7 @@ class WireFrameReader {
     static std::optional<std::pair<int, int>> read_resolution(const nlohmann::json& v) {
         nlohmann::json list = v;
         if (v.is_string()) {
+            if (json_nesting(v.get_ref<const std::string&>(), 2) > 2) return std::nullopt;
             list = nlohmann::json::parse(v.get_ref<const std::string&>(), nullptr, false);
             if (list.is_discarded()) return std::nullopt;
         }
@@ -188,6 +190,7 @@ class WireFrameReader {
     }
 
     static std::optional<nlohmann::json> parse_object(const std::string& text) {
+        if (!json_nesting_problem(text).empty()) return std::nullopt;
         auto parsed = nlohmann::json::parse(text, nullptr, false);
         if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
         return parsed;

@@ -200,3 +200,26 @@ TEST_CASE("plugin_paths are relative to the config file") {
     CHECK(config.processors[0].library->file() ==
           std::filesystem::canonical(dir / "my-plugins" / "fixture_processor.so"));
 }
+
+TEST_CASE(
+    "sources: is a list of sources, each named, and giving both source: and sources: is an error") {
+    auto catalog = test_catalog();
+    auto config = parse_host_config(R"(sources:
+  - { plugin: synthetic_source, name: cam_a, params: { count: 3 } }
+  - { plugin: synthetic_source, params: { count: 4 } }
+  - { plugin: synthetic_source, enabled: false }
+)",
+                                    "test.yaml", {}, catalog, no_env());
+    REQUIRE(config.sources.size() == 2);
+    CHECK(config.sources[0].instance_name == "cam_a");
+    CHECK(config.sources[1].instance_name == "synthetic_source");
+    CHECK(config.sources[1].params.integer("count") == 4);
+    auto both = errors_for(
+        "source: { plugin: synthetic_source }\nsources: [ { plugin: synthetic_source } ]\n");
+    REQUIRE(both.size() == 1);
+    CHECK(both[0].line == 1);
+    CHECK(mentions(both[0], "'source' and 'sources' both given"));
+    auto wrong_kind = errors_for("sources: [ { plugin: identity } ]\n");
+    REQUIRE(wrong_kind.size() == 1);
+    CHECK(mentions(wrong_kind[0], "sources[0]: plugin 'identity' is a processor, not a source"));
+}

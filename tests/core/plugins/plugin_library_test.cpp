@@ -116,3 +116,18 @@ TEST_CASE("the catalog lists the bundled plugins and finds none that is absent")
         CHECK(available.count(name) == 1);
     CHECK_THROWS_AS(catalog.load("nothing_like_this"), PluginNotFound);
 }
+
+TEST_CASE("a plugin name that is a path is refused before anything is opened") {
+    PluginCatalog catalog({test::kBundledPluginDir});
+    for (const char* name : {"../../../../usr/lib/x86_64-linux-gnu/libz",
+                             "/usr/lib/x86_64-linux-gnu/libz", "./identity", "sub\\\\dir", ""}) {
+        CAPTURE(name);
+        try {
+            catalog.load(name);
+            FAIL("loaded");
+        } catch (const PluginNotFound& e) {
+            CHECK(has(e.what(), "is not a name"));
+        }
+    }
+    CHECK(catalog.load("identity")->descriptor().name == "identity");
+}

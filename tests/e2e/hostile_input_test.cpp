@@ -1,0 +1,154 @@
+// Hostile input through the real binaries: JSON nested to overflow a stack, numbers beyond any
+// double, plugin names that are paths. Each is refused with its reason, and nothing accepted is
+// lost (issue 16; the rest of its items are not done yet).
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/paths.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/redis_client.hpp"
+#include "tests/support/running_host.hpp"
+#include "tests/support/services.hpp"
+
+using namespace framehost::test;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+// {"frame_id": ID, "metadata": {"x": [[[ ... ]]]}} with `depth` nested arrays.
+std::string deep_frame(const std::string& id, std::size_t depth) {
+    return R"({"frame_id":")" + id + R"(","metadata":{"x":)" + std::string(depth, '[') +
+           std::string(depth, ']') + "}}";
+}
+
+std::vector<json> lines_of(const std::filesystem::path& file) {
+    std::vector<json> lines;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+        try {
+            lines.push_back(json::parse(line));
+        } catch (...) {
+        }
+    }
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "JSON nested 400,000 levels deep is refused with 422 by the Frame Buffer and /process, and "
+    "both stay up") {
+    FrameBufferServer fb;
+    HttpClient client;
+    CHECK(client.post(fb.url("/frames"), R"({"frame_id":"keep"})").status == 200);
+    auto refused = client.post(fb.url("/frames"), deep_frame("deep", 400000));
+    CHECK(refused.status == 422);
+    CHECK(json::parse(refused.body)["detail"][0]["msg"] == "JSON nested deeper than 256 levels");
+    CHECK(client.post(fb.url("/frames"), deep_frame("fine", 200)).status ==
+          200);  // deep, but within the limit
+    auto out = json::parse(client.get(fb.url("/frames/dequeue?count=10")).body);
+    CHECK(out["count"] == 2);
+
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\nprocessors: [ { plugin: identity } ]\n");
+    auto process = client.post(host.url("/process"), R"({"frame_data":"QUJD","metadata":{"x":)" +
+                                                         std::string(400000, '[') +
+                                                         std::string(400000, ']') + "}}");
+    CHECK(process.status == 422);
+    CHECK(client.get(host.url("/live")).status == 200);
+}
+
+TEST_CASE(
+    "a number beyond any double is a 422 naming the body, not a 500 or a 503 that clients retry") {
+    FrameBufferServer fb;
+    HttpClient client;
+    for (const std::string& number : {std::string("1e400"), std::string(5000, '9')}) {
+        auto r =
+            client.post(fb.url("/frames"), R"({"frame_id":"n","metadata":{"v":)" + number + "}}");
+        CHECK(r.status == 422);
+        CHECK(r.body.size() < 600);  // the answer does not echo a 5,000-digit token
+    }
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\nprocessors: [ { plugin: identity } ]\n");
+    auto r = client.post(host.url("/process"), R"({"frame_data":"QUJD","metadata":{"v":1e400}})");
+    CHECK(r.status == 422);
+    CHECK(json::parse(r.body)["detail"][0]["type"] == "value_error.jsondecode");
+}
+
+TEST_CASE(
+    "a Frame Buffer answering a frame nested 400,000 levels deep: that frame fails with the "
+    "reason, the next completes, the host lives") {
+    ScriptedHttpServer upstream;
+    upstream.answer(200, R"({"frames":[)" + deep_frame("deep-1", 400000) +
+                             R"(,{"frame_id":"ok-1"}],"count":2,"remaining":0})");
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\n"
+        "source: { plugin: frame_buffer_consumer, params: { url: \"http://127.0.0.1:" +
+        std::to_string(upstream.port()) +
+        "\", poll_interval_ms: 200, health_check_interval_s: 0 } }\n"
+        "processors: [ { plugin: identity } ]\n"
+        "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
+        out.string() + "\" } } ]\n");
+    std::vector<json> lines;
+    for (int i = 0; i < 100 && lines.size() < 2; ++i) {
+        std::this_thread::sleep_for(100ms);
+        lines = lines_of(out);
+    }
+    REQUIRE(lines.size() >= 2);
+    CHECK(lines[0]["frame_id"] == "deep-1");
+    CHECK(lines[0]["state"] == "failed");
+    CHECK(lines[0]["error"] == "malformed frame: JSON nested deeper than 256 levels");
+    CHECK(lines[1]["frame_id"] == "ok-1");
+    CHECK(lines[1]["state"] == "completed");
+    CHECK(host.process().running());
+}
+
+TEST_CASE("redis_streams_source fails an entry nested too deep with the reason, and reads on") {
+    RedisServer redis;
+    RedisClient r(redis.port());
+    r.pipeline({{"XADD", "frames", "*", "frame", deep_frame("deep-2", 400000)},
+                {"XADD", "frames", "*", "frame", R"({"frame_id":"ok-2"})"}});
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\n"
+        "source: { plugin: redis_streams_source, params: { url: \"" +
+        redis.url() +
+        "\", stream: frames, dead_letter_stream: \"frames:dead\" } }\n"
+        "processors: [ { plugin: identity } ]\n"
+        "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
+        out.string() + "\" } } ]\n");
+    std::vector<json> lines;
+    for (int i = 0; i < 100 && lines.size() < 2; ++i) {
+        std::this_thread::sleep_for(100ms);
+        lines = lines_of(out);
+    }
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0]["state"] == "failed");
+    CHECK(lines[0]["error"].get<std::string>().find("JSON nested deeper than 256 levels") !=
+          std::string::npos);
+    CHECK(lines[1]["state"] == "completed");
+}
+
+TEST_CASE(
+    "a plugin name that is a path is refused, in a config and by inspect, before anything is "
+    "opened") {
+    TempDir dir;
+    auto config = dir.write("host.yaml",
+                            "http: { enabled: false }\nprocessors: [ { plugin: "
+                            "../../../../usr/lib/x86_64-linux-gnu/libz } ]\n");
+    auto check = run_program(kFramehostBinary, {"--config", config.string(), "--check"});
+    CHECK(check.exit_code == 1);
+    CHECK(check.err.find("is not a name") != std::string::npos);
+    auto inspect =
+        run_program(kFramehostBinary, {"inspect", "../../../../usr/lib/x86_64-linux-gnu/libz"});
+    CHECK(inspect.exit_code != 0);
+    CHECK(inspect.err.find("is not a name") != std::string::npos);
+}
