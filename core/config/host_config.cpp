@@ -58,6 +58,10 @@ const std::vector<ParamSpec>& http_section_spec() {
         param::Duration("read_timeout", std::chrono::milliseconds(10000),
                         "A request not fully received in this time is dropped")
             .range(100, 3'600'000),
+        param::Bool(
+            "allow_open_bind", false,
+            "Serve the POST endpoints beyond loopback without an auth_token; otherwise such a "
+            "host refuses to start"),
     };
     return spec;
 }
@@ -270,6 +274,20 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
         h.max_body_bytes = static_cast<std::size_t>(http.integer("max_body_mb")) << 20;
         h.auth_token = http.string("auth_token");
         h.read_timeout = http.duration("read_timeout");
+        // As Redis' protected mode: /process reachable from the network with no token is a
+        // choice to write down, not a default to stumble into.
+        bool loopback = h.bind.rfind("127.", 0) == 0 || h.bind == "::1" || h.bind == "localhost";
+        if (h.enabled && !loopback && h.auth_token.empty() && !http.boolean("allow_open_bind")) {
+            auto bind = root["http"]["bind"];
+            std::string message =
+                "http.bind " + h.bind +
+                " serves POST /process to the network with no auth_token: set http.auth_token, "
+                "or http.allow_open_bind: true to accept that";
+            if (bind.IsDefined())
+                diagnostics.error(bind, message);
+            else
+                diagnostics.error_without_position(message);
+        }
     }
     auto tracing = validate_params(root["tracing"], root, tracing_section_spec(),
                                    "section 'tracing'", diagnostics);

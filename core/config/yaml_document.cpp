@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -39,7 +40,7 @@ bool is_name_char(char c, bool first) {
 }
 
 class Interpolator {
-public:
+  public:
     Interpolator(const std::string& text, Diagnostics& diagnostics) : diagnostics_(diagnostics) {
         for (const char* candidate : kPlaceholderPrefixes) {
             if (text.find(candidate) == std::string::npos) {
@@ -66,7 +67,8 @@ public:
                 continue;
             }
             if (!in_comment) {
-                if (quote == 0 && c == '#' && (i == 0 || std::isspace(static_cast<unsigned char>(text[i - 1])))) {
+                if (quote == 0 && c == '#' &&
+                    (i == 0 || std::isspace(static_cast<unsigned char>(text[i - 1])))) {
                     in_comment = true;
                 } else if (quote == 0 && (c == '"' || c == '\'')) {
                     quote = c;
@@ -114,7 +116,7 @@ public:
         }
     }
 
-private:
+  private:
     // Returns how many characters of `text` from `start` the expression took, 0 if none.
     std::size_t expression_at(const std::string& text, std::size_t start, int line, int column,
                               std::string& out) {
@@ -163,8 +165,8 @@ private:
         if (expression.fallback) return *expression.fallback;
         diagnostics_.error(expression.mark, "environment variable " + expression.variable +
                                                 " is not set and ${" + expression.variable +
-                                                "} has no default (write ${" +
-                                                expression.variable + ":-value})");
+                                                "} has no default (write ${" + expression.variable +
+                                                ":-value})");
         return {};
     }
 
@@ -223,8 +225,36 @@ YAML::Node parse_yaml_config(const std::string& text, const EnvironmentLookup& e
     return root;
 }
 
-YAML::Node load_yaml_config(const std::filesystem::path& file,
-                            const EnvironmentLookup& environment, Diagnostics& diagnostics) {
+namespace {
+// Far beyond any real config; keeps a mistaken --config from filling memory.
+constexpr std::uintmax_t kMaxConfigBytes = 4u << 20;
+}  // namespace
+
+YAML::Node load_yaml_config(const std::filesystem::path& file, const EnvironmentLookup& environment,
+                            Diagnostics& diagnostics) {
+    // A config is a regular file of reasonable size: /dev/zero, a FIFO or a directory would read
+    // forever, block, or fail with a misleading message.
+    std::error_code ec;
+    auto status = std::filesystem::status(file, ec);
+    if (ec || !std::filesystem::exists(status)) {
+        diagnostics.error_without_position("cannot read the config file: no such file");
+        return {};
+    }
+    if (std::filesystem::is_directory(status)) {
+        diagnostics.error_without_position("the config file is a directory, not a file");
+        return {};
+    }
+    if (!std::filesystem::is_regular_file(status)) {
+        diagnostics.error_without_position(
+            "the config file is not a regular file (a device, FIFO or socket)");
+        return {};
+    }
+    if (auto size = std::filesystem::file_size(file, ec); !ec && size > kMaxConfigBytes) {
+        diagnostics.error_without_position("the config file has " + std::to_string(size) +
+                                           " bytes, more than the " +
+                                           std::to_string(kMaxConfigBytes) + " a config may have");
+        return {};
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         diagnostics.error_without_position("cannot read the config file: " +

@@ -1,5 +1,6 @@
 #include "core/http/http_api.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <optional>
 
@@ -8,6 +9,7 @@
 #include "core/http/metrics_report.hpp"
 #include "core/http/routes.hpp"
 #include "core/log/log.hpp"
+#include "core/log/redaction.hpp"
 #include "core/metrics/prometheus_text.hpp"
 #include "core/tracing/trace_context.hpp"
 #include "framehost/base64.hpp"
@@ -63,7 +65,11 @@ HttpApi::HttpApi(Host& host, SpanExporter& spans) : host_(host), spans_(spans) {
 
 HttpResponse HttpApi::handle(const HttpRequest& request) {
     try {
-        return route(request);
+        auto response = route(request);
+        // Parameters, plugin statuses and errors may hold URLs with credentials: no answer does.
+        if (response.body.find("://") != std::string::npos)
+            response.body = redact_credentials(std::move(response.body));
+        return response;
     } catch (const std::exception& e) {
         log(LogLevel::Error, "http", request.method + " " + request.path + " failed: " + e.what());
         return error_response(500, "internal error");
@@ -74,9 +80,11 @@ bool HttpApi::authorized(const HttpRequest& request) const {
     const auto& token = host_.config().http.auth_token;
     if (token.empty()) return true;
     auto header = request.header("authorization");
-    const std::string prefix = "Bearer ";
-    if (header.size() < prefix.size() || header.compare(0, prefix.size(), prefix) != 0)
-        return false;
+    // The scheme is case-insensitive (RFC 9110 11.1): "bearer" is "Bearer".
+    const std::string prefix = "bearer ";
+    if (header.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(header[i])) != prefix[i]) return false;
     return constant_time_equal(header.substr(prefix.size()), token);
 }
 

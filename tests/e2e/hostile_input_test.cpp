@@ -152,3 +152,67 @@ TEST_CASE(
     CHECK(inspect.exit_code != 0);
     CHECK(inspect.err.find("is not a name") != std::string::npos);
 }
+
+TEST_CASE("a password in a URL shows in no answer and no log line") {
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\n"
+        "source: { plugin: frame_buffer_consumer, params: { url: "
+        "\"http://user:s3cr3tpw@127.0.0.1:" +
+        std::to_string(free_port()) +
+        "\", backoff_ms: 50 } }\n"
+        "processors: [ { plugin: identity } ]\n");
+    HttpClient client;
+    std::this_thread::sleep_for(500ms);  // a few failed connects, logged with the URL
+    for (const char* path : {"/health", "/plugins", "/metrics", "/ready"}) {
+        auto r = client.get(host.url(path));
+        CAPTURE(path);
+        CHECK(r.body.find("s3cr3tpw") == std::string::npos);
+    }
+    CHECK(client.get(host.url("/plugins")).body.find("http://***@127.0.0.1") != std::string::npos);
+    CHECK(host.process().err().find("s3cr3tpw") == std::string::npos);
+    CHECK(host.process().err().find("***@127.0.0.1") != std::string::npos);
+}
+
+TEST_CASE(
+    "a host bound beyond loopback with no token refuses to start unless the config says so, naming "
+    "why") {
+    TempDir dir;
+    auto open = dir.write("open.yaml", "http: { bind: 0.0.0.0, port: 0 }\n");
+    auto refused = run_program(kFramehostBinary, {"--config", open.string(), "--check"});
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("open.yaml:1:15: http.bind 0.0.0.0 serves POST /process to the network "
+                           "with no auth_token") != std::string::npos);
+    auto token = dir.write("token.yaml", "http: { bind: 0.0.0.0, port: 0, auth_token: t0ken }\n");
+    CHECK(run_program(kFramehostBinary, {"--config", token.string(), "--check"}).exit_code == 0);
+    auto allowed =
+        dir.write("allowed.yaml", "http: { bind: 0.0.0.0, port: 0, allow_open_bind: true }\n");
+    CHECK(run_program(kFramehostBinary, {"--config", allowed.string(), "--check"}).exit_code == 0);
+}
+
+TEST_CASE("the bearer scheme is case-insensitive") {
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\nhttp: { auth_token: t0ken }\nprocessors: [ { "
+        "plugin: identity } ]\n");
+    HttpClient client;
+    std::string body = R"({"frame_data":"QUJD"})";
+    CHECK(client.post(host.url("/process"), body, {"Authorization: bearer t0ken"}).status == 200);
+    CHECK(client.post(host.url("/process"), body, {"Authorization: BEARER t0ken"}).status == 200);
+    CHECK(client.post(host.url("/process"), body, {"Authorization: bearer wrong"}).status == 401);
+}
+
+TEST_CASE("a config that is a directory, a device or a FIFO is refused by what it is, at once") {
+    TempDir dir;
+    auto fifo = dir / "config.fifo";
+    REQUIRE(run_program("/usr/bin/mkfifo", {fifo.string()}).exit_code == 0);
+    const std::pair<std::string, std::string> cases[] = {
+        {dir.path().string(), "is a directory"},
+        {"/dev/zero", "is not a regular file"},
+        {fifo.string(), "is not a regular file"},
+        {(dir / "none.yaml").string(), "no such file"}};
+    for (const auto& [path, words] : cases) {
+        CAPTURE(path);
+        auto r = run_program(kFramehostBinary, {"--config", path, "--check"}, {}, 10s);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find(words) != std::string::npos);
+    }
+}
