@@ -97,13 +97,14 @@ TEST_CASE("/metrics JSON has every section, and counts frames as they are proces
 }
 
 TEST_CASE("/metrics also answers the replaced service's figures under its names") {
-    RunningHost host(R"(pipeline: { progress_interval_s: 0, workers: 1, batch_size: 1, memory_limit_mb: 64 }
+    RunningHost host(
+        R"(pipeline: { progress_interval_s: 0, workers: 1, batch_size: 1, memory_limit_mb: 64 }
 source: { plugin: synthetic_source, params: { rate_fps: 500 } }
 processors:
   - { plugin: fixture_processor, params: { mode: throw, every: 5 } }
   - { plugin: sample_detector, params: { processing_delay_ms: 2 } }
 )",
-                     {"--plugin-path", kFixturePluginDir});
+        {"--plugin-path", kFixturePluginDir});
     HttpClient client;
     json m;
     for (int i = 0; i < 200; ++i) {
