@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <regex>
 #include <stdexcept>
 
 #include "tests/support/paths.hpp"
@@ -34,6 +35,13 @@ bool wait_for_port(int port, std::chrono::milliseconds timeout) {
         a.sin_port = htons(static_cast<std::uint16_t>(port));
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        // A connect to a loopback port in the ephemeral range with no listener can be given that
+        // very port as its own and connect to itself (TCP simultaneous open): not a server.
+        sockaddr_in local{};
+        socklen_t size = sizeof local;
+        if (ok && ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) == 0 &&
+            local.sin_port == a.sin_port)
+            ok = false;
         ::close(fd);
         if (ok) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -41,8 +49,33 @@ bool wait_for_port(int port, std::chrono::milliseconds timeout) {
     return false;
 }
 
+int wait_for_listening(ChildProcess& process, const std::string& name,
+                       std::chrono::milliseconds timeout) {
+    static const std::regex listening("listening on http://[0-9.]+:([0-9]+)");
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::smatch m;
+        auto err = process.err();
+        if (std::regex_search(err, m, listening)) return std::stoi(m[1]);
+        if (!process.running())
+            throw std::runtime_error(name + " exited before listening:\n" + err);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error(name + " did not start listening:\n" + process.err());
+}
+
 RedisServer::RedisServer(bool durable) : durable_(durable), port_(free_port()) {
-    launch();
+    // redis-server cannot bind port 0 and say which it got: a chosen port can be taken by another
+    // test before it binds, and then it exits. Such a launch is tried again on another port.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            launch();
+            return;
+        } catch (const std::exception&) {
+            if (attempt == 3 || process_->running()) throw;
+            port_ = free_port();
+        }
+    }
 }
 
 void RedisServer::launch() {
@@ -73,19 +106,21 @@ void RedisServer::restart() {
 FrameBufferServer::FrameBufferServer(std::vector<std::string> extra_args, int port,
                                      std::map<std::string, std::string> env, bool port_from_env)
     : args_(std::move(extra_args)),
-      port_(port ? port : free_port()),
+      port_(port),
       env_(std::move(env)),
       port_from_env_(port_from_env) {
     launch();
 }
 
 void FrameBufferServer::launch() {
+    // Port 0 on the first launch: the server binds a free port itself and logs it, so no other
+    // test's socket can take the port between choosing and binding it (a port chosen here and
+    // released was taken under load in CI, and the wait then connected to something else).
     std::vector<std::string> argv;
     if (!port_from_env_) argv = {"--port", std::to_string(port_)};
     argv.insert(argv.end(), args_.begin(), args_.end());
     process_ = std::make_unique<ChildProcess>(kFrameBufferBinary, argv, env_);
-    if (!wait_for_port(port_, std::chrono::seconds(10)))
-        throw std::runtime_error("frame-buffer did not start: " + process_->err());
+    port_ = wait_for_listening(*process_, "frame-buffer", std::chrono::seconds(20));
 }
 
 void FrameBufferServer::restart() {

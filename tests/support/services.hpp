@@ -18,6 +18,10 @@ namespace framehost::test {
 int free_port();
 // Waits until something accepts connections on the port.
 bool wait_for_port(int port, std::chrono::milliseconds timeout);
+// Waits for a framehost or frame-buffer process to log "listening on http://ADDRESS:PORT" and
+// returns PORT; throws with its stderr when it exits first or the time runs out.
+int wait_for_listening(ChildProcess& process, const std::string& name,
+                       std::chrono::milliseconds timeout);
 
 class RedisServer {
   public:
