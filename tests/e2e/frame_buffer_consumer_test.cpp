@@ -165,8 +165,8 @@ TEST_CASE("malformed frames are counted failed with their reason and do not stop
 TEST_CASE(
     "the frame-buffer stopped mid-run: the consumer backs off, shows degraded, recovers, finishes "
     "the rest") {
-    auto port = free_port();
-    auto fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);
+    auto fb = std::make_unique<FrameBufferServer>();
+    auto port = fb->port();
     post_frames(*fb, "before-", 30);
     TempDir dir;
     auto out = dir / "out.jsonl";
@@ -321,8 +321,8 @@ std::size_t outage_mid_run(std::unique_ptr<FrameBufferServer>& fb, int port,
 TEST_CASE(
     "in memory, a frame-buffer killed mid-run loses exactly the frames it held, the host "
     "recovers") {
-    auto port = free_port();
-    auto fb = std::make_unique<FrameBufferServer>(std::vector<std::string>{}, port);
+    auto fb = std::make_unique<FrameBufferServer>();
+    auto port = fb->port();
     post_frames(*fb, "m", 200);
     TempDir dir;
     auto out = dir / "out.jsonl";
@@ -343,9 +343,9 @@ TEST_CASE(
 TEST_CASE(
     "on Redis, a frame-buffer killed mid-run loses nothing: the host finishes every frame once") {
     RedisServer redis;
-    auto port = free_port();
     std::vector<std::string> args = {"--redis", redis.url(), "--stream", "fb:frames"};
-    auto fb = std::make_unique<FrameBufferServer>(args, port);
+    auto fb = std::make_unique<FrameBufferServer>(args);
+    auto port = fb->port();
     post_frames(*fb, "r", 200);
     TempDir dir;
     auto out = dir / "out.jsonl";
