@@ -61,6 +61,26 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
         diagnostics.error(node, where + ": " + why);
         return nlohmann::json();
     };
+    if (spec.type == ParamType::Records) {
+        if (!node.IsSequence()) return fail("expected a list of mappings");
+        nlohmann::json records = nlohmann::json::array();
+        std::size_t index = 0;
+        for (const auto& item : node) {
+            ++index;
+            std::string subject = "item " + std::to_string(index) + " of " + where;
+            if (!item.IsMap()) {
+                diagnostics.error(item, subject + ": expected a mapping");
+                continue;
+            }
+            records.push_back(
+                validate_params(item, item, spec.fields, subject, diagnostics).json());
+        }
+        if ((spec.min && static_cast<double>(index) < *spec.min) ||
+            (spec.max && static_cast<double>(index) > *spec.max))
+            return fail("expected a list with a number of items " + describe_range(spec) +
+                        ", got " + std::to_string(index));
+        return records;
+    }
     if (spec.type == ParamType::List) {
         std::vector<std::string> items;
         if (node.IsSequence()) {
@@ -124,6 +144,7 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
             value = text;
             break;
         case ParamType::List:
+        case ParamType::Records:
             return fail("unsupported type");
     }
     // The range and allowed values are the SDK's rules, the harness's too.
@@ -209,7 +230,7 @@ Params default_params(const std::vector<ParamSpec>& spec) {
     return Params(std::move(result));
 }
 
-std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec) {
+std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec, bool record_fields) {
     std::vector<std::string> problems;
     std::set<std::string> names;
     for (const auto& p : spec) {
@@ -221,8 +242,17 @@ std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec) {
         if (p.required && !p.default_value.is_null())
             problems.push_back(who + " is required and also has a default");
         const auto& d = p.default_value;
+        if (p.type == ParamType::Records) {
+            if (p.fields.empty()) problems.push_back(who + " is records without fields");
+            for (const auto& problem : check_param_spec(p.fields, true))
+                problems.push_back(who + ", field " + problem);
+        } else if (!p.fields.empty()) {
+            problems.push_back(who + " has fields but is not records");
+        }
         if (d.is_null()) {
-            if (!p.required) problems.push_back(who + " has no default and is not required");
+            // A record's field may be absent (unset()): the record does without it.
+            if (!p.required && !record_fields)
+                problems.push_back(who + " has no default and is not required");
             continue;
         }
         bool type_ok = false;
@@ -243,6 +273,9 @@ std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec) {
             case ParamType::List:
                 type_ok = d.is_array() && std::all_of(d.begin(), d.end(),
                                                       [](const auto& i) { return i.is_string(); });
+                break;
+            case ParamType::Records:
+                type_ok = d.is_array();
                 break;
         }
         if (!type_ok) {
@@ -265,6 +298,7 @@ std::string format_param_value(const ParamSpec& spec, const nlohmann::json& valu
     if (spec.type == ParamType::String) return value.get<std::string>();
     if (spec.type == ParamType::List)
         return "[" + join(value.get<std::vector<std::string>>()) + "]";
+    if (spec.type == ParamType::Records) return value.empty() ? "[]" : value.dump();
     return value.dump();
 }
 

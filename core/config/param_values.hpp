@@ -26,7 +26,9 @@ bool parse_duration_ms(const std::string& text, std::int64_t& milliseconds);
 
 // Problems of a spec itself: duplicate names, a default of the wrong type or outside its range,
 // a required parameter with a default. Empty when the spec is sound.
-std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec);
+// `record_fields`: the spec is a records parameter's fields, which may be unset().
+std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec,
+                                          bool record_fields = false);
 
 // The spec's value in human form, e.g. "0.5", "10ms", "[person, car]", "" when none.
 std::string format_param_value(const ParamSpec& spec, const nlohmann::json& value);

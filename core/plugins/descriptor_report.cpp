@@ -15,7 +15,7 @@ std::string number(double v) {
 
 std::string constraint(const ParamSpec& p) {
     std::string unit = p.type == ParamType::Duration ? "ms" : "";
-    std::string what = p.type == ParamType::List ? " items" : "";
+    std::string what = p.type == ParamType::List || p.type == ParamType::Records ? " items" : "";
     std::string text;
     if (p.min && p.max)
         text = number(*p.min) + unit + ".." + number(*p.max) + unit + what;
@@ -38,11 +38,9 @@ std::string budget_text(const PluginDescriptor& d) {
     if (us >= 1000) return number(static_cast<double>(us) / 1000.0) + " ms";
     return std::to_string(us) + " µs";
 }
-}  // namespace
-
-nlohmann::json descriptor_json(const PluginDescriptor& d) {
+nlohmann::json params_json(const std::vector<ParamSpec>& specs) {
     nlohmann::json params = nlohmann::json::array();
-    for (const auto& p : d.params) {
+    for (const auto& p : specs) {
         nlohmann::json entry = {{"name", p.name},
                                 {"type", to_string(p.type)},
                                 {"required", p.required},
@@ -51,8 +49,50 @@ nlohmann::json descriptor_json(const PluginDescriptor& d) {
         if (p.min) entry["min"] = *p.min;
         if (p.max) entry["max"] = *p.max;
         if (!p.allowed.empty()) entry["allowed"] = p.allowed;
+        if (p.type == ParamType::Records) entry["fields"] = params_json(p.fields);
         params.push_back(std::move(entry));
     }
+    return params;
+}
+
+// "default 3", "required", or "unset" for a record field without a default.
+std::string default_text(const ParamSpec& p) {
+    if (p.required) return "required";
+    if (p.default_value.is_null()) return "unset";
+    if (p.default_value.is_string() && p.default_value.get_ref<const std::string&>().empty())
+        return "default \"\"";
+    return "default " + format_param_value(p, p.default_value);
+}
+
+void params_text(std::ostringstream& out, const std::vector<ParamSpec>& specs,
+                 const std::string& indent) {
+    for (const auto& p : specs) {
+        out << indent << p.name << "  " << to_string(p.type) << "  " << default_text(p);
+        if (auto c = constraint(p); !c.empty()) out << "  (" << c << ")";
+        out << "\n" << indent << "    " << p.description << "\n";
+        if (p.type == ParamType::Records) {
+            out << indent << "    each item:\n";
+            params_text(out, p.fields, indent + "      ");
+        }
+    }
+}
+
+void params_markdown(std::ostringstream& out, const std::vector<ParamSpec>& specs,
+                     const std::string& prefix) {
+    for (const auto& p : specs) {
+        std::string def = p.required ? "*required*"
+                          : p.default_value.is_null()
+                              ? "*unset*"
+                              : "`" + format_param_value(p, p.default_value) + "`";
+        out << "| `" << prefix << p.name << "` | " << to_string(p.type) << " | " << def << " | "
+            << constraint(p) << " | " << p.description << " |\n";
+        if (p.type == ParamType::Records) params_markdown(out, p.fields, prefix + p.name + "[].");
+    }
+}
+}  // namespace
+
+nlohmann::json descriptor_json(const PluginDescriptor& d) {
+    nlohmann::json params = params_json(d.params);
     return {{"name", d.name},
             {"version", d.version},
             {"kind", to_string(d.kind)},
@@ -73,18 +113,7 @@ std::string descriptor_text(const PluginDescriptor& d) {
         return out.str();
     }
     out << "\nParameters:\n";
-    for (const auto& p : d.params) {
-        out << "  " << p.name << "  " << to_string(p.type);
-        if (p.required)
-            out << "  required";
-        else
-            out << "  default "
-                << (p.default_value.is_string() && format_param_value(p, p.default_value).empty()
-                        ? "\"\""
-                        : format_param_value(p, p.default_value));
-        if (auto c = constraint(p); !c.empty()) out << "  (" << c << ")";
-        out << "\n      " << p.description << "\n";
-    }
+    params_text(out, d.params, "  ");
     return out.str();
 }
 
@@ -101,12 +130,7 @@ std::string descriptor_markdown(const PluginDescriptor& d) {
     }
     out << "| parameter | type | default | allowed | description |\n"
         << "|---|---|---|---|---|\n";
-    for (const auto& p : d.params) {
-        std::string def =
-            p.required ? "*required*" : "`" + format_param_value(p, p.default_value) + "`";
-        out << "| `" << p.name << "` | " << to_string(p.type) << " | " << def << " | "
-            << constraint(p) << " | " << p.description << " |\n";
-    }
+    params_markdown(out, d.params, "");
     return out.str();
 }
 

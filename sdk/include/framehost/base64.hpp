@@ -17,7 +17,8 @@ constexpr std::array<std::int8_t, 256> make_base64_table() {
     std::array<std::int8_t, 256> t{};
     for (auto& v : t) v = -1;
     const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    for (int i = 0; i < 64; ++i)
+        t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
     return t;
 }
 inline constexpr auto kBase64Table = make_base64_table();
@@ -33,8 +34,10 @@ inline std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view t
     // invalid byte) leaves this loop for the careful one below.
     const auto& table = detail::kBase64Table;
     while (at + 4 <= text.size()) {
-        auto a = table[static_cast<unsigned char>(text[at])], b = table[static_cast<unsigned char>(text[at + 1])],
-             c = table[static_cast<unsigned char>(text[at + 2])], d = table[static_cast<unsigned char>(text[at + 3])];
+        auto a = table[static_cast<unsigned char>(text[at])],
+             b = table[static_cast<unsigned char>(text[at + 1])],
+             c = table[static_cast<unsigned char>(text[at + 2])],
+             d = table[static_cast<unsigned char>(text[at + 3])];
         if ((a | b | c | d) < 0) break;
         auto v = static_cast<std::uint32_t>(a) << 18 | static_cast<std::uint32_t>(b) << 12 |
                  static_cast<std::uint32_t>(c) << 6 | static_cast<std::uint32_t>(d);
@@ -76,17 +79,22 @@ inline std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view t
 
 // Standard base64 with padding, e.g. for a frame's "data" field.
 inline std::string encode_base64(std::span<const std::uint8_t> bytes) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
-        std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16 | static_cast<std::uint32_t>(bytes[i + 1]) << 8 | bytes[i + 2];
-        out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], kAlphabet[v & 63]};
+        std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16 |
+                          static_cast<std::uint32_t>(bytes[i + 1]) << 8 | bytes[i + 2];
+        out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
+                kAlphabet[v & 63]};
     }
     if (std::size_t left = bytes.size() - i; left > 0) {
-        std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16 | (left == 2 ? static_cast<std::uint32_t>(bytes[i + 1]) << 8 : 0);
-        out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], left == 2 ? kAlphabet[(v >> 6) & 63] : '=', '='};
+        std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16 |
+                          (left == 2 ? static_cast<std::uint32_t>(bytes[i + 1]) << 8 : 0);
+        out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63],
+                left == 2 ? kAlphabet[(v >> 6) & 63] : '=', '='};
     }
     return out;
 }

@@ -15,22 +15,24 @@
 
 #define FRAMEHOST_EXPORT extern "C" __attribute__((visibility("default")))
 
-#define FRAMEHOST_PLUGIN(PluginClass)                                                          \
-    FRAMEHOST_EXPORT std::uint32_t framehost_abi_version() { return ::framehost::kAbiVersion; } \
-    FRAMEHOST_EXPORT const char* framehost_sdk_version() { return ::framehost::kSdkVersion; }   \
-    FRAMEHOST_EXPORT const ::framehost::PluginEntry* framehost_plugin_entry() {                 \
-        static const ::framehost::PluginEntry entry{                                           \
-            ::framehost::kAbiVersion,                                                          \
-            ::framehost::kSdkVersion,                                                          \
-            static_cast<std::uint32_t>(sizeof(::framehost::Frame)),                            \
-            static_cast<std::uint32_t>(sizeof(::framehost::Params)),                           \
-            static_cast<std::uint32_t>(_GLIBCXX_USE_CXX11_ABI),                                \
-            &PluginClass::descriptor,                                                          \
-            [](const ::framehost::Params& params,                                              \
-               ::framehost::PluginContext& context) -> ::framehost::Plugin* {                  \
-                return new PluginClass(params, context);                                       \
-            },                                                                                 \
-            [](::framehost::Plugin* instance) { delete instance; },                            \
-        };                                                                                     \
-        return &entry;                                                                         \
+#define FRAMEHOST_PLUGIN(PluginClass)                                                  \
+    FRAMEHOST_EXPORT std::uint32_t framehost_abi_version() {                           \
+        return ::framehost::kAbiVersion;                                               \
+    }                                                                                  \
+    FRAMEHOST_EXPORT const char* framehost_sdk_version() {                             \
+        return ::framehost::kSdkVersion;                                               \
+    }                                                                                  \
+    FRAMEHOST_EXPORT const ::framehost::PluginEntry* framehost_plugin_entry() {        \
+        static const ::framehost::PluginEntry entry{                                   \
+            ::framehost::kAbiVersion,                                                  \
+            ::framehost::kSdkVersion,                                                  \
+            static_cast<std::uint32_t>(sizeof(::framehost::Frame)),                    \
+            static_cast<std::uint32_t>(sizeof(::framehost::Params)),                   \
+            static_cast<std::uint32_t>(_GLIBCXX_USE_CXX11_ABI),                        \
+            &PluginClass::descriptor,                                                  \
+            [](const ::framehost::Params& params, ::framehost::PluginContext& context) \
+                -> ::framehost::Plugin* { return new PluginClass(params, context); },  \
+            [](::framehost::Plugin* instance) { delete instance; },                    \
+        };                                                                             \
+        return &entry;                                                                 \
     }

@@ -33,8 +33,8 @@ struct ParamProblem {
 };
 
 // Checks a value in its typed JSON form (bool, integer, number, string, integer milliseconds
-// for a duration, array of strings for a list). `shown` is how to quote the value in the
-// message (the text as written); its JSON when empty.
+// for a duration, array of strings for a list, array of objects of plain values for records).
+// `shown` is how to quote the value in the message (the text as written); its JSON when empty.
 inline ParamProblem check_param_value(const ParamSpec& spec, const nlohmann::json& value,
                                       std::string shown = "") {
     if (shown.empty()) shown = value.dump();
@@ -94,8 +94,62 @@ inline ParamProblem check_param_value(const ParamSpec& spec, const nlohmann::jso
                             item.get<std::string>()};
             return {};
         }
+        case ParamType::Records: {
+            if (!value.is_array()) return {"expected a list of mappings, got " + shown, ""};
+            if (outside(static_cast<double>(value.size())))
+                return {"expected a list with a number of items " + describe_range(spec) +
+                            ", got " + std::to_string(value.size()),
+                        ""};
+            for (std::size_t i = 0; i < value.size(); ++i) {
+                const auto& record = value[i];
+                std::string where = "item " + std::to_string(i + 1) + ": ";
+                if (!record.is_object()) return {where + "expected a mapping", ""};
+                for (auto it = record.begin(); it != record.end(); ++it) {
+                    bool known = false;
+                    for (const auto& f : spec.fields) known = known || f.name == it.key();
+                    if (!known) return {where + "unknown key '" + it.key() + "'", ""};
+                }
+                for (const auto& field : spec.fields) {
+                    auto it = record.find(field.name);
+                    if (it == record.end() || it->is_null()) {
+                        if (field.required)
+                            return {where + "missing required key '" + field.name + "'", ""};
+                        continue;
+                    }
+                    nlohmann::json v = *it;
+                    if (field.type == ParamType::Double && v.is_number()) v = v.get<double>();
+                    if (auto problem = check_param_value(field, v))
+                        return {where + "'" + field.name + "' " + problem.text,
+                                problem.not_allowed};
+                }
+            }
+            return {};
+        }
     }
     return {"unsupported type", ""};
+}
+
+// The typed form Params reads ({"name": {"type": "int", "value": 3}, ...}) of plain values
+// already checked by check_param_value, with the defaults filled in; records recursively.
+inline nlohmann::json typed_param_value(const ParamSpec& spec, nlohmann::json value);
+
+inline nlohmann::json typed_params(const std::vector<ParamSpec>& specs,
+                                   const nlohmann::json& values) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& p : specs) {
+        auto it = values.find(p.name);
+        nlohmann::json value = it != values.end() ? *it : p.default_value;
+        out[p.name] = {{"type", to_string(p.type)}, {"value", typed_param_value(p, value)}};
+    }
+    return out;
+}
+
+inline nlohmann::json typed_param_value(const ParamSpec& spec, nlohmann::json value) {
+    if (spec.type == ParamType::Double && value.is_number()) return value.get<double>();
+    if (spec.type != ParamType::Records || !value.is_array()) return value;
+    nlohmann::json records = nlohmann::json::array();
+    for (const auto& record : value) records.push_back(typed_params(spec.fields, record));
+    return records;
 }
 
 }  // namespace framehost

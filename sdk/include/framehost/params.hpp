@@ -14,24 +14,35 @@
 
 namespace framehost {
 
-enum class ParamType { Bool, Int, Double, String, Duration, List };
+enum class ParamType { Bool, Int, Double, String, Duration, List, Records };
 
 inline const char* to_string(ParamType type) {
     switch (type) {
-        case ParamType::Bool: return "bool";
-        case ParamType::Int: return "int";
-        case ParamType::Double: return "double";
-        case ParamType::String: return "string";
-        case ParamType::Duration: return "duration";
-        case ParamType::List: return "list";
+        case ParamType::Bool:
+            return "bool";
+        case ParamType::Int:
+            return "int";
+        case ParamType::Double:
+            return "double";
+        case ParamType::String:
+            return "string";
+        case ParamType::Duration:
+            return "duration";
+        case ParamType::List:
+            return "list";
+        case ParamType::Records:
+            return "records";
     }
     return "?";
 }
 
 // One parameter. Values in `default_value` use the JSON form of their type: bool, integer,
-// number, string, integer milliseconds for a duration, array of strings for a list.
-// `min`/`max` bound numbers and durations (milliseconds) and, for lists, the number of items.
-// `allowed` restricts a string, or each item of a list, to those values.
+// number, string, integer milliseconds for a duration, array of strings for a list, array of
+// objects for records. `min`/`max` bound numbers and durations (milliseconds) and, for lists and
+// records, the number of items. `allowed` restricts a string, or each item of a list, to those
+// values. Records are a list of small mappings ({id: door, url: rtsp://...}) whose keys are
+// `fields`, each checked by its own spec; a field may be left `unset()` (no default, not
+// required: the record does without it, e.g. to inherit the plugin-wide value).
 struct ParamSpec {
     std::string name;
     ParamType type = ParamType::String;
@@ -41,6 +52,7 @@ struct ParamSpec {
     std::optional<double> max;
     std::vector<std::string> allowed;
     std::string description;
+    std::vector<ParamSpec> fields;  // records only
 
     ParamSpec&& range(double lo, double hi) && {
         min = lo;
@@ -60,29 +72,48 @@ struct ParamSpec {
         default_value = nullptr;
         return std::move(*this);
     }
+    // A record field with no default: absent unless the record gives it (Params::has()).
+    ParamSpec&& unset() && {
+        required = false;
+        default_value = nullptr;
+        return std::move(*this);
+    }
 };
 
 // Builders that read like the table they make:
 //   param::Double("detection_threshold", 0.5, "Minimum confidence kept").range(0, 1)
 namespace param {
 inline ParamSpec Bool(std::string name, bool def, std::string doc) {
-    return {std::move(name), ParamType::Bool, def, false, {}, {}, {}, std::move(doc)};
+    return {std::move(name), ParamType::Bool, def, false, {}, {}, {}, std::move(doc), {}};
 }
 inline ParamSpec Int(std::string name, std::int64_t def, std::string doc) {
-    return {std::move(name), ParamType::Int, def, false, {}, {}, {}, std::move(doc)};
+    return {std::move(name), ParamType::Int, def, false, {}, {}, {}, std::move(doc), {}};
 }
 inline ParamSpec Double(std::string name, double def, std::string doc) {
-    return {std::move(name), ParamType::Double, def, false, {}, {}, {}, std::move(doc)};
+    return {std::move(name), ParamType::Double, def, false, {}, {}, {}, std::move(doc), {}};
 }
 inline ParamSpec String(std::string name, std::string def, std::string doc) {
-    return {std::move(name), ParamType::String, std::move(def), false, {}, {}, {}, std::move(doc)};
+    return {
+        std::move(name), ParamType::String, std::move(def), false, {}, {}, {}, std::move(doc), {}};
 }
 inline ParamSpec Duration(std::string name, std::chrono::milliseconds def, std::string doc) {
-    return {std::move(name), ParamType::Duration, static_cast<std::int64_t>(def.count()), false,
-            {},             {},                 {},                                        std::move(doc)};
+    return {std::move(name),
+            ParamType::Duration,
+            static_cast<std::int64_t>(def.count()),
+            false,
+            {},
+            {},
+            {},
+            std::move(doc),
+            {}};
 }
 inline ParamSpec List(std::string name, std::vector<std::string> def, std::string doc) {
-    return {std::move(name), ParamType::List, def, false, {}, {}, {}, std::move(doc)};
+    return {std::move(name), ParamType::List, def, false, {}, {}, {}, std::move(doc), {}};
+}
+// A list of records, empty by default, each with these fields.
+inline ParamSpec Records(std::string name, std::vector<ParamSpec> fields, std::string doc) {
+    return {std::move(name), ParamType::Records, nlohmann::json::array(), false, {}, {}, {},
+            std::move(doc),  std::move(fields)};
 }
 }  // namespace param
 
@@ -90,7 +121,7 @@ inline ParamSpec List(std::string name, std::vector<std::string> def, std::strin
 // the config or its default), with the declared type, inside its range. Asking for a name the
 // spec does not declare, or with the wrong type, is a programming error and throws logic_error.
 class Params {
-public:
+  public:
     Params() = default;
     explicit Params(nlohmann::json values) : values_(std::move(values)) {}
 
@@ -110,6 +141,12 @@ public:
     std::vector<std::string> list(const std::string& name) const {
         return at(name, ParamType::List).get<std::vector<std::string>>();
     }
+    // Each record's fields, read like any parameters (an unset field: has() is false).
+    std::vector<Params> records(const std::string& name) const {
+        std::vector<Params> out;
+        for (const auto& record : at(name, ParamType::Records)) out.emplace_back(record);
+        return out;
+    }
     bool has(const std::string& name) const {
         return values_.contains(name) && !values_[name]["value"].is_null();
     }
@@ -117,7 +154,7 @@ public:
     // {"name": {"type": "int", "value": 3}, ...}: the form the host builds and /plugins shows.
     const nlohmann::json& json() const { return values_; }
 
-private:
+  private:
     const nlohmann::json& at(const std::string& name, ParamType type) const {
         auto it = values_.find(name);
         if (it == values_.end()) throw std::logic_error("parameter '" + name + "' is not declared");

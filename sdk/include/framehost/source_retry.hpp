@@ -32,9 +32,11 @@ struct SourceRetryDefaults {
 
 inline std::vector<ParamSpec> source_retry_params(SourceRetryDefaults d = {}) {
     return {
-        param::Int(retry_param::kBackoffMs, d.backoff_ms, "First wait after a failure; doubles per failure, with jitter")
+        param::Int(retry_param::kBackoffMs, d.backoff_ms,
+                   "First wait after a failure; doubles per failure, with jitter")
             .range(1, 3'600'000),
-        param::Int(retry_param::kMaxBackoffMs, d.max_backoff_ms, "Longest wait between attempts").range(1, 3'600'000),
+        param::Int(retry_param::kMaxBackoffMs, d.max_backoff_ms, "Longest wait between attempts")
+            .range(1, 3'600'000),
         param::Int(retry_param::kCircuitFailureThreshold, d.circuit_failure_threshold,
                    "Consecutive failures that open the circuit breaker")
             .range(1, 1'000'000),

@@ -217,7 +217,7 @@ class LoadedPlugin {
                 if (auto problem = check_param_value(p, value))
                     throw std::runtime_error(d.name + ": '" + p.name + "' " + problem.text);
             }
-            out[p.name] = {{"type", to_string(p.type)}, {"value", value}};
+            out[p.name] = {{"type", to_string(p.type)}, {"value", typed_param_value(p, value)}};
         }
         return out;
     }

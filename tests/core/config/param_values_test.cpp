@@ -1,5 +1,7 @@
 #include "core/config/param_values.hpp"
 
+#include "framehost/param_rules.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace framehost;
@@ -14,10 +16,13 @@ Params validate(const std::string& yaml, const std::vector<ParamSpec>& spec, Dia
 
 TEST_CASE("values of every type are converted, and omitted ones take their defaults") {
     std::vector<ParamSpec> spec = {
-        param::Bool("b", false, ""),     param::Int("i", 1, ""),
-        param::Double("d", 0.5, ""),     param::String("s", "x", ""),
+        param::Bool("b", false, ""),
+        param::Int("i", 1, ""),
+        param::Double("d", 0.5, ""),
+        param::String("s", "x", ""),
         param::Duration("t", std::chrono::milliseconds(100), ""),
-        param::List("l", {"a"}, ""),     param::Int("unset", 42, ""),
+        param::List("l", {"a"}, ""),
+        param::Int("unset", 42, ""),
     };
     Diagnostics d("f");
     auto p = validate("{b: yes, i: -3, d: 2.5, s: hello, t: 1.5s, l: 'x, y'}", spec, d);
@@ -58,7 +63,7 @@ TEST_CASE("the spec checker finds duplicates, bad defaults and contradictions") 
         param::Int("a", 50, "").range(0, 10),
         param::Int("a", 1, ""),
         param::String("f", "x", "").one_of({"y"}),
-        ParamSpec{"nodefault", ParamType::Int, nullptr, false, {}, {}, {}, ""},
+        ParamSpec{"nodefault", ParamType::Int, nullptr, false, {}, {}, {}, "", {}},
     };
     auto problems = check_param_spec(spec);
     REQUIRE(problems.size() == 4);
@@ -73,4 +78,71 @@ TEST_CASE("asking Params for an undeclared name or the wrong type is a logic err
     auto p = validate("{}", {param::Int("i", 1, "")}, d);
     CHECK_THROWS_AS(p.integer("other"), std::logic_error);
     CHECK_THROWS_AS(p.string("i"), std::logic_error);
+}
+
+namespace {
+const std::vector<ParamSpec> kCameraSpec = {param::Records(
+    "cameras",
+    {param::String("id", "", "").mandatory(), param::String("url", "", "").mandatory(),
+     param::Int("max_fps", 0, "").range(0, 240), param::Bool("loop", false, "").unset()},
+    "")};
+}  // namespace
+
+TEST_CASE("records: each item's fields are checked by their own spec, unset fields stay absent") {
+    Diagnostics d("f");
+    auto p = validate(
+        "cameras:\n  - {id: door, url: 'rtsp://a/1', loop: true}\n  - {id: yard, url: x}\n",
+        kCameraSpec, d);
+    CHECK(d.empty());
+    auto cameras = p.records("cameras");
+    REQUIRE(cameras.size() == 2);
+    CHECK(cameras[0].string("id") == "door");
+    CHECK(cameras[0].boolean("loop"));
+    CHECK(cameras[0].integer("max_fps") == 0);  // the field's default
+    CHECK(cameras[1].string("url") == "x");
+    CHECK_FALSE(cameras[1].has("loop"));
+    CHECK(check_param_spec(kCameraSpec).empty());
+}
+
+TEST_CASE("records: a bad field is reported at its own line and column, naming the item") {
+    Diagnostics d("f");
+    validate(
+        "cameras:\n  - {id: door, url: x}\n  - {id: yard, url: y, max_fps: 999, colour: red}\n  - "
+        "nope\n",
+        kCameraSpec, d);
+    REQUIRE_THROWS_AS(d.throw_if_any(), ConfigErrors);
+    try {
+        d.throw_if_any();
+    } catch (const ConfigErrors& e) {
+        REQUIRE(e.errors().size() == 3);
+        CHECK(e.errors()[0].line == 3);
+        CHECK(e.errors()[0].message.find("item 2 of 'cameras'") != std::string::npos);
+        CHECK(e.errors()[0].message.find("'max_fps'") != std::string::npos);
+        CHECK(e.errors()[1].message.find("unknown key 'colour'") != std::string::npos);
+        CHECK(e.errors()[2].line == 4);
+        CHECK(e.errors()[2].message.find("item 3 of 'cameras'") != std::string::npos);
+    }
+    Diagnostics missing("f");
+    validate("cameras: [ {id: a} ]", kCameraSpec, missing);
+    REQUIRE_THROWS_AS(missing.throw_if_any(), ConfigErrors);
+    auto at_least_one = kCameraSpec;
+    at_least_one[0].min = 1;
+    Diagnostics empty("f");
+    validate("cameras: []", at_least_one, empty);
+    REQUIRE_THROWS_AS(empty.throw_if_any(), ConfigErrors);
+}
+
+TEST_CASE("records: the harness's rules are the host's") {
+    CHECK_FALSE(
+        check_param_value(kCameraSpec[0], nlohmann::json::parse(R"([{"id":"a","url":"b"}])")));
+    auto problem = check_param_value(
+        kCameraSpec[0], nlohmann::json::parse(R"([{"id":"a","url":"b","max_fps":999}])"));
+    CHECK(problem.text.find("item 1: 'max_fps' must be between 0 and 240") != std::string::npos);
+    CHECK(check_param_value(kCameraSpec[0], nlohmann::json::parse(R"([{"id":"a"}])"))
+              .text.find("missing required key 'url'") != std::string::npos);
+    auto typed =
+        typed_param_value(kCameraSpec[0], nlohmann::json::parse(R"([{"id":"a","url":"b"}])"));
+    Params p(nlohmann::json{{"cameras", {{"type", "records"}, {"value", typed}}}});
+    CHECK(p.records("cameras")[0].integer("max_fps") == 0);
+    CHECK_FALSE(p.records("cameras")[0].has("loop"));
 }
