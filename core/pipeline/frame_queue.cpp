@@ -7,6 +7,7 @@ namespace framehost::core {
 FrameQueue::FrameQueue(std::size_t capacity, std::size_t byte_budget, bool sequence_cameras)
     : capacity_(std::max<std::size_t>(capacity, 1)),
       byte_budget_(byte_budget),
+      low_mark_(byte_budget - byte_budget / 8),
       sequence_cameras_(sequence_cameras) {
     slots_.resize(std::min<std::size_t>(capacity_, 64));
 }
@@ -14,10 +15,20 @@ FrameQueue::FrameQueue(std::size_t capacity, std::size_t byte_budget, bool seque
 bool FrameQueue::wait_for_room(std::size_t frames, const std::atomic<bool>& stop) {
     frames = std::min(frames, capacity_);
     std::unique_lock lock(mutex_);
-    not_full_.wait(lock, [&] {
-        return closed_ || stop.load() ||
-               (count_ + frames <= capacity_ && bytes_in_flight_ < byte_budget_);
-    });
+    // Once over budget, a producer waits for the bytes to fall under the low mark, not just under
+    // the budget: otherwise every refund of every batch would wake it to read one more batch and
+    // sleep again (a wake-up per batch, a third of the frame rate with 1080p frames).
+    std::size_t limit = byte_budget_;
+    while (!closed_ && !stop.load()) {
+        bool room = count_ + frames <= capacity_;
+        bool budget = bytes_in_flight_.load() < limit;
+        if (room && budget) break;
+        auto& waiters = budget ? room_waiters_ : budget_waiters_;
+        waiters.fetch_add(1);
+        if (budget || bytes_in_flight_.load() >= low_mark_) not_full_.wait(lock);
+        waiters.fetch_sub(1);
+        if (!budget) limit = low_mark_;
+    }
     return !closed_ && !stop.load();
 }
 
@@ -59,24 +70,31 @@ bool FrameQueue::pop(std::vector<Frame>& out, std::size_t max) {
     head_ = (head_ + n) % slots_.size();
     count_ -= n;
     lock.unlock();
-    not_full_.notify_all();
+    // A producer registers under the mutex this pop held, so one that waits is counted here.
+    if (room_waiters_.load() > 0) not_full_.notify_all();
     return true;
 }
 
-void FrameQueue::release_locked(std::size_t bytes) {
-    bytes_in_flight_ -= std::min(bytes, bytes_in_flight_);
+void FrameQueue::refund(std::size_t bytes) {
+    auto held = bytes_in_flight_.load();
+    while (!bytes_in_flight_.compare_exchange_weak(held, held - std::min(bytes, held))) {
+    }
+}
+
+void FrameQueue::wake_waiting_producers() {
+    // Every source may be waiting on the budget, not only one. Taking the mutex orders this
+    // wake-up after a producer that checked the budget and is about to sleep.
+    if (budget_waiters_.load() == 0 || bytes_in_flight_.load() >= low_mark_) return;
+    { std::lock_guard lock(mutex_); }
+    not_full_.notify_all();
 }
 
 void FrameQueue::release(std::span<const Frame> frames) {
     std::size_t bytes = 0;
     for (const auto& f : frames) bytes += f.host.charged_bytes;
     if (bytes == 0) return;
-    {
-        std::lock_guard lock(mutex_);
-        release_locked(bytes);
-    }
-    // Every source may be waiting on the budget, not only one.
-    not_full_.notify_all();
+    refund(bytes);
+    wake_waiting_producers();
 }
 
 std::uint64_t FrameQueue::sequence_for(const std::string& camera) {
@@ -86,8 +104,7 @@ std::uint64_t FrameQueue::sequence_for(const std::string& camera) {
 }
 
 bool FrameQueue::over_byte_budget() const {
-    std::lock_guard lock(mutex_);
-    return bytes_in_flight_ >= byte_budget_;
+    return bytes_in_flight_.load() >= byte_budget_;
 }
 
 void FrameQueue::close() {
@@ -105,7 +122,7 @@ std::vector<Frame> FrameQueue::abandon() {
         std::lock_guard lock(mutex_);
         closed_ = true;
         for (std::size_t i = 0; i < count_; ++i) {
-            release_locked(slot(i).host.charged_bytes);
+            refund(slot(i).host.charged_bytes);
             left.push_back(std::move(slot(i)));
         }
         count_ = 0;
@@ -122,8 +139,7 @@ std::size_t FrameQueue::depth() const {
 }
 
 std::size_t FrameQueue::bytes_in_flight() const {
-    std::lock_guard lock(mutex_);
-    return bytes_in_flight_;
+    return bytes_in_flight_.load();
 }
 
 }  // namespace framehost::core

@@ -24,7 +24,8 @@ class FrameQueue {
   public:
     FrameQueue(std::size_t capacity, std::size_t byte_budget, bool sequence_cameras = false);
 
-    // [source] Blocks until `frames` more fit and in-flight bytes are under budget. Returns false
+    // [source] Blocks until `frames` more fit and in-flight bytes are under budget (under seven
+    // eighths of it once it had to wait for them). Returns false
     // once the queue is closed or `stop` is set (wake it with notify_producers()).
     bool wait_for_room(std::size_t frames, const std::atomic<bool>& stop);
     // [source] Moves every frame of `frames` in (it is left empty). Call after wait_for_room.
@@ -55,10 +56,12 @@ class FrameQueue {
   private:
     Frame& slot(std::size_t i) { return slots_[(head_ + i) % slots_.size()]; }
     void grow();
-    void release_locked(std::size_t bytes);
+    void refund(std::size_t bytes);
+    void wake_waiting_producers();
 
     const std::size_t capacity_;
     const std::size_t byte_budget_;
+    const std::size_t low_mark_;  // seven eighths of the budget
     const bool sequence_cameras_;
     mutable std::mutex mutex_;
     std::condition_variable not_empty_;
@@ -68,7 +71,12 @@ class FrameQueue {
     std::vector<Frame> slots_;
     std::size_t head_ = 0;
     std::size_t count_ = 0;
-    std::size_t bytes_in_flight_ = 0;
+    // Refunds come from every worker after every batch: atomics let release() skip the mutex and
+    // the wake-up unless a producer is waiting (seq_cst on both, so a refund and a producer going
+    // to sleep always see each other).
+    std::atomic<std::size_t> bytes_in_flight_{0};
+    std::atomic<int> room_waiters_{0};    // producers waiting for a free slot
+    std::atomic<int> budget_waiters_{0};  // producers waiting for the bytes to fall under low_mark_
     bool closed_ = false;
     std::unordered_map<std::string, std::uint64_t> camera_sequences_;  // last given, per camera
 };
