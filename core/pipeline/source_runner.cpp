@@ -1,8 +1,8 @@
 #include "core/pipeline/source_runner.hpp"
 
 #include "core/log/log.hpp"
-#include "core/pipeline/backoff.hpp"
-#include "core/pipeline/circuit_breaker.hpp"
+#include "framehost/backoff.hpp"
+#include "framehost/circuit_breaker.hpp"
 
 namespace framehost::core {
 

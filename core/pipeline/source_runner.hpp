@@ -14,11 +14,11 @@
 #include "core/metrics/frame_states.hpp"
 #include "core/pipeline/frame_queue.hpp"
 #include "core/plugins/plugin_instance.hpp"
+#include "framehost/backoff.hpp"
+#include "framehost/circuit_breaker.hpp"
 
 namespace framehost::core {
 
-class Backoff;
-class CircuitBreaker;
 
 // How a source's thread retries a source that cannot connect or read.
 struct SourceRetry {

@@ -1,11 +1,13 @@
 #pragma once
-// Exponential backoff with jitter: initial * 2^(n-1), capped, each delay spread by +-20% so
-// that many hosts retrying the same upstream do not retry in step.
+// The host's retry pacing, for sources that supervise connections of their own (one per
+// camera) the way the host supervises a source. Exponential backoff with jitter:
+// initial * 2^(n-1), capped, each delay spread by +-20% so that many hosts retrying the same
+// upstream do not retry in step.
 #include <algorithm>
 #include <chrono>
 #include <random>
 
-namespace framehost::core {
+namespace framehost {
 
 class Backoff {
   public:
@@ -39,4 +41,4 @@ class Backoff {
     std::minstd_rand random_{std::random_device{}()};
 };
 
-}  // namespace framehost::core
+}  // namespace framehost

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-namespace framehost::core {
+namespace framehost {
 
 class CircuitBreaker {
   public:
@@ -59,4 +59,4 @@ inline const char* to_string(CircuitBreaker::State s) {
     return "?";
 }
 
-}  // namespace framehost::core
+}  // namespace framehost
