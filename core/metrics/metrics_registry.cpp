@@ -9,7 +9,7 @@ MetricsRegistry::Series& MetricsRegistry::find_or_add(const std::string& name,
                                                       const Labels& labels) {
     auto [it, inserted] = families_.try_emplace(name, Entry{help, type, {}});
     if (!inserted && it->second.type != type)
-        throw std::logic_error("metric " + name + " registered with two types");
+        throw std::invalid_argument("metric " + name + " registered with two types");
     for (auto& series : it->second.series) {
         if (series.labels == labels) return series;
     }

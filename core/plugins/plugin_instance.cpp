@@ -1,6 +1,8 @@
 #include "core/plugins/plugin_instance.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <deque>
 #include <stdexcept>
 
 #include "core/log/log.hpp"
@@ -29,7 +31,68 @@ class PluginInstance::Context final : public PluginContext {
         gauge(std::string(name)).set(value);
     }
 
+    CounterMetric& counter(std::string_view name, std::string_view help,
+                           std::span<const MetricLabel> labels) override {
+        auto& c = metrics_.counter(metric_name(name, "_total"), std::string(help), with(labels));
+        std::lock_guard lock(mutex_);
+        return counter_handles_.emplace_back(c);
+    }
+    GaugeMetric& gauge(std::string_view name, std::string_view help,
+                       std::span<const MetricLabel> labels) override {
+        auto& g = metrics_.gauge(metric_name(name, ""), std::string(help), with(labels));
+        std::lock_guard lock(mutex_);
+        return gauge_handles_.emplace_back(g);
+    }
+    HistogramMetric& histogram(std::string_view name, std::string_view help,
+                               std::span<const MetricLabel> labels) override {
+        auto& h =
+            metrics_.histogram(metric_name(name, "_seconds"), std::string(help), with(labels));
+        std::lock_guard lock(mutex_);
+        return histogram_handles_.emplace_back(h);
+    }
+
   private:
+    struct CounterHandle final : CounterMetric {
+        explicit CounterHandle(Counter& c) : counter(c) {}
+        void add(double delta) override { counter.add(delta); }
+        Counter& counter;
+    };
+    struct GaugeHandle final : GaugeMetric {
+        explicit GaugeHandle(Gauge& g) : gauge(g) {}
+        void set(double value) override { gauge.set(value); }
+        Gauge& gauge;
+    };
+    struct HistogramHandle final : HistogramMetric {
+        explicit HistogramHandle(Histogram& h) : histogram(h) {}
+        void observe(double seconds) override { histogram.observe(seconds); }
+        Histogram& histogram;
+    };
+
+    static bool prometheus_name(std::string_view name) {
+        if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+        return std::all_of(name.begin(), name.end(),
+                           [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    }
+    static std::string metric_name(std::string_view name, std::string_view suffix) {
+        if (!prometheus_name(name))
+            throw std::invalid_argument("metric name '" + std::string(name) +
+                                        "' is not [a-zA-Z_][a-zA-Z0-9_]*");
+        return "framehost_plugin_" + std::string(name) + std::string(suffix);
+    }
+    Labels with(std::span<const MetricLabel> extra) const {
+        Labels labels = labels_;
+        for (const auto& l : extra) {
+            if (!prometheus_name(l.name) || l.name.starts_with("__"))
+                throw std::invalid_argument("metric label '" + std::string(l.name) +
+                                            "' is not a Prometheus label name");
+            for (const auto& [taken, value] : labels_)
+                if (taken == l.name)
+                    throw std::invalid_argument("metric label '" + taken + "' is the host's own");
+            labels.emplace_back(std::string(l.name), std::string(l.value));
+        }
+        return labels;
+    }
+
     Counter& counter(const std::string& name) {
         std::lock_guard lock(mutex_);
         auto it = counters_.find(name);
@@ -57,6 +120,10 @@ class PluginInstance::Context final : public PluginContext {
     std::mutex mutex_;
     std::unordered_map<std::string, Counter*> counters_;
     std::unordered_map<std::string, Gauge*> gauges_;
+    // Handles live as long as the context, which outlives the plugin instance.
+    std::deque<CounterHandle> counter_handles_;
+    std::deque<GaugeHandle> gauge_handles_;
+    std::deque<HistogramHandle> histogram_handles_;
 };
 
 PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::string& instance_name,

@@ -80,6 +80,38 @@ struct PluginDescriptor {
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
+// A label a plugin puts on a metric of its own (camera="door"), beside the host's plugin,
+// instance and kind labels. Names are Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*).
+struct MetricLabel {
+    std::string_view name;
+    std::string_view value;
+};
+
+// A metric a plugin keeps for its whole life (one per camera, say): an update is one atomic
+// operation, without a lookup. The host owns it; the reference stays valid after the instance
+// is destroyed. [any thread]
+class CounterMetric {
+  public:
+    virtual void add(double delta = 1) = 0;
+
+  protected:
+    ~CounterMetric() = default;
+};
+class GaugeMetric {
+  public:
+    virtual void set(double value) = 0;
+
+  protected:
+    ~GaugeMetric() = default;
+};
+class HistogramMetric {
+  public:
+    virtual void observe(double seconds) = 0;
+
+  protected:
+    ~HistogramMetric() = default;
+};
+
 // What the host lends an instance for its whole life. Thread-safe: any thread may call it.
 class PluginContext {
   public:
@@ -90,6 +122,17 @@ class PluginContext {
     // The plugin's own metrics, labelled by the host with plugin and instance.
     virtual void add_to_counter(std::string_view name, double delta) = 0;
     virtual void set_gauge(std::string_view name, double value) = 0;
+    // The same with labels of the plugin's, as handles to keep: `name` becomes
+    // framehost_plugin_<name>_total for a counter, framehost_plugin_<name> for a gauge,
+    // framehost_plugin_<name>_seconds for a histogram (latency buckets, 1 us to 100 s). The same
+    // name and labels give the same metric. Throws std::invalid_argument for a name or label
+    // name Prometheus would refuse, or a name already used with another type.
+    virtual CounterMetric& counter(std::string_view name, std::string_view help,
+                                   std::span<const MetricLabel> labels) = 0;
+    virtual GaugeMetric& gauge(std::string_view name, std::string_view help,
+                               std::span<const MetricLabel> labels) = 0;
+    virtual HistogramMetric& histogram(std::string_view name, std::string_view help,
+                                       std::span<const MetricLabel> labels) = 0;
 };
 
 class Source;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -173,6 +174,8 @@ class LoadedPlugin {
         return context_.lines;
     }
     // The plugin's own counters and gauges (add_to_counter / set_gauge) so far; 0 when unset.
+    // A labelled one is found as name{label=value,...}, labels in the order the plugin gave
+    // them; a histogram's value is its number of observations.
     double metric(const std::string& name) const {
         std::lock_guard lock(context_.mutex);
         auto it = context_.metrics.find(name);
@@ -197,6 +200,48 @@ class LoadedPlugin {
         void set_gauge(std::string_view metric, double value) override {
             std::lock_guard lock(mutex);
             metrics[std::string(metric)] = value;
+        }
+        // Labelled metrics write into `metrics` under name{label=value,...}.
+        struct Handle final : CounterMetric, GaugeMetric, HistogramMetric {
+            Context* context = nullptr;
+            std::string key;
+            void add(double delta) override {
+                std::lock_guard lock(context->mutex);
+                context->metrics[key] += delta;
+            }
+            void set(double value) override {
+                std::lock_guard lock(context->mutex);
+                context->metrics[key] = value;
+            }
+            void observe(double) override { add(1); }
+        };
+        std::deque<Handle> handles;
+        Handle& handle(std::string_view metric, std::span<const MetricLabel> labels) {
+            std::string key(metric);
+            if (!labels.empty()) {
+                key += "{";
+                for (std::size_t i = 0; i < labels.size(); ++i)
+                    key += (i ? "," : "") + std::string(labels[i].name) + "=" +
+                           std::string(labels[i].value);
+                key += "}";
+            }
+            std::lock_guard lock(mutex);
+            auto& h = handles.emplace_back();
+            h.context = this;
+            h.key = std::move(key);
+            return h;
+        }
+        CounterMetric& counter(std::string_view metric, std::string_view,
+                               std::span<const MetricLabel> labels) override {
+            return handle(metric, labels);
+        }
+        GaugeMetric& gauge(std::string_view metric, std::string_view,
+                           std::span<const MetricLabel> labels) override {
+            return handle(metric, labels);
+        }
+        HistogramMetric& histogram(std::string_view metric, std::string_view,
+                                   std::span<const MetricLabel> labels) override {
+            return handle(metric, labels);
         }
     };
 
