@@ -1,0 +1,69 @@
+#pragma once
+// One opened video: libavformat's demuxer and libavcodec's decoder for its best video stream,
+// every blocking call bounded by a deadline through FFmpeg's interrupt callback (a server that
+// accepts the connection and never answers fails within the timeout, and stop() gets out of any
+// read). Errors are thrown as std::runtime_error naming what failed and FFmpeg's reason.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+}
+
+namespace framehost::video {
+
+struct InputOptions {
+    std::string url;
+    bool rtsp_over_tcp = true;
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds read_timeout{5000};    // bounds each read of the input
+    std::chrono::milliseconds stall_timeout{10000};  // bounds the wait for one decoded frame
+    int decoder_threads = 1;                         // 0: as many as FFmpeg chooses
+};
+
+class VideoInput {
+  public:
+    // Opens and probes the input, finds its video stream and opens a decoder; throws on failure
+    // or when `stop` is set meanwhile.
+    VideoInput(const InputOptions& options, const std::atomic<bool>& stop);
+    ~VideoInput();
+    VideoInput(const VideoInput&) = delete;
+    VideoInput& operator=(const VideoInput&) = delete;
+
+    enum class Next { Frame, EndOfStream };
+    // Decodes the next frame into `frame` (unreferenced first). Throws on a read or decode error,
+    // on a read that passes the read timeout, and when `stop` is set.
+    Next decode(AVFrame* frame);
+    // Back to the start (for looping files); throws when the input cannot seek.
+    void rewind();
+
+    int width() const { return decoder_->width; }
+    int height() const { return decoder_->height; }
+    AVRational time_base() const { return stream_->time_base; }
+    double frame_rate() const;        // frames per second the stream declares; 0 when unknown
+    std::string description() const;  // "h264 640x480 25 fps"
+
+  private:
+    static int interrupted(void* self);
+    void release();
+    void arm(std::chrono::milliseconds timeout);
+
+    InputOptions options_;
+    const std::atomic<bool>& stop_;
+    std::atomic<std::int64_t> deadline_ns_{0};
+    AVFormatContext* format_ = nullptr;
+    AVCodecContext* decoder_ = nullptr;
+    AVStream* stream_ = nullptr;
+    AVPacket* packet_ = nullptr;
+    bool draining_ = false;
+    bool timed_out_ = false;
+};
+
+// FFmpeg's text for an error code.
+std::string av_error_text(int code);
+
+}  // namespace framehost::video
