@@ -1,0 +1,37 @@
+#pragma once
+// Video for the tests, none of it downloaded: clips made with the ffmpeg CLI, Debian's
+// pedestrian clip (opencv-doc), and a live RTSP camera on loopback (GStreamer's RTSP server,
+// tests/support/rtsp_server.py).
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tests/support/process.hpp"
+
+namespace framehost::test {
+
+// 795 frames, 768x576, 10 fps, msmpeg4v3, people walking.
+inline const std::filesystem::path kPedestrianClip =
+    "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
+
+// Writes an H.264 mp4 of testsrc2 at `path`: `seconds` x `fps` frames of width x height,
+// a key frame every `fps` frames. Throws when ffmpeg fails.
+void make_clip(const std::filesystem::path& path, int width, int height, int fps, int seconds);
+
+class RtspCamera {
+  public:
+    // Serves `clip` (an H.264 mp4) in a loop at its own rate; throws when it does not start.
+    explicit RtspCamera(std::filesystem::path clip, int port = 0);
+    std::string url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/cam"; }
+    int port() const { return port_; }
+    void kill();     // SIGKILL: the camera vanishes mid-stream
+    void restart();  // the same port again
+
+  private:
+    void launch();
+    std::filesystem::path clip_;
+    int port_;
+    std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace framehost::test
