@@ -1,6 +1,8 @@
-// Publishes each finished frame's results to a Redis stream (XADD ... MAXLEN ~ N), so
-// downstream services consume detections as they happen. One round trip per batch: the
-// commands of a batch are pipelined.
+// Publishes each finished frame to a Redis stream (XADD ... MAXLEN ~ N): its results, so
+// downstream services consume detections as they happen, or (entry: capture) the frame itself
+// in the original capture's flat form, so the original Frame Buffer and processors consume
+// framehost's capture of `frames:metadata` unchanged. One round trip per batch: the commands of
+// a batch are pipelined.
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -8,6 +10,7 @@
 #include <framehost/export.hpp>
 
 #include "redis_connection.hpp"
+#include "wire_pixels.hpp"
 
 namespace {
 
@@ -28,6 +31,14 @@ class RedisStreamsSink final : public framehost::Sink {
                 param::String("stream", "framehost:results", "Stream key to publish to"),
                 param::Int("max_length", 100000, "Approximate cap of the stream (MAXLEN ~)")
                     .range(1, 1'000'000'000),
+                param::String("entry", "results",
+                              "What an entry holds: results (frame_id, camera_id, state, "
+                              "detections, results, error) or capture (the frame in the "
+                              "original capture's flat form, for frames:metadata)")
+                    .one_of({"results", "capture"}),
+                // Only entry: capture carries pixels.
+                wire_pixels::params("none")[0],
+                wire_pixels::params("none")[1],
             },
             // One pipelined XADD per frame on loopback.
             std::chrono::milliseconds(1)};
@@ -37,7 +48,13 @@ class RedisStreamsSink final : public framehost::Sink {
     RedisStreamsSink(const framehost::Params& p, framehost::PluginContext&)
         : address_(framehost::redis_support::parse_url(p.string("url"))),
           stream_(p.string("stream")),
-          max_length_(std::to_string(p.integer("max_length"))) {}
+          max_length_(std::to_string(p.integer("max_length"))),
+          capture_(p.string("entry") == "capture"),
+          payload_(framehost::wire_pixels::payload_of(p)),
+          jpeg_quality_(static_cast<int>(p.integer(framehost::wire_pixels::kJpegQualityParam))) {
+        if (!capture_ && payload_ != framehost::wire_pixels::Payload::None)
+            throw std::invalid_argument("pixels travel only with entry: capture");
+    }
 
     void start() override {
         std::lock_guard lock(mutex_);
@@ -54,6 +71,17 @@ class RedisStreamsSink final : public framehost::Sink {
         std::vector<std::vector<std::string>> commands;
         commands.reserve(frames.size());
         for (const Frame* f : frames) {
+            if (capture_) {
+                std::vector<std::string> command = {"XADD", stream_,     "MAXLEN",
+                                                    "~",    max_length_, "*"};
+                auto pixels = framehost::wire_pixels::encode(f->image, payload_, jpeg_quality_);
+                for (auto& [key, value] : framehost::capture_entry_fields(*f, pixels)) {
+                    command.push_back(std::move(key));
+                    command.push_back(std::move(value));
+                }
+                commands.push_back(std::move(command));
+                continue;
+            }
             commands.push_back(
                 {"XADD", stream_, "MAXLEN", "~", max_length_, "*", "frame_id", f->id, "camera_id",
                  f->camera_id, "state", f->failed() ? "failed" : "completed", "detections",
@@ -74,6 +102,9 @@ class RedisStreamsSink final : public framehost::Sink {
     framehost::redis_support::Address address_;
     std::string stream_;
     std::string max_length_;
+    bool capture_;
+    framehost::wire_pixels::Payload payload_;
+    int jpeg_quality_;
     framehost::redis_support::Connection redis_;
 };
 

@@ -3,15 +3,20 @@
 // faster than its pipeline (newest frames kept, every drop counted).
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
+#include <framehost/base64.hpp>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/cameras.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/jsonl.hpp"
+#include "tests/support/paths.hpp"
 #include "tests/support/running_host.hpp"
+#include "tests/support/services.hpp"
 
 using namespace framehost::test;
 using json = nlohmann::json;
@@ -104,4 +109,108 @@ TEST_CASE(
     auto metrics = client.get(host.url("/metrics"), {"Accept: text/plain"}).body;
     CHECK(metrics.find("framehost_plugin_camera_frames_dropped_total{") != std::string::npos);
     CHECK(metrics.find("camera=\"cam\"") != std::string::npos);
+}
+
+namespace {
+// frame id -> the pixels' checksum the fixture processor computed, from a host's JSONL output.
+std::map<std::string, std::string> checksums(const std::vector<json>& lines) {
+    std::map<std::string, std::string> out;
+    for (const auto& line : lines)
+        if (line.contains("results") && line["results"].contains("checksum"))
+            out[line["frame_id"]] = line["results"]["checksum"]["fnv1a"];
+    return out;
+}
+}  // namespace
+
+TEST_CASE(
+    "the capture config feeds the Frame Buffer and a Redis stream, and hosts consuming them see "
+    "the very pixels the camera decoded") {
+    TempDir dir;
+    auto clip = dir / "clip.mp4";
+    make_clip(clip, 320, 240, 25, 2);  // 50 frames
+    RedisServer redis;
+    FrameBufferServer fb({"--max-size", "1000"});
+    auto captured = dir / "captured.jsonl";
+    RunningHost capture(
+        "pipeline: { progress_interval_s: 0 }\n"
+        "source: { plugin: video_source, params: { url: '" +
+            clip.string() +
+            "', camera_id: gate } }\n"
+            "processors: [ { plugin: fixture_processor, params: { mode: checksum } } ]\n"
+            "sinks:\n"
+            "  - { plugin: frame_buffer_sink, params: { url: '" +
+            fb.url() +
+            "', pixels: raw } }\n"
+            "  - { plugin: redis_streams_sink, params: { url: '" +
+            redis.url() +
+            "', stream: 'frames:metadata', entry: capture, pixels: raw } }\n"
+            "  - { plugin: jsonl_sink, params: { path: '" +
+            captured.string() + "' } }\n",
+        {"--plugin-path", kFixturePluginDir});
+    REQUIRE(wait_for_lines(captured, 50, 30s).size() == 50);
+    auto expected = checksums(read_jsonl(captured));
+    REQUIRE(expected.size() == 50);
+
+    auto via_buffer = dir / "via_buffer.jsonl";
+    RunningHost from_buffer(
+        "pipeline: { progress_interval_s: 0 }\n"
+        "source: { plugin: frame_buffer_consumer, params: { url: '" +
+            fb.url() +
+            "' } }\n"
+            "processors: [ { plugin: fixture_processor, params: { mode: "
+            "checksum } } ]\n"
+            "sinks: [ { plugin: jsonl_sink, params: { path: '" +
+            via_buffer.string() + "' } } ]\n",
+        {"--plugin-path", kFixturePluginDir});
+    auto via_redis = dir / "via_redis.jsonl";
+    RunningHost from_redis(
+        "pipeline: { progress_interval_s: 0 }\n"
+        "source: { plugin: redis_streams_source, params: { url: '" +
+            redis.url() +
+            "', stream: 'frames:metadata', group: processors } }\n"
+            "processors: [ { plugin: fixture_processor, params: { mode: "
+            "checksum } } ]\n"
+            "sinks: [ { plugin: jsonl_sink, params: { path: '" +
+            via_redis.string() + "' } } ]\n",
+        {"--plugin-path", kFixturePluginDir});
+    auto buffer_lines = wait_for_lines(via_buffer, 50, 30s);
+    auto redis_lines = wait_for_lines(via_redis, 50, 30s);
+    CHECK(checksums(buffer_lines) == expected);
+    CHECK(checksums(redis_lines) == expected);
+    for (const auto& line : redis_lines) CHECK(line["camera_id"] == "gate");
+}
+
+TEST_CASE("frame_buffer_sink with pixels: jpeg posts JPEG pictures a JPEG decoder reads at size") {
+    TempDir dir;
+    auto clip = dir / "clip.mp4";
+    make_clip(clip, 320, 240, 25, 1);
+    FrameBufferServer fb({"--max-size", "1000"});
+    RunningHost capture(
+        "pipeline: { progress_interval_s: 0 }\n"
+        "source: { plugin: video_source, params: { url: '" +
+        clip.string() +
+        "' } }\n"
+        "sinks: [ { plugin: frame_buffer_sink, params: { url: '" +
+        fb.url() + "', pixels: jpeg, jpeg_quality: 80 } } ]\n");
+    HttpClient client;
+    REQUIRE(eventually(
+        [&] {
+            return json::parse(client.get(fb.url("/frames/status")).body)["buffer"]["size"] == 25;
+        },
+        20s));
+    auto answer = json::parse(client.get(fb.url("/frames/dequeue?count=1")).body);
+    REQUIRE(answer["frames"].size() == 1);
+    auto frame = answer["frames"][0];
+    CHECK(frame["format"] == "jpeg");
+    CHECK((frame["width"] == 320 && frame["height"] == 240));
+    auto bytes = framehost::decode_base64(frame["data"].get<std::string>());
+    REQUIRE(bytes);
+    CHECK(bytes->size() < 320 * 240 * 3 / 4);
+    auto jpeg = dir / "frame.jpg";
+    std::ofstream(jpeg, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes->data()),
+               static_cast<std::streamsize>(bytes->size()));
+    auto decoded = run_program("/usr/bin/djpeg", {"-pnm", jpeg.string()});
+    REQUIRE(decoded.exit_code == 0);
+    CHECK(decoded.out.rfind("P6\n320 240\n255\n", 0) == 0);
 }

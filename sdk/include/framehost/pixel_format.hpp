@@ -47,6 +47,32 @@ inline const char* to_string(PixelFormat format) {
     return "UNKNOWN";
 }
 
+// FFmpeg's name of a format, as the original capture writes it: rgb24, bgr24, rgba, bgra, gray,
+// nv12, yuv420p; "jpeg" for encoded bytes; "unknown" otherwise.
+inline const char* ffmpeg_name(PixelFormat format) {
+    switch (format) {
+        case PixelFormat::RGB24:
+            return "rgb24";
+        case PixelFormat::BGR24:
+            return "bgr24";
+        case PixelFormat::RGBA:
+            return "rgba";
+        case PixelFormat::BGRA:
+            return "bgra";
+        case PixelFormat::GRAY8:
+            return "gray";
+        case PixelFormat::NV12:
+            return "nv12";
+        case PixelFormat::I420:
+            return "yuv420p";
+        case PixelFormat::Encoded:
+            return "jpeg";
+        case PixelFormat::Unknown:
+            break;
+    }
+    return "unknown";
+}
+
 // The format a wire name means, in framehost's spelling or FFmpeg's (case-insensitive);
 // Unknown for any other name.
 inline PixelFormat parse_pixel_format(std::string_view name) {

@@ -132,7 +132,8 @@ class WireFrameReader {
                               to_string(f.format) + " needs " + std::to_string(expected));
             // Bytes whose layout the frame does not say (no size, or an unknown format) travel as
             // they are, opaque.
-            f.image = image_from_bytes(expected > 0 ? f.format : PixelFormat::Unknown, f.width,
+            bool layout_known = expected > 0 || f.format == PixelFormat::Encoded;
+            f.image = image_from_bytes(layout_known ? f.format : PixelFormat::Unknown, f.width,
                                        f.height, std::move(*bytes));
         } else if (synthesize_ && expected > 0 && expected <= kMaxSynthesizedBytes) {
             f.image = synthetic_image(f.width, f.height, f.format);

@@ -1,0 +1,25 @@
+#pragma once
+// How a sink sends a frame's pixels: not at all, as packed raw bytes (exact: a consumer gets
+// the very pixels), or as JPEG (a tenth of the bytes, lossy). Base64 either way, as the Frame
+// Buffer's `data` field carries them.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <framehost/params.hpp>
+#include <framehost/wire_frame_writer.hpp>
+
+namespace framehost::wire_pixels {
+
+enum class Payload { None, Raw, Jpeg };
+
+// The parameters every sink that sends pixels declares, by these names.
+inline constexpr const char* kPixelsParam = "pixels";
+inline constexpr const char* kJpegQualityParam = "jpeg_quality";
+std::vector<ParamSpec> params(std::string_view default_payload);
+Payload payload_of(const Params& params);
+
+// Throws std::runtime_error when JPEG cannot encode the image's format.
+WirePixels encode(const Image& image, Payload payload, int jpeg_quality);
+
+}  // namespace framehost::wire_pixels
