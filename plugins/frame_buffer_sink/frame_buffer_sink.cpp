@@ -55,8 +55,9 @@ class FrameBufferSink final : public Sink {
                 "Posts each frame to a Frame Buffer (POST /frames) with its pixels, as the "
                 "original capture does",
                 std::move(params),
-                // One post of a 640x480 frame over a kept-alive loopback connection.
-                std::chrono::milliseconds(5),
+                // One post of a 640x480 RGB frame with raw pixels (1.6 MB of JSON) over a
+                // kept-alive loopback connection, answered by the reference Frame Buffer.
+                std::chrono::milliseconds(20),
                 // One connection, one request at a time.
                 Concurrency::Serialized};
         }();

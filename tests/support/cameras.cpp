@@ -14,10 +14,26 @@ namespace framehost::test {
 void make_clip(const std::filesystem::path& path, int width, int height, int fps, int seconds) {
     auto size = std::to_string(width) + "x" + std::to_string(height);
     auto result = run_program("/usr/bin/ffmpeg",
-                              {"-v", "error", "-y", "-f", "lavfi", "-i",
-                               "testsrc2=size=" + size + ":rate=" + std::to_string(fps), "-t",
-                               std::to_string(seconds), "-c:v", "libx264", "-preset", "veryfast",
-                               "-g", std::to_string(fps), "-pix_fmt", "yuv420p", path.string()},
+                              {"-v",
+                               "error",
+                               "-y",
+                               "-f",
+                               "lavfi",
+                               "-i",
+                               "testsrc2=size=" + size + ":rate=" + std::to_string(fps),
+                               "-t",
+                               std::to_string(seconds),
+                               "-c:v",
+                               "libx264",
+                               "-preset",
+                               "veryfast",
+                               "-g",
+                               std::to_string(fps),
+                               "-pix_fmt",
+                               "yuv420p",
+                               "-movflags",
+                               "+faststart",
+                               path.string()},
                               {}, std::chrono::seconds(120));
     if (result.exit_code != 0) throw std::runtime_error("ffmpeg failed: " + result.err);
 }
@@ -30,7 +46,7 @@ RtspCamera::RtspCamera(std::filesystem::path clip, int port)
 void RtspCamera::launch() {
     // Debian's interpreter: python3-gi is installed for it, not for any other python3 on PATH.
     process_ = std::make_unique<ChildProcess>(
-        "/usr/bin/python3", std::vector<std::string>{kSourceDir + "/tests/support/rtsp_server.py",
+        "/usr/bin/python3", std::vector<std::string>{kSourceDir + "/scripts/rtsp-camera",
                                                      std::to_string(port_), clip_.string()});
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (process_->out().find("ready") == std::string::npos) {

@@ -1,7 +1,7 @@
 #pragma once
 // Video for the tests, none of it downloaded: clips made with the ffmpeg CLI, Debian's
 // pedestrian clip (opencv-doc), and a live RTSP camera on loopback (GStreamer's RTSP server,
-// tests/support/rtsp_server.py).
+// scripts/rtsp-camera).
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -15,7 +15,8 @@ inline const std::filesystem::path kPedestrianClip =
     "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 
 // Writes an H.264 mp4 of testsrc2 at `path`: `seconds` x `fps` frames of width x height,
-// a key frame every `fps` frames. Throws when ffmpeg fails.
+// a key frame every `fps` frames, its index first (the RTSP camera reads it as a stream and
+// finds no index past 10 MB). Throws when ffmpeg fails.
 void make_clip(const std::filesystem::path& path, int width, int height, int fps, int seconds);
 
 class RtspCamera {
