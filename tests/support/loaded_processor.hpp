@@ -1,0 +1,80 @@
+#pragma once
+// Plugins of the tree driven as the host drives them (params validated by the host's own
+// rules), and real frames to give them: pictures as BGR frames (rows optionally padded), and
+// Debian's pedestrian clip decoded by video_source.
+#include <opencv2/core.hpp>
+
+#include "core/config/param_values.hpp"
+#include "core/metrics/metrics_registry.hpp"
+#include "core/plugins/plugin_instance.hpp"
+#include "tests/support/cameras.hpp"
+#include "tests/support/paths.hpp"
+
+namespace framehost::test {
+using namespace framehost::core;
+
+struct LoadedProcessor {
+    MetricsRegistry metrics;
+    std::shared_ptr<PluginInstance> instance;
+    LoadedProcessor(const std::string& name, const std::string& yaml) {
+        auto library = PluginLibrary::load(kBundledPluginDir + "/" + name + ".so");
+        Diagnostics d("test");
+        YAML::Node node = YAML::Load(yaml);
+        auto params = validate_params(node, node, library->descriptor().params, name, d);
+        d.throw_if_any();
+        instance = PluginInstance::create(library, name, params, metrics);
+        instance->plugin().start();
+    }
+    ~LoadedProcessor() { instance->plugin().stop(); }
+    Frame run(Frame frame) {
+        instance->processor()->process(frame);
+        return frame;
+    }
+};
+
+// A BGR picture as a frame, its rows `padding` bytes longer than the picture (filled with 0xA5).
+inline Frame frame_of(const cv::Mat& bgr, std::size_t padding = 0) {
+    Frame f;
+    f.id = "f";
+    f.camera_id = "cam";
+    auto row = static_cast<std::size_t>(bgr.cols) * 3;
+    std::vector<std::uint8_t> bytes((row + padding) * static_cast<std::size_t>(bgr.rows), 0xA5);
+    for (int y = 0; y < bgr.rows; ++y) std::memcpy(&bytes[y * (row + padding)], bgr.ptr(y), row);
+    auto shared = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
+    std::array<ImagePlane, 4> planes{};
+    planes[0] = {shared->data(), row + padding, shared->size()};
+    f.set_image(wrap_image(PixelFormat::BGR24, bgr.cols, bgr.rows, planes,
+                           std::shared_ptr<const void>(shared, shared->data())));
+    return f;
+}
+
+inline double iou(const std::array<int, 4>& a, const std::array<int, 4>& b) {
+    int w = std::max(0, std::min(a[2], b[2]) - std::max(a[0], b[0]));
+    int h = std::max(0, std::min(a[3], b[3]) - std::max(a[1], b[1]));
+    double inter = static_cast<double>(w) * h;
+    double area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+    return area > 0 ? inter / area : 0;
+}
+
+// Every `step`th frame of the pedestrian clip, decoded by video_source as BGR.
+inline std::vector<Frame> pedestrian_frames(int step) {
+    // Loaded for good: the frames' images are freed by code in video_source.so (their owners'
+    // deleters), so the library must outlive every frame, as the host keeps its libraries.
+    static auto library = PluginLibrary::load(kBundledPluginDir + "/video_source.so");
+    Diagnostics d("test");
+    YAML::Node node = YAML::Load("{url: '" + kPedestrianClip.string() + "'}");
+    MetricsRegistry metrics;
+    auto source = PluginInstance::create(
+        library, "video", validate_params(node, node, library->descriptor().params, "v", d),
+        metrics);
+    source->plugin().start();
+    std::vector<Frame> all, sampled;
+    while (source->source()->read(all, 50) != ReadStatus::EndOfInput) {
+    }
+    source->plugin().stop();
+    for (std::size_t i = 0; i < all.size(); i += static_cast<std::size_t>(step))
+        sampled.push_back(std::move(all[i]));
+    return sampled;
+}
+
+}  // namespace framehost::test
