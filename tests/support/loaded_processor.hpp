@@ -12,6 +12,7 @@
 
 namespace framehost::test {
 using namespace framehost::core;
+using Box4 = std::array<int, 4>;
 
 struct LoadedProcessor {
     MetricsRegistry metrics;

@@ -17,18 +17,31 @@
 namespace framehost {
 
 struct Detection {
+    Detection() = default;
+    Detection(std::string class_name_, double confidence_, std::array<int, 4> bbox_,
+              std::uint64_t track_id_ = 0)
+        : class_name(std::move(class_name_)),
+          confidence(confidence_),
+          bbox(bbox_),
+          track_id(track_id_) {}
+
     std::string class_name;
     double confidence = 0.0;
     std::array<int, 4> bbox{};  // x1, y1, x2, y2 in pixels, inside the frame
+    // The object's track among its camera's frames, from 1 (object_tracker sets it); 0 when
+    // the detection is not tracked.
+    std::uint64_t track_id = 0;
 };
 
 // The JSON form every output of framehost uses for a detection:
-// {"class": "car", "confidence": 0.91, "bbox": [x1, y1, x2, y2]}. With it, nlohmann::json(
-// frame.detections) is the list as the HTTP API, jsonl_sink and redis_streams_sink write it.
+// {"class": "car", "confidence": 0.91, "bbox": [x1, y1, x2, y2]}, and "track_id" when tracked.
+// With it, nlohmann::json(frame.detections) is the list as the HTTP API, jsonl_sink and
+// redis_streams_sink write it.
 inline void to_json(nlohmann::json& j, const Detection& d) {
     j = {{"class", d.class_name},
          {"confidence", d.confidence},
          {"bbox", {d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]}}};
+    if (d.track_id != 0) j["track_id"] = d.track_id;
 }
 
 struct Frame {

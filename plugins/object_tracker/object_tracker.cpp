@@ -1,0 +1,202 @@
+// Gives detections a track id that stays the same while an object moves through a camera's
+// frames. Per camera (ordered_per_camera: its frames arrive one at a time, in order): each
+// detection is matched to a live track of its class by overlap (IoU, best first), failing that
+// by the distance of the centres; unmatched detections start tracks, tracks unmatched for more
+// than max_age frames end. Each frame reports its tracks with their ages, and the camera's
+// tracks started and ended so far.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include <framehost/export.hpp>
+
+namespace {
+
+using namespace framehost;
+using Box = std::array<int, 4>;
+
+double iou(const Box& a, const Box& b) {
+    double w = std::max(0, std::min(a[2], b[2]) - std::max(a[0], b[0]));
+    double h = std::max(0, std::min(a[3], b[3]) - std::max(a[1], b[1]));
+    double inter = w * h;
+    double area_a = static_cast<double>(a[2] - a[0]) * (a[3] - a[1]);
+    double area_b = static_cast<double>(b[2] - b[0]) * (b[3] - b[1]);
+    double all = area_a + area_b - inter;
+    return all > 0 ? inter / all : 0;
+}
+
+double centre_distance(const Box& a, const Box& b) {
+    double dx = (a[0] + a[2]) / 2.0 - (b[0] + b[2]) / 2.0;
+    double dy = (a[1] + a[3]) / 2.0 - (b[1] + b[3]) / 2.0;
+    return std::hypot(dx, dy);
+}
+
+double diagonal(const Box& b) {
+    return std::hypot(b[2] - b[0], b[3] - b[1]);
+}
+
+class ObjectTracker final : public Processor {
+  public:
+    static const PluginDescriptor& descriptor() {
+        static const PluginDescriptor d{
+            "object_tracker",
+            "1.0.0",
+            PluginKind::Processor,
+            "Gives detections track ids stable across a camera's frames (IoU, then centre "
+            "distance), with track ages and per-camera counts",
+            {
+                param::Double("iou_threshold", 0.3,
+                              "Overlap a detection needs with a track's last box to continue it")
+                    .range(0, 1),
+                param::Double("max_centre_distance", 0.5,
+                              "Failing overlap, how far the centres may be apart, as a share "
+                              "of the track box's diagonal; 0 overlap only")
+                    .range(0, 10),
+                param::Int("max_age", 5, "Frames a track may go unmatched before it ends")
+                    .range(0, 10'000),
+                param::Int("min_hits", 1,
+                           "Matches a track needs before its id is put on detections")
+                    .range(1, 1000),
+            },
+            std::chrono::microseconds(50),
+            Concurrency::OrderedPerCamera};
+        return d;
+    }
+
+    ObjectTracker(const Params& p, PluginContext& context)
+        : context_(context),
+          iou_threshold_(p.number("iou_threshold")),
+          max_distance_(p.number("max_centre_distance")),
+          max_age_(static_cast<int>(p.integer("max_age"))),
+          min_hits_(static_cast<int>(p.integer("min_hits"))) {}
+
+    void process(Frame& frame) override {
+        Camera& camera = camera_of(frame.camera_id);
+        auto& tracks = camera.tracks;
+        std::vector<int> match(frame.detections.size(), -1);
+        std::vector<bool> taken(tracks.size(), false);
+        // Best overlaps first, then the nearest centres, each pair of one class.
+        struct Pair {
+            double score;
+            std::size_t detection, track;
+        };
+        for (int pass = 0; pass < 2; ++pass) {
+            std::vector<Pair> pairs;
+            for (std::size_t d = 0; d < frame.detections.size(); ++d) {
+                if (match[d] >= 0) continue;
+                for (std::size_t t = 0; t < tracks.size(); ++t) {
+                    if (taken[t] || tracks[t].class_name != frame.detections[d].class_name)
+                        continue;
+                    const auto& box = frame.detections[d].bbox;
+                    if (pass == 0) {
+                        double overlap = iou(box, tracks[t].box);
+                        if (overlap >= iou_threshold_ && overlap > 0)
+                            pairs.push_back({overlap, d, t});
+                    } else if (max_distance_ > 0) {
+                        double distance = centre_distance(box, tracks[t].box);
+                        if (distance <= max_distance_ * diagonal(tracks[t].box))
+                            pairs.push_back({-distance, d, t});
+                    }
+                }
+            }
+            std::sort(pairs.begin(), pairs.end(),
+                      [](const Pair& a, const Pair& b) { return a.score > b.score; });
+            for (const auto& p : pairs) {
+                if (match[p.detection] >= 0 || taken[p.track]) continue;
+                match[p.detection] = static_cast<int>(p.track);
+                taken[p.track] = true;
+            }
+        }
+        for (std::size_t d = 0; d < frame.detections.size(); ++d) {
+            auto& detection = frame.detections[d];
+            if (match[d] < 0) {
+                tracks.push_back({++camera.last_id, detection.class_name, detection.bbox, 0, 0,
+                                  frame.timestamp_ms});
+                taken.push_back(true);
+                match[d] = static_cast<int>(tracks.size() - 1);
+                ++camera.started;
+                camera.started_metric->add(1);
+            }
+            auto& track = tracks[static_cast<std::size_t>(match[d])];
+            track.box = detection.bbox;
+            track.missed = 0;
+            ++track.hits;
+            if (track.hits >= min_hits_) detection.track_id = track.id;
+        }
+        nlohmann::json report = nlohmann::json::array();
+        for (std::size_t t = 0; t < tracks.size(); ++t) {
+            if (!taken[t]) ++tracks[t].missed;
+            if (tracks[t].missed == 0 && tracks[t].hits >= min_hits_)
+                report.push_back(
+                    {{"track_id", tracks[t].id},
+                     {"class", tracks[t].class_name},
+                     {"bbox", tracks[t].box},
+                     {"age_frames", tracks[t].hits},
+                     {"age_s",
+                      static_cast<double>(frame.timestamp_ms - tracks[t].first_ms) / 1000}});
+        }
+        auto ended = std::remove_if(tracks.begin(), tracks.end(),
+                                    [&](const Track& t) { return t.missed > max_age_; });
+        auto count = static_cast<std::uint64_t>(tracks.end() - ended);
+        camera.ended += count;
+        camera.ended_metric->add(static_cast<double>(count));
+        tracks.erase(ended, tracks.end());
+        frame.results[context_.instance_name()] = {{"tracks", std::move(report)},
+                                                   {"tracks_started", camera.started.load()},
+                                                   {"tracks_ended", camera.ended.load()},
+                                                   {"live_tracks", tracks.size()}};
+    }
+
+    nlohmann::json status() const override {
+        std::lock_guard lock(mutex_);
+        nlohmann::json cameras = nlohmann::json::object();
+        for (const auto& [id, c] : cameras_)
+            cameras[id] = {{"tracks_started", c.started.load()}, {"tracks_ended", c.ended.load()}};
+        return {{"cameras", cameras}};
+    }
+
+  private:
+    struct Track {
+        std::uint64_t id;
+        std::string class_name;
+        Box box;
+        int hits;
+        int missed;
+        std::int64_t first_ms;
+    };
+    struct Camera {
+        std::vector<Track> tracks;
+        std::uint64_t last_id = 0;
+        // Read by status() from any thread.
+        std::atomic<std::uint64_t> started{0};
+        std::atomic<std::uint64_t> ended{0};
+        CounterMetric* started_metric = nullptr;
+        CounterMetric* ended_metric = nullptr;
+    };
+    Camera& camera_of(const std::string& id) {
+        std::lock_guard lock(mutex_);
+        auto [it, added] = cameras_.try_emplace(id);
+        if (added) {
+            MetricLabel label{"camera", id};
+            it->second.started_metric = &context_.counter(
+                "tracks_started", "Tracks the tracker started", std::span(&label, 1));
+            it->second.ended_metric =
+                &context_.counter("tracks_ended", "Tracks that ended", std::span(&label, 1));
+        }
+        return it->second;
+    }
+
+    PluginContext& context_;
+    double iou_threshold_;
+    double max_distance_;
+    int max_age_;
+    int min_hits_;
+    mutable std::mutex mutex_;
+    std::map<std::string, Camera> cameras_;  // references stay valid as it grows
+};
+
+}  // namespace
+
+FRAMEHOST_PLUGIN(ObjectTracker)
