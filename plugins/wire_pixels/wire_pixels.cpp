@@ -19,7 +19,9 @@ tjhandle compressor() {
     return handle.get();
 }
 
-std::string jpeg_base64(const Image& image, int quality) {
+}  // namespace
+
+std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality) {
     tjhandle tj = compressor();
     unsigned char* jpeg = nullptr;
     unsigned long size = 0;
@@ -74,9 +76,8 @@ std::string jpeg_base64(const Image& image, int quality) {
     }
     std::unique_ptr<unsigned char, void (*)(unsigned char*)> owned(jpeg, tjFree);
     if (rc != 0) throw std::runtime_error(std::string("TurboJPEG: ") + tjGetErrorStr2(tj));
-    return encode_base64({jpeg, static_cast<std::size_t>(size)});
+    return {jpeg, jpeg + size};
 }
-}  // namespace
 
 std::vector<ParamSpec> params(std::string_view default_payload) {
     return {
@@ -100,7 +101,7 @@ WirePixels encode(const Image& image, Payload payload, int jpeg_quality) {
         auto bytes = packed_bytes(image);
         return {image.format, encode_base64(bytes)};
     }
-    return {PixelFormat::Encoded, jpeg_base64(image, jpeg_quality)};
+    return {PixelFormat::Encoded, encode_base64(encode_jpeg(image, jpeg_quality))};
 }
 
 }  // namespace framehost::wire_pixels

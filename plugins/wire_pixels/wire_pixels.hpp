@@ -21,5 +21,7 @@ Payload payload_of(const Params& params);
 
 // Throws std::runtime_error when JPEG cannot encode the image's format.
 WirePixels encode(const Image& image, Payload payload, int jpeg_quality);
+// The image as JPEG bytes (RGB, BGR, RGBA, BGRA, GRAY, NV12, I420); throws as above.
+std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality);
 
 }  // namespace framehost::wire_pixels

@@ -1,0 +1,216 @@
+// What each camera sees, with what was found drawn on it: boxes, class, confidence and track
+// id on a copy of the frame, encoded as JPEG (libturbojpeg). The latest picture per camera is
+// kept in memory (for a live preview) and, with a directory, one file per camera every
+// interval is written there (written aside, then renamed into place, so a reader never sees
+// half a file), keeping the newest max_files per camera.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include <opencv2/imgproc.hpp>
+
+#include <framehost/export.hpp>
+
+#include "image_mat.hpp"
+#include "wire_pixels.hpp"
+
+namespace {
+
+using namespace framehost;
+namespace fs = std::filesystem;
+
+// A camera id as a folder name: letters, digits, '-', '_' and '.'; anything else '_', and never
+// "." or "..".
+std::string folder_name(const std::string& camera) {
+    std::string out;
+    for (char c : camera)
+        out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'
+                   ? c
+                   : '_';
+    if (out.empty() || out == "." || out == "..") out = "_" + out;
+    return out;
+}
+
+cv::Scalar colour_of(const Detection& d) {
+    // A track keeps its colour; untracked detections are green.
+    if (d.track_id == 0) return {40, 220, 40};
+    static const cv::Scalar kPalette[] = {{255, 80, 80},  {80, 80, 255}, {80, 220, 255},
+                                          {255, 80, 255}, {255, 200, 0}, {0, 160, 255}};
+    return kPalette[d.track_id % std::size(kPalette)];
+}
+
+class AnnotatedSnapshot final : public Sink {
+  public:
+    static const PluginDescriptor& descriptor() {
+        static const PluginDescriptor d{
+            "annotated_snapshot",
+            "1.0.0",
+            PluginKind::Sink,
+            "Draws detections on each camera's frames and keeps the latest as JPEG (in memory, "
+            "and optionally as files)",
+            {
+                param::Int("jpeg_quality", 80, "JPEG quality, 1..100").range(1, 100),
+                param::Int("max_width", 0, "Shrink wider pictures to this width; 0 full size")
+                    .range(0, 8192),
+                param::String("directory", "",
+                              "Write pictures here, one folder per camera; empty keeps them in "
+                              "memory only"),
+                param::Duration("interval_ms", std::chrono::milliseconds(10'000),
+                                "Least time between two files of one camera")
+                    .range(0, 86'400'000),
+                param::Int("max_files", 100, "Newest files kept per camera").range(1, 1'000'000),
+            },
+            // Drawing and encoding a 640x480 picture.
+            std::chrono::milliseconds(10),
+            Concurrency::OrderedPerCamera};
+        return d;
+    }
+
+    AnnotatedSnapshot(const Params& p, PluginContext&)
+        : quality_(static_cast<int>(p.integer("jpeg_quality"))),
+          max_width_(static_cast<int>(p.integer("max_width"))),
+          directory_(p.string("directory")),
+          interval_(p.duration("interval_ms")),
+          max_files_(static_cast<std::size_t>(p.integer("max_files"))) {
+        cv::setNumThreads(1);
+    }
+
+    void start() override {
+        if (directory_.empty()) return;
+        std::error_code ec;
+        fs::create_directories(directory_, ec);
+        if (ec || !fs::is_directory(directory_))
+            throw std::runtime_error("cannot use directory '" + directory_ +
+                                     "': " + (ec ? ec.message() : "not a directory"));
+    }
+
+    void write(std::span<const Frame* const> frames, SinkReport& report) override {
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            try {
+                snapshot(*frames[i]);
+            } catch (const std::exception& e) {
+                report.failed(i, e.what());
+            }
+        }
+    }
+
+    nlohmann::json status() const override {
+        std::lock_guard lock(mutex_);
+        nlohmann::json cameras = nlohmann::json::object();
+        auto now = std::chrono::steady_clock::now();
+        for (const auto& [id, c] : cameras_)
+            cameras[id] = {{"frame_id", c.frame_id},
+                           {"jpeg_bytes", c.jpeg ? c.jpeg->size() : 0},
+                           {"age_s", std::chrono::duration<double>(now - c.updated).count()},
+                           {"files_written", c.files_written}};
+        return {{"cameras", cameras}};
+    }
+
+  private:
+    struct Camera {
+        std::shared_ptr<const std::vector<std::uint8_t>> jpeg;
+        std::string frame_id;
+        std::chrono::steady_clock::time_point updated{};
+        std::chrono::steady_clock::time_point written{};
+        std::uint64_t files_written = 0;
+    };
+
+    void snapshot(const Frame& frame) {
+        if (frame.image.empty()) return;  // metadata only: nothing to draw on
+        cv::Mat scratch, picture;
+        cv::Mat bgr = opencv::bgr_view(frame.image, scratch);
+        if (bgr.empty())
+            throw std::runtime_error(std::string("cannot draw on ") + to_string(frame.format) +
+                                     " pixels");
+        double scale = 1;
+        if (max_width_ > 0 && bgr.cols > max_width_) {
+            scale = static_cast<double>(max_width_) / bgr.cols;
+            cv::resize(bgr, picture,
+                       cv::Size(max_width_, std::max(1, static_cast<int>(bgr.rows * scale))), 0, 0,
+                       cv::INTER_AREA);
+        } else {
+            picture = bgr.clone();  // never draw on the frame's own pixels: they are shared
+        }
+        int thickness = std::max(1, picture.cols / 320);
+        for (const auto& d : frame.detections) {
+            cv::Rect box(
+                cv::Point(static_cast<int>(d.bbox[0] * scale), static_cast<int>(d.bbox[1] * scale)),
+                cv::Point(static_cast<int>(d.bbox[2] * scale),
+                          static_cast<int>(d.bbox[3] * scale)));
+            auto colour = colour_of(d);
+            cv::rectangle(picture, box, colour, thickness);
+            char label[96];
+            if (d.track_id)
+                std::snprintf(label, sizeof label, "%s %.2f #%llu", d.class_name.c_str(),
+                              d.confidence, static_cast<unsigned long long>(d.track_id));
+            else
+                std::snprintf(label, sizeof label, "%s %.2f", d.class_name.c_str(), d.confidence);
+            int baseline = 0;
+            double font = 0.4 * thickness;
+            auto size = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, font, 1, &baseline);
+            cv::Point at(box.x, std::max(size.height + 2, box.y - 2));
+            cv::rectangle(picture, at + cv::Point(0, baseline),
+                          at + cv::Point(size.width, -size.height - 2), colour, cv::FILLED);
+            cv::putText(picture, label, at, cv::FONT_HERSHEY_SIMPLEX, font, cv::Scalar(0, 0, 0), 1,
+                        cv::LINE_AA);
+        }
+        std::array<ImagePlane, 4> planes{};
+        planes[0] = {picture.data, picture.step[0],
+                     picture.step[0] * static_cast<std::size_t>(picture.rows)};
+        auto jpeg = std::make_shared<const std::vector<std::uint8_t>>(wire_pixels::encode_jpeg(
+            wrap_image(PixelFormat::BGR24, picture.cols, picture.rows, planes, nullptr), quality_));
+
+        auto now = std::chrono::steady_clock::now();
+        bool to_file = false;
+        {
+            std::lock_guard lock(mutex_);
+            auto& camera = cameras_[frame.camera_id];
+            camera.jpeg = jpeg;
+            camera.frame_id = frame.id;
+            camera.updated = now;
+            if (!directory_.empty() &&
+                (camera.files_written == 0 || now - camera.written >= interval_)) {
+                camera.written = now;
+                ++camera.files_written;
+                to_file = true;
+            }
+        }
+        if (to_file) write_file(frame, *jpeg);
+    }
+
+    void write_file(const Frame& frame, const std::vector<std::uint8_t>& jpeg) {
+        auto folder = fs::path(directory_) / folder_name(frame.camera_id);
+        fs::create_directories(folder);
+        // Names sort by time: the newest are the last.
+        char stamp[32];
+        std::snprintf(stamp, sizeof stamp, "%013lld", static_cast<long long>(frame.timestamp_ms));
+        auto name = std::string(stamp) + "-" + folder_name(frame.id) + ".jpg";
+        auto aside = folder / ("." + name + ".tmp");
+        {
+            std::ofstream out(aside, std::ios::binary | std::ios::trunc);
+            out.write(reinterpret_cast<const char*>(jpeg.data()),
+                      static_cast<std::streamsize>(jpeg.size()));
+            if (!out) throw std::runtime_error("cannot write " + aside.string());
+        }
+        fs::rename(aside, folder / name);
+        std::vector<fs::path> files;
+        for (const auto& entry : fs::directory_iterator(folder))
+            if (entry.path().extension() == ".jpg") files.push_back(entry.path());
+        if (files.size() <= max_files_) return;
+        std::sort(files.begin(), files.end());
+        for (std::size_t i = 0; i + max_files_ < files.size(); ++i) fs::remove(files[i]);
+    }
+
+    int quality_;
+    int max_width_;
+    std::string directory_;
+    std::chrono::milliseconds interval_;
+    std::size_t max_files_;
+    mutable std::mutex mutex_;
+    std::map<std::string, Camera> cameras_;
+};
+
+}  // namespace
+
+FRAMEHOST_PLUGIN(AnnotatedSnapshot)
