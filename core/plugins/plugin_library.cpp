@@ -1,5 +1,7 @@
 #include "core/plugins/plugin_library.hpp"
 
+#include <dlfcn.h>
+
 #include "core/config/param_values.hpp"
 #include "framehost/version.hpp"
 
@@ -36,7 +38,12 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
     self->file_ = file;
     try {
         // rtld_now: an unresolved symbol fails here, not as an uncatchable abort at call time.
-        self->library_.load(file, boost::dll::load_mode::rtld_now);
+        // RTLD_NODELETE: a library stays mapped once opened. Pixels a plugin made are freed by
+        // its code (an image's owner), possibly after the instance is gone; and the libraries
+        // plugins bring (FFmpeg, OpenCV, GnuTLS) keep process-wide state they never expect to be
+        // unmapped (LeakSanitizer saw it as leaked once they were).
+        self->library_.load(file, static_cast<boost::dll::load_mode::type>(
+                                      boost::dll::load_mode::rtld_now | RTLD_NODELETE));
     } catch (const std::exception& e) {
         throw PluginLoadError(file, loader_reason(e.what(), file));
     }
