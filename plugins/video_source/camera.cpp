@@ -27,6 +27,9 @@ std::string without_credentials(const std::string& url) {
 MetricLabel camera_label(const std::string& id) {
     return {"camera", id};
 }
+
+// Frames a file read flat out may have decoded ahead of the pipeline.
+constexpr std::size_t kFileMailbox = 16;
 }  // namespace
 
 const char* to_string(CameraState state) {
@@ -79,6 +82,9 @@ void Camera::start() {
     const auto& url = settings_.input.url;
     file_ = url.find("://") == std::string::npos || url.starts_with("file:");
     live_ = !file_ || settings_.realtime;
+    // Read flat out, a file's decoder should not stop each time the source thread is a moment
+    // late: a deeper mailbox decouples them (nothing is dropped either way).
+    if (!live_) settings_.mailbox = std::max<std::size_t>(settings_.mailbox, kFileMailbox);
     thread_ = std::thread([this] { run(); });
 }
 
