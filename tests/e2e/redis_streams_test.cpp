@@ -40,7 +40,7 @@ std::string host_config(const RedisServer& redis, const std::filesystem::path& o
            "pipeline: { workers: 2, batch_size: 50, progress_interval_s: 0, shutdown_timeout_s: 20 }\n"
            "source: { plugin: redis_streams_source, params: { url: \"" + redis.url() +
            "\", stream: frames, group: workers, consumer: " + consumer +
-           ", batch_size: 50, claim_idle_ms: 1000, max_deliveries: 3, dead_letter_stream: frames:dead,"
+           ", batch_size: 50, claim_idle_ms: 5000, max_deliveries: 3, dead_letter_stream: frames:dead,"
            " backoff_ms: 100, max_backoff_ms: 500 } }\n"
            "processors:\n"
            "  - { plugin: fixture_processor, params: { mode: throw, match_prefix: poison- } }\n"

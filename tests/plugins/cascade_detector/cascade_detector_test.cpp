@@ -4,16 +4,30 @@
 
 #include <fstream>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include "tests/support/loaded_processor.hpp"
+#include "tests/support/process.hpp"
 
 using namespace framehost;
 using namespace framehost::test;
 
+namespace {
+// The 512x512 PNG as BGR, decoded by the ffmpeg CLI: cv::imread would bring GDAL, whose own
+// mutexes ThreadSanitizer reports as a lock-order inversion.
+cv::Mat astronaut() {
+    auto r =
+        run_program("/usr/bin/ffmpeg", {"-v", "error", "-i",
+                                        "/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
+                                        "-f", "rawvideo", "-pix_fmt", "bgr24", "-"});
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(r.out.size() == 512u * 512 * 3);
+    cv::Mat m(512, 512, CV_8UC3);
+    std::memcpy(m.data, r.out.data(), r.out.size());
+    return m;
+}
+}  // namespace
+
 TEST_CASE("cascade_detector finds the astronaut's face where it is, and nothing on a wall") {
-    auto picture = cv::imread("/usr/lib/python3/dist-packages/skimage/data/astronaut.png");
-    REQUIRE(!picture.empty());
+    auto picture = astronaut();
     LoadedProcessor faces("cascade_detector", "{cascade: frontalface_default}");
     for (std::size_t padding : {0, 24}) {
         auto out = faces.run(frame_of(picture, padding));
