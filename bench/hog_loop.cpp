@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
         people += found.size();
         ++frames;
     }
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("%.3f\n", frames / seconds);
     std::fprintf(stderr, "hog_loop: %d frames, %zu people\n", frames, people);
     return frames == wanted ? 0 : 1;

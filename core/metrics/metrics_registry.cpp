@@ -16,9 +16,15 @@ MetricsRegistry::Series& MetricsRegistry::find_or_add(const std::string& name,
     Series series;
     series.labels = labels;
     switch (type) {
-        case MetricType::Counter: series.counter = &counters_.emplace_back(); break;
-        case MetricType::Gauge: series.gauge = &gauges_.emplace_back(); break;
-        case MetricType::Histogram: series.histogram = &histograms_.emplace_back(); break;
+        case MetricType::Counter:
+            series.counter = &counters_.emplace_back();
+            break;
+        case MetricType::Gauge:
+            series.gauge = &gauges_.emplace_back();
+            break;
+        case MetricType::Histogram:
+            series.histogram = &histograms_.emplace_back();
+            break;
     }
     return it->second.series.emplace_back(std::move(series));
 }

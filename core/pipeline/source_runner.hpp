@@ -19,7 +19,6 @@
 
 namespace framehost::core {
 
-
 // How a source's thread retries a source that cannot connect or read.
 struct SourceRetry {
     std::chrono::milliseconds initial_backoff{1000};

@@ -57,7 +57,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
         // framehost_sdk_version() exists since ABI 2; older plugins cannot say.
         std::string plugin_sdk = self->library_.has("framehost_sdk_version")
                                      ? self->library_.get<const char*()>("framehost_sdk_version")()
-                                     : abi < 2 ? "0.1" : "unknown";
+                                 : abi < 2 ? "0.1"
+                                           : "unknown";
         throw PluginLoadError(file, "built with SDK " + plugin_sdk + " (plugin ABI " +
                                         std::to_string(abi) + "), this host has SDK " +
                                         kSdkVersion + " (plugin ABI " +
@@ -65,7 +66,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
                                         "): rebuild the plugin against SDK " + kSdkVersion);
     }
     if (!self->library_.has("framehost_plugin_entry"))
-        throw PluginLoadError(file, "exports framehost_abi_version() but no framehost_plugin_entry()");
+        throw PluginLoadError(file,
+                              "exports framehost_abi_version() but no framehost_plugin_entry()");
     self->entry_ = self->library_.get<const PluginEntry*()>("framehost_plugin_entry")();
     const PluginEntry& entry = *self->entry_;
     if (entry.abi_version != kAbiVersion)
@@ -93,8 +95,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
     const auto& d = *self->descriptor_;
     if (d.name.empty()) throw PluginLoadError(file, "its descriptor has an empty name");
     if (file.extension() == ".so" && file.stem() != d.name)
-        throw PluginLoadError(file, "its descriptor names it '" + d.name +
-                                        "' but the file is " + file.filename().string() +
+        throw PluginLoadError(file, "its descriptor names it '" + d.name + "' but the file is " +
+                                        file.filename().string() +
                                         " (a plugin is found by name: call the file " + d.name +
                                         ".so)");
     auto problems = check_param_spec(d.params);
@@ -108,13 +110,12 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
 
 std::shared_ptr<Plugin> PluginLibrary::create(const Params& params, PluginContext& context) {
     Plugin* raw = entry_->create(params, context);
-    if (raw == nullptr) throw std::runtime_error("plugin " + descriptor().name + " created nothing");
+    if (raw == nullptr)
+        throw std::runtime_error("plugin " + descriptor().name + " created nothing");
     // The deleter holds the library: the code behind the instance's vtable stays mapped until
     // the instance is gone.
-    return std::shared_ptr<Plugin>(
-        raw, [library = shared_from_this(), destroy = entry_->destroy](Plugin* instance) {
-            destroy(instance);
-        });
+    return std::shared_ptr<Plugin>(raw, [library = shared_from_this(), destroy = entry_->destroy](
+                                            Plugin* instance) { destroy(instance); });
 }
 
 }  // namespace framehost::core

@@ -21,12 +21,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void fill_stream(RedisClient& redis, const std::string& stream, const std::string& prefix, int count) {
+void fill_stream(RedisClient& redis, const std::string& stream, const std::string& prefix,
+                 int count) {
     std::vector<std::vector<std::string>> batch;
     for (int i = 0; i < count; ++i) {
         batch.push_back({"XADD", stream, "*", "frame",
-                         json({{"frame_id", prefix + std::to_string(i)}, {"camera_id", "camera_0" + std::to_string(i % 4)},
-                               {"width", 8}, {"height", 4}}).dump()});
+                         json({{"frame_id", prefix + std::to_string(i)},
+                               {"camera_id", "camera_0" + std::to_string(i % 4)},
+                               {"width", 8},
+                               {"height", 4}})
+                             .dump()});
         if (batch.size() == 1000) {
             redis.pipeline(batch);
             batch.clear();
@@ -35,17 +39,21 @@ void fill_stream(RedisClient& redis, const std::string& stream, const std::strin
     if (!batch.empty()) redis.pipeline(batch);
 }
 
-std::string host_config(const RedisServer& redis, const std::filesystem::path& out, const std::string& consumer) {
+std::string host_config(const RedisServer& redis, const std::filesystem::path& out,
+                        const std::string& consumer) {
     return "http: { enabled: false }\n"
-           "pipeline: { workers: 2, batch_size: 50, progress_interval_s: 0, shutdown_timeout_s: 20 }\n"
-           "source: { plugin: redis_streams_source, params: { url: \"" + redis.url() +
-           "\", stream: frames, group: workers, consumer: " + consumer +
-           ", batch_size: 50, claim_idle_ms: 5000, max_deliveries: 3, dead_letter_stream: frames:dead,"
+           "pipeline: { workers: 2, batch_size: 50, progress_interval_s: 0, shutdown_timeout_s: 20 "
+           "}\n"
+           "source: { plugin: redis_streams_source, params: { url: \"" +
+           redis.url() + "\", stream: frames, group: workers, consumer: " + consumer +
+           ", batch_size: 50, claim_idle_ms: 5000, max_deliveries: 3, dead_letter_stream: "
+           "frames:dead,"
            " backoff_ms: 100, max_backoff_ms: 500 } }\n"
            "processors:\n"
            "  - { plugin: fixture_processor, params: { mode: throw, match_prefix: poison- } }\n"
            "  - { plugin: sample_detector, params: { processing_delay_ms: 1 } }\n"
-           "sinks: [ { plugin: jsonl_sink, params: { path: \"" + out.string() + "\" } } ]\n";
+           "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
+           out.string() + "\" } } ]\n";
 }
 
 std::vector<std::string> ids_in(const std::filesystem::path& file) {
@@ -69,10 +77,12 @@ struct Fleet {
     Fleet(const RedisServer& redis, int count) {
         for (int i = 0; i < count; ++i) {
             outputs.push_back(dir / ("host" + std::to_string(i) + ".jsonl"));
-            auto config = dir.write("host" + std::to_string(i) + ".yaml",
-                                    host_config(redis, outputs.back(), "host-" + std::to_string(i)));
+            auto config =
+                dir.write("host" + std::to_string(i) + ".yaml",
+                          host_config(redis, outputs.back(), "host-" + std::to_string(i)));
             hosts.push_back(std::make_unique<ChildProcess>(
-                kFramehostBinary, std::vector<std::string>{"--config", config.string(), "--plugin-path", kFixturePluginDir}));
+                kFramehostBinary, std::vector<std::string>{"--config", config.string(),
+                                                           "--plugin-path", kFixturePluginDir}));
         }
     }
     std::map<std::string, int> counts() const {
@@ -84,14 +94,15 @@ struct Fleet {
 };
 
 // Waits until every normal frame reached a sink, the dead letters are in and nothing is pending.
-bool wait_until_done(const Fleet& fleet, RedisClient& redis, const std::string& prefix, int normal, long long dead,
-                     std::chrono::seconds timeout) {
+bool wait_until_done(const Fleet& fleet, RedisClient& redis, const std::string& prefix, int normal,
+                     long long dead, std::chrono::seconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         auto seen = fleet.counts();
         int found = 0;
         for (int i = 0; i < normal; ++i) found += seen.count(prefix + std::to_string(i)) ? 1 : 0;
-        if (found == normal && redis.pending("frames", "workers") == 0 && redis.integer({"XLEN", "frames:dead"}) == dead)
+        if (found == normal && redis.pending("frames", "workers") == 0 &&
+            redis.integer({"XLEN", "frames:dead"}) == dead)
             return true;
         std::this_thread::sleep_for(200ms);
     }
@@ -100,7 +111,9 @@ bool wait_until_done(const Fleet& fleet, RedisClient& redis, const std::string& 
 
 }  // namespace
 
-TEST_CASE("three hosts share a stream, one is SIGKILLed mid-run, no frame is lost, poison goes to the dead letters") {
+TEST_CASE(
+    "three hosts share a stream, one is SIGKILLed mid-run, no frame is lost, poison goes to the "
+    "dead letters") {
     RedisServer redis;
     RedisClient client(redis.port());
     constexpr int kFrames = 20000, kPoison = 10;
@@ -132,7 +145,8 @@ TEST_CASE("three hosts share a stream, one is SIGKILLed mid-run, no frame is los
     }
     std::size_t duplicates = 0;
     for (const auto& [id, n] : seen) duplicates += n > 1 ? n - 1 : 0;
-    MESSAGE("frames seen twice: " << duplicates << " (the killed host processed " << processed_by_killed.size() << ")");
+    MESSAGE("frames seen twice: " << duplicates << " (the killed host processed "
+                                  << processed_by_killed.size() << ")");
     CHECK(client.pending("frames", "workers") == 0);
     auto dead = client.field_values("frames:dead", "frame_id");
     std::set<std::string> dead_ids(dead.begin(), dead.end());
@@ -150,7 +164,8 @@ TEST_CASE("Redis restarted mid-run: the hosts reconnect by themselves and nothin
     fill_stream(client, "frames", "g", kFrames);
     Fleet fleet(redis, 2);
     auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (fleet.counts().size() < 1000 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    while (fleet.counts().size() < 1000 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
     redis.stop();
     std::this_thread::sleep_for(1s);
     CHECK(fleet.hosts[0]->running());
@@ -168,43 +183,53 @@ TEST_CASE("Redis restarted mid-run: the hosts reconnect by themselves and nothin
     CHECK(err.find("retrying with backoff") != std::string::npos);
 }
 
-TEST_CASE("on SIGTERM a host stops reading, finishes and acknowledges what it holds, and leaves the rest for others") {
+TEST_CASE(
+    "on SIGTERM a host stops reading, finishes and acknowledges what it holds, and leaves the rest "
+    "for others") {
     RedisServer redis;
     RedisClient client(redis.port());
     fill_stream(client, "frames", "t", 2000);
     TempDir dir;
     auto out = dir / "out.jsonl";
     auto config = dir.write("h.yaml", host_config(redis, out, "leaver"));
-    ChildProcess host(kFramehostBinary, {"--config", config.string(), "--plugin-path", kFixturePluginDir});
+    ChildProcess host(kFramehostBinary,
+                      {"--config", config.string(), "--plugin-path", kFixturePluginDir});
     auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (ids_in(out).size() < 200 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    while (ids_in(out).size() < 200 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
     host.signal(SIGTERM);
     CHECK(host.wait(30s) == 0);
     auto done = ids_in(out);
-    CHECK(done.size() < 2000u);                           // it stopped reading early
-    CHECK(client.pending("frames", "workers") == 0);     // and acknowledged everything it took
+    CHECK(done.size() < 2000u);                       // it stopped reading early
+    CHECK(client.pending("frames", "workers") == 0);  // and acknowledged everything it took
     // What it never took is still there for the next host.
     TempDir next_dir;
     auto next_out = next_dir / "next.jsonl";
     auto next_config = next_dir.write("n.yaml", host_config(redis, next_out, "successor"));
-    ChildProcess successor(kFramehostBinary, {"--config", next_config.string(), "--plugin-path", kFixturePluginDir});
+    ChildProcess successor(kFramehostBinary,
+                           {"--config", next_config.string(), "--plugin-path", kFixturePluginDir});
     deadline = std::chrono::steady_clock::now() + 60s;
-    while (ids_in(next_out).size() + done.size() < 2000u && std::chrono::steady_clock::now() < deadline)
+    while (ids_in(next_out).size() + done.size() < 2000u &&
+           std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(50ms);
     auto rest = ids_in(next_out);
     std::set<std::string> all(done.begin(), done.end());
     all.insert(rest.begin(), rest.end());
     CHECK(all.size() == 2000u);
-    CHECK(done.size() + rest.size() == 2000u);  // nothing twice: every frame the leaver took was acknowledged
+    CHECK(done.size() + rest.size() ==
+          2000u);  // nothing twice: every frame the leaver took was acknowledged
 }
 
-TEST_CASE("entries a dead consumer held are claimed, and ones delivered max_deliveries times are dead-lettered") {
+TEST_CASE(
+    "entries a dead consumer held are claimed, and ones delivered max_deliveries times are "
+    "dead-lettered") {
     RedisServer redis;
     RedisClient client(redis.port());
     fill_stream(client, "frames", "held", 20);
     client.integer({"XGROUP", "CREATE", "frames", "workers", "0"});
     // A consumer that takes 20 entries and dies without acknowledging them...
-    client.pipeline({{"XREADGROUP", "GROUP", "workers", "ghost", "COUNT", "20", "STREAMS", "frames", ">"}});
+    client.pipeline(
+        {{"XREADGROUP", "GROUP", "workers", "ghost", "COUNT", "20", "STREAMS", "frames", ">"}});
     // ...and five of them have already been delivered three times (crash loops elsewhere).
     CHECK(client.pending("frames", "workers") == 20);
     std::vector<std::vector<std::string>> reclaims;
@@ -217,17 +242,22 @@ TEST_CASE("entries a dead consumer held are claimed, and ones delivered max_deli
     client.pipeline(reclaims);
     TempDir dir;
     auto out = dir / "out.jsonl";
-    auto config = dir.write("h.yaml", "http: { enabled: false }\n"
-                                      "pipeline: { progress_interval_s: 0 }\n"
-                                      "source: { plugin: redis_streams_source, params: { url: \"" + redis.url() +
-                                      "\", stream: frames, group: workers, consumer: living, claim_idle_ms: 100,"
-                                      " max_deliveries: 3, dead_letter_stream: frames:dead } }\n"
-                                      "sinks: [ { plugin: jsonl_sink, params: { path: \"" + out.string() + "\" } } ]\n");
+    auto config =
+        dir.write("h.yaml",
+                  "http: { enabled: false }\n"
+                  "pipeline: { progress_interval_s: 0 }\n"
+                  "source: { plugin: redis_streams_source, params: { url: \"" +
+                      redis.url() +
+                      "\", stream: frames, group: workers, consumer: living, claim_idle_ms: 100,"
+                      " max_deliveries: 3, dead_letter_stream: frames:dead } }\n"
+                      "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
+                      out.string() + "\" } } ]\n");
     ChildProcess host(kFramehostBinary, {"--config", config.string()});
     auto deadline = std::chrono::steady_clock::now() + 30s;
-    while ((ids_in(out).size() < 15 || client.pending("frames", "workers") != 0) && std::chrono::steady_clock::now() < deadline)
+    while ((ids_in(out).size() < 15 || client.pending("frames", "workers") != 0) &&
+           std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(50ms);
-    CHECK(ids_in(out).size() == 15);                     // the other 15 were claimed and processed
+    CHECK(ids_in(out).size() == 15);  // the other 15 were claimed and processed
     CHECK(client.pending("frames", "workers") == 0);
     auto reasons = client.field_values("frames:dead", "reason");
     REQUIRE(reasons.size() == 5);
