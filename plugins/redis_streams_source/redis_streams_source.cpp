@@ -115,8 +115,10 @@ class RedisStreamsSource final : public framehost::Source {
             std::size_t want = std::min(max, batch_);
             if (Clock::now() >= next_claim_) {
                 flush_acks();
-                claim(out, want);
-                next_claim_ = Clock::now() + claim_idle_;
+                // A full page taken: a dead host may have left more, claimed on the next read
+                // rather than one page per claim_idle_ms (1,000 entries were 20 intervals).
+                bool more = claim(out, want);
+                next_claim_ = more ? Clock::now() : Clock::now() + claim_idle_;
                 if (!out.empty()) return framehost::ReadStatus::Frames;
             }
             std::vector<std::string> read_command = {"XREADGROUP", "GROUP",
@@ -267,13 +269,16 @@ class RedisStreamsSource final : public framehost::Source {
     }
 
     // Takes over entries idle with other (presumably dead) consumers; dead-letters the ones
-    // delivered too often.
-    void claim(std::vector<Frame>& out, std::size_t want) {
+    // delivered too often. True when the page was full and every entry on it was taken or
+    // dead-lettered: more may be waiting.
+    bool claim(std::vector<Frame>& out, std::size_t want) {
         auto pending =
             reader_.run({"XPENDING", stream_, group_, "IDLE", std::to_string(claim_idle_.count()),
                          "-", "+", std::to_string(want)});
         std::vector<std::string> take;
-        for (std::size_t i = 0; pending->type == REDIS_REPLY_ARRAY && i < pending->elements; ++i) {
+        std::size_t listed = pending->type == REDIS_REPLY_ARRAY ? pending->elements : 0;
+        std::size_t handled = 0;
+        for (std::size_t i = 0; i < listed; ++i) {
             const redisReply* p = pending->element[i];
             std::string id = str(p->element[0]);
             long long deliveries = p->element[3]->integer;
@@ -297,11 +302,14 @@ class RedisStreamsSource final : public framehost::Source {
                      "delivered " + std::to_string(deliveries) + " times without finishing"});
                 reader_.run({"XACK", stream_, group_, id});
                 ++dead_lettered_;
+                ++handled;
                 continue;
             }
             take.push_back(id);
+            ++handled;
         }
-        if (take.empty()) return;
+        bool full = listed == want && handled == listed;
+        if (take.empty()) return full;
         std::vector<std::string> args = {"XCLAIM", stream_, group_, consumer_,
                                          std::to_string(claim_idle_.count())};
         args.insert(args.end(), take.begin(), take.end());
@@ -309,6 +317,7 @@ class RedisStreamsSource final : public framehost::Source {
         std::size_t before = out.size();
         take_entries(claimed.get(), out);
         claimed_ += out.size() - before;
+        return full;
     }
 
     // The pending acknowledgements, when there are no dead letters to write first.
