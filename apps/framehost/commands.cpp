@@ -164,10 +164,12 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
     char line[256];
     std::snprintf(
         line, sizeof line,
-        "finished: %llu completed, %llu failed, %llu dropped in %.2f s (%.0f frames/s)",
-        count(core::FrameState::Completed), count(core::FrameState::Failed),
-        count(core::FrameState::Dropped), seconds,
-        static_cast<double>(count(core::FrameState::Completed) + count(core::FrameState::Failed)) /
+        "finished: %llu completed, %llu filtered, %llu failed, %llu dropped in %.2f s (%.0f "
+        "frames/s)",
+        count(core::FrameState::Completed), count(core::FrameState::Filtered),
+        count(core::FrameState::Failed), count(core::FrameState::Dropped), seconds,
+        static_cast<double>(count(core::FrameState::Completed) + count(core::FrameState::Filtered) +
+                            count(core::FrameState::Failed)) /
             std::max(seconds, 1e-9));
     log(LogLevel::Info, "framehost", line);
     if (outcome == core::Pipeline::Outcome::WorkersStuck) {

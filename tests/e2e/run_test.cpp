@@ -63,7 +63,7 @@ TEST_CASE("every frame of a finite source reaches the sink once, with the expect
     Run run;
     auto r = run_program(kFramehostBinary, run.args(), run.env);
     REQUIRE(r.exit_code == 0);
-    CHECK(has(r.err, "finished: 200 completed, 0 failed, 0 dropped"));
+    CHECK(has(r.err, "finished: 200 completed, 0 filtered, 0 failed, 0 dropped"));
 
     // The expected results: the same plugins, driven in this process frame by frame.
     core::MetricsRegistry metrics;
@@ -143,7 +143,7 @@ sinks: [ { plugin: jsonl_sink, params: { path: ${OUT} } } ]
     auto r = run_program(kFramehostBinary,
                          {"--config", config.string(), "--plugin-path", kFixturePluginDir}, run.env);
     CHECK(r.exit_code == 0);
-    CHECK(has(r.err, "finished: 0 completed, 50 failed, 0 dropped"));
+    CHECK(has(r.err, "finished: 0 completed, 0 filtered, 50 failed, 0 dropped"));
     auto lines = read_lines(run.out);
     REQUIRE(lines.size() == 50);
     for (const auto& line : lines) {
