@@ -27,10 +27,7 @@ namespace {
 constexpr double kMemoryWaitWorthSaying = 5.0;
 
 nlohmann::json plugin_status(PluginInstance& instance) {
-    nlohmann::json status;
-    if (auto error = instance.call("status", 0, [&] { status = instance.plugin().status(); }))
-        status = {{"healthy", false}, {"error", "status() threw: " + *error}};
-    if (!status.is_object()) status = {{"status", status}};
+    nlohmann::json status = plugin_own_status(instance);
     status.update(plugin_figures(instance));
     return status;
 }

@@ -1,11 +1,14 @@
 #include "core/http/http_api.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <optional>
 
+#include "core/http/cameras_report.hpp"
 #include "core/http/health_report.hpp"
 #include "core/http/large_string_member.hpp"
+#include "core/http/live_page.hpp"
 #include "core/http/metrics_report.hpp"
 #include "core/http/routes.hpp"
 #include "core/log/log.hpp"
@@ -22,13 +25,9 @@ namespace {
 constexpr std::size_t kMaxMetadataBytes = 100 * 1024;
 
 constexpr Route kRoutes[] = {
-    {"/health", "GET"},
-    {"/live", "GET"},
-    {"/ready", "GET"},
-    {"/metrics", "GET"},
-    {"/plugins", "GET"},
-    {"/process", "POST"},
-    {"/process-with-tracking", "POST"},
+    {"/", "GET"},        {"/cameras", "GET"},  {"/health", "GET"},
+    {"/live", "GET"},    {"/ready", "GET"},    {"/metrics", "GET"},
+    {"/plugins", "GET"}, {"/process", "POST"}, {"/process-with-tracking", "POST"},
 };
 
 // Compares in time that depends only on the lengths, so a token cannot be guessed byte by byte.
@@ -67,7 +66,9 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
     try {
         auto response = route(request);
         // Parameters, plugin statuses and errors may hold URLs with credentials: no answer does.
-        if (response.body.find("://") != std::string::npos)
+        // (Only JSON: a picture's bytes are not text, and the page holds no status.)
+        if (response.content_type == "application/json" &&
+            response.body.find("://") != std::string::npos)
             response.body = redact_credentials(std::move(response.body));
         return response;
     } catch (const std::exception& e) {
@@ -89,10 +90,25 @@ bool HttpApi::authorized(const HttpRequest& request) const {
 }
 
 HttpResponse HttpApi::route(const HttpRequest& request) {
+    if (auto camera = snapshot_camera(request.path)) {
+        if (request.method != "GET" && request.method != "HEAD") {
+            auto response = error_response(405, "Method Not Allowed");
+            response.headers.emplace_back("Allow", "GET");
+            return response;
+        }
+        return snapshot(*camera);
+    }
     auto found = find_route(kRoutes, request);
     if (auto* answer = std::get_if<HttpResponse>(&found)) return *answer;
     const Route* match = std::get<const Route*>(found);
     std::string path = match->path;
+    if (path == "/") {
+        HttpResponse page{200, "text/html; charset=utf-8", std::string(live_page_html()), {}};
+        page.headers.emplace_back("Cache-Control", "no-cache");
+        return page;
+    }
+    if (path == "/cameras")
+        return json_response(200, cameras_report(host_, PreviewBoard::process_board()));
     if (path == "/live")
         return json_response(200, {{"status", "alive"}, {"timestamp", iso_timestamp()}});
     if (path == "/health") {
@@ -116,6 +132,23 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
         return response;
     }
     return process(request, path == "/process-with-tracking");
+}
+
+HttpResponse HttpApi::snapshot(const std::string& camera) {
+    auto picture = PreviewBoard::process_board().latest(camera);
+    if (!picture) {
+        if (!camera_known(host_, camera)) return error_response(404, "no camera '" + camera + "'");
+        return error_response(503, "no picture of camera '" + camera +
+                                       "' yet (annotated_snapshot among the sinks publishes them)");
+    }
+    HttpResponse response{
+        200, "image/jpeg", std::string(picture->jpeg->begin(), picture->jpeg->end()), {}};
+    response.headers.emplace_back("Cache-Control", "no-store");
+    // Frame ids come from outside: one that is not plain printable text is not a header.
+    if (std::all_of(picture->frame_id.begin(), picture->frame_id.end(),
+                    [](unsigned char c) { return c >= 0x20 && c < 0x7f; }))
+        response.headers.emplace_back("X-Frame-Id", picture->frame_id);
+    return response;
 }
 
 HttpResponse HttpApi::plugins() {

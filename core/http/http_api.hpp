@@ -11,16 +11,17 @@
 namespace framehost::core {
 
 class HttpApi {
-public:
+  public:
     HttpApi(Host& host, SpanExporter& spans);
 
     // [server threads, concurrently] Never throws: a failure becomes a JSON 500.
     HttpResponse handle(const HttpRequest& request);
 
-private:
+  private:
     HttpResponse route(const HttpRequest& request);
     HttpResponse process(const HttpRequest& request, bool traced);
     HttpResponse plugins();
+    HttpResponse snapshot(const std::string& camera);
     bool authorized(const HttpRequest& request) const;
 
     Host& host_;

@@ -9,4 +9,8 @@ namespace framehost::core {
 
 nlohmann::json plugin_figures(const PluginInstance& instance);
 
+// The instance's own status() as an object, called as every call into a plugin is (a throw
+// becomes {"healthy": false, "error": "status() threw: ..."}; a non-object is wrapped).
+nlohmann::json plugin_own_status(PluginInstance& instance);
+
 }  // namespace framehost::core

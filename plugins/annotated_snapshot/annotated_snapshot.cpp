@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <framehost/export.hpp>
+#include <framehost/preview.hpp>
 
 #include "image_mat.hpp"
 #include "wire_pixels.hpp"
@@ -67,8 +68,9 @@ class AnnotatedSnapshot final : public Sink {
         return d;
     }
 
-    AnnotatedSnapshot(const Params& p, PluginContext&)
-        : quality_(static_cast<int>(p.integer("jpeg_quality"))),
+    AnnotatedSnapshot(const Params& p, PluginContext& context)
+        : context_(context),
+          quality_(static_cast<int>(p.integer("jpeg_quality"))),
           max_width_(static_cast<int>(p.integer("max_width"))),
           directory_(p.string("directory")),
           interval_(p.duration("interval_ms")),
@@ -176,6 +178,7 @@ class AnnotatedSnapshot final : public Sink {
                 to_file = true;
             }
         }
+        publish_preview(context_, frame.camera_id, frame.id, jpeg, picture.cols, picture.rows);
         if (to_file) write_file(frame, *jpeg);
     }
 
@@ -202,6 +205,7 @@ class AnnotatedSnapshot final : public Sink {
         for (std::size_t i = 0; i + max_files_ < files.size(); ++i) fs::remove(files[i]);
     }
 
+    PluginContext& context_;
     int quality_;
     int max_width_;
     std::string directory_;

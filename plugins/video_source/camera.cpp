@@ -196,6 +196,7 @@ void Camera::deliver(const AVFrame& decoded, FrameConverter& converter, double p
     {
         std::lock_guard lock(mutex_);
         ++decoded_;
+        decode_rate_.add(Clock::now());
         // A clock that goes back (a looped file, a camera that restarted its stream) anchors
         // anew, as does the first frame of an input.
         if (!anchored_ || pts < last_pts_) {
@@ -258,7 +259,10 @@ std::size_t Camera::take(std::vector<Frame>& out, std::size_t max) {
             ++taken;
         }
         delivered_ += taken;
-        if (taken) age_metric_.set(frame_age_s_);
+        if (taken) {
+            age_metric_.set(frame_age_s_);
+            take_rate_.add(now, taken);
+        }
     }
     if (taken) space_.notify_one();
     return taken;
@@ -281,6 +285,8 @@ nlohmann::json Camera::status() const {
                         {"in_mailbox", mailbox_.size()},
                         {"reconnects", reconnects_},
                         {"frame_age_s", frame_age_s_},
+                        {"fps_in", decode_rate_.per_second(Clock::now())},
+                        {"fps_out", take_rate_.per_second(Clock::now())},
                         {"live", live_}};
     if (!stream_description_.empty()) s["stream"] = stream_description_;
     if (!last_error_.empty()) s["last_error"] = last_error_;

@@ -11,7 +11,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
 #include <vector>
+#include "rate_meter.hpp"
 
 #include <framehost/backoff.hpp>
 #include <framehost/circuit_breaker.hpp>
@@ -112,7 +114,9 @@ class Camera {
     std::uint64_t skipped_ = 0;  // over max_fps
     std::uint64_t reconnects_ = 0;
     std::uint64_t wrapped_ = 0;
-    double frame_age_s_ = 0;  // of the last frame the source took: decode to take
+    double frame_age_s_ = 0;         // of the last frame the source took: decode to take
+    mutable RateMeter decode_rate_;  // mutable: reading prunes old events
+    mutable RateMeter take_rate_;
     std::int64_t next_attempt_ms_ = 0;
     std::int64_t last_frame_wall_ms_ = 0;
 

@@ -8,4 +8,5 @@ inline const std::string kFrameBufferBinary = FRAMEHOST_TEST_FRAME_BUFFER_BINARY
 inline const std::string kBundledPluginDir = FRAMEHOST_TEST_PLUGIN_DIR;
 inline const std::string kFixturePluginDir = FRAMEHOST_TEST_FIXTURE_PLUGIN_DIR;
 inline const std::string kSourceDir = FRAMEHOST_TEST_SOURCE_DIR;
+inline const std::string kArtifactDir = FRAMEHOST_TEST_ARTIFACT_DIR;
 }  // namespace framehost::test

@@ -1,0 +1,110 @@
+#include "core/http/cameras_report.hpp"
+
+#include <cctype>
+#include <map>
+
+#include "core/http/plugin_figures.hpp"
+
+namespace framehost::core {
+
+namespace {
+
+// Each source's cameras: id -> the source instance's name and the camera's own status.
+std::map<std::string, std::pair<std::string, nlohmann::json>> source_cameras(Host& host) {
+    std::map<std::string, std::pair<std::string, nlohmann::json>> out;
+    for (const auto& instance : host.pipeline().instances()) {
+        if (instance->descriptor().kind != PluginKind::Source) continue;
+        auto status = plugin_own_status(*instance);
+        auto it = status.find("cameras");
+        if (it == status.end() || !it->is_object()) continue;
+        for (auto camera = it->begin(); camera != it->end(); ++camera)
+            out.emplace(camera.key(), std::make_pair(instance->name(), camera.value()));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string snapshot_path(const std::string& camera) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string path = "/cameras/";
+    for (unsigned char c : camera) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            path += static_cast<char>(c);
+        } else {
+            path += '%';
+            path += kHex[c >> 4];
+            path += kHex[c & 15];
+        }
+    }
+    return path + "/snapshot.jpg";
+}
+
+std::optional<std::string> snapshot_camera(const std::string& path) {
+    const std::string prefix = "/cameras/", suffix = "/snapshot.jpg";
+    if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) ||
+        !path.ends_with(suffix))
+        return std::nullopt;
+    auto encoded = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    std::string camera;
+    for (std::size_t i = 0; i < encoded.size(); ++i) {
+        char c = encoded[i];
+        if (c == '/') return std::nullopt;
+        if (c != '%') {
+            camera += c;
+            continue;
+        }
+        if (i + 2 >= encoded.size() || !std::isxdigit(static_cast<unsigned char>(encoded[i + 1])) ||
+            !std::isxdigit(static_cast<unsigned char>(encoded[i + 2])))
+            return std::nullopt;
+        camera += static_cast<char>(std::stoi(encoded.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+    }
+    return camera;
+}
+
+bool camera_known(Host& host, const std::string& camera) {
+    return source_cameras(host).count(camera) > 0;
+}
+
+nlohmann::json cameras_report(Host& host, const PreviewBoard& previews) {
+    auto from_sources = source_cameras(host);
+    auto pictures = previews.all();
+    std::map<std::string, nlohmann::json> cameras;
+    for (auto& [id, entry] : from_sources) {
+        nlohmann::json c = entry.second.is_object() ? entry.second : nlohmann::json::object();
+        c["id"] = id;
+        c["source"] = entry.first;
+        if (!c.contains("state")) c["state"] = "unknown";
+        cameras[id] = std::move(c);
+    }
+    // Pictures of cameras no source reports (frames from a Frame Buffer or a Redis stream).
+    for (const auto& [id, picture] : pictures)
+        if (!cameras.count(id))
+            cameras[id] = {{"id", id}, {"source", nullptr}, {"state", "unknown"}};
+    auto now = std::chrono::steady_clock::now();
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& [id, c] : cameras) {
+        auto picture = pictures.find(id);
+        if (picture == pictures.end()) {
+            c["preview"] = nullptr;
+        } else {
+            const Preview& p = picture->second;
+            c["preview"] = {{"snapshot", snapshot_path(id)},
+                            {"frame_id", p.frame_id},
+                            {"width", p.width},
+                            {"height", p.height},
+                            {"jpeg_bytes", p.jpeg ? p.jpeg->size() : 0},
+                            {"sequence", p.sequence},
+                            {"age_s", std::chrono::duration<double>(now - p.published).count()},
+                            {"published_by", p.instance}};
+        }
+        list.push_back(std::move(c));
+    }
+    // The host's clock, for rates between two answers that do not depend on the reader's.
+    static const auto started = std::chrono::steady_clock::now();
+    return {{"cameras", std::move(list)},
+            {"at_s", std::chrono::duration<double>(now - started).count()}};
+}
+
+}  // namespace framehost::core

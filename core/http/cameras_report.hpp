@@ -1,0 +1,27 @@
+#pragma once
+// What GET /cameras answers: every camera the host knows, from its sources' status ("cameras":
+// {id: {...}}, as video_source reports them) and from the pictures plugins published
+// (core/http/previews.hpp), with each camera's state and figures and its latest picture.
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/host/host.hpp"
+#include "core/http/previews.hpp"
+
+namespace framehost::core {
+
+// {"cameras": [{"id", "source", "state", ...the source's figures..., "preview": {...} | null}],
+//  "at_s": seconds on the host's steady clock}
+nlohmann::json cameras_report(Host& host, const PreviewBoard& previews);
+
+// Whether a source of the host reports this camera.
+bool camera_known(Host& host, const std::string& camera);
+
+// The path of a camera's latest picture: /cameras/<id, percent-encoded>/snapshot.jpg.
+std::string snapshot_path(const std::string& camera);
+// The camera of such a path (percent-decoded), or nothing when the path is not one.
+std::optional<std::string> snapshot_camera(const std::string& path);
+
+}  // namespace framehost::core

@@ -1,0 +1,151 @@
+// The host's own page and the endpoints behind it, on configs/people-counting.yaml as shipped:
+// /cameras, /cameras/{id}/snapshot.jpg (decoded by djpeg), and GET / in headless Chromium.
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/browser.hpp"
+#include "tests/support/cameras.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/jsonl.hpp"
+#include "tests/support/paths.hpp"
+#include "tests/support/running_host.hpp"
+
+using namespace framehost::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+// The shipped people-counting config on the pedestrian clip played as a live camera, looping,
+// four frames a second (the tests run under the sanitizers too).
+struct PeopleCounting {
+    TempDir dir;
+    RunningHost host;
+    explicit PeopleCounting(const std::string& config_file = "configs/people-counting.yaml")
+        : host(read_file(kSourceDir + "/" + config_file), {},
+               {{"VIDEO_REALTIME", "true"},
+                {"VIDEO_LOOP", "true"},
+                {"VIDEO_MAX_FPS", "4"},
+                {"RESULTS_PATH", (dir / "people.jsonl").string()},
+                {"SNAPSHOT_DIR", (dir / "snapshots").string()}}) {}
+
+    // The camera's entry in /cameras once it has a picture.
+    json camera_with_picture(const std::string& id) {
+        HttpClient http;
+        json found;
+        eventually(
+            [&] {
+                auto report = json::parse(http.get(host.url("/cameras")).body);
+                for (const auto& c : report["cameras"])
+                    if (c["id"] == id && !c["preview"].is_null()) found = c;
+                return !found.is_null();
+            },
+            120s);
+        return found;
+    }
+};
+
+std::string attribute(const std::string& dom, const std::string& pattern) {
+    std::smatch m;
+    return std::regex_search(dom, m, std::regex(pattern)) ? m[1].str() : "";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "/cameras lists each camera with its state, figures and latest picture; its snapshot "
+    "decodes to the frame's size") {
+    PeopleCounting app;
+    auto street = app.camera_with_picture("street");
+    REQUIRE_MESSAGE(!street.is_null(), app.host.process().err());
+    CHECK(street["source"] == "video_source");
+    CHECK(street["state"] == "streaming");
+    CHECK(street["frames_out"].get<int>() > 0);
+    CHECK(street["preview"]["snapshot"] == "/cameras/street/snapshot.jpg");
+    CHECK(street["preview"]["width"] == 768);
+    CHECK(street["preview"]["published_by"] == "annotated_snapshot");
+
+    HttpClient http;
+    auto picture = http.get(app.host.url("/cameras/street/snapshot.jpg"));
+    REQUIRE(picture.status == 200);
+    CHECK(picture.headers["content-type"] == "image/jpeg");
+    CHECK(picture.headers["cache-control"] == "no-store");
+    CHECK(picture.headers["x-frame-id"].rfind("street-", 0) == 0);
+    auto jpeg = app.dir.write("snapshot.jpg", picture.body);
+    auto decoded = run_program("/usr/bin/djpeg", {"-pnm", jpeg.string()});
+    REQUIRE(decoded.exit_code == 0);
+    CHECK(decoded.out.rfind("P6\n768 576\n255\n", 0) == 0);
+
+    // The picture follows the camera.
+    eventually(
+        [&] {
+            return http.get(app.host.url("/cameras/street/snapshot.jpg")).headers["x-frame-id"] !=
+                   picture.headers["x-frame-id"];
+        },
+        60s);
+    CHECK(http.get(app.host.url("/cameras/street/snapshot.jpg")).headers["x-frame-id"] !=
+          picture.headers["x-frame-id"]);
+
+    auto unknown = http.get(app.host.url("/cameras/no-such-camera/snapshot.jpg"));
+    CHECK(unknown.status == 404);
+    CHECK(json::parse(unknown.body)["detail"] == "no camera 'no-such-camera'");
+    auto posted = http.post(app.host.url("/cameras/street/snapshot.jpg"), "");
+    CHECK(posted.status == 405);
+    CHECK(posted.headers["allow"] == "GET");
+}
+
+TEST_CASE("snapshot.jpg of a camera with no picture yet is 503, naming what publishes them") {
+    TempDir dir;
+    RunningHost host(R"(
+source: { plugin: video_source, params: { url: ")" +
+                     kPedestrianClip.string() +
+                     R"(", camera_id: door, realtime: true, loop: true } }
+processors: [ { plugin: identity } ]
+)");
+    HttpClient http;
+    json door;
+    eventually(
+        [&] {
+            auto cameras = json::parse(http.get(host.url("/cameras")).body)["cameras"];
+            if (!cameras.empty()) door = cameras[0];
+            return !door.is_null() && door["state"] == "streaming";
+        },
+        30s);
+    REQUIRE(!door.is_null());
+    CHECK(door["id"] == "door");
+    CHECK(door["preview"].is_null());
+    auto r = http.get(host.url("/cameras/door/snapshot.jpg"));
+    CHECK(r.status == 503);
+    CHECK(json::parse(r.body)["detail"].get<std::string>().find("annotated_snapshot") !=
+          std::string::npos);
+}
+
+TEST_CASE(
+    "the live page in headless Chromium: no errors, the camera's card with a decoded "
+    "picture, and its frame counter rising") {
+    PeopleCounting app;
+    REQUIRE(!app.camera_with_picture("street").is_null());
+    Browser browser;
+    auto first = browser.dump_dom(app.host.url("/"));
+    INFO(first.console);
+    CHECK(first.console.empty());
+    CHECK(attribute(first.dom, R"(id="page-errors">([^<]*)<)").empty());
+    CHECK(first.dom.find(R"(data-camera="street")") != std::string::npos);
+    CHECK(std::stoi("0" + attribute(first.dom, R"(data-natural-width="(\d+)\")")) == 768);
+    CHECK(attribute(first.dom, R"(id="status" class="badge (\w+))") == "healthy");
+    CHECK(first.dom.find(R"(data-plugin="hog_person_detector")") != std::string::npos);
+    int before = std::stoi("0" + attribute(first.dom, R"(class="frames-out">(\d+)<)"));
+    CHECK(before > 0);
+
+    std::this_thread::sleep_for(2s);
+    auto second = browser.dump_dom(app.host.url("/"));
+    CHECK(std::stoi("0" + attribute(second.dom, R"(class="frames-out">(\d+)<)")) > before);
+
+    std::filesystem::create_directories(kArtifactDir);
+    auto png = std::filesystem::path(kArtifactDir) / "live-page.png";
+    browser.screenshot(app.host.url("/"), png, 1280, 1000, 7000);
+    CHECK(std::filesystem::file_size(png) > 10'000);
+}
