@@ -181,7 +181,7 @@ HttpResponse FrameBufferApi::dequeue(const core::HttpRequest& request) {
     auto n = query_integer(request, "count", 1);
     if (auto* error = std::get_if<HttpResponse>(&n)) return *error;
     auto wanted = static_cast<std::size_t>(std::clamp(std::get<long long>(n), 1LL, kMaxDequeue));
-    return {200, "application/json", dequeue_body(wanted), {}};
+    return {200, "application/json", dequeue_body(wanted), {}, {}};
 }
 
 HttpResponse FrameBufferApi::status() {
@@ -365,7 +365,7 @@ HttpResponse FrameBufferApi::prometheus() {
         .set(s.connected ? 1 : 0);
     core::PrometheusText text;
     text.registry(metrics_);
-    return {200, core::kPrometheusContentType, text.text(), {}};
+    return {200, core::kPrometheusContentType, text.text(), {}, {}};
 }
 
 }  // namespace framehost::frame_buffer

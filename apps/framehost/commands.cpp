@@ -134,7 +134,9 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
                 [&api](const core::HttpRequest& r) { return api->handle(r); }, settings.http);
             log(LogLevel::Info, "http",
                 "listening on http://" + settings.http.bind + ":" + std::to_string(server->port()) +
-                    " (/health /ready /live /metrics /plugins /process /process-with-tracking)");
+                    " (the live page at /; /cameras /health /ready /live /metrics /plugins "
+                    "/process "
+                    "/process-with-tracking)");
         }
     } catch (const std::exception& e) {
         log(LogLevel::Error, "framehost", e.what());

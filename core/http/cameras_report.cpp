@@ -25,7 +25,7 @@ std::map<std::string, std::pair<std::string, nlohmann::json>> source_cameras(Hos
 
 }  // namespace
 
-std::string snapshot_path(const std::string& camera) {
+std::string camera_path(const std::string& camera, const std::string& leaf) {
     static const char* kHex = "0123456789ABCDEF";
     std::string path = "/cameras/";
     for (unsigned char c : camera) {
@@ -37,15 +37,15 @@ std::string snapshot_path(const std::string& camera) {
             path += kHex[c & 15];
         }
     }
-    return path + "/snapshot.jpg";
+    return path + "/" + leaf;
 }
 
-std::optional<std::string> snapshot_camera(const std::string& path) {
-    const std::string prefix = "/cameras/", suffix = "/snapshot.jpg";
-    if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) ||
-        !path.ends_with(suffix))
+std::optional<CameraPath> parse_camera_path(const std::string& path) {
+    const std::string prefix = "/cameras/";
+    auto slash = path.rfind('/');
+    if (!path.starts_with(prefix) || slash <= prefix.size() || slash + 1 >= path.size())
         return std::nullopt;
-    auto encoded = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    auto encoded = path.substr(prefix.size(), slash - prefix.size());
     std::string camera;
     for (std::size_t i = 0; i < encoded.size(); ++i) {
         char c = encoded[i];
@@ -60,7 +60,7 @@ std::optional<std::string> snapshot_camera(const std::string& path) {
         camera += static_cast<char>(std::stoi(encoded.substr(i + 1, 2), nullptr, 16));
         i += 2;
     }
-    return camera;
+    return CameraPath{camera, path.substr(slash + 1)};
 }
 
 bool camera_known(Host& host, const std::string& camera) {
@@ -90,7 +90,8 @@ nlohmann::json cameras_report(Host& host, const PreviewBoard& previews) {
             c["preview"] = nullptr;
         } else {
             const Preview& p = picture->second;
-            c["preview"] = {{"snapshot", snapshot_path(id)},
+            c["preview"] = {{"snapshot", camera_path(id, "snapshot.jpg")},
+                            {"stream", camera_path(id, "stream.mjpg")},
                             {"frame_id", p.frame_id},
                             {"width", p.width},
                             {"height", p.height},

@@ -19,9 +19,13 @@ nlohmann::json cameras_report(Host& host, const PreviewBoard& previews);
 // Whether a source of the host reports this camera.
 bool camera_known(Host& host, const std::string& camera);
 
-// The path of a camera's latest picture: /cameras/<id, percent-encoded>/snapshot.jpg.
-std::string snapshot_path(const std::string& camera);
-// The camera of such a path (percent-decoded), or nothing when the path is not one.
-std::optional<std::string> snapshot_camera(const std::string& path);
+// A camera's own paths: /cameras/<id, percent-encoded>/<leaf> (snapshot.jpg, stream.mjpg).
+std::string camera_path(const std::string& camera, const std::string& leaf);
+struct CameraPath {
+    std::string camera;  // percent-decoded
+    std::string leaf;
+};
+// The camera and leaf of such a path, or nothing when the path is not one.
+std::optional<CameraPath> parse_camera_path(const std::string& path);
 
 }  // namespace framehost::core

@@ -10,6 +10,7 @@
 #include "core/http/large_string_member.hpp"
 #include "core/http/live_page.hpp"
 #include "core/http/metrics_report.hpp"
+#include "core/http/mjpeg_stream.hpp"
 #include "core/http/routes.hpp"
 #include "core/log/log.hpp"
 #include "core/log/redaction.hpp"
@@ -23,6 +24,9 @@ namespace framehost::core {
 namespace {
 
 constexpr std::size_t kMaxMetadataBytes = 100 * 1024;
+// Parts a second of a camera's MJPEG stream, unless ?fps= asks otherwise, and the most it may.
+constexpr double kDefaultStreamFps = 5;
+constexpr double kMaxStreamFps = 25;
 
 constexpr Route kRoutes[] = {
     {"/", "GET"},        {"/cameras", "GET"},  {"/health", "GET"},
@@ -60,7 +64,10 @@ HttpResponse frame_data_error(const std::string& msg, const std::string& type = 
 
 }  // namespace
 
-HttpApi::HttpApi(Host& host, SpanExporter& spans) : host_(host), spans_(spans) {}
+HttpApi::HttpApi(Host& host, SpanExporter& spans)
+    : host_(host),
+      spans_(spans),
+      mjpeg_parts_(std::make_shared<MjpegParts>(PreviewBoard::process_board())) {}
 
 HttpResponse HttpApi::handle(const HttpRequest& request) {
     try {
@@ -90,20 +97,23 @@ bool HttpApi::authorized(const HttpRequest& request) const {
 }
 
 HttpResponse HttpApi::route(const HttpRequest& request) {
-    if (auto camera = snapshot_camera(request.path)) {
+    if (auto camera = parse_camera_path(request.path)) {
+        if (camera->leaf != "snapshot.jpg" && camera->leaf != "stream.mjpg")
+            return error_response(404, "Not Found");
         if (request.method != "GET" && request.method != "HEAD") {
             auto response = error_response(405, "Method Not Allowed");
             response.headers.emplace_back("Allow", "GET");
             return response;
         }
-        return snapshot(*camera);
+        return camera->leaf == "snapshot.jpg" ? snapshot(camera->camera)
+                                              : stream(camera->camera, request);
     }
     auto found = find_route(kRoutes, request);
     if (auto* answer = std::get_if<HttpResponse>(&found)) return *answer;
     const Route* match = std::get<const Route*>(found);
     std::string path = match->path;
     if (path == "/") {
-        HttpResponse page{200, "text/html; charset=utf-8", std::string(live_page_html()), {}};
+        HttpResponse page{200, "text/html; charset=utf-8", std::string(live_page_html()), {}, {}};
         page.headers.emplace_back("Cache-Control", "no-cache");
         return page;
     }
@@ -122,7 +132,7 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
     }
     if (path == "/metrics") {
         if (prefers_prometheus_text(request.header("accept")))
-            return {200, kPrometheusContentType, metrics_prometheus(host_), {}};
+            return {200, kPrometheusContentType, metrics_prometheus(host_), {}, {}};
         return json_response(200, metrics_json(host_));
     }
     if (path == "/plugins") return plugins();
@@ -142,12 +152,35 @@ HttpResponse HttpApi::snapshot(const std::string& camera) {
                                        "' yet (annotated_snapshot among the sinks publishes them)");
     }
     HttpResponse response{
-        200, "image/jpeg", std::string(picture->jpeg->begin(), picture->jpeg->end()), {}};
+        200, "image/jpeg", std::string(picture->jpeg->begin(), picture->jpeg->end()), {}, {}};
     response.headers.emplace_back("Cache-Control", "no-store");
     // Frame ids come from outside: one that is not plain printable text is not a header.
     if (std::all_of(picture->frame_id.begin(), picture->frame_id.end(),
                     [](unsigned char c) { return c >= 0x20 && c < 0x7f; }))
         response.headers.emplace_back("X-Frame-Id", picture->frame_id);
+    return response;
+}
+
+HttpResponse HttpApi::stream(const std::string& camera, const HttpRequest& request) {
+    if (!PreviewBoard::process_board().latest(camera) && !camera_known(host_, camera))
+        return error_response(404, "no camera '" + camera + "'");
+    double fps = kDefaultStreamFps;
+    if (auto it = request.query.find("fps"); it != request.query.end()) {
+        std::size_t used = 0;
+        try {
+            fps = std::stod(it->second, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != it->second.size() || !(fps >= 0.1 && fps <= kMaxStreamFps))
+            return validation_error({"query", "fps"},
+                                    "fps must be a number from 0.1 to " +
+                                        std::to_string(static_cast<int>(kMaxStreamFps)));
+    }
+    HttpResponse response{
+        200, std::string("multipart/x-mixed-replace; boundary=") + kMjpegBoundary, "", {}, {}};
+    response.headers.emplace_back("Cache-Control", "no-store");
+    response.stream = mjpeg_stream(mjpeg_parts_, camera, fps);
     return response;
 }
 

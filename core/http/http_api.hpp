@@ -6,6 +6,7 @@
 
 #include "core/host/host.hpp"
 #include "core/http/http_message.hpp"
+#include "core/http/mjpeg_stream.hpp"
 #include "core/tracing/span_exporter.hpp"
 
 namespace framehost::core {
@@ -22,11 +23,13 @@ class HttpApi {
     HttpResponse process(const HttpRequest& request, bool traced);
     HttpResponse plugins();
     HttpResponse snapshot(const std::string& camera);
+    HttpResponse stream(const std::string& camera, const HttpRequest& request);
     bool authorized(const HttpRequest& request) const;
 
     Host& host_;
     SpanExporter& spans_;
     std::atomic<std::uint64_t> generated_ids_{0};
+    std::shared_ptr<MjpegParts> mjpeg_parts_;
 };
 
 }  // namespace framehost::core

@@ -1,6 +1,8 @@
 #pragma once
 // A request and a response as the API sees them, independent of the server library.
+#include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,17 +24,32 @@ struct HttpRequest {
     }
 };
 
+// A response that goes on after its headers (multipart MJPEG): the server writes each part as
+// it comes to a reader that keeps up, skips parts for one that does not, and closes one that
+// stops reading (core/http/stream_writer.hpp).
+class ResponseStream {
+  public:
+    virtual ~ResponseStream() = default;
+    // [the server's stream thread] The next part when there is a newer one than the last given,
+    // else null. Must not block.
+    virtual std::shared_ptr<const std::string> next_part() = 0;
+    // The least time between two parts.
+    virtual std::chrono::milliseconds interval() const = 0;
+};
+
 struct HttpResponse {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    std::shared_ptr<ResponseStream> stream;  // set: `body` is not sent, the parts are
 };
 
 inline HttpResponse json_response(int status, const nlohmann::json& body) {
     return {status,
             "application/json",
             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+            {},
             {}};
 }
 

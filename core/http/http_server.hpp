@@ -16,7 +16,7 @@ namespace framehost::core {
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 class HttpServer {
-public:
+  public:
     // Binds and starts serving. Throws std::runtime_error naming the address when it cannot.
     HttpServer(HttpHandler handler, const HttpSettings& settings);
     ~HttpServer();
@@ -28,7 +28,7 @@ public:
 
     struct State;  // shared with the connection handlers Pistache clones per thread
 
-private:
+  private:
     std::shared_ptr<State> state_;
 };
 

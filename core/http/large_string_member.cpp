@@ -6,7 +6,9 @@ namespace framehost::core {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 std::size_t skip_space(std::string_view t, std::size_t i) {
     while (i < t.size() && is_space(t[i])) ++i;
@@ -16,8 +18,10 @@ std::size_t skip_space(std::string_view t, std::size_t i) {
 // Index just past the string starting at t[i] == '"', or npos.
 std::size_t skip_string(std::string_view t, std::size_t i) {
     for (++i; i < t.size(); ++i) {
-        if (t[i] == '\\') ++i;
-        else if (t[i] == '"') return i + 1;
+        if (t[i] == '\\')
+            ++i;
+        else if (t[i] == '"')
+            return i + 1;
     }
     return std::string_view::npos;
 }
@@ -67,7 +71,8 @@ std::optional<LiftedMember> lift_string_member(std::string_view t, std::string_v
             const void* close = std::memchr(start, '"', t.size() - i - 1);
             if (!close) return std::nullopt;
             std::size_t length = static_cast<const char*>(close) - start;
-            if (std::memchr(start, '\\', length)) return std::nullopt;  // escapes: let the parser decode
+            if (std::memchr(start, '\\', length))
+                return std::nullopt;  // escapes: let the parser decode
             LiftedMember lifted;
             lifted.value = std::string_view(start, length);
             lifted.rest.reserve(t.size() - length);

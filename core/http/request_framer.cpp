@@ -8,7 +8,8 @@ namespace framehost::core {
 
 RequestFramer::Verdict RequestFramer::next(std::size_t& request_bytes, RequestHead& head) {
     std::size_t blank = 0;
-    while (buffer_.size() >= blank + 2 && buffer_[blank] == '\r' && buffer_[blank + 1] == '\n') blank += 2;
+    while (buffer_.size() >= blank + 2 && buffer_[blank] == '\r' && buffer_[blank + 1] == '\n')
+        blank += 2;
     if (blank) buffer_.erase(0, blank);
     std::string_view data = buffer_;
     auto header_end = data.find("\r\n\r\n");
@@ -57,14 +58,17 @@ RequestFramer::Verdict RequestFramer::next(std::size_t& request_bytes, RequestHe
         std::string name(header.substr(0, colon));
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         std::string_view value = header.substr(colon + 1);
-        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-        while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+            value.remove_prefix(1);
+        while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+            value.remove_suffix(1);
         if (name == "transfer-encoding") return Verdict::LengthRequired;
         if (name == "expect") expects_continue_ = true;
         if (name == "content-length") {
             std::size_t parsed = 0;
             auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-            if (ec != std::errc() || ptr != value.data() + value.size() || value.empty()) return Verdict::BadRequest;
+            if (ec != std::errc() || ptr != value.data() + value.size() || value.empty())
+                return Verdict::BadRequest;
             if (have_length && parsed != content_length) return Verdict::BadRequest;
             content_length = parsed;
             have_length = true;

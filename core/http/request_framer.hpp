@@ -22,7 +22,7 @@ struct RequestHead {
 };
 
 class RequestFramer {
-public:
+  public:
     RequestFramer(std::size_t max_header_bytes, std::size_t max_body_bytes)
         : max_header_bytes_(max_header_bytes), max_body_bytes_(max_body_bytes) {}
 
@@ -32,7 +32,7 @@ public:
         BodyTooLarge,    // Content-Length over the limit: answer 413 and close
         HeaderTooLarge,  // no end of headers within the limit: 431 and close
         LengthRequired,  // a chunked body: 411 and close (clients of this API send a length)
-        BadRequest,      // a malformed request line or header, or a contradictory length: 400 and close
+        BadRequest,  // a malformed request line or header, or a contradictory length: 400 and close
     };
 
     void append(const char* data, std::size_t size) { buffer_.append(data, size); }
@@ -54,7 +54,7 @@ public:
         return wanted;
     }
 
-private:
+  private:
     std::size_t max_header_bytes_;
     std::size_t max_body_bytes_;
     std::string buffer_;

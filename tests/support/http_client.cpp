@@ -24,7 +24,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* out
     auto colon = line.find(':');
     if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
         std::string value = line.substr(colon + 1);
         value.erase(0, value.find_first_not_of(" \t"));
         value.erase(value.find_last_not_of(" \t\r\n") + 1);
@@ -32,6 +33,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* out
     }
     return size * count;
 }
+
+}  // namespace
 
 int connect_loopback(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -45,20 +48,22 @@ int connect_loopback(int port) {
     }
     return fd;
 }
-}  // namespace
 
 HttpClient::HttpClient() : curl_(curl_easy_init()) {}
-HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+HttpClient::~HttpClient() {
+    curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
 
-HttpResult HttpClient::request(const std::string& method, const std::string& url, const std::string& body,
-                               const std::vector<std::string>& headers) {
+HttpResult HttpClient::request(const std::string& method, const std::string& url,
+                               const std::string& body, const std::vector<std::string>& headers) {
     auto* curl = static_cast<CURL*>(curl_);
     HttpResult result;
     curl_slist* list = nullptr;
     for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
     if (method == "POST") list = curl_slist_append(list, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method == "GET" || method == "POST" ? nullptr : method.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST,
+                     method == "GET" || method == "POST" ? nullptr : method.c_str());
     if (method == "POST") {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
@@ -73,7 +78,8 @@ HttpResult HttpClient::request(const std::string& method, const std::string& url
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
     CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(list);
-    if (rc != CURLE_OK) throw std::runtime_error(std::string("HTTP request failed: ") + curl_easy_strerror(rc));
+    if (rc != CURLE_OK)
+        throw std::runtime_error(std::string("HTTP request failed: ") + curl_easy_strerror(rc));
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
     curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &result.new_connections);
     return result;
@@ -138,12 +144,15 @@ CaptureServer::CaptureServer() {
                 auto end = data.find("\r\n\r\n");
                 if (end != std::string::npos && need == std::string::npos) {
                     std::string head = data.substr(0, end);
-                    std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+                    std::transform(head.begin(), head.end(), head.begin(),
+                                   [](unsigned char c) { return std::tolower(c); });
                     auto at = head.find("content-length:");
-                    need = end + 4 + (at == std::string::npos ? 0 : std::stoul(head.substr(at + 15)));
+                    need =
+                        end + 4 + (at == std::string::npos ? 0 : std::stoul(head.substr(at + 15)));
                 }
             }
-            const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+            const char reply[] =
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
             ::send(fd, reply, sizeof reply - 1, MSG_NOSIGNAL);
             ::close(fd);
             auto end = data.find("\r\n\r\n");
@@ -162,12 +171,14 @@ CaptureServer::~CaptureServer() {
     ::close(listener_);
 }
 
-std::vector<std::string> CaptureServer::bodies(std::size_t count, std::chrono::milliseconds timeout) {
+std::vector<std::string> CaptureServer::bodies(std::size_t count,
+                                               std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
         {
             std::lock_guard lock(mutex_);
-            if (bodies_.size() >= count || std::chrono::steady_clock::now() > deadline) return bodies_;
+            if (bodies_.size() >= count || std::chrono::steady_clock::now() > deadline)
+                return bodies_;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -21,11 +21,11 @@ struct HttpResult {
 // One libcurl handle: requests made through the same client reuse its connection when the
 // server allows.
 class HttpClient {
-public:
+  public:
     HttpClient();
     ~HttpClient();
-    HttpResult request(const std::string& method, const std::string& url, const std::string& body = "",
-                       const std::vector<std::string>& headers = {});
+    HttpResult request(const std::string& method, const std::string& url,
+                       const std::string& body = "", const std::vector<std::string>& headers = {});
     HttpResult get(const std::string& url, const std::vector<std::string>& headers = {}) {
         return request("GET", url, "", headers);
     }
@@ -34,9 +34,12 @@ public:
         return request("POST", url, body, headers);
     }
 
-private:
+  private:
     void* curl_;
 };
+
+// A connected TCP socket to 127.0.0.1:port (the caller closes it). Throws when refused.
+int connect_loopback(int port);
 
 // Sends `bytes` on a new connection and returns everything the server sends back until it
 // closes the connection or `quiet` passes without data.
@@ -46,14 +49,14 @@ std::string raw_exchange(int port, const std::string& bytes,
 
 // Accepts connections on a loopback port, answers each request 200, keeps the bodies.
 class CaptureServer {
-public:
+  public:
     CaptureServer();
     ~CaptureServer();
     int port() const { return port_; }
     // Bodies received so far (waits up to `timeout` for at least `count`).
     std::vector<std::string> bodies(std::size_t count, std::chrono::milliseconds timeout);
 
-private:
+  private:
     int listener_ = -1;
     int port_ = 0;
     std::thread thread_;

@@ -1,0 +1,38 @@
+#pragma once
+// GET /cameras/{id}/stream.mjpg: a camera's published pictures (core/http/previews.hpp) as
+// multipart/x-mixed-replace, the form browsers show in an <img> and players read. A part is
+// built once per picture and shared by every reader of the camera.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/http/http_message.hpp"
+#include "core/http/previews.hpp"
+
+namespace framehost::core {
+
+inline constexpr const char* kMjpegBoundary = "framehost-frame";
+
+class MjpegParts {
+  public:
+    explicit MjpegParts(const PreviewBoard& board) : board_(board) {}
+    // The camera's latest picture as a part, when newer than `after` (a sequence); sets `after`.
+    std::shared_ptr<const std::string> newer_than(const std::string& camera, std::uint64_t& after);
+
+  private:
+    struct Built {
+        std::uint64_t sequence = 0;
+        std::shared_ptr<const std::string> part;
+    };
+    const PreviewBoard& board_;
+    std::mutex mutex_;
+    std::map<std::string, Built> built_;
+};
+
+// One reader's stream of one camera, at most `fps` parts a second.
+std::shared_ptr<ResponseStream> mjpeg_stream(std::shared_ptr<MjpegParts> parts, std::string camera,
+                                             double fps);
+
+}  // namespace framehost::core
