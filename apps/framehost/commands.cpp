@@ -125,6 +125,13 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
     std::unique_ptr<core::HttpServer> server;
     try {
         host = std::make_unique<core::Host>(std::move(config));
+        // POST /cameras adds cameras as video_source instances, when it is on the plugin path.
+        try {
+            host->cameras().set_camera_plugin(catalog.load(core::kCameraPlugin));
+        } catch (const std::exception& e) {
+            log(LogLevel::Debug, "cameras",
+                std::string("cameras cannot be added over HTTP: ") + e.what());
+        }
         const auto& settings = host->config();
         spans = std::make_unique<core::SpanExporter>(settings.service_name, settings.tracing);
         host->start();

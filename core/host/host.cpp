@@ -4,7 +4,6 @@
 
 #include "core/log/log.hpp"
 #include "core/resources/process_resources.hpp"
-#include "framehost/source_retry.hpp"
 
 namespace framehost::core {
 
@@ -22,26 +21,13 @@ std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistr
 Host::Host(HostConfig config) : config_(std::move(config)) {
     PipelineParts parts;
     for (const auto& use : config_.sources) {
-        SourcePart part{instantiate(use, metrics_), {}};
-        // Sources that declare framehost::source_retry_params() tune the host's retry.
-        namespace names = framehost::retry_param;
-        const auto& p = use.params;
-        auto& retry = part.retry;
-        if (p.has(names::kBackoffMs))
-            retry.initial_backoff = std::chrono::milliseconds(p.integer(names::kBackoffMs));
-        if (p.has(names::kMaxBackoffMs))
-            retry.max_backoff = std::chrono::milliseconds(p.integer(names::kMaxBackoffMs));
-        if (p.has(names::kCircuitFailureThreshold))
-            retry.circuit_failure_threshold =
-                static_cast<int>(p.integer(names::kCircuitFailureThreshold));
-        if (p.has(names::kCircuitOpenMs))
-            retry.circuit_open = std::chrono::milliseconds(p.integer(names::kCircuitOpenMs));
-        parts.sources.push_back(std::move(part));
+        parts.sources.push_back({instantiate(use, metrics_), source_retry_of(use.params)});
     }
     for (const auto& use : config_.processors)
         parts.processors.push_back(instantiate(use, metrics_));
     for (const auto& use : config_.sinks) parts.sinks.push_back(instantiate(use, metrics_));
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
+    cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_);
 }
 
 Host::~Host() {

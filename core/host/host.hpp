@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/config/host_config.hpp"
+#include "core/host/runtime_cameras.hpp"
 #include "core/metrics/frame_states.hpp"
 #include "core/metrics/metrics_registry.hpp"
 #include "core/pipeline/pipeline.hpp"
@@ -15,7 +16,7 @@
 namespace framehost::core {
 
 class Host {
-public:
+  public:
     // Creates every plugin instance. Throws std::runtime_error naming the instance when a
     // plugin's constructor throws.
     explicit Host(HostConfig config);
@@ -29,14 +30,17 @@ public:
     MetricsRegistry& metrics() { return metrics_; }
     FrameStates& states() { return states_; }
     Pipeline& pipeline() { return *pipeline_; }
+    // Cameras added and removed over HTTP while the host runs.
+    RuntimeCameras& cameras() { return *cameras_; }
 
-private:
+  private:
     void report_progress();
 
     HostConfig config_;
     MetricsRegistry metrics_;
     FrameStates states_;
     std::unique_ptr<Pipeline> pipeline_;
+    std::unique_ptr<RuntimeCameras> cameras_;
 
     std::thread progress_thread_;
     std::mutex progress_mutex_;

@@ -40,6 +40,16 @@ std::string camera_path(const std::string& camera, const std::string& leaf) {
     return path + "/" + leaf;
 }
 
+std::optional<std::string> camera_resource(const std::string& path) {
+    // /cameras/<id> is /cameras/<id>/x without its leaf.
+    if (!path.starts_with("/cameras/") || path.size() <= 9 ||
+        path.find('/', 9) != std::string::npos)
+        return std::nullopt;
+    auto parsed = parse_camera_path(path + "/x");
+    if (!parsed) return std::nullopt;
+    return parsed->camera;
+}
+
 std::optional<CameraPath> parse_camera_path(const std::string& path) {
     const std::string prefix = "/cameras/";
     auto slash = path.rfind('/');
@@ -75,6 +85,7 @@ nlohmann::json cameras_report(Host& host, const PreviewBoard& previews) {
         nlohmann::json c = entry.second.is_object() ? entry.second : nlohmann::json::object();
         c["id"] = id;
         c["source"] = entry.first;
+        c["added_at_runtime"] = host.cameras().instance_of(id).has_value();
         if (!c.contains("state")) c["state"] = "unknown";
         cameras[id] = std::move(c);
     }

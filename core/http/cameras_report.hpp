@@ -25,6 +25,8 @@ struct CameraPath {
     std::string camera;  // percent-decoded
     std::string leaf;
 };
+// The camera of /cameras/<id> (percent-decoded), or nothing when the path is not that.
+std::optional<std::string> camera_resource(const std::string& path);
 // The camera and leaf of such a path, or nothing when the path is not one.
 std::optional<CameraPath> parse_camera_path(const std::string& path);
 

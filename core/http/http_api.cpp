@@ -29,9 +29,11 @@ constexpr double kDefaultStreamFps = 5;
 constexpr double kMaxStreamFps = 25;
 
 constexpr Route kRoutes[] = {
-    {"/", "GET"},        {"/cameras", "GET"},  {"/health", "GET"},
-    {"/live", "GET"},    {"/ready", "GET"},    {"/metrics", "GET"},
-    {"/plugins", "GET"}, {"/process", "POST"}, {"/process-with-tracking", "POST"},
+    {"/", "GET"},         {"/cameras", "GET"},
+    {"/cameras", "POST"}, {"/health", "GET"},
+    {"/live", "GET"},     {"/ready", "GET"},
+    {"/metrics", "GET"},  {"/plugins", "GET"},
+    {"/process", "POST"}, {"/process-with-tracking", "POST"},
 };
 
 // Compares in time that depends only on the lengths, so a token cannot be guessed byte by byte.
@@ -97,6 +99,19 @@ bool HttpApi::authorized(const HttpRequest& request) const {
 }
 
 HttpResponse HttpApi::route(const HttpRequest& request) {
+    if (auto id = camera_resource(request.path)) {
+        if (request.method == "GET" || request.method == "HEAD") return camera(*id);
+        if (request.method != "DELETE") {
+            auto response = error_response(405, "Method Not Allowed");
+            response.headers.emplace_back("Allow", "GET, DELETE");
+            return response;
+        }
+        if (!authorized(request)) return unauthorized();
+        auto r = host_.cameras().remove(*id, camera_known(host_, *id));
+        if (r.status == 200) PreviewBoard::process_board().forget(*id);
+        return r.status < 300 ? json_response(r.status, r.body)
+                              : error_response(r.status, r.detail);
+    }
     if (auto camera = parse_camera_path(request.path)) {
         if (camera->leaf != "snapshot.jpg" && camera->leaf != "stream.mjpg")
             return error_response(404, "Not Found");
@@ -117,6 +132,10 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
         page.headers.emplace_back("Cache-Control", "no-cache");
         return page;
     }
+    if (path == "/cameras" && request.method == "POST") {
+        if (!authorized(request)) return unauthorized();
+        return add_camera(request);
+    }
     if (path == "/cameras")
         return json_response(200, cameras_report(host_, PreviewBoard::process_board()));
     if (path == "/live")
@@ -136,12 +155,41 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
         return json_response(200, metrics_json(host_));
     }
     if (path == "/plugins") return plugins();
-    if (!authorized(request)) {
-        auto response = error_response(401, "missing or wrong bearer token");
-        response.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return response;
-    }
+    if (!authorized(request)) return unauthorized();
     return process(request, path == "/process-with-tracking");
+}
+
+HttpResponse HttpApi::unauthorized() {
+    auto response = error_response(401, "missing or wrong bearer token");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return response;
+}
+
+HttpResponse HttpApi::camera(const std::string& id) {
+    auto report = cameras_report(host_, PreviewBoard::process_board());
+    for (auto& c : report["cameras"])
+        if (c["id"] == id) return json_response(200, c);
+    return error_response(404, "no camera '" + id + "'");
+}
+
+HttpResponse HttpApi::add_camera(const HttpRequest& request) {
+    if (auto problem = json_nesting_problem(request.body); !problem.empty())
+        return validation_error({"body"}, problem);
+    nlohmann::json body;
+    try {
+        body = nlohmann::json::parse(request.body);
+    } catch (const nlohmann::json::exception& e) {
+        return json_decode_error(e);
+    }
+    auto r =
+        host_.cameras().add(body, [&](const std::string& id) { return camera_known(host_, id); });
+    if (r.status < 300) return json_response(r.status, r.body);
+    if (r.status == 422) {
+        nlohmann::json loc = {"body"};
+        if (!r.field.empty()) loc.push_back(r.field);
+        return validation_error(std::move(loc), r.detail);
+    }
+    return error_response(r.status, r.detail);
 }
 
 HttpResponse HttpApi::snapshot(const std::string& camera) {

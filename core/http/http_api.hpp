@@ -23,6 +23,9 @@ class HttpApi {
     HttpResponse process(const HttpRequest& request, bool traced);
     HttpResponse plugins();
     HttpResponse snapshot(const std::string& camera);
+    HttpResponse camera(const std::string& id);
+    HttpResponse add_camera(const HttpRequest& request);
+    HttpResponse unauthorized();
     HttpResponse stream(const std::string& camera, const HttpRequest& request);
     bool authorized(const HttpRequest& request) const;
 

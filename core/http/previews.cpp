@@ -25,6 +25,15 @@ std::optional<Preview> PreviewBoard::latest(const std::string& camera) const {
     return it->second;
 }
 
+void PreviewBoard::forget(const std::string& camera) {
+    Preview gone;
+    std::lock_guard lock(mutex_);
+    auto it = latest_.find(camera);
+    if (it == latest_.end()) return;
+    std::swap(gone, it->second);  // released after the lock
+    latest_.erase(it);
+}
+
 std::map<std::string, Preview> PreviewBoard::all() const {
     std::lock_guard lock(mutex_);
     return latest_;

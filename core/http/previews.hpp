@@ -31,6 +31,8 @@ class PreviewBoard {
     void publish(const std::string& camera, Preview preview);
     std::optional<Preview> latest(const std::string& camera) const;
     std::map<std::string, Preview> all() const;
+    // The camera is gone (removed from the host): its picture goes too.
+    void forget(const std::string& camera);
 
   private:
     mutable std::mutex mutex_;

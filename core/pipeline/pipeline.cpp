@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <thread>
 
 #include "core/log/log.hpp"
 
@@ -27,10 +28,89 @@ Pipeline::Pipeline(const PipelineSettings& settings, PipelineParts parts, Metric
       queue_(settings.queue_capacity, settings.memory_limit_bytes, chain_.orders_cameras()),
       end_to_end_(metrics.histogram("framehost_frame_latency_seconds",
                                     "From a frame entering the host to its last sink")) {
-    for (std::size_t i = 0; i < parts_.sources.size(); ++i)
+    if (parts_.sources.size() > kMaxSources)
+        throw std::runtime_error("at most " + std::to_string(kMaxSources) + " sources");
+    runners_.reserve(kMaxSources);
+    removed_.reserve(kMaxSources);
+    for (std::size_t i = 0; i < parts_.sources.size(); ++i) {
         runners_.push_back(std::make_unique<SourceRunner>(
             parts_.sources[i].instance, static_cast<std::uint32_t>(i), parts_.sources[i].retry,
             queue_, states_, settings_.batch_size));
+        removed_.push_back(std::make_unique<std::atomic<bool>>(false));
+    }
+    configured_sources_ = runners_.size();
+    runner_count_.store(runners_.size());
+}
+
+std::vector<SourceRunner*> Pipeline::live_runners() const {
+    std::vector<SourceRunner*> out;
+    std::size_t n = runner_count_.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i)
+        if (!removed_[i]->load()) out.push_back(runners_[i].get());
+    return out;
+}
+
+void Pipeline::add_source(SourcePart part) {
+    std::lock_guard adding(sources_mutex_);
+    {
+        std::lock_guard lock(mutex_);
+        if (!started_ || finished_ || stop_requested_.load())
+            throw std::runtime_error("the host is not running: no source can be added");
+    }
+    std::size_t index = runner_count_.load();
+    if (index >= kMaxSources)
+        throw std::runtime_error("the host has its most sources (" + std::to_string(kMaxSources) +
+                                 "), removed ones included");
+    auto& instance = *part.instance;
+    if (auto error = instance.call("start", 0, [&] { instance.plugin().start(); }))
+        throw std::runtime_error("'" + instance.name() + "' failed to start: " + *error);
+    runners_.push_back(std::make_unique<SourceRunner>(part.instance,
+                                                      static_cast<std::uint32_t>(index), part.retry,
+                                                      queue_, states_, settings_.batch_size));
+    removed_.push_back(std::make_unique<std::atomic<bool>>(false));
+    {
+        std::lock_guard lock(mutex_);
+        runner_count_.store(index + 1, std::memory_order_release);
+    }
+    runners_[index]->start([this] {
+        std::lock_guard lock(mutex_);
+        changed_.notify_all();
+    });
+    // A stop requested meanwhile did not see it.
+    if (stop_requested_.load()) runners_[index]->request_stop();
+}
+
+std::size_t Pipeline::remove_source(const std::string& instance_name) {
+    std::lock_guard removing(sources_mutex_);
+    std::size_t n = runner_count_.load();
+    std::size_t index = n;
+    for (std::size_t i = configured_sources_; i < n; ++i)
+        if (!removed_[i]->load() && runners_[i]->instance().name() == instance_name) index = i;
+    if (index == n)
+        throw std::invalid_argument("no source '" + instance_name + "' added at runtime");
+    auto& runner = *runners_[index];
+    runner.request_stop();
+    queue_.notify_producers();
+    runner.join();
+    // Its frames still in the queue or with a worker finish first: their outcome goes back to
+    // the source before it stops.
+    auto waited = static_cast<std::size_t>(std::max<std::int64_t>(0, runner.unsettled()));
+    auto deadline = Clock::now() + settings_.shutdown_timeout;
+    while (runner.unsettled() > 0 && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (runner.unsettled() > 0)
+        log(LogLevel::Warn, instance_name,
+            std::to_string(runner.unsettled()) +
+                " frames not settled within the shutdown timeout; stopping it anyway");
+    removed_[index]->store(true);
+    auto& instance = runner.instance();
+    if (auto error = instance.call("stop", 0, [&] { instance.plugin().stop(); }))
+        log(LogLevel::Warn, instance_name, "stop() threw: " + *error);
+    {
+        std::lock_guard lock(mutex_);
+        changed_.notify_all();
+    }
+    return waited;
 }
 
 Pipeline::~Pipeline() {
@@ -44,7 +124,7 @@ Pipeline::~Pipeline() {
 
 std::vector<std::shared_ptr<PluginInstance>> Pipeline::instances() const {
     std::vector<std::shared_ptr<PluginInstance>> all;
-    for (const auto& s : parts_.sources) all.push_back(s.instance);
+    for (auto* r : live_runners()) all.push_back(r->instance_ptr());
     all.insert(all.end(), parts_.processors.begin(), parts_.processors.end());
     all.insert(all.end(), parts_.sinks.begin(), parts_.sinks.end());
     return all;
@@ -70,7 +150,7 @@ void Pipeline::start() {
     }
     for (std::size_t i = 0; i < settings_.workers; ++i)
         workers_.emplace_back([this] { worker_loop(); });
-    for (auto& runner : runners_)
+    for (auto* runner : live_runners())
         runner->start([this] {
             std::lock_guard lock(mutex_);
             changed_.notify_all();
@@ -79,7 +159,7 @@ void Pipeline::start() {
 
 void Pipeline::request_stop() {
     stop_requested_.store(true);
-    for (auto& runner : runners_) runner->request_stop();
+    for (auto* runner : live_runners()) runner->request_stop();
     queue_.notify_producers();
     std::lock_guard lock(mutex_);
     changed_.notify_all();
@@ -91,11 +171,12 @@ void Pipeline::settle(std::span<Frame> batch, const std::vector<framehost::Outco
     std::size_t i = 0;
     while (i < batch.size()) {
         auto index = batch[i].host.source_index;
-        if (index >= runners_.size()) {
+        if (index >= runner_count_.load(std::memory_order_acquire)) {
             ++i;
             continue;
         }
-        auto& instance = runners_[index]->instance();
+        auto& runner = *runners_[index];
+        auto& instance = runner.instance();
         Source& source = *instance.source();
         std::size_t at = i;
         auto error = instance.call("finished", 0, [&] {
@@ -106,6 +187,7 @@ void Pipeline::settle(std::span<Frame> batch, const std::vector<framehost::Outco
             log(LogLevel::Warn, instance.name(), "finished(" + batch[at].id + ") threw: " + *error);
             ++at;
         }
+        runner.settled(at - i);
         i = at;
     }
 }
@@ -146,7 +228,7 @@ void Pipeline::process_now(Frame& frame, std::vector<StageTiming>* timings) {
     frame.host = {};
     frame.host.received_at = Clock::now();
     frame.host.camera_sequence = queue_.sequence_for(frame.camera_id);
-    frame.host.source_index = static_cast<std::uint32_t>(runners_.size());  // no source settles it
+    frame.host.source_index = kNoSource;
     states_.received(1);
     states_.processing(1, 0);
     std::vector<framehost::Outcome> outcomes;
@@ -161,12 +243,15 @@ Pipeline::Outcome Pipeline::wait() {
     std::unique_lock lock(mutex_);
     if (!started_ || finished_) return Outcome::Stopped;
     auto sources_done = [&] {
-        for (const auto& r : runners_)
+        for (auto* r : live_runners())
             if (!r->finished()) return false;
         return true;
     };
-    changed_.wait(lock,
-                  [&] { return stop_requested_.load() || (!runners_.empty() && sources_done()); });
+    // A host ends on its own when its configured sources, and those added since, have all
+    // ended; a host configured with none serves requests (and cameras added) until stopped.
+    changed_.wait(lock, [&] {
+        return stop_requested_.load() || (configured_sources_ > 0 && sources_done());
+    });
     bool exhausted = !stop_requested_.load();
     // A source in a call gets the shutdown timeout and the workers' grace to come back (reads
     // return within about 100 ms by contract); then it is left behind.
@@ -174,7 +259,8 @@ Pipeline::Outcome Pipeline::wait() {
         changed_.wait_for(lock, settings_.shutdown_timeout + kStuckWorkerGrace, sources_done);
     lock.unlock();
     if (sources_back) {
-        for (auto& r : runners_) r->join();
+        std::lock_guard one_at_a_time(sources_mutex_);  // not while one is being removed
+        for (auto* r : live_runners()) r->join();
     } else {
         log(LogLevel::Error, "pipeline",
             "a source did not return from its call within the shutdown timeout");
@@ -233,7 +319,7 @@ Pipeline::Status Pipeline::status() const {
         s.started = started_;
     }
     s.stopping = stop_requested_.load();
-    for (const auto& r : runners_) s.sources.push_back(r->status());
+    for (auto* r : live_runners()) s.sources.push_back(r->status());
     s.queue_depth = queue_.depth();
     s.queue_capacity = queue_.capacity();
     s.bytes_in_flight = queue_.bytes_in_flight();

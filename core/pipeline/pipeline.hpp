@@ -61,6 +61,17 @@ class Pipeline {
     // [main thread] Blocks until the pipeline is done, then stops the plugins (sources first).
     Outcome wait();
 
+    // [any thread] Adds a source to the running pipeline (a camera added over HTTP): starts the
+    // plugin, then its thread. Throws std::runtime_error when the pipeline is not running, is
+    // full (kMaxSources), or the plugin's start() throws.
+    void add_source(SourcePart part);
+    // [any thread] Removes a source added with add_source: stops its reading, waits (up to the
+    // shutdown timeout) for the frames it read to be settled, then stops the plugin. Returns
+    // the number of frames it waited for; throws std::invalid_argument for a name that is not
+    // such a source.
+    std::size_t remove_source(const std::string& instance_name);
+    static constexpr std::size_t kMaxSources = 256;
+
     // [any thread] One frame through the processors and sinks, now, on the calling thread.
     // Counts in the same states and metrics as queued frames.
     void process_now(Frame& frame, std::vector<StageTiming>* timings = nullptr);
@@ -90,7 +101,8 @@ class Pipeline {
 
     const PipelineParts& parts() const { return parts_; }
     const PipelineSettings& settings() const { return settings_; }
-    // Every instance: sources, processors, sinks, in that order.
+    // Every instance: sources (those added at runtime after the configured ones, removed ones
+    // left out), processors, sinks, in that order.
     std::vector<std::shared_ptr<PluginInstance>> instances() const;
 
   private:
@@ -104,7 +116,17 @@ class Pipeline {
     FrameChain chain_;
     FrameQueue queue_;
     Histogram& end_to_end_;
+    // Reserved to kMaxSources and only appended to, never moved: workers read runners_[i] for
+    // i < runner_count_ without a lock. A removed runner stays, marked in removed_.
     std::vector<std::unique_ptr<SourceRunner>> runners_;
+    std::atomic<std::size_t> runner_count_{0};
+    std::vector<std::unique_ptr<std::atomic<bool>>> removed_;  // reserved as runners_
+    std::size_t configured_sources_ = 0;
+    std::mutex sources_mutex_;  // one add or remove at a time
+    // The source index of frames no source settles (process_now).
+    static constexpr std::uint32_t kNoSource = 0xFFFFFFFF;
+    // Runners present (not removed), for iteration.
+    std::vector<SourceRunner*> live_runners() const;
     std::vector<std::thread> workers_;
 
     mutable std::mutex mutex_;

@@ -3,8 +3,24 @@
 #include "core/log/log.hpp"
 #include "framehost/backoff.hpp"
 #include "framehost/circuit_breaker.hpp"
+#include "framehost/source_retry.hpp"
 
 namespace framehost::core {
+
+SourceRetry source_retry_of(const Params& p) {
+    namespace names = framehost::retry_param;
+    SourceRetry retry;
+    if (p.has(names::kBackoffMs))
+        retry.initial_backoff = std::chrono::milliseconds(p.integer(names::kBackoffMs));
+    if (p.has(names::kMaxBackoffMs))
+        retry.max_backoff = std::chrono::milliseconds(p.integer(names::kMaxBackoffMs));
+    if (p.has(names::kCircuitFailureThreshold))
+        retry.circuit_failure_threshold =
+            static_cast<int>(p.integer(names::kCircuitFailureThreshold));
+    if (p.has(names::kCircuitOpenMs))
+        retry.circuit_open = std::chrono::milliseconds(p.integer(names::kCircuitOpenMs));
+    return retry;
+}
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -127,6 +143,7 @@ void SourceRunner::loop() {
             states_.received(buffer.size());
             instance_->frames.add(static_cast<double>(buffer.size()));
             frames_ += buffer.size();
+            unsettled_ += static_cast<std::int64_t>(buffer.size());
             queue_.push(buffer);
         }
         if (status == ReadStatus::NotConnected) {

@@ -27,6 +27,10 @@ struct SourceRetry {
     std::chrono::milliseconds circuit_open{30000};
 };
 
+// The retry a source's parameters ask for: sources that declare
+// framehost::source_retry_params() tune the host's; the defaults above otherwise.
+SourceRetry source_retry_of(const Params& params);
+
 struct SourceStatus {
     std::string name;
     bool connected = false;
@@ -60,6 +64,9 @@ class SourceRunner {
     PluginInstance& instance() { return *instance_; }
     const std::shared_ptr<PluginInstance>& instance_ptr() const { return instance_; }
     bool finished() const { return finished_.load(); }
+    // Frames it put in the queue that the host has not yet settled with it. [any thread]
+    std::int64_t unsettled() const { return unsettled_.load(); }
+    void settled(std::size_t frames) { unsettled_ -= static_cast<std::int64_t>(frames); }
 
   private:
     void loop();
@@ -85,6 +92,7 @@ class SourceRunner {
     std::atomic<int> circuit_{0};  // CircuitBreaker::State
     std::atomic<int> circuit_opened_{0};
     std::atomic<std::uint64_t> frames_{0};
+    std::atomic<std::int64_t> unsettled_{0};
     std::atomic<std::int64_t> waiting_since_ns_{0};  // 0: not waiting for room
     std::string last_error_;                         // guarded by mutex_
 };

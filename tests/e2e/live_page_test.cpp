@@ -125,7 +125,7 @@ processors: [ { plugin: identity } ]
 
 TEST_CASE(
     "the live page in headless Chromium: no errors, the camera's card with a decoded "
-    "picture, and its frame counter rising") {
+    "picture, its frame counter rising, and the cards of cameras added and removed") {
     PeopleCounting app;
     REQUIRE(!app.camera_with_picture("street").is_null());
     Browser browser;
@@ -144,7 +144,26 @@ TEST_CASE(
     auto second = browser.dump_dom(app.host.url("/"));
     CHECK(std::stoi("0" + attribute(second.dom, R"(class="frames-out">(\d+)<)")) > before);
 
+    // A camera added over HTTP gets its card; removed, it loses it.
+    HttpClient http;
+    auto added = http.post(app.host.url("/cameras"), R"({"id": "door", "url": ")" +
+                                                         kPedestrianClip.string() +
+                                                         R"(", "realtime": true, "max_fps": 2})");
+    REQUIRE_MESSAGE(added.status == 201, added.body);
+    REQUIRE(!app.camera_with_picture("door").is_null());
+    auto with_door = browser.dump_dom(app.host.url("/"));
+    CHECK(with_door.dom.find(R"(data-camera="door")") != std::string::npos);
+    CHECK(with_door.dom.find(R"(data-camera="street")") != std::string::npos);
     std::filesystem::create_directories(kArtifactDir);
+    browser.screenshot(app.host.url("/"),
+                       std::filesystem::path(kArtifactDir) / "live-page-two-cameras.png", 1280,
+                       1000, 7000);
+    REQUIRE(http.request("DELETE", app.host.url("/cameras/door")).status == 200);
+    auto without_door = browser.dump_dom(app.host.url("/"));
+    CHECK(without_door.dom.find(R"(data-camera="door")") == std::string::npos);
+    CHECK(without_door.dom.find(R"(data-camera="street")") != std::string::npos);
+    CHECK(without_door.console.empty());
+
     auto png = std::filesystem::path(kArtifactDir) / "live-page.png";
     browser.screenshot(app.host.url("/"), png, 1280, 1000, 7000);
     CHECK(std::filesystem::file_size(png) > 10'000);

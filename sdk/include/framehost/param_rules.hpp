@@ -129,6 +129,36 @@ inline ParamProblem check_param_value(const ParamSpec& spec, const nlohmann::jso
     return {"unsupported type", ""};
 }
 
+// What is wrong with plain JSON values for a spec (an HTTP body, the harness's values): a name
+// the spec does not have, a required one missing, a value of the wrong type or out of range.
+// `field` names the parameter; both empty when the values are fine.
+struct ParamsProblem {
+    std::string field;
+    std::string text;
+    explicit operator bool() const { return !text.empty(); }
+};
+inline ParamsProblem check_json_params(const std::vector<ParamSpec>& specs,
+                                       const nlohmann::json& values) {
+    if (!values.is_object()) return {"", "expected an object of parameters"};
+    for (auto it = values.begin(); it != values.end(); ++it) {
+        bool known = false;
+        for (const auto& p : specs) known = known || p.name == it.key();
+        if (!known) return {it.key(), "no parameter '" + it.key() + "'"};
+    }
+    for (const auto& p : specs) {
+        auto it = values.find(p.name);
+        if (it == values.end() || it->is_null()) {
+            if (p.required) return {p.name, "'" + p.name + "' is required"};
+            continue;
+        }
+        nlohmann::json value = *it;
+        if (p.type == ParamType::Double && value.is_number()) value = value.get<double>();
+        if (auto problem = check_param_value(p, value))
+            return {p.name, "'" + p.name + "' " + problem.text};
+    }
+    return {};
+}
+
 // The typed form Params reads ({"name": {"type": "int", "value": 3}, ...}) of plain values
 // already checked by check_param_value, with the defaults filled in; records recursively.
 inline nlohmann::json typed_param_value(const ParamSpec& spec, nlohmann::json value);

@@ -247,24 +247,12 @@ class LoadedPlugin {
 
     // The host's rules (check_param_value), not a copy of them.
     static nlohmann::json build_params(const PluginDescriptor& d, const nlohmann::json& values) {
-        nlohmann::json out = nlohmann::json::object();
-        for (auto it = values.begin(); it != values.end(); ++it) {
-            bool known = false;
-            for (const auto& p : d.params) known = known || p.name == it.key();
-            if (!known) throw std::runtime_error(d.name + " has no parameter '" + it.key() + "'");
-        }
-        for (const auto& p : d.params) {
-            nlohmann::json value = values.contains(p.name) ? values[p.name] : p.default_value;
-            if (value.is_null()) {
-                if (p.required) throw std::runtime_error(d.name + ": '" + p.name + "' is required");
-            } else {
-                if (p.type == ParamType::Double && value.is_number()) value = value.get<double>();
-                if (auto problem = check_param_value(p, value))
-                    throw std::runtime_error(d.name + ": '" + p.name + "' " + problem.text);
-            }
-            out[p.name] = {{"type", to_string(p.type)}, {"value", typed_param_value(p, value)}};
-        }
-        return out;
+        if (auto problem = check_json_params(d.params, values))
+            throw std::runtime_error(d.name + ": " + problem.text);
+        nlohmann::json given = nlohmann::json::object();
+        for (auto it = values.begin(); it != values.end(); ++it)
+            if (!it->is_null()) given[it.key()] = *it;
+        return typed_params(d.params, given);
     }
 
     void* handle_ = nullptr;

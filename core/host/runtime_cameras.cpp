@@ -1,0 +1,123 @@
+#include "core/host/runtime_cameras.hpp"
+
+#include <cctype>
+
+#include "core/log/log.hpp"
+#include "framehost/param_rules.hpp"
+
+namespace framehost::core {
+
+namespace {
+// Ids become paths (/cameras/{id}/...) and metric labels: plain characters only.
+bool plain_id(const std::string& id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (unsigned char c : id)
+        if (!std::isalnum(c) && c != '-' && c != '_' && c != '.' && c != '~') return false;
+    return true;
+}
+}  // namespace
+
+void RuntimeCameras::set_camera_plugin(std::shared_ptr<PluginLibrary> library) {
+    std::lock_guard lock(mutex_);
+    library_ = std::move(library);
+}
+
+RuntimeCameras::Result RuntimeCameras::add_checked(const nlohmann::json& camera) {
+    if (!camera.is_object()) return {422, "", "the body must be a JSON object", {}};
+    if (!camera.contains("id") || !camera["id"].is_string())
+        return {422, "id", "'id' is required: the camera's id, a string", {}};
+    auto id = camera["id"].get<std::string>();
+    if (!plain_id(id))
+        return {422, "id", "'id' must be 1 to 128 letters, digits, '-', '_', '.' or '~'", {}};
+    if (!camera.contains("url") || !camera["url"].is_string() ||
+        camera["url"].get<std::string>().empty())
+        return {422, "url", "'url' is required: the camera's URL or file, a string", {}};
+    for (const char* taken : {"camera_id", "cameras"})
+        if (camera.contains(taken))
+            return {422,
+                    taken,
+                    std::string("'") + taken + "' is not taken here: one camera per request, " +
+                        "named by 'id'",
+                    {}};
+    std::shared_ptr<PluginLibrary> library;
+    {
+        std::lock_guard lock(mutex_);
+        library = library_;
+        if (added_.count(id)) return {409, "id", "camera '" + id + "' exists", {}};
+    }
+    if (!library)
+        return {503,
+                "",
+                std::string("cameras cannot be added: no ") + kCameraPlugin +
+                    " plugin on the plugin path",
+                {}};
+    nlohmann::json params = camera;
+    params.erase("id");
+    params["camera_id"] = id;
+    const auto& spec = library->descriptor().params;
+    if (auto problem = check_json_params(spec, params))
+        return {422, problem.field, problem.text, {}};
+    std::string name = "camera:" + id;
+    std::shared_ptr<PluginInstance> instance;
+    Params typed(typed_params(spec, params));
+    try {
+        instance = PluginInstance::create(library, name, typed, metrics_);
+    } catch (const std::exception& e) {
+        return {422, "", std::string(kCameraPlugin) + " refused the camera: " + e.what(), {}};
+    }
+    {
+        std::lock_guard lock(mutex_);
+        if (!added_.emplace(id, name).second) return {409, "id", "camera '" + id + "' exists", {}};
+    }
+    try {
+        pipeline_.add_source({instance, source_retry_of(typed)});
+    } catch (const std::exception& e) {
+        std::lock_guard lock(mutex_);
+        added_.erase(id);
+        return {503, "", e.what(), {}};
+    }
+    log(LogLevel::Info, "cameras", "added camera '" + id + "' as source '" + name + "'");
+    return {201, "", "", {{"id", id}, {"source", name}}};
+}
+
+RuntimeCameras::Result RuntimeCameras::remove(const std::string& id, bool configured) {
+    std::string name;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = added_.find(id);
+        if (it == added_.end()) {
+            if (configured)
+                return {409,
+                        "",
+                        "camera '" + id +
+                            "' comes from the config file: remove it there (only "
+                            "cameras added over HTTP are removed over HTTP)",
+                        {}};
+            return {404, "", "no camera '" + id + "'", {}};
+        }
+        name = it->second;
+    }
+    std::size_t waited = 0;
+    try {
+        waited = pipeline_.remove_source(name);
+    } catch (const std::exception& e) {
+        return {409, "", e.what(), {}};
+    }
+    {
+        std::lock_guard lock(mutex_);
+        added_.erase(id);
+    }
+    log(LogLevel::Info, "cameras",
+        "removed camera '" + id + "' after its " + std::to_string(waited) +
+            " frames in flight finished");
+    return {200, "", "", {{"removed", id}, {"frames_in_flight_finished", waited}}};
+}
+
+std::optional<std::string> RuntimeCameras::instance_of(const std::string& id) const {
+    std::lock_guard lock(mutex_);
+    auto it = added_.find(id);
+    if (it == added_.end()) return std::nullopt;
+    return it->second;
+}
+
+}  // namespace framehost::core

@@ -1,0 +1,162 @@
+// Cameras added to and removed from a running host over HTTP (POST /cameras, DELETE
+// /cameras/{id}), through the real binary: validation by video_source's own spec, the token,
+// the frames in flight, and the camera that was there all along never stopping.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cameras.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/jsonl.hpp"
+#include "tests/support/running_host.hpp"
+
+using namespace framehost::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+std::string street_config(const std::string& http = "") {
+    return http + R"(
+source: { plugin: video_source, params: { url: ")" +
+           kPedestrianClip.string() + R"(", camera_id: street, realtime: true, loop: true } }
+processors: [ { plugin: identity } ]
+sinks: [ { plugin: annotated_snapshot, params: { max_width: 320 } } ]
+)";
+}
+
+std::string door(const std::string& more = "") {
+    return R"({"id": "door", "url": ")" + kPedestrianClip.string() +
+           R"(", "realtime": true, "loop": true, "max_fps": 5)" + more + "}";
+}
+
+json camera_entry(HttpClient& http, const RunningHost& host, const std::string& id) {
+    auto report = json::parse(http.get(host.url("/cameras")).body);
+    for (const auto& c : report["cameras"])
+        if (c["id"] == id) return c;
+    return nullptr;
+}
+
+// The 422's location, as the body's field it names.
+json field_of(const HttpResult& r) {
+    return json::parse(r.body)["detail"][0]["loc"];
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a camera added with POST /cameras streams beside the configured one; DELETE removes "
+    "it after its frames in flight; the configured camera never stops") {
+    RunningHost host(street_config());
+    HttpClient http;
+    REQUIRE(eventually([&] { return camera_entry(http, host, "street")["state"] == "streaming"; },
+                       30s));
+
+    // The configured camera's frames, sampled all along: the longest time they did not grow.
+    std::atomic<bool> sampling{true};
+    double longest_stall_s = 0;
+    std::thread sampler([&] {
+        HttpClient own;
+        auto last_change = std::chrono::steady_clock::now();
+        std::int64_t last = -1;
+        while (sampling) {
+            auto c = camera_entry(own, host, "street");
+            auto now = std::chrono::steady_clock::now();
+            std::int64_t frames = c.is_null() ? -1 : c["frames_out"].get<std::int64_t>();
+            if (frames != last) {
+                last = frames;
+                last_change = now;
+            }
+            longest_stall_s =
+                std::max(longest_stall_s, std::chrono::duration<double>(now - last_change).count());
+            std::this_thread::sleep_for(100ms);
+        }
+    });
+
+    auto added = http.post(host.url("/cameras"), door());
+    REQUIRE_MESSAGE(added.status == 201, added.body);
+    CHECK(json::parse(added.body) == json{{"id", "door"}, {"source", "camera:door"}});
+    json entry;
+    REQUIRE(eventually(
+        [&] {
+            entry = camera_entry(http, host, "door");
+            return !entry.is_null() && entry["state"] == "streaming" && !entry["preview"].is_null();
+        },
+        60s));
+    CHECK(entry["added_at_runtime"] == true);
+    CHECK(entry["source"] == "camera:door");
+    CHECK(camera_entry(http, host, "street")["added_at_runtime"] == false);
+    CHECK(http.get(host.url("/cameras/door/snapshot.jpg")).status == 200);
+    CHECK(json::parse(http.get(host.url("/cameras/door")).body)["id"] == "door");
+    auto health = json::parse(http.get(host.url("/health")).body);
+    CHECK(health["details"]["sources"].contains("camera:door"));
+    CHECK(http.post(host.url("/cameras"), door()).status == 409);  // once is enough
+
+    std::this_thread::sleep_for(2s);
+    auto removed = http.request("DELETE", host.url("/cameras/door"));
+    REQUIRE_MESSAGE(removed.status == 200, removed.body);
+    CHECK(json::parse(removed.body)["removed"] == "door");
+    CHECK(camera_entry(http, host, "door").is_null());
+    CHECK(http.get(host.url("/cameras/door/snapshot.jpg")).status == 404);
+    CHECK(http.get(host.url("/cameras/door")).status == 404);
+    health = json::parse(http.get(host.url("/health")).body);
+    CHECK_FALSE(health["details"]["sources"].contains("camera:door"));
+    CHECK(http.request("DELETE", host.url("/cameras/door")).status == 404);
+    // Back again under the same id: a removed camera leaves nothing behind.
+    CHECK(http.post(host.url("/cameras"), door()).status == 201);
+    CHECK(http.request("DELETE", host.url("/cameras/door")).status == 200);
+
+    std::this_thread::sleep_for(1s);
+    sampling = false;
+    sampler.join();
+    // 10 frames a second: a second without one would be a stutter.
+    CHECK(longest_stall_s < 1.0);
+    CHECK(host.process().running());
+}
+
+TEST_CASE(
+    "POST /cameras and DELETE need the token when one is set; bad bodies get 422 naming "
+    "the field; a camera of the config file is not removed over HTTP") {
+    RunningHost host(street_config("http: { auth_token: s3cret }\n"));
+    HttpClient http;
+    const std::vector<std::string> token = {"Authorization: Bearer s3cret"};
+    CHECK(http.post(host.url("/cameras"), door()).status == 401);
+    CHECK(http.post(host.url("/cameras"), door(), {"Authorization: Bearer wrong"}).status == 401);
+    CHECK(http.request("DELETE", host.url("/cameras/street")).status == 401);
+    CHECK(http.get(host.url("/cameras")).status == 200);  // reading stays open
+
+    auto refused = [&](const std::string& body) {
+        auto r = http.post(host.url("/cameras"), body, token);
+        CHECK_MESSAGE(r.status == 422, std::string(body + " -> " + r.body));
+        return r.status == 422 ? field_of(r) : json();
+    };
+    CHECK(refused("{\"id\": ") == json{"body", 7});
+    CHECK(refused("[1, 2]") == json{"body"});
+    CHECK(refused(R"({"url": "x"})") == json{"body", "id"});
+    CHECK(refused(R"({"id": "door"})") == json{"body", "url"});
+    CHECK(refused(R"({"id": "a/b", "url": "x"})") == json{"body", "id"});
+    CHECK(refused(door(R"(, "camera_id": "other")")) == json{"body", "camera_id"});
+    CHECK(refused(door(R"(, "colour": "red")")) == json{"body", "colour"});
+    CHECK(refused(door(R"(, "max_fps": "fast")")) == json{"body", "max_fps"});
+    CHECK(refused(door(R"(, "transport": "pigeon")")) == json{"body", "transport"});
+    auto message = json::parse(http.post(host.url("/cameras"), door(R"(, "max_fps": -1)"), token)
+                                   .body)["detail"][0]["msg"];
+    CHECK(message.get<std::string>().find("max_fps") != std::string::npos);
+    CHECK(camera_entry(http, host, "door").is_null());  // nothing refused was added
+
+    auto duplicate =
+        http.post(host.url("/cameras"),
+                  R"({"id": "street", "url": ")" + kPedestrianClip.string() + "\"}", token);
+    CHECK(duplicate.status == 409);
+    auto configured = http.request("DELETE", host.url("/cameras/street"), "", token);
+    CHECK(configured.status == 409);
+    CHECK(json::parse(configured.body)["detail"].get<std::string>().find("config file") !=
+          std::string::npos);
+    CHECK(http.request("DELETE", host.url("/cameras/nobody"), "", token).status == 404);
+
+    REQUIRE(http.post(host.url("/cameras"), door(), token).status == 201);
+    CHECK(http.request("DELETE", host.url("/cameras/door"), "", token).status == 200);
+}
