@@ -167,4 +167,8 @@ TEST_CASE(
     auto png = std::filesystem::path(kArtifactDir) / "live-page.png";
     browser.screenshot(app.host.url("/"), png, 1280, 1000, 7000);
     CHECK(std::filesystem::file_size(png) > 10'000);
+    // A phone's screen: one column of cards (kept for a person to look at).
+    auto phone = std::filesystem::path(kArtifactDir) / "live-page-phone.png";
+    browser.screenshot(app.host.url("/"), phone, 390, 844, 7000);
+    CHECK(std::filesystem::file_size(phone) > 10'000);
 }
