@@ -30,7 +30,8 @@ std::vector<nlohmann::json> read_lines(const std::filesystem::path& file) {
     return lines;
 }
 
-std::shared_ptr<core::PluginInstance> load(core::MetricsRegistry& metrics, const std::string& plugin,
+std::shared_ptr<core::PluginInstance> load(core::MetricsRegistry& metrics,
+                                           const std::string& plugin,
                                            const std::string& params_yaml) {
     auto library = core::PluginLibrary::load(kBundledPluginDir + "/" + plugin + ".so");
     core::Diagnostics d("test");
@@ -67,9 +68,11 @@ TEST_CASE("every frame of a finite source reaches the sink once, with the expect
 
     // The expected results: the same plugins, driven in this process frame by frame.
     core::MetricsRegistry metrics;
-    auto source = load(metrics, "synthetic_source",
-                       "{count: 200, rate_fps: 0, pixels: true, width: 64, height: 48, cameras: 3}");
-    auto detector = load(metrics, "sample_detector", "{detection_threshold: 0.5, processing_delay_ms: 0}");
+    auto source =
+        load(metrics, "synthetic_source",
+             "{count: 200, rate_fps: 0, pixels: true, width: 64, height: 48, cameras: 3}");
+    auto detector =
+        load(metrics, "sample_detector", "{detection_threshold: 0.5, processing_delay_ms: 0}");
     std::vector<Frame> frames;
     while (source->source()->read(frames, 50) == ReadStatus::Frames) {
     }
@@ -140,8 +143,9 @@ source: { plugin: synthetic_source, params: { count: 50, rate_fps: 0 } }
 processors: [ { plugin: fixture_processor, params: { mode: throw } }, { plugin: sample_detector } ]
 sinks: [ { plugin: jsonl_sink, params: { path: ${OUT} } } ]
 )");
-    auto r = run_program(kFramehostBinary,
-                         {"--config", config.string(), "--plugin-path", kFixturePluginDir}, run.env);
+    auto r =
+        run_program(kFramehostBinary,
+                    {"--config", config.string(), "--plugin-path", kFixturePluginDir}, run.env);
     CHECK(r.exit_code == 0);
     CHECK(has(r.err, "finished: 0 completed, 0 filtered, 50 failed, 0 dropped"));
     auto lines = read_lines(run.out);
@@ -158,10 +162,13 @@ TEST_CASE("a plugin that throws in its constructor or start stops the host with 
     for (std::string mode : {"throw_in_constructor", "throw_on_start"}) {
         CAPTURE(mode);
         TempDir dir;
-        auto config = dir.write("h.yaml", "http: { enabled: false }\nsource: { plugin: synthetic_source, params: { count: 5 } }\n"
-                                          "processors: [ { plugin: fixture_processor, name: picky, params: { mode: " +
-                                              mode + " } } ]\n");
-        auto r = run_program(kFramehostBinary, {"--config", config.string(), "--plugin-path", kFixturePluginDir});
+        auto config = dir.write(
+            "h.yaml",
+            "http: { enabled: false }\nsource: { plugin: synthetic_source, params: { count: 5 } }\n"
+            "processors: [ { plugin: fixture_processor, name: picky, params: { mode: " +
+                mode + " } } ]\n");
+        auto r = run_program(kFramehostBinary,
+                             {"--config", config.string(), "--plugin-path", kFixturePluginDir});
         CHECK(r.exit_code == 1);
         CHECK(has(r.err, "'picky'"));
         CHECK(has(r.err, "refuses"));
@@ -195,7 +202,8 @@ pipeline: { workers: 1, batch_size: 1, shutdown_timeout_s: 600 }
 source: { plugin: synthetic_source, params: { count: 0, rate_fps: 0 } }
 processors: [ { plugin: fixture_processor, params: { mode: pass, sleep_ms: 2000 } } ]
 )");
-    ChildProcess host(kFramehostBinary, {"--config", config.string(), "--plugin-path", kFixturePluginDir});
+    ChildProcess host(kFramehostBinary,
+                      {"--config", config.string(), "--plugin-path", kFixturePluginDir});
     std::this_thread::sleep_for(500ms);
     host.signal(SIGTERM);
     std::this_thread::sleep_for(300ms);
