@@ -101,8 +101,8 @@ nlohmann::json cameras_report(Host& host, const PreviewBoard& previews) {
             c["preview"] = nullptr;
         } else {
             const Preview& p = picture->second;
-            c["preview"] = {{"snapshot", camera_path(id, "snapshot.jpg")},
-                            {"stream", camera_path(id, "stream.mjpg")},
+            c["preview"] = {{"snapshot", camera_path(id, kSnapshotLeaf)},
+                            {"stream", camera_path(id, kStreamLeaf)},
                             {"frame_id", p.frame_id},
                             {"width", p.width},
                             {"height", p.height},

@@ -19,7 +19,10 @@ nlohmann::json cameras_report(Host& host, const PreviewBoard& previews);
 // Whether a source of the host reports this camera.
 bool camera_known(Host& host, const std::string& camera);
 
-// A camera's own paths: /cameras/<id, percent-encoded>/<leaf> (snapshot.jpg, stream.mjpg).
+// The leaves of a camera's own paths.
+inline constexpr const char* kSnapshotLeaf = "snapshot.jpg";
+inline constexpr const char* kStreamLeaf = "stream.mjpg";
+// A camera's own paths: /cameras/<id, percent-encoded>/<leaf>.
 std::string camera_path(const std::string& camera, const std::string& leaf);
 struct CameraPath {
     std::string camera;  // percent-decoded

@@ -113,15 +113,15 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
                               : error_response(r.status, r.detail);
     }
     if (auto camera = parse_camera_path(request.path)) {
-        if (camera->leaf != "snapshot.jpg" && camera->leaf != "stream.mjpg")
+        if (camera->leaf != kSnapshotLeaf && camera->leaf != kStreamLeaf)
             return error_response(404, "Not Found");
         if (request.method != "GET" && request.method != "HEAD") {
             auto response = error_response(405, "Method Not Allowed");
             response.headers.emplace_back("Allow", "GET");
             return response;
         }
-        return camera->leaf == "snapshot.jpg" ? snapshot(camera->camera)
-                                              : stream(camera->camera, request);
+        return camera->leaf == kSnapshotLeaf ? snapshot(camera->camera)
+                                             : stream(camera->camera, request);
     }
     auto found = find_route(kRoutes, request);
     if (auto* answer = std::get_if<HttpResponse>(&found)) return *answer;
