@@ -48,6 +48,12 @@ free_port() { echo $((20000 + RANDOM % 30000)); }
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# The counts of a host's "finished: ..." line (apps/framehost/commands.cpp), read once here:
+# prints "completed filtered failed dropped seconds"; nothing when $1 is not such a line.
+finished_counts() {
+  sed -n 's/.*finished: \([0-9]*\) completed, \([0-9]*\) filtered, \([0-9]*\) failed, \([0-9]*\) dropped in \([0-9.]*\) s.*/\1 \2 \3 \4 \5/p' <<<"$1"
+}
+
 # Frames a host at API port $1 has finished (completed or failed).
 frames_done() {
   curl -s "http://127.0.0.1:$1/metrics" | grep -o '"frames_processed":[0-9]*' | head -1 | cut -d: -f2
