@@ -368,7 +368,13 @@ TEST_CASE(
         {test::instance_with(failing, kSource, "dead", c.metrics), {5ms, 20ms, 3, 50ms}});
     c.to([](std::span<const Frame* const>, SinkReport&) {});
     auto pipeline = c.run();
-    for (int i = 0; i < 100 && c.count(FrameState::Completed) < 300; ++i)
+    // The good source can finish before the dead one's thread has made its first attempt: wait
+    // for both, or the test reads the dead source's status before it has anything to say.
+    auto dead_has_failed = [&] {
+        auto sources = pipeline->status().sources;
+        return sources.size() == 2 && sources[1].consecutive_failures > 0;
+    };
+    for (int i = 0; i < 100 && (c.count(FrameState::Completed) < 300 || !dead_has_failed()); ++i)
         std::this_thread::sleep_for(20ms);
     CHECK(c.count(FrameState::Completed) == 300);
     auto status = pipeline->status();
