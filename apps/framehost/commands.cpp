@@ -138,7 +138,8 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
         if (settings.http.enabled) {
             api = std::make_unique<core::HttpApi>(*host, *spans);
             server = std::make_unique<core::HttpServer>(
-                [&api](const core::HttpRequest& r) { return api->handle(r); }, settings.http);
+                [&api](const core::HttpRequest& r) { return api->handle(r); }, settings.http,
+                &core::HttpApi::runs_long);
             log(LogLevel::Info, "http",
                 "listening on http://" + settings.http.bind + ":" + std::to_string(server->port()) +
                     " (the live page at /; /cameras /health /ready /live /metrics /plugins "

@@ -56,8 +56,16 @@ const std::vector<ParamSpec>& http_section_spec() {
         param::String("auth_token", "",
                       "Bearer token required on POST endpoints; empty leaves them open"),
         param::Duration("read_timeout", std::chrono::milliseconds(10000),
-                        "A request not fully received in this time is dropped")
+                        "A request not fully received in this time, or answers the client does "
+                        "not take in it, close the connection")
             .range(100, 3'600'000),
+        param::Duration("idle_timeout", std::chrono::milliseconds(60000),
+                        "A kept-alive connection with no request in this time is closed")
+            .range(100, 3'600'000),
+        param::Int("max_connections", 1024,
+                   "Connections served at once; more get 503 and are closed (capped below the "
+                   "descriptor limit, ulimit -n)")
+            .range(1, 1'000'000),
         param::Bool(
             "allow_open_bind", false,
             "Serve the POST endpoints beyond loopback without an auth_token; otherwise such a "
@@ -274,6 +282,8 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
         h.max_body_bytes = static_cast<std::size_t>(http.integer("max_body_mb")) << 20;
         h.auth_token = http.string("auth_token");
         h.read_timeout = http.duration("read_timeout");
+        h.idle_timeout = http.duration("idle_timeout");
+        h.max_connections = static_cast<std::size_t>(http.integer("max_connections"));
         // As Redis' protected mode: /process reachable from the network with no token is a
         // choice to write down, not a default to stumble into.
         bool loopback = h.bind.rfind("127.", 0) == 0 || h.bind == "::1" || h.bind == "localhost";

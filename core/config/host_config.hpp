@@ -47,6 +47,8 @@ struct HttpSettings {
     std::size_t max_body_bytes = 10u << 20;
     std::string auth_token;  // empty: POST endpoints are open
     std::chrono::milliseconds read_timeout{10000};
+    std::chrono::milliseconds idle_timeout{60000};
+    std::size_t max_connections = 1024;
 };
 
 struct TracingSettings {

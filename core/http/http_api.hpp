@@ -17,6 +17,12 @@ class HttpApi {
 
     // [server threads, concurrently] Never throws: a failure becomes a JSON 500.
     HttpResponse handle(const HttpRequest& request);
+    // The requests that may take long and run off the server's reading threads: every one that
+    // is not a GET or HEAD (POST /process runs the processor chain, POST /cameras opens a
+    // camera, DELETE /cameras/{id} closes one). Probes and pages are GETs and answer at once.
+    static bool runs_long(const HttpRequest& request) {
+        return request.method != "GET" && request.method != "HEAD";
+    }
 
   private:
     HttpResponse route(const HttpRequest& request);

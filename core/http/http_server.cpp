@@ -1,14 +1,17 @@
 #include "core/http/http_server.hpp"
 
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
@@ -16,6 +19,7 @@
 #include <pistache/stream.h>
 
 #include "core/http/request_framer.hpp"
+#include "core/http/request_pool.hpp"
 #include "core/http/stream_writer.hpp"
 #include "core/log/log.hpp"
 
@@ -27,47 +31,100 @@ using namespace Pistache;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr const char* kFramerKey = "framehost.framer";
+constexpr const char* kConnectionKey = "framehost.connection";
 // Streams (MJPEG viewers) served at once, and how long one may take nothing before it is closed.
 constexpr std::size_t kMaxStreamReaders = 64;
 constexpr std::chrono::milliseconds kStreamStallTimeout{10'000};
+// Answers of one connection written to Pistache's queue and not yet sent, past which its next
+// requests wait: a client that pipelines without reading cannot grow the host's memory.
+constexpr std::size_t kMaxUnsentBytes = 1u << 20;
+// Long requests (RequestPool) waiting for a thread, past which they are answered 503.
+constexpr std::size_t kMaxWaitingLongRequests = 256;
+// How long a pool thread waits to write an answer to a client that has half-closed and reads
+// slowly, before it gives up on that answer.
+constexpr std::chrono::milliseconds kDirectWriteTimeout{10'000};
+// Descriptors kept free of connections: for plugins, logs, Redis, stream duplicates.
+constexpr rlim_t kReservedDescriptors = 64 + kMaxStreamReaders;
+// Pistache's own timeouts read a parser framehost does not feed; set past any connection's life,
+// they never fire, and the reaper here enforces framehost's instead.
+constexpr std::chrono::hours kPistacheTimeoutOff{24 * 365};
 
-// The bytes of one connection not yet answered, and when its oldest partial request began.
+// What a connection is waiting for, which decides the timeout that closes it.
+enum class Phase {
+    Reading,  // a request begun, a connection that sent nothing yet, or answers not taken:
+              // read_timeout
+    Idle,     // between requests: idle_timeout
+    Busy,     // a long request runs, or a stream is served: no timeout here
+};
+
+// [guarded by `mutex`, taken on Pistache's thread for the connection, a pool thread finishing a
+// long request, and the reaper] One client connection.
 struct Connection {
-    Connection(std::size_t max_body) : framer(kMaxHeaderBytes, max_body) {}
+    Connection(std::size_t max_body, std::shared_ptr<Tcp::Peer> p)
+        : framer(kMaxHeaderBytes, max_body), peer(p), fd(p->fd()) {}
+
+    std::mutex mutex;
     RequestFramer framer;
-    bool closing = false;
+    std::weak_ptr<Tcp::Peer> peer;
+    int fd;
+    bool gone = false;       // Pistache is closing fd: it must not be touched again
+    bool closing = false;    // answered "close" or refused: nothing more is executed
+    bool streaming = false;  // the stream writer owns the socket now
+    bool at_pool = false;    // a long request of this connection is running
+    std::size_t unsent = 0;  // bytes in Pistache's write queue
+    Phase phase = Phase::Reading;
+    Clock::time_point phase_since = Clock::now();
 };
 
-// A header with any name: Pistache 0.0.5 writes only typed headers, never raw ones, so
-// traceparent, Allow and WWW-Authenticate need a type to be sent at all.
-class NamedHeader final : public Http::Header::Header {
-  public:
-    NamedHeader(std::string name, std::string value)
-        : name_(std::move(name)), value_(std::move(value)) {}
-    const char* name() const override { return name_.c_str(); }
-    void write(std::ostream& stream) const override { stream << value_; }
-#ifdef SAFE_HEADER_CAST
-    uint64_t hash() const override {
-        return std::hash<std::string>{}(name_);
+std::string response_text(const HttpResponse& answer, bool keep_alive, bool head_only) {
+    auto reason = Http::codeString(static_cast<Http::Code>(answer.status));
+    std::string text = "HTTP/1.1 " + std::to_string(answer.status) + " " +
+                       (reason && *reason ? reason : "Status") + "\r\n";
+    // RFC 9110 8.6: no length on 1xx, 204 and 304 answers.
+    bool bodiless = answer.status < 200 || answer.status == 204 || answer.status == 304;
+    if (!bodiless) {
+        text += "Content-Type: " + answer.content_type + "\r\n";
+        // A HEAD answer gives the length GET would (RFC 9110 9.3.2).
+        text += "Content-Length: " + std::to_string(answer.body.size()) + "\r\n";
     }
-#endif
+    text += keep_alive ? "Connection: Keep-Alive\r\n" : "Connection: Close\r\n";
+    for (const auto& [name, value] : answer.headers) text += name + ": " + value + "\r\n";
+    text += "\r\n";
+    if (!head_only && !bodiless) text += answer.body;
+    return text;
+}
 
-  private:
-    std::string name_;
-    std::string value_;
-};
+// Writes all of `bytes` to a blocking-or-not socket, waiting up to `timeout` for room.
+void write_fully(int fd, std::string_view bytes, std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (!bytes.empty()) {
+        auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) return;
+        pollfd p{fd, POLLOUT, 0};
+        ::poll(&p, 1, static_cast<int>(left.count()));
+    }
+}
 
 }  // namespace
 
 struct HttpServer::State {
     HttpHandler handle;
+    LongRequests runs_long;
     HttpSettings settings;
+    std::size_t max_connections;
     std::unique_ptr<Http::Endpoint> endpoint;
+    std::unique_ptr<RequestPool> pool;
 
-    // Connections holding part of a request, for the read timeout.
-    std::mutex partial_mutex;
-    std::map<std::size_t, std::pair<std::weak_ptr<Tcp::Peer>, Clock::time_point>> partial;
+    // Every open connection, for the reaper.
+    std::mutex connections_mutex;
+    std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
     std::condition_variable reaper_wake;
     bool stopping = false;
     std::thread reaper;
@@ -75,32 +132,47 @@ struct HttpServer::State {
     // Streamed responses (MJPEG), written from a thread of their own.
     StreamWriter streams{kMaxStreamReaders, kStreamStallTimeout};
 
-    State(HttpHandler h, const HttpSettings& s) : handle(std::move(h)), settings(s) {}
-
-    void note_partial(const std::shared_ptr<Tcp::Peer>& peer, bool has_partial) {
-        std::lock_guard lock(partial_mutex);
-        if (!has_partial) {
-            partial.erase(peer->getID());
-        } else {
-            partial.try_emplace(peer->getID(), peer, Clock::now());
+    State(HttpHandler h, LongRequests l, const HttpSettings& s)
+        : handle(std::move(h)), runs_long(std::move(l)), settings(s) {
+        max_connections = settings.max_connections;
+        rlimit files{};
+        if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+            // Past the descriptor limit accept() fails and Pistache's listener spins on it.
+            auto room = files.rlim_cur > 2 * kReservedDescriptors
+                            ? files.rlim_cur - kReservedDescriptors
+                            : files.rlim_cur / 2;
+            if (room < max_connections) {
+                log(LogLevel::Warn, "http",
+                    "serving at most " + std::to_string(room) + " connections, not " +
+                        std::to_string(max_connections) + ": the descriptor limit is " +
+                        std::to_string(files.rlim_cur) + " (ulimit -n)");
+                max_connections = room;
+            }
         }
     }
 
-    // Closes connections whose request has not arrived whole within the read timeout, so a slow
-    // or half-sent request cannot hold a connection (and its buffer) forever.
+    // Closes connections whose phase has lasted past its timeout: a slow or half-sent request,
+    // an idle keep-alive client or one that does not read its answers cannot hold a connection
+    // (and its buffers) forever. Closing is a shutdown: Pistache then sees the end and cleans up.
     void reap() {
-        std::unique_lock lock(partial_mutex);
+        std::unique_lock lock(connections_mutex);
         while (
             !reaper_wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
+            std::vector<std::shared_ptr<Connection>> open;
+            open.reserve(connections.size());
+            for (auto& [_, weak] : connections)
+                if (auto c = weak.lock()) open.push_back(std::move(c));
+            lock.unlock();
             auto now = Clock::now();
-            for (auto it = partial.begin(); it != partial.end();) {
-                if (now - it->second.second < settings.read_timeout) {
-                    ++it;
-                    continue;
-                }
-                if (auto peer = it->second.first.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
-                it = partial.erase(it);
+            for (auto& c : open) {
+                std::lock_guard guard(c->mutex);
+                if (c->gone || c->phase == Phase::Busy) continue;
+                auto limit =
+                    c->phase == Phase::Idle ? settings.idle_timeout : settings.read_timeout;
+                if (now - c->phase_since >= limit) ::shutdown(c->fd, SHUT_RDWR);
             }
+            open.clear();
+            lock.lock();
         }
     }
 };
@@ -116,161 +188,244 @@ class FramingHandler : public Http::Handler {
     // Never called: onInput frames, parses and answers every request itself.
     void onRequest(const Http::Request&, Http::ResponseWriter) override {}
 
+    void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+        // Pistache's idle check reads every peer's parser (and throws without one), though
+        // framehost never feeds it: its own onConnection, which makes it, is private.
+        peer->putData(Http::Handler::ParserData, std::make_shared<Http::RequestParser>(0));
+        auto c = std::make_shared<Connection>(state_->settings.max_body_bytes, peer);
+        peer->putData(kConnectionKey, c);
+        std::size_t open = 0;
+        {
+            std::lock_guard lock(state_->connections_mutex);
+            state_->connections[c.get()] = c;
+            open = state_->connections.size();
+        }
+        if (open > state_->max_connections) {
+            std::lock_guard guard(c->mutex);
+            c->closing = true;
+            write_fully(c->fd,
+                        response_text(
+                            error_response(503, "too many connections (" +
+                                                    std::to_string(state_->max_connections) + ")"),
+                            false, false),
+                        std::chrono::milliseconds(0));
+            ::shutdown(c->fd, SHUT_RDWR);
+        }
+    }
+
     void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
-        state_->note_partial(peer, false);
+        auto c = connection_of(peer);
+        if (!c) return;
+        {
+            std::lock_guard guard(c->mutex);
+            c->gone = true;
+        }
+        std::lock_guard lock(state_->connections_mutex);
+        state_->connections.erase(c.get());
     }
 
   private:
+    static std::shared_ptr<Connection> connection_of(const std::shared_ptr<Tcp::Peer>& peer) {
+        return std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionKey));
+    }
+
     // Replaces Pistache's own input handling (see request_framer.hpp for why).
     void onInput(const char* buffer, std::size_t len,
                  const std::shared_ptr<Tcp::Peer>& peer) override {
-        auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kFramerKey));
-        if (!connection) {
-            connection = std::make_shared<Connection>(state_->settings.max_body_bytes);
-            peer->putData(kFramerKey, connection);
-        }
-        if (connection->closing) return;  // the rest of a refused request: read and dropped
-        connection->framer.append(buffer, len);
-        while (true) {
-            std::size_t size = 0;
-            RequestHead head;
-            auto verdict = connection->framer.next(size, head);
-            if (verdict == RequestFramer::Verdict::NeedMore) {
-                if (connection->framer.take_continue_request()) {
-                    static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-                    peer->send(RawBuffer(kContinue, sizeof kContinue - 1));
-                }
-                state_->note_partial(peer, !connection->framer.empty());
-                return;
-            }
-            if (verdict != RequestFramer::Verdict::Complete) {
-                refuse(verdict, *connection, peer);
-                return;
-            }
-            HttpRequest request;
-            request.method = std::move(head.method);
-            request.path = std::move(head.path);
-            request.query = std::move(head.query);
-            request.headers = std::move(head.headers);
-            request.body.assign(
-                connection->framer.buffered().substr(head.body_offset, head.body_size));
-            connection->framer.consume(size);
-            respond(request, head.http11, peer);
-        }
+        auto c = connection_of(peer);
+        if (!c) return;
+        std::lock_guard guard(c->mutex);
+        if (c->closing || c->streaming) return;  // after a close: read and dropped, never run
+        c->framer.append(buffer, len);
+        pump(c);
     }
 
-    void respond(const HttpRequest& request, bool http11, const std::shared_ptr<Tcp::Peer>& peer) {
-        HttpResponse answer;
+    // [c->mutex held] Answers the requests buffered on `c` in order, while nothing holds them
+    // back: a long request running, answers the client has not taken, or a close.
+    void pump(const std::shared_ptr<Connection>& c, bool answered = false) {
+        while (!c->closing && !c->streaming && !c->at_pool && !c->gone &&
+               c->unsent <= kMaxUnsentBytes) {
+            HttpRequest request;
+            bool keep_alive = false;
+            auto verdict = c->framer.next(request, keep_alive);
+            if (verdict == RequestFramer::Verdict::NeedMore) {
+                if (c->framer.take_continue_request()) send(c, "HTTP/1.1 100 Continue\r\n\r\n");
+                break;
+            }
+            if (verdict != RequestFramer::Verdict::Complete) {
+                refuse(verdict, c);
+                break;
+            }
+            if (state_->runs_long && state_->runs_long(request)) {
+                to_pool(c, std::move(request), keep_alive);
+                break;
+            }
+            answer(c, request, keep_alive, run(request));
+            answered = true;
+        }
+        // While answers wait, what the client goes on sending is held, up to one more request.
+        if (c->unsent > kMaxUnsentBytes && !c->closing &&
+            c->framer.held_bytes() > state_->settings.max_body_bytes + kMaxHeaderBytes) {
+            c->closing = true;
+            ::shutdown(c->fd, SHUT_RDWR);
+        }
+        set_phase(*c, answered);
+    }
+
+    // A phase's timeout counts from when it began, or from the last answer: a client dribbling
+    // a request byte by byte does not extend its read timeout, one making requests is never idle.
+    static void set_phase(Connection& c, bool answered) {
+        Phase phase = c.streaming || c.at_pool            ? Phase::Busy
+                      : c.unsent > 0 || !c.framer.empty() ? Phase::Reading
+                                                          : Phase::Idle;
+        if (phase == c.phase && !answered) return;
+        c.phase = phase;
+        c.phase_since = Clock::now();
+    }
+
+    HttpResponse run(const HttpRequest& request) {
         try {
-            answer = state_->handle(request);
+            return state_->handle(request);
         } catch (const std::exception& e) {
             log(LogLevel::Error, "http",
                 request.method + " " + request.path + " failed: " + e.what());
-            answer = error_response(500, "internal error");
+            return error_response(500, "internal error");
         }
-        if (answer.stream && request.method == "GET" && stream(answer, peer)) return;
-        if (answer.stream) {
-            answer = error_response(503, "too many streams are being served (" +
-                                             std::to_string(kMaxStreamReaders) + ")");
-            if (request.method == "HEAD") answer.status = 200;
-        }
-        // A server answers in its own version (RFC 9110 6.2), whatever the request said.
-        Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
-        // HTTP/1.1 connections persist unless the client says otherwise (RFC 9112 9.3);
-        // Pistache 0.0.5 closed every one that lacked "Connection: keep-alive".
-        auto connection = request.header("connection");
-        for (auto& c : connection)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        bool keep_alive = connection.find("close") == std::string::npos &&
-                          (http11 || connection.find("keep-alive") != std::string::npos);
-        response.headers().add<Http::Header::Connection>(
-            keep_alive ? Http::ConnectionControl::KeepAlive : Http::ConnectionControl::Close);
-        for (const auto& [name, value] : answer.headers)
-            response.headers().add(std::make_shared<NamedHeader>(name, value));
-        peer->setIdle(false);
-        if (keep_alive) {
-            response.send(static_cast<Http::Code>(answer.status),
-                          request.method == "HEAD" ? "" : answer.body,
-                          Http::Mime::MediaType::fromString(answer.content_type));
-            return;
-        }
-        int fd = peer->fd();
-        std::weak_ptr<Tcp::Peer> weak = peer;
-        response
-            .send(static_cast<Http::Code>(answer.status),
-                  request.method == "HEAD" ? "" : answer.body,
-                  Http::Mime::MediaType::fromString(answer.content_type))
-            .then(
-                [weak, fd](ssize_t) {
-                    if (auto p = weak.lock()) ::shutdown(fd, SHUT_RDWR);
-                },
-                [weak, fd](std::exception_ptr) {
-                    if (auto p = weak.lock()) ::shutdown(fd, SHUT_RDWR);
-                });
     }
 
-    // Hands the connection to the stream writer: headers and parts are written from its thread
-    // on a descriptor of its own (a dup, so that the number cannot be reused under it when
-    // Pistache closes its own); what the client sends from now on is ignored. False when the
-    // writer serves its most already.
-    bool stream(const HttpResponse& answer, const std::shared_ptr<Tcp::Peer>& peer) {
-        std::string head =
-            "HTTP/1.1 200 OK\r\nContent-Type: " + answer.content_type + "\r\nConnection: close\r\n";
-        for (const auto& [name, value] : answer.headers) head += name + ": " + value + "\r\n";
+    // [c->mutex held]
+    void answer(const std::shared_ptr<Connection>& c, const HttpRequest& request, bool keep_alive,
+                HttpResponse response) {
+        if (response.stream && request.method == "GET" && stream(c, response)) return;
+        if (response.stream) {
+            response = error_response(503, "too many streams are being served (" +
+                                               std::to_string(kMaxStreamReaders) + ")");
+            if (request.method == "HEAD") response.status = 200;
+        }
+        if (!keep_alive) c->closing = true;  // nothing sent after this request is run
+        send(c, response_text(response, keep_alive, request.method == "HEAD"));
+    }
+
+    // [c->mutex held] Writes at once what the socket takes; the rest goes to Pistache's queue,
+    // and this connection's next requests wait until it is written.
+    void send(const std::shared_ptr<Connection>& c, std::string bytes) {
+        if (c->gone) return;
+        std::size_t sent = 0;
+        if (c->unsent == 0) {
+            while (sent < bytes.size()) {
+                auto n = ::send(c->fd, bytes.data() + sent, bytes.size() - sent,
+                                MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n > 0) {
+                    sent += static_cast<std::size_t>(n);
+                } else if (n < 0 && errno == EINTR) {
+                    continue;
+                } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                    break;
+                } else {
+                    return;  // the client is gone; Pistache learns it on its next read
+                }
+            }
+        }
+        if (sent == bytes.size()) {
+            if (c->closing && c->unsent == 0) ::shutdown(c->fd, SHUT_WR);
+            return;
+        }
+        auto peer = c->peer.lock();
+        if (!peer) return;
+        std::size_t rest = bytes.size() - sent;
+        c->unsent += rest;
+        std::weak_ptr<Connection> weak = c;
+        auto* self = this;
+        // Resolved on Pistache's thread for this connection once the bytes are written. A
+        // connection that goes away first never resolves: it has nothing left to wait for.
+        peer->send(RawBuffer(bytes.substr(sent), rest))
+            .then(
+                [weak, rest, self](ssize_t) {
+                    if (auto conn = weak.lock()) {
+                        std::lock_guard guard(conn->mutex);
+                        conn->unsent -= rest;
+                        if (conn->closing && conn->unsent == 0 && !conn->gone)
+                            ::shutdown(conn->fd, SHUT_WR);
+                        self->pump(conn);
+                    }
+                },
+                [](std::exception_ptr) {});
+    }
+
+    // [c->mutex held] Runs `request` on the pool; the connection's next requests wait for it.
+    // Pool threads write the answer themselves when the client has half-closed meanwhile (a
+    // request followed at once by FIN, as `nc -N` sends): Pistache closes its descriptor then,
+    // so the pool thread holds a duplicate.
+    void to_pool(const std::shared_ptr<Connection>& c, HttpRequest request, bool keep_alive) {
+        int own_fd = ::dup(c->fd);
+        if (own_fd < 0) {
+            answer(c, request, keep_alive, error_response(503, "out of descriptors"));
+            return;
+        }
+        c->at_pool = true;
+        std::weak_ptr<Connection> weak = c;
+        auto* self = this;
+        bool taken = state_->pool->submit([self, weak, own_fd, keep_alive,
+                                           request = std::move(request)]() mutable {
+            auto response = self->run(request);
+            auto conn = weak.lock();
+            if (!conn) {
+                write_fully(own_fd, response_text(response, keep_alive, request.method == "HEAD"),
+                            kDirectWriteTimeout);
+                ::close(own_fd);
+                return;
+            }
+            std::unique_lock guard(conn->mutex);
+            conn->at_pool = false;
+            if (conn->gone) {
+                guard.unlock();
+                write_fully(own_fd, response_text(response, keep_alive, request.method == "HEAD"),
+                            kDirectWriteTimeout);
+                ::close(own_fd);
+                return;
+            }
+            ::close(own_fd);
+            self->answer(conn, request, keep_alive, std::move(response));
+            self->pump(conn, true);
+        });
+        if (!taken) {
+            ::close(own_fd);
+            c->at_pool = false;
+            HttpRequest refused = std::move(request);
+            answer(c, refused, keep_alive,
+                   error_response(503, "server busy: " + std::to_string(kMaxWaitingLongRequests) +
+                                           " long requests are waiting"));
+        }
+    }
+
+    // [c->mutex held] Hands the connection to the stream writer: headers and parts are written
+    // from its thread on a descriptor of its own (a dup, so that the number cannot be reused under
+    // it when Pistache closes its own); what the client sends from now on is ignored. False when
+    // the writer serves its most already.
+    bool stream(const std::shared_ptr<Connection>& c, const HttpResponse& response) {
+        if (c->unsent > 0) return false;  // earlier answers still queued: the order would break
+        std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + response.content_type +
+                           "\r\nConnection: close\r\n";
+        for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
         head += "\r\n";
-        int fd = ::dup(peer->fd());
+        int fd = ::dup(c->fd);
         if (fd < 0) return false;
-        if (!state_->streams.add(fd, std::move(head), answer.stream)) {
+        if (!state_->streams.add(fd, std::move(head), response.stream)) {
             ::close(fd);
             return false;
         }
-        if (auto c = std::static_pointer_cast<Connection>(peer->tryGetData(kFramerKey)))
-            c->closing = true;
+        c->streaming = true;
         return true;
     }
 
-    void refuse(RequestFramer::Verdict verdict, Connection& connection,
-                const std::shared_ptr<Tcp::Peer>& peer) {
-        connection.closing = true;
-        state_->note_partial(peer, false);
-        switch (verdict) {
-            case RequestFramer::Verdict::BodyTooLarge:
-                send_and_close(peer, Http::Code::Request_Entity_Too_Large,
-                               "request body of " +
-                                   std::to_string(connection.framer.declared_body_bytes()) +
-                                   " bytes is over the limit of " +
-                                   std::to_string(state_->settings.max_body_bytes) + " bytes");
-                break;
-            case RequestFramer::Verdict::HeaderTooLarge:
-                send_and_close(peer, Http::Code::Request_Header_Fields_Too_Large,
-                               "request headers too large");
-                break;
-            case RequestFramer::Verdict::LengthRequired:
-                send_and_close(peer, Http::Code::Length_Required,
-                               "chunked request bodies are not supported: send Content-Length");
-                break;
-            default:
-                send_and_close(peer, Http::Code::Bad_Request, "malformed Content-Length");
-        }
-    }
-
-    // Answers, then closes the connection once the answer is written: what follows on it is
-    // the unread rest of a refused request, never a new one.
-    void send_and_close(const std::shared_ptr<Tcp::Peer>& peer, Http::Code code,
-                        const std::string& detail) {
-        Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
-        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-        auto body = error_response(static_cast<int>(code), detail).body;
-        int fd = peer->fd();
-        std::weak_ptr<Tcp::Peer> weak = peer;
-        response.send(code, body, MIME(Application, Json))
-            .then(
-                [weak, fd](ssize_t) {
-                    if (auto p = weak.lock()) ::shutdown(fd, SHUT_RDWR);
-                },
-                [weak, fd](std::exception_ptr) {
-                    if (auto p = weak.lock()) ::shutdown(fd, SHUT_RDWR);
-                });
+    // [c->mutex held] Answers, then closes the connection once the answer is written: what
+    // follows on it is the unread rest of a refused request, never a new one.
+    void refuse(RequestFramer::Verdict verdict, const std::shared_ptr<Connection>& c) {
+        int status = 400;
+        if (verdict == RequestFramer::Verdict::BodyTooLarge) status = 413;
+        if (verdict == RequestFramer::Verdict::HeaderTooLarge) status = 431;
+        c->closing = true;
+        send(c, response_text(error_response(status, c->framer.refusal()), false, false));
     }
 
     std::shared_ptr<HttpServer::State> state_;
@@ -278,17 +433,19 @@ class FramingHandler : public Http::Handler {
 
 }  // namespace
 
-HttpServer::HttpServer(HttpHandler handler, const HttpSettings& settings)
-    : state_(std::make_shared<State>(std::move(handler), settings)) {
+HttpServer::HttpServer(HttpHandler handler, const HttpSettings& settings,
+                       LongRequests long_requests)
+    : state_(std::make_shared<State>(std::move(handler), std::move(long_requests), settings)) {
+    state_->pool = std::make_unique<RequestPool>(
+        static_cast<std::size_t>(std::max(settings.threads, 2)), kMaxWaitingLongRequests);
     Address address(settings.bind, Port(static_cast<std::uint16_t>(settings.port)));
     state_->endpoint = std::make_unique<Http::Endpoint>(address);
     auto options = Http::Endpoint::options()
                        .threads(settings.threads)
                        .flags(Tcp::Options::ReuseAddr)
-                       // The framer enforces the body limit; Pistache's buffer only has to hold
-                       // one whole request.
-                       .maxRequestSize(settings.max_body_bytes + kMaxHeaderBytes + 1024)
-                       .maxResponseSize(64u << 20);
+                       .headerTimeout(kPistacheTimeoutOff)
+                       .bodyTimeout(kPistacheTimeoutOff)
+                       .keepaliveTimeout(kPistacheTimeoutOff);
     state_->endpoint->init(options);
     state_->endpoint->setHandler(Http::make_handler<FramingHandler>(state_));
     try {
@@ -313,11 +470,13 @@ int HttpServer::port() const {
 void HttpServer::stop() {
     if (!state_->endpoint) return;
     {
-        std::lock_guard lock(state_->partial_mutex);
+        std::lock_guard lock(state_->connections_mutex);
         state_->stopping = true;
     }
     state_->reaper_wake.notify_all();
     if (state_->reaper.joinable()) state_->reaper.join();
+    // Long requests taken are answered before the connections close.
+    state_->pool.reset();
     state_->endpoint->shutdown();
     state_->endpoint.reset();
 }

@@ -2,90 +2,145 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
+
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 namespace framehost::core {
 
-RequestFramer::Verdict RequestFramer::next(std::size_t& request_bytes, RequestHead& head) {
-    std::size_t blank = 0;
-    while (buffer_.size() >= blank + 2 && buffer_[blank] == '\r' && buffer_[blank + 1] == '\n')
-        blank += 2;
-    if (blank) buffer_.erase(0, blank);
-    std::string_view data = buffer_;
-    auto header_end = data.find("\r\n\r\n");
-    if (header_end == std::string_view::npos)
-        return data.size() > max_header_bytes_ ? Verdict::HeaderTooLarge : Verdict::NeedMore;
-    if (header_end > max_header_bytes_) return Verdict::HeaderTooLarge;
+namespace http = boost::beast::http;
 
-    // Request line: METHOD SP target SP HTTP/1.x
-    auto line_end = data.find("\r\n");
-    std::string_view line = data.substr(0, line_end);
-    auto sp1 = line.find(' ');
-    auto sp2 = line.rfind(' ');
-    if (sp1 == std::string_view::npos || sp2 == sp1 || sp1 == 0) return Verdict::BadRequest;
-    auto version = line.substr(sp2 + 1);
-    if (version != "HTTP/1.1" && version != "HTTP/1.0") return Verdict::BadRequest;
-    RequestHead h;
-    h.method = std::string(line.substr(0, sp1));
-    h.http11 = version == "HTTP/1.1";
-    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    if (target.empty() || target.find(' ') != std::string_view::npos) return Verdict::BadRequest;
+struct RequestFramer::Parser {
+    http::request_parser<http::string_body> beast;
+};
+
+RequestFramer::RequestFramer(std::size_t max_header_bytes, std::size_t max_body_bytes)
+    : max_header_bytes_(max_header_bytes), max_body_bytes_(max_body_bytes) {}
+
+RequestFramer::~RequestFramer() = default;
+
+void RequestFramer::append(const char* data, std::size_t size) {
+    // What the parser took is dropped before the buffer grows, so it holds at most one header
+    // and whatever body bytes arrived since the last call.
+    if (input_used_ > 0) {
+        input_.erase(0, input_used_);
+        input_used_ = 0;
+    }
+    input_.append(data, size);
+}
+
+bool RequestFramer::empty() const {
+    return !parser_ && input_used_ == input_.size();
+}
+
+std::size_t RequestFramer::held_bytes() const {
+    std::size_t held = input_.size() - input_used_;
+    if (parser_) held += parser_->beast.get().body().size();
+    return held;
+}
+
+bool RequestFramer::take_continue_request() {
+    if (!parser_ || continue_sent_ || !parser_->beast.is_header_done() || parser_->beast.is_done())
+        return false;
+    auto expect = parser_->beast.get()[http::field::expect];
+    std::string value(expect.data(), expect.size());
+    std::transform(value.begin(), value.end(), value.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    continue_sent_ = value == "100-continue";
+    return continue_sent_;
+}
+
+namespace {
+
+void parse_target(std::string_view target, HttpRequest& request) {
     auto question = target.find('?');
-    h.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos) {
-        std::string_view query = target.substr(question + 1);
-        while (!query.empty()) {
-            auto amp = query.find('&');
-            auto pair = query.substr(0, amp);
-            auto eq = pair.find('=');
-            if (!pair.empty())
-                h.query[std::string(pair.substr(0, eq))] =
-                    eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
-            if (amp == std::string_view::npos) break;
-            query.remove_prefix(amp + 1);
-        }
+    request.path = std::string(target.substr(0, question));
+    if (question == std::string_view::npos) return;
+    std::string_view query = target.substr(question + 1);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        auto pair = query.substr(0, amp);
+        auto eq = pair.find('=');
+        if (!pair.empty())
+            request.query[std::string(pair.substr(0, eq))] =
+                eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
     }
+}
 
-    std::size_t content_length = 0;
-    bool have_length = false;
-    std::size_t at = line_end + 2;
-    while (at < header_end + 2) {
-        auto end = data.find("\r\n", at);
-        std::string_view header = data.substr(at, end - at);
-        at = end + 2;
-        auto colon = header.find(':');
-        if (colon == std::string_view::npos || colon == 0) return Verdict::BadRequest;
-        std::string name(header.substr(0, colon));
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        std::string_view value = header.substr(colon + 1);
-        while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-            value.remove_prefix(1);
-        while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-            value.remove_suffix(1);
-        if (name == "transfer-encoding") return Verdict::LengthRequired;
-        if (name == "expect") expects_continue_ = true;
-        if (name == "content-length") {
-            std::size_t parsed = 0;
-            auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-            if (ec != std::errc() || ptr != value.data() + value.size() || value.empty())
-                return Verdict::BadRequest;
-            if (have_length && parsed != content_length) return Verdict::BadRequest;
-            content_length = parsed;
-            have_length = true;
-        }
-        h.headers[std::move(name)] = std::string(value);
+}  // namespace
+
+RequestFramer::Verdict RequestFramer::next(HttpRequest& request, bool& keep_alive) {
+    if (!parser_) {
+        while (input_.size() >= input_used_ + 2 && input_[input_used_] == '\r' &&
+               input_[input_used_ + 1] == '\n')
+            input_used_ += 2;
+        if (input_used_ == input_.size()) return Verdict::NeedMore;
+        parser_ = std::make_unique<Parser>();
+        parser_->beast.header_limit(static_cast<std::uint32_t>(max_header_bytes_));
+        parser_->beast.body_limit(static_cast<std::uint64_t>(max_body_bytes_));
+        parser_->beast.eager(true);
+        continue_sent_ = false;
     }
-    declared_ = content_length;
-    if (content_length > max_body_bytes_) return Verdict::BodyTooLarge;
-    std::size_t total = header_end + 4 + content_length;
-    if (data.size() < total) {
-        buffer_.reserve(total);  // one allocation for the body to come, not a doubling series
+    auto& beast = parser_->beast;
+    boost::beast::error_code ec;
+    while (!beast.is_done() && input_used_ < input_.size()) {
+        auto taken = beast.put(
+            boost::asio::const_buffer(input_.data() + input_used_, input_.size() - input_used_),
+            ec);
+        input_used_ += taken;
+        if (ec == http::error::need_more) {
+            ec = {};
+            break;
+        }
+        if (ec || taken == 0) break;
+    }
+    if (ec == http::error::body_limit) {
+        auto declared = beast.content_length();
+        refusal_ = (declared ? "request body of " + std::to_string(*declared) + " bytes"
+                             : std::string("chunked request body")) +
+                   " is over the limit of " + std::to_string(max_body_bytes_) + " bytes";
+        return Verdict::BodyTooLarge;
+    }
+    if (ec == http::error::header_limit) {
+        refusal_ = "request headers over " + std::to_string(max_header_bytes_) + " bytes";
+        return Verdict::HeaderTooLarge;
+    }
+    if (ec) {
+        refusal_ = "malformed request: " + ec.message();
+        return Verdict::BadRequest;
+    }
+    if (!beast.is_done()) {
+        if (!beast.is_header_done() && input_.size() - input_used_ > max_header_bytes_) {
+            refusal_ = "request headers over " + std::to_string(max_header_bytes_) + " bytes";
+            return Verdict::HeaderTooLarge;
+        }
         return Verdict::NeedMore;
     }
-    h.body_offset = header_end + 4;
-    h.body_size = content_length;
-    head = std::move(h);
-    request_bytes = total;
+    auto message = beast.release();
+    parser_.reset();
+    if (message.version() != 10 && message.version() != 11) {
+        refusal_ = "malformed request: HTTP/" + std::to_string(message.version() / 10) + "." +
+                   std::to_string(message.version() % 10) + " is not served (HTTP/1.0 and 1.1 are)";
+        return Verdict::BadRequest;
+    }
+    request = HttpRequest{};
+    auto method = message.method_string();
+    request.method = std::string(method.data(), method.size());
+    auto target = message.target();
+    parse_target(std::string_view(target.data(), target.size()), request);
+    for (const auto& field : message) {
+        auto name_view = field.name_string();
+        std::string name(name_view.data(), name_view.size());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        auto value = field.value();
+        request.headers[std::move(name)] = std::string(value.data(), value.size());
+    }
+    keep_alive = message.keep_alive();
+    request.body = std::move(message.body());
     return Verdict::Complete;
 }
 

@@ -240,13 +240,6 @@ TEST_CASE("frame-buffer refuses a bad command line and an unreachable Redis") {
     CHECK(unreachable.err.find("Redis at 127.0.0.1") != std::string::npos);
 }
 
-TEST_CASE("HEAD is answered where GET is, without a body") {
-    FrameBufferServer fb;
-    auto head = HttpClient().request("HEAD", fb.url("/health"));
-    CHECK(head.status == 200);
-    CHECK(head.body.empty());
-}
-
 TEST_CASE("backpressure reports usage, severity, events and the original's advice") {
     FrameBufferServer fb({"--max-size", "10"});
     HttpClient client;

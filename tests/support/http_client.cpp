@@ -62,12 +62,15 @@ HttpResult HttpClient::request(const std::string& method, const std::string& url
     for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
     if (method == "POST") list = curl_slist_append(list, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST,
-                     method == "GET" || method == "POST" ? nullptr : method.c_str());
+    curl_easy_setopt(
+        curl, CURLOPT_CUSTOMREQUEST,
+        method == "GET" || method == "POST" || method == "HEAD" ? nullptr : method.c_str());
+    // A HEAD answer carries the length a GET would have, and no body: curl must not wait for it.
+    curl_easy_setopt(curl, CURLOPT_NOBODY, method == "HEAD" ? 1L : 0L);
     if (method == "POST") {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    } else {
+    } else if (method != "HEAD") {
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
@@ -86,7 +89,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& url
 }
 
 std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds quiet,
-                         bool* closed_by_server) {
+                         bool* closed_by_server, bool then_finish) {
     int fd = connect_loopback(port);
     std::size_t sent = 0;
     while (sent < bytes.size()) {
@@ -94,6 +97,7 @@ std::string raw_exchange(int port, const std::string& bytes, std::chrono::millis
         if (n <= 0) break;  // the server may close early (e.g. after a 413)
         sent += static_cast<std::size_t>(n);
     }
+    if (then_finish) ::shutdown(fd, SHUT_WR);
     std::string received;
     bool closed = false;
     char buffer[65536];

@@ -42,10 +42,11 @@ class HttpClient {
 int connect_loopback(int port);
 
 // Sends `bytes` on a new connection and returns everything the server sends back until it
-// closes the connection or `quiet` passes without data.
+// closes the connection or `quiet` passes without data. With `then_finish`, the client closes
+// its sending side (FIN) right after the bytes, as `nc -N` does.
 std::string raw_exchange(int port, const std::string& bytes,
                          std::chrono::milliseconds quiet = std::chrono::milliseconds(1500),
-                         bool* closed_by_server = nullptr);
+                         bool* closed_by_server = nullptr, bool then_finish = false);
 
 // Accepts connections on a loopback port, answers each request 200, keeps the bodies.
 class CaptureServer {

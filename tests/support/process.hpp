@@ -12,7 +12,7 @@
 namespace framehost::test {
 
 class ChildProcess {
-public:
+  public:
     ChildProcess(const std::string& program, const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env = {},
                  const std::filesystem::path& workdir = {});
@@ -22,10 +22,11 @@ public:
     // Waits up to `timeout`; returns the exit code (128+signal when killed), or -1 on timeout.
     int wait(std::chrono::milliseconds timeout);
     bool running();
+    pid_t pid() const { return pid_; }
     std::string out() const;
     std::string err() const;
 
-private:
+  private:
     pid_t pid_ = -1;
     int status_ = -1;
     bool reaped_ = false;
@@ -46,7 +47,7 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 
 // A fresh directory under the system temp dir, removed with the object.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     const std::filesystem::path& path() const { return path_; }
@@ -54,7 +55,7 @@ public:
     // Writes `text` to a file in this directory and returns its path.
     std::filesystem::path write(const std::string& name, const std::string& text) const;
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

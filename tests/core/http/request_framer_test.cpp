@@ -4,9 +4,26 @@
 
 #include <string>
 
+using framehost::core::HttpRequest;
 using framehost::core::RequestFramer;
 using Verdict = RequestFramer::Verdict;
-using framehost::core::RequestHead;
+
+namespace {
+
+// Feeds `text` to a fresh framer and judges it once.
+Verdict judge(const std::string& text, HttpRequest* out = nullptr, std::string* why = nullptr,
+              std::size_t max_header = 1024, std::size_t max_body = 100) {
+    RequestFramer framer(max_header, max_body);
+    framer.append(text.data(), text.size());
+    HttpRequest request;
+    bool keep_alive = false;
+    auto verdict = framer.next(request, keep_alive);
+    if (out) *out = request;
+    if (why) *why = framer.refusal();
+    return verdict;
+}
+
+}  // namespace
 
 TEST_CASE("the framer finds whole requests, one at a time, and waits for the rest") {
     RequestFramer framer(1024, 100);
@@ -14,86 +31,114 @@ TEST_CASE("the framer finds whole requests, one at a time, and waits for the res
     std::string b = "POST /b HTTP/1.1\r\ncontent-length: 5\r\n\r\nhello";
     std::string both = a + b;
     framer.append(both.data(), both.size() - 2);
-    std::size_t size = 0;
-    RequestHead head;
-    REQUIRE(framer.next(size, head) == Verdict::Complete);
-    CHECK(size == a.size());
-    framer.consume(size);
-    CHECK(framer.next(size, head) == Verdict::NeedMore);
+    HttpRequest request;
+    bool keep_alive = false;
+    REQUIRE(framer.next(request, keep_alive) == Verdict::Complete);
+    CHECK(request.path == "/a");
+    CHECK(keep_alive);
+    CHECK(framer.next(request, keep_alive) == Verdict::NeedMore);
+    CHECK_FALSE(framer.empty());
     framer.append(both.data() + both.size() - 2, 2);
-    REQUIRE(framer.next(size, head) == Verdict::Complete);
-    CHECK(size == b.size());
-    framer.consume(size);
+    REQUIRE(framer.next(request, keep_alive) == Verdict::Complete);
+    CHECK(request.path == "/b");
+    CHECK(request.body == "hello");
     CHECK(framer.empty());
+    CHECK(framer.next(request, keep_alive) == Verdict::NeedMore);
 }
 
 TEST_CASE("the framer refuses an oversized body from its declared length, before it arrives") {
-    RequestFramer framer(1024, 100);
-    std::string text = "POST /p HTTP/1.1\r\nContent-Length: 101\r\n\r\n";
-    framer.append(text.data(), text.size());
-    std::size_t size = 0;
-    RequestHead head;
-    CHECK(framer.next(size, head) == Verdict::BodyTooLarge);
-    CHECK(framer.declared_body_bytes() == 101);
+    std::string why;
+    CHECK(judge("POST /p HTTP/1.1\r\nContent-Length: 101\r\n\r\n", nullptr, &why) ==
+          Verdict::BodyTooLarge);
+    CHECK(why == "request body of 101 bytes is over the limit of 100 bytes");
 }
 
-TEST_CASE("the framer refuses chunked bodies, bad lengths and endless headers") {
-    std::size_t size = 0;
-    RequestHead head;
-    RequestFramer chunked(1024, 100);
-    std::string c = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
-    chunked.append(c.data(), c.size());
-    CHECK(chunked.next(size, head) == Verdict::LengthRequired);
+TEST_CASE("chunked bodies are decoded, and refused once past the limit") {
+    HttpRequest request;
+    CHECK(judge("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\n, "
+                "x\r\n0\r\n\r\n",
+                &request) == Verdict::Complete);
+    CHECK(request.body == "hello, x");
+    std::string big = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 30; ++i) big += "5\r\nhello\r\n";
+    CHECK(judge(big) == Verdict::BodyTooLarge);
+}
 
-    RequestFramer bad(1024, 100);
-    std::string b = "POST / HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n";
-    bad.append(b.data(), b.size());
-    CHECK(bad.next(size, head) == Verdict::BadRequest);
+TEST_CASE("what could smuggle a second request is a bad request, with the reason") {
+    const char* cases[] = {
+        // RFC 9112 5.1: no whitespace between a field name and its colon.
+        "POST / HTTP/1.1\r\nContent-Length : 5\r\n\r\nGET /",
+        "POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "GARBAGE\r\n\r\n",
+        "GET / HTTP/2.0\r\n\r\n",
+        "GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+    };
+    for (std::string text : cases) {
+        CAPTURE(text);
+        std::string why;
+        CHECK(judge(text, nullptr, &why) == Verdict::BadRequest);
+        CHECK(why.rfind("malformed request: ", 0) == 0);
+        CHECK(why.size() > std::string("malformed request: ").size());
+    }
+}
 
-    RequestFramer conflicting(1024, 100);
-    std::string d = "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
-    conflicting.append(d.data(), d.size());
-    CHECK(conflicting.next(size, head) == Verdict::BadRequest);
-
-    RequestFramer endless(16, 100);
-    std::string e = "GET / HTTP/1.1\r\nX-Long: aaaaaaaaaaaaaaaaaaaa";
-    endless.append(e.data(), e.size());
-    CHECK(endless.next(size, head) == Verdict::HeaderTooLarge);
+TEST_CASE("endless headers are refused at the header limit") {
+    CHECK(judge("GET / HTTP/1.1\r\nX-Long: aaaaaaaaaaaaaaaaaaaa", nullptr, nullptr, 16) ==
+          Verdict::HeaderTooLarge);
 }
 
 TEST_CASE("blank lines before a request are skipped") {
-    RequestFramer framer(1024, 100);
-    std::string r = "\r\n\r\nGET / HTTP/1.1\r\n\r\n";
-    framer.append(r.data(), r.size());
-    std::size_t size = 0;
-    RequestHead head;
-    REQUIRE(framer.next(size, head) == Verdict::Complete);
-    CHECK(framer.buffered().substr(0, size) == "GET / HTTP/1.1\r\n\r\n");
+    HttpRequest request;
+    CHECK(judge("\r\n\r\nGET /x HTTP/1.1\r\n\r\n", &request) == Verdict::Complete);
+    CHECK(request.path == "/x");
 }
 
 TEST_CASE("the request line, query and headers are parsed, names lowercased") {
     RequestFramer framer(1024, 100);
-    std::string r = "POST /frames/dequeue?count=5&x HTTP/1.0\r\nX-Thing:  a b \r\nContent-Length: 2\r\n\r\nhi";
+    std::string r =
+        "POST /frames/dequeue?count=5&x HTTP/1.0\r\nX-Thing:  a b \r\nContent-Length: "
+        "2\r\n\r\nhi";
     framer.append(r.data(), r.size());
-    std::size_t size = 0;
-    RequestHead head;
-    REQUIRE(framer.next(size, head) == Verdict::Complete);
-    CHECK(head.method == "POST");
-    CHECK(head.path == "/frames/dequeue");
-    CHECK(head.query["count"] == "5");
-    CHECK(head.query.count("x") == 1);
-    CHECK(head.headers["x-thing"] == "a b");
-    CHECK_FALSE(head.http11);
-    CHECK(framer.buffered().substr(head.body_offset, head.body_size) == "hi");
+    HttpRequest request;
+    bool keep_alive = true;
+    REQUIRE(framer.next(request, keep_alive) == Verdict::Complete);
+    CHECK(request.method == "POST");
+    CHECK(request.path == "/frames/dequeue");
+    CHECK(request.query["count"] == "5");
+    CHECK(request.query.count("x") == 1);
+    CHECK(request.headers["x-thing"] == "a b");
+    CHECK(request.body == "hi");
+    CHECK_FALSE(keep_alive);  // HTTP/1.0 without "Connection: keep-alive"
 }
 
-TEST_CASE("a malformed request line or header is a bad request") {
-    for (std::string r : {"GARBAGE\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "GET / HTTP/1.1\r\nno colon here\r\n\r\n"}) {
-        CAPTURE(r);
+TEST_CASE("keep-alive follows the version and the Connection header") {
+    auto keeps = [](const std::string& text) {
         RequestFramer framer(1024, 100);
-        framer.append(r.data(), r.size());
-        std::size_t size = 0;
-        RequestHead head;
-        CHECK(framer.next(size, head) == Verdict::BadRequest);
-    }
+        framer.append(text.data(), text.size());
+        HttpRequest request;
+        bool keep_alive = false;
+        REQUIRE(framer.next(request, keep_alive) == Verdict::Complete);
+        return keep_alive;
+    };
+    CHECK(keeps("GET / HTTP/1.1\r\n\r\n"));
+    CHECK_FALSE(keeps("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+    CHECK_FALSE(keeps("GET / HTTP/1.0\r\n\r\n"));
+    CHECK(keeps("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+}
+
+TEST_CASE("a client asking for 100 Continue is told once, after its headers") {
+    RequestFramer framer(1024, 100);
+    std::string head = "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n";
+    framer.append(head.data(), head.size());
+    HttpRequest request;
+    bool keep_alive = false;
+    CHECK(framer.next(request, keep_alive) == Verdict::NeedMore);
+    CHECK(framer.take_continue_request());
+    CHECK_FALSE(framer.take_continue_request());
+    framer.append("ok", 2);
+    REQUIRE(framer.next(request, keep_alive) == Verdict::Complete);
+    CHECK(request.body == "ok");
 }

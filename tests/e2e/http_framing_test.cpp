@@ -1,0 +1,265 @@
+// How both servers (framehost's API and the Frame Buffer) frame, answer and close connections
+// under hostile clients, through the real binaries over raw sockets (issue 16, items 9-15 and
+// the small ones of 21).
+#include <doctest/doctest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/paths.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/running_host.hpp"
+#include "tests/support/services.hpp"
+
+using namespace framehost::test;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kHost = "pipeline: { progress_interval_s: 0 }\nprocessors: [ { plugin: identity } ]\n";
+
+std::size_t answers_in(const std::string& reply) {
+    std::size_t n = 0;
+    for (auto at = reply.find("HTTP/1.1 "); at != std::string::npos;
+         at = reply.find("HTTP/1.1 ", at + 1))
+        ++n;
+    return n;
+}
+
+long buffered_frames(FrameBufferServer& fb) {
+    return json::parse(HttpClient().get(fb.url("/frames/status")).body)["buffer"]["size"];
+}
+
+// The resident memory of a process, in MiB.
+long rss_mib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+    return -1;
+}
+
+// True when the server has closed `fd` (a read sees the end) within `within`.
+bool closed_within(int fd, std::chrono::milliseconds within) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    char buffer[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        auto n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("nothing pipelined after a request answered with close is run") {
+    FrameBufferServer fb;
+    HttpClient().post(fb.url("/frames"), R"({"frame_id":"kept"})");
+    for (std::string first :
+         {"GET /health HTTP/1.0\r\n\r\n", "GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"}) {
+        CAPTURE(first);
+        bool closed = false;
+        auto reply = raw_exchange(
+            fb.port(), first + "POST /buffer/clear HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 1s,
+            &closed);
+        CHECK(answers_in(reply) == 1);
+        CHECK(closed);
+        CHECK(buffered_frames(fb) == 1);  // the clear behind the close never ran
+    }
+}
+
+TEST_CASE("a space before a header's colon is a 400 naming why, and the body is never a request") {
+    FrameBufferServer fb;
+    RunningHost host(kHost);
+    const std::string smuggled = "POST /buffer/clear HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+    HttpClient().post(fb.url("/frames"), R"({"frame_id":"kept"})");
+    for (std::string field : {"Content-Length : ", "Transfer-Encoding : "}) {
+        CAPTURE(field);
+        std::string length = field[0] == 'C' ? std::to_string(smuggled.size()) : "chunked";
+        for (int port : {fb.port(), host.port()}) {
+            bool closed = false;
+            auto reply = raw_exchange(
+                port,
+                "POST /frames HTTP/1.1\r\nHost: x\r\n" + field + length + "\r\n\r\n" + smuggled, 1s,
+                &closed);
+            CHECK(answers_in(reply) == 1);
+            CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+            CHECK(reply.find("malformed request: ") != std::string::npos);
+            CHECK(reply.find("Content-Length") != std::string::npos);
+            CHECK(closed);
+        }
+    }
+    CHECK(buffered_frames(fb) == 1);
+}
+
+TEST_CASE("a request followed at once by the client's FIN is run and answered") {
+    FrameBufferServer fb;
+    std::string body = R"({"frame_id":"fin-1"})";
+    auto reply =
+        raw_exchange(fb.port(),
+                     "POST /frames HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) +
+                         "\r\n\r\n" + body,
+                     2s, nullptr, true);
+    CHECK(reply.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(buffered_frames(fb) == 1);
+
+    RunningHost host(kHost);
+    CHECK(raw_exchange(host.port(), "GET /live HTTP/1.0\r\n\r\n", 2s, nullptr, true)
+              .rfind("HTTP/1.1 200", 0) == 0);
+    // /process runs off the reading threads: its answer still reaches a half-closed client.
+    std::string frame = R"({"frame_data":"QUJD","metadata":{}})";
+    auto processed =
+        raw_exchange(host.port(),
+                     "POST /process HTTP/1.0\r\nContent-Length: " + std::to_string(frame.size()) +
+                         "\r\n\r\n" + frame,
+                     3s, nullptr, true);
+    CHECK(processed.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(processed.find("\"detections\":[]") != std::string::npos);
+}
+
+TEST_CASE("a kept-alive connection is closed after idle_timeout, never while it is in use") {
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\nhttp: { idle_timeout: 600ms, read_timeout: 5s "
+        "}\nprocessors: [ { plugin: identity } ]\n");
+    int idle = connect_loopback(host.port());
+    std::string get = "GET /live HTTP/1.1\r\nHost: x\r\n\r\n";
+    ::send(idle, get.data(), get.size(), MSG_NOSIGNAL);
+    CHECK(closed_within(idle, 3s));
+    ::close(idle);
+
+    // A request every 100 ms for 2 s, past the idle timeout: every one answered on one
+    // connection (the timeout counts from the last answer, not from the first request).
+    int busy = connect_loopback(host.port());
+    int answered = 0;
+    for (int i = 0; i < 20; ++i) {
+        if (::send(busy, get.data(), get.size(), MSG_NOSIGNAL) <= 0) break;
+        char buffer[4096];
+        pollfd p{busy, POLLIN, 0};
+        if (::poll(&p, 1, 2000) <= 0) break;
+        if (::recv(busy, buffer, sizeof buffer, 0) <= 0) break;
+        ++answered;
+        std::this_thread::sleep_for(100ms);
+    }
+    CHECK(answered == 20);
+    ::close(busy);
+}
+
+TEST_CASE("a connection that sends nothing is closed after read_timeout") {
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\nhttp: { read_timeout: 400ms }\nprocessors: [ { "
+        "plugin: identity } ]\n");
+    int silent = connect_loopback(host.port());
+    CHECK(closed_within(silent, 3s));
+    ::close(silent);
+}
+
+TEST_CASE("past max_connections a new connection is answered 503 and closed, the rest are served") {
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\nhttp: { max_connections: 4 }\nprocessors: [ { "
+        "plugin: identity } ]\n");
+    std::vector<int> held;
+    for (int i = 0; i < 4; ++i) held.push_back(connect_loopback(host.port()));
+    std::this_thread::sleep_for(200ms);
+    bool closed = false;
+    auto refused = raw_exchange(host.port(), "GET /live HTTP/1.1\r\n\r\n", 2s, &closed);
+    CHECK(refused.rfind("HTTP/1.1 503", 0) == 0);
+    CHECK(refused.find("too many connections (4)") != std::string::npos);
+    CHECK(closed);
+    std::string get = "GET /live HTTP/1.1\r\nHost: x\r\n\r\n";
+    ::send(held[0], get.data(), get.size(), MSG_NOSIGNAL);
+    char buffer[4096];
+    pollfd p{held[0], POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 2000) == 1);
+    auto n = ::recv(held[0], buffer, sizeof buffer, 0);
+    CHECK(std::string(buffer, n > 0 ? static_cast<std::size_t>(n) : 0).rfind("HTTP/1.1 200", 0) ==
+          0);
+    for (int fd : held) ::close(fd);
+    // Closed ones free their places.
+    long status = 0;
+    for (int i = 0; i < 40 && status != 200; ++i) {
+        std::this_thread::sleep_for(50ms);
+        status = HttpClient().get(host.url("/live")).status;
+    }
+    CHECK(status == 200);
+}
+
+TEST_CASE("a client pipelining requests without reading cannot grow the host's memory") {
+    RunningHost host(kHost);
+    auto before = rss_mib(host.process().pid());
+    int fd = connect_loopback(host.port());
+    std::string requests;
+    for (int i = 0; i < 1000; ++i) requests += "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::size_t sent = 0;
+    auto until = std::chrono::steady_clock::now() + 4s;
+    while (std::chrono::steady_clock::now() < until) {
+        auto n = ::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            std::this_thread::sleep_for(5ms);
+        } else {
+            break;  // closed by the server: it held what it may and gave up on this client
+        }
+    }
+    auto after = rss_mib(host.process().pid());
+    ::close(fd);
+    MESSAGE("sent " << sent / (1 << 20) << " MiB of requests; host RSS " << before << " -> "
+                    << after << " MiB");
+    CHECK(sent > (4u << 20));  // the client did push a lot
+    CHECK(after - before < 64);
+    CHECK(HttpClient().get(host.url("/live")).status == 200);
+}
+
+TEST_CASE("liveness answers within a probe's second while slow /process calls fill the server") {
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\nprocessors: [ { plugin: fixture_processor, params: "
+        "{ mode: pass, sleep_ms: 1500 } } ]\n",
+        {"--plugin-path", kFixturePluginDir});
+    std::vector<std::thread> slow;
+    std::atomic<int> processed{0};
+    for (int i = 0; i < 6; ++i)
+        slow.emplace_back([&] {
+            if (HttpClient()
+                    .post(host.url("/process"), R"({"frame_data":"QUJD","metadata":{}})")
+                    .status == 200)
+                ++processed;
+        });
+    std::this_thread::sleep_for(300ms);  // all six are in
+    HttpClient probe;
+    for (int i = 0; i < 5; ++i) {
+        auto started = std::chrono::steady_clock::now();
+        CHECK(probe.get(host.url("/live")).status == 200);
+        // Answered, either way: the fixture's 1.5 s calls may rightly show it stuck.
+        auto ready = probe.get(host.url("/ready")).status;
+        CHECK((ready == 200 || ready == 503));
+        CHECK(std::chrono::steady_clock::now() - started < 1s);
+        std::this_thread::sleep_for(200ms);
+    }
+    for (auto& t : slow) t.join();
+    CHECK(processed == 6);
+}
+
+TEST_CASE("HEAD gives GET's length and no body, on both servers") {
+    FrameBufferServer fb;
+    RunningHost host(kHost);
+    // An unknown path: its answer is the same at every call, so the two lengths compare.
+    for (const std::string& url : {fb.url("/no-such-path"), host.url("/no-such-path")}) {
+        CAPTURE(url);
+        HttpClient client;
+        auto get = client.get(url);
+        auto head = client.request("HEAD", url);
+        CHECK(get.status == 404);
+        CHECK(head.status == 404);
+        CHECK(head.body.empty());
+        CHECK(head.headers["content-length"] == std::to_string(get.body.size()));
+    }
+}
