@@ -22,33 +22,76 @@ namespace {
 
 // ${...} expressions are swapped for same-length placeholders before parsing, so that they are
 // legal anywhere YAML allows a word (flow mappings included) and every column stays true; the
-// placeholders are replaced by their values in the parsed scalars.
+// placeholders are replaced by their values in the parsed scalars, in one pass, so that a value
+// is never read as another expression's placeholder.
 struct Expression {
     std::string placeholder;
     std::string variable;
-    std::optional<std::string> fallback;
+    std::optional<std::string> fallback;  // raw text: may hold ${...} and $$ itself
     YAML::Mark mark;
     bool valid = true;  // an invalid one was reported already; it evaluates to ""
 };
 
-constexpr const char* kPlaceholderPrefixes[] = {"Zq", "Qz", "Xj", "Jx"};
 constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+constexpr std::size_t kMaxExpressions = 62 * 62;
+// ${A:-${B:-${C:-...}}}: deeper than this is a mistake, not a config.
+constexpr int kMaxDefaultDepth = 16;
 
 bool is_name_char(char c, bool first) {
     return c == '_' || std::isalpha(static_cast<unsigned char>(c)) ||
            (!first && std::isdigit(static_cast<unsigned char>(c)));
 }
 
-class Interpolator {
-  public:
-    Interpolator(const std::string& text, Diagnostics& diagnostics) : diagnostics_(diagnostics) {
-        for (const char* candidate : kPlaceholderPrefixes) {
-            if (text.find(candidate) == std::string::npos) {
-                prefix_ = candidate;
-                break;
-            }
+// Where the '}' closing the expression that starts at text[start] ("${") is, counting the
+// expressions nested in its default; npos when the line or the text ends first.
+std::size_t closing_brace(std::string_view text, std::size_t start) {
+    int depth = 0;
+    for (std::size_t i = start; i < text.size(); ++i) {
+        if (text[i] == '\n') return std::string_view::npos;
+        if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '$') {
+            ++i;
+        } else if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+            ++depth;
+            ++i;
+        } else if (text[i] == '}' && --depth == 0) {
+            return i;
         }
     }
+    return std::string_view::npos;
+}
+
+// "NAME" or "NAME:-default" (the inside of ${...}).
+std::pair<std::string, std::optional<std::string>> split_expression(std::string_view body) {
+    if (auto sep = body.find(":-"); sep != std::string_view::npos)
+        return {std::string(body.substr(0, sep)), std::string(body.substr(sep + 2))};
+    return {std::string(body), std::nullopt};
+}
+
+bool valid_name(const std::string& name) {
+    bool valid = !name.empty();
+    for (std::size_t k = 0; k < name.size() && valid; ++k) valid = is_name_char(name[k], k == 0);
+    return valid;
+}
+
+// Two letters that occur nowhere in `text`, to begin placeholders with; empty when every pair
+// does (a file made to defeat this, not a config).
+std::string unused_pair(const std::string& text) {
+    static constexpr char kLetters[] = "ZQXJKVWYzqxjkvwyABCDEFGHILMNOPRSTUabcdefghilmnoprstu";
+    std::vector<bool> seen(256 * 256, false);
+    for (std::size_t i = 0; i + 1 < text.size(); ++i)
+        seen[static_cast<unsigned char>(text[i]) * 256 + static_cast<unsigned char>(text[i + 1])] =
+            true;
+    for (char a : std::string_view(kLetters))
+        for (char b : std::string_view(kLetters))
+            if (!seen[static_cast<unsigned char>(a) * 256 + static_cast<unsigned char>(b)])
+                return {a, b};
+    return {};
+}
+
+class Interpolator {
+  public:
+    Interpolator(const std::string& text, Diagnostics& diagnostics)
+        : diagnostics_(diagnostics), prefix_(unused_pair(text)) {}
 
     std::string replace_expressions(const std::string& text) {
         std::string out;
@@ -103,20 +146,44 @@ class Interpolator {
         } else if (node.IsScalar()) {
             const std::string& scalar = node.Scalar();
             if (scalar.find(prefix_) == std::string::npos) return;
-            std::string value = scalar;
-            for (const auto& expression : expressions_) {
-                auto at = value.find(expression.placeholder);
-                while (at != std::string::npos) {
-                    auto replacement = evaluate(expression, environment);
-                    value.replace(at, expression.placeholder.size(), replacement);
-                    at = value.find(expression.placeholder, at + replacement.size());
+            // One pass, left to right: what a placeholder becomes is never looked at again.
+            std::string value;
+            std::size_t at = 0;
+            while (at < scalar.size()) {
+                auto found = scalar.find(prefix_, at);
+                auto* expression =
+                    found == std::string::npos ? nullptr : placeholder_at(scalar, found);
+                if (!expression) {
+                    auto upto = found == std::string::npos ? scalar.size() : found + 1;
+                    value.append(scalar, at, upto - at);
+                    at = upto;
+                    continue;
                 }
+                value.append(scalar, at, found - at);
+                value += evaluate(*expression, environment);
+                at = found + expression->placeholder.size();
             }
             node = value;
         }
     }
 
   private:
+    const Expression* placeholder_at(const std::string& scalar, std::size_t at) const {
+        if (at + 4 > scalar.size()) return nullptr;
+        auto digit = [](char c) -> std::size_t {
+            const char* p = std::strchr(kDigits, c);
+            return p && c ? static_cast<std::size_t>(p - kDigits) : kMaxExpressions;
+        };
+        std::size_t high = digit(scalar[at + 2]), low = digit(scalar[at + 3]);
+        if (high >= 62 || low >= 62) return nullptr;
+        std::size_t index = high * 62 + low;
+        if (index >= expressions_.size()) return nullptr;
+        const auto& expression = expressions_[index];
+        return scalar.compare(at, expression.placeholder.size(), expression.placeholder) == 0
+                   ? &expression
+                   : nullptr;
+    }
+
     // Returns how many characters of `text` from `start` the expression took, 0 if none.
     std::size_t expression_at(const std::string& text, std::size_t start, int line, int column,
                               std::string& out) {
@@ -124,30 +191,23 @@ class Interpolator {
         mark.line = line;
         mark.column = column;
         mark.pos = static_cast<int>(start);
-        auto close = text.find('}', start);
-        auto newline = text.find('\n', start);
-        if (close == std::string::npos || (newline != std::string::npos && newline < close)) {
+        auto close = closing_brace(text, start);
+        if (close == std::string::npos) {
             diagnostics_.error(mark, "unterminated '${' (expected ${NAME} or ${NAME:-default})");
             return 0;
         }
         std::string body = text.substr(start + 2, close - start - 2);
-        std::string variable = body;
-        std::optional<std::string> fallback;
-        if (auto sep = body.find(":-"); sep != std::string::npos) {
-            variable = body.substr(0, sep);
-            fallback = body.substr(sep + 2);
-        }
-        bool valid = !variable.empty();
-        for (std::size_t k = 0; k < variable.size() && valid; ++k)
-            valid = is_name_char(variable[k], k == 0);
+        auto [variable, fallback] = split_expression(body);
+        bool valid = valid_name(variable);
         if (!valid) {
             diagnostics_.error(mark, "invalid variable name in '${" + body +
                                          "}' (letters, digits and _, not starting with a digit)");
         }
         std::size_t length = close - start + 1;
         std::size_t index = expressions_.size();
-        if (prefix_.empty() || index >= 62 * 62) {
-            diagnostics_.error(mark, "too many ${...} expressions in one file");
+        if (prefix_.empty() || index >= kMaxExpressions) {
+            diagnostics_.error(mark, "too many ${...} expressions in one file (at most " +
+                                         std::to_string(kMaxExpressions) + ")");
             return 0;
         }
         std::string placeholder = prefix_;
@@ -161,19 +221,74 @@ class Interpolator {
 
     std::string evaluate(const Expression& expression, const EnvironmentLookup& environment) {
         if (!expression.valid) return {};
-        if (auto value = environment(expression.variable)) return *value;
-        if (expression.fallback) return *expression.fallback;
-        diagnostics_.error(expression.mark, "environment variable " + expression.variable +
-                                                " is not set and ${" + expression.variable +
-                                                "} has no default (write ${" + expression.variable +
-                                                ":-value})");
+        return evaluate(expression.variable, expression.fallback, expression.mark, environment, 0);
+    }
+
+    // A set variable's value is data, taken as it is; a default is text, interpolated in turn.
+    std::string evaluate(const std::string& variable, const std::optional<std::string>& fallback,
+                         const YAML::Mark& mark, const EnvironmentLookup& environment, int depth) {
+        if (auto value = environment(variable)) return *value;
+        if (fallback) return interpolate_default(*fallback, mark, environment, depth + 1);
+        diagnostics_.error(mark, "environment variable " + variable + " is not set and ${" +
+                                     variable + "} has no default (write ${" + variable +
+                                     ":-value})");
         return {};
+    }
+
+    std::string interpolate_default(const std::string& text, const YAML::Mark& mark,
+                                    const EnvironmentLookup& environment, int depth) {
+        if (depth > kMaxDefaultDepth) {
+            diagnostics_.error(mark, "defaults nested deeper than " +
+                                         std::to_string(kMaxDefaultDepth) + " levels");
+            return {};
+        }
+        std::string out;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '$') {
+                out += '$';
+                ++i;
+            } else if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+                auto close = closing_brace(text, i);  // found: the outer expression balanced
+                auto body = std::string_view(text).substr(i + 2, close - i - 2);
+                auto [variable, fallback] = split_expression(body);
+                if (!valid_name(variable)) {
+                    diagnostics_.error(mark, "invalid variable name in '${" + std::string(body) +
+                                                 "}' (letters, digits and _, not starting with "
+                                                 "a digit)");
+                    return {};
+                }
+                out += evaluate(variable, fallback, mark, environment, depth);
+                i = close;
+            } else {
+                out += text[i];
+            }
+        }
+        return out;
     }
 
     Diagnostics& diagnostics_;
     std::string prefix_;
     std::vector<Expression> expressions_;
 };
+
+// YAML aliases share nodes, so 500 bytes (ten references a level, nine levels) stand for a
+// billion, and every walk of the document visits them all. Far beyond any real config.
+constexpr std::size_t kMaxConfigNodes = 200'000;
+
+// Counts the nodes a walk of `node` visits, stopping once `budget` is spent; false then.
+bool within_budget(const YAML::Node& node, std::size_t& budget) {
+    if (budget == 0) return false;
+    --budget;
+    if (node.IsMap()) {
+        for (auto it = node.begin(); it != node.end(); ++it)
+            if (!within_budget(it->first, budget) || !within_budget(it->second, budget))
+                return false;
+    } else if (node.IsSequence()) {
+        for (const auto& child : node)
+            if (!within_budget(child, budget)) return false;
+    }
+    return true;
+}
 
 void reject_duplicate_keys(const YAML::Node& node, Diagnostics& diagnostics) {
     if (node.IsMap()) {
@@ -220,6 +335,12 @@ YAML::Node parse_yaml_config(const std::string& text, const EnvironmentLookup& e
                           "the file holds several YAML documents; a config is one document");
     }
     YAML::Node root = documents.front();
+    if (std::size_t budget = kMaxConfigNodes; !within_budget(root, budget)) {
+        diagnostics.error_without_position(
+            "the config stands for more than " + std::to_string(kMaxConfigNodes) +
+            " values once its aliases (*name) are expanded; a config is far smaller");
+        return {};
+    }
     reject_duplicate_keys(root, diagnostics);
     interpolator.resolve(root, environment);
     return root;

@@ -27,7 +27,8 @@ std::vector<ConfigError> errors_of(Diagnostics& d) {
 
 TEST_CASE("environment variables replace ${VAR} and ${VAR:-default}, set ones winning") {
     Diagnostics d("c.yaml");
-    auto root = parse_yaml_config("a: ${A}\nb: ${B:-7}\nc: ${C:-7}\n", env({{"A", "x"}, {"C", "9"}}), d);
+    auto root =
+        parse_yaml_config("a: ${A}\nb: ${B:-7}\nc: ${C:-7}\n", env({{"A", "x"}, {"C", "9"}}), d);
     CHECK(d.empty());
     CHECK(root["a"].Scalar() == "x");
     CHECK(root["b"].Scalar() == "7");
@@ -36,7 +37,8 @@ TEST_CASE("environment variables replace ${VAR} and ${VAR:-default}, set ones wi
 
 TEST_CASE("interpolation works inside flow mappings and mixed with text") {
     Diagnostics d("c.yaml");
-    auto root = parse_yaml_config("p: { t: ${T:-0.5}, url: http://${HOST:-fb}:8002/x }\n", env({}), d);
+    auto root =
+        parse_yaml_config("p: { t: ${T:-0.5}, url: http://${HOST:-fb}:8002/x }\n", env({}), d);
     CHECK(d.empty());
     CHECK(root["p"]["t"].Scalar() == "0.5");
     CHECK(root["p"]["url"].Scalar() == "http://fb:8002/x");
@@ -93,4 +95,50 @@ TEST_CASE("an unterminated or invalid expression is reported") {
     CHECK(errors[0].message.find("unterminated") != std::string::npos);
     CHECK(errors[1].line == 2);
     CHECK(errors[1].message.find("invalid variable name") != std::string::npos);
+}
+
+TEST_CASE("a default may hold expressions of its own, nested") {
+    Diagnostics d("c.yaml");
+    auto text = "a: ${FOO:-${BAR:-z}}\nb: ${FOO:-x${BAR:-y}z}\nc: ${FOO:-$${BAR}}\nd: ${FOO:-}\n";
+    auto unset = parse_yaml_config(text, env({}), d);
+    CHECK(d.empty());
+    CHECK(unset["a"].Scalar() == "z");
+    CHECK(unset["b"].Scalar() == "xyz");
+    CHECK(unset["c"].Scalar() == "${BAR}");
+    CHECK(unset["d"].Scalar().empty());
+    auto bar = parse_yaml_config(text, env({{"BAR", "set"}}), d);
+    CHECK(bar["a"].Scalar() == "set");
+    CHECK(bar["b"].Scalar() == "xsetz");
+    auto foo = parse_yaml_config(text, env({{"FOO", "f"}, {"BAR", "set"}}), d);
+    CHECK(foo["a"].Scalar() == "f");
+    CHECK(d.empty());
+}
+
+TEST_CASE("a value is data: it is never read as an expression or another one's placeholder") {
+    Diagnostics d("c.yaml");
+    // Were values substituted again, A's value (B's placeholder text, or ${B}) would become "bee".
+    auto root = parse_yaml_config("a: ${A}${B}\n", env({{"A", "${B}"}, {"B", "bee"}}), d);
+    CHECK(d.empty());
+    CHECK(root["a"].Scalar() == "${B}bee");
+    // "ZZ01" is the placeholder ${B} stands for in this text (the first unused letter pair, then
+    // its index): a value spelling it stays itself.
+    auto spelled = parse_yaml_config("a: ${A}${B}\n", env({{"A", "ZZ01"}, {"B", "bee"}}), d);
+    CHECK(spelled["a"].Scalar() == "ZZ01bee");
+}
+
+TEST_CASE("a config holding the letters placeholders begin with still interpolates") {
+    Diagnostics d("c.yaml");
+    auto root = parse_yaml_config("note: Zq Qz Xj Jx ZQ Kv\nv: ${V:-ok}\n", env({}), d);
+    CHECK(d.empty());
+    CHECK(root["note"].Scalar() == "Zq Qz Xj Jx ZQ Kv");
+    CHECK(root["v"].Scalar() == "ok");
+}
+
+TEST_CASE("a bad name inside a default is reported at its expression") {
+    Diagnostics d("c.yaml");
+    parse_yaml_config("a: 1\nb: ${A:-${9X}}\n", env({}), d);
+    auto errors = errors_of(d);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].line == 2);
+    CHECK(errors[0].message.find("invalid variable name in '${9X}'") != std::string::npos);
 }
