@@ -128,7 +128,12 @@ HttpResponse FrameBufferApi::enqueue(const std::string& body) {
     if (!frame["frame_id"].is_string() || frame["frame_id"].get_ref<const std::string&>().empty())
         return validation_error({"body", "frame_id"}, "frame_id must be a non-empty string");
     std::string frame_id = frame["frame_id"];
-    auto result = store_->enqueue(frame_id, body);
+    // The JSON parser skips a UTF-8 byte order mark (RFC 8259 8.1 lets it), but the frame is
+    // stored as sent and spliced into dequeue answers, where a BOM would break the whole answer.
+    static constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+    auto result = std::string_view(body).substr(0, 3) == kByteOrderMark
+                      ? store_->enqueue(frame_id, body.substr(kByteOrderMark.size()))
+                      : store_->enqueue(frame_id, body);
     metrics_
         .histogram("frame_buffer_processing_seconds", "Time an operation took",
                    {{"operation", "enqueue"}})
@@ -153,7 +158,7 @@ HttpResponse FrameBufferApi::enqueue(const std::string& body) {
 std::string FrameBufferApi::dequeue_body(std::size_t count_wanted) {
     auto started = std::chrono::steady_clock::now();
     std::size_t remaining = 0;
-    auto frames = store_->dequeue(count_wanted, remaining);
+    auto frames = store_->dequeue(count_wanted, settings_.max_answer_bytes, remaining);
     metrics_
         .histogram("frame_buffer_processing_seconds", "Time an operation took",
                    {{"operation", "dequeue"}})

@@ -17,6 +17,9 @@ struct ApiSettings {
     // (nothing runs when there is none) and how many entries a read takes.
     bool capture_consumer = false;
     std::size_t consumer_batch_size = 10;
+    // The most frame JSON one dequeue answer holds (one frame is always given whatever its
+    // size): the largest request body, so an answer is never far bigger than a frame may be.
+    std::size_t max_answer_bytes = 16u << 20;
 };
 
 class FrameBufferApi {

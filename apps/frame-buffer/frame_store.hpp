@@ -57,7 +57,10 @@ class FrameStore {
     // [any thread] Every call is atomic: no frame is handed out twice, none is lost between
     // calls. Backend failures throw std::runtime_error.
     virtual EnqueueResult enqueue(const std::string& frame_id, const std::string& json) = 0;
-    virtual std::vector<StoredFrame> dequeue(std::size_t count, std::size_t& remaining) = 0;
+    // The oldest frames, at most `count` of them and at most `max_bytes` of JSON in all (the
+    // first is given whatever its size): what does not fit stays, first in line.
+    virtual std::vector<StoredFrame> dequeue(std::size_t count, std::size_t max_bytes,
+                                             std::size_t& remaining) = 0;
     virtual std::size_t clear() = 0;
     virtual StoreStatus status() = 0;
 

@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
     std::string backend = "memory";
     frame_buffer::ApiSettings api_settings;
     api_settings.consumer_batch_size = static_cast<std::size_t>(capture_batch);
+    api_settings.max_answer_bytes = static_cast<std::size_t>(vm["max-body-mb"].as<int>()) << 20;
     try {
         if (!redis_url.empty()) {
             frame_buffer::RedisStoreSettings s;

@@ -34,10 +34,14 @@ EnqueueResult MemoryStore::enqueue(const std::string& frame_id, const std::strin
     return {true, id, frames_.size()};
 }
 
-std::vector<StoredFrame> MemoryStore::dequeue(std::size_t count, std::size_t& remaining) {
+std::vector<StoredFrame> MemoryStore::dequeue(std::size_t count, std::size_t max_bytes,
+                                              std::size_t& remaining) {
     std::lock_guard lock(mutex_);
     std::vector<StoredFrame> out;
+    std::size_t bytes = 0;
     while (out.size() < count && !frames_.empty()) {
+        bytes += frames_.front().json.size();
+        if (!out.empty() && bytes > max_bytes) break;
         out.push_back(std::move(frames_.front()));
         frames_.pop_front();
     }

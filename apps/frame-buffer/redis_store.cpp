@@ -207,7 +207,8 @@ void RedisStore::read_group(const std::string& stream, const std::string& group,
     }
 }
 
-std::vector<StoredFrame> RedisStore::dequeue(std::size_t count, std::size_t& remaining) {
+std::vector<StoredFrame> RedisStore::dequeue(std::size_t count, std::size_t max_bytes,
+                                             std::size_t& remaining) {
     std::lock_guard lock(mutex_);
     ensure_groups();
     std::vector<StoredFrame> out;
@@ -222,6 +223,24 @@ std::vector<StoredFrame> RedisStore::dequeue(std::size_t count, std::size_t& rem
     read_group(settings_.stream, settings_.group, ">", count - out.size(), out, own_ids);
     if (!capture.empty())
         read_group(capture, settings_.capture_group, ">", count - out.size(), out, capture_ids);
+    // Past the byte budget, entries are left unacknowledged: pending with this consumer, they
+    // are served first by the next dequeue, in their order.
+    std::size_t bytes = 0, fits = 0;
+    while (fits < out.size() && (fits == 0 || bytes + out[fits].json.size() <= max_bytes))
+        bytes += out[fits++].json.size();
+    if (fits < out.size()) {
+        for (std::size_t i = fits; i < out.size(); ++i) {
+            auto unack = [&](std::vector<std::string>& ids) {
+                auto it = std::find(ids.begin(), ids.end(), out[i].message_id);
+                if (it == ids.end()) return false;
+                ids.erase(it);
+                return true;
+            };
+            if (!unack(own_ids)) unack(capture_ids);
+        }
+        out.resize(fits);
+        check_own_pending_ = true;
+    }
     try {
         if (!own_ids.empty()) {
             std::vector<std::string> ack = {"XACK", settings_.stream, settings_.group};

@@ -38,7 +38,8 @@ class RedisStore final : public FrameStore {
   public:
     explicit RedisStore(RedisStoreSettings settings);
     EnqueueResult enqueue(const std::string& frame_id, const std::string& json) override;
-    std::vector<StoredFrame> dequeue(std::size_t count, std::size_t& remaining) override;
+    std::vector<StoredFrame> dequeue(std::size_t count, std::size_t max_bytes,
+                                     std::size_t& remaining) override;
     std::size_t clear() override;
     StoreStatus status() override;
     std::vector<DeadLetter> dead_letters(std::size_t count, std::size_t& size) override;

@@ -417,3 +417,42 @@ TEST_CASE("the original's environment variables configure it, and flags win over
     FrameBufferServer flags({"--max-size", "5"}, 0, {{"MAX_BUFFER_SIZE", "3"}});
     CHECK(parsed(client.get(flags.url("/frames/status")))["buffer"]["max_size"] == 5);
 }
+
+TEST_CASE(
+    "a dequeue answer holds at most --max-body-mb of frames; the rest stay, in order, memory and "
+    "Redis alike") {
+    RedisServer redis;
+    for (bool with_redis : {false, true}) {
+        CAPTURE(with_redis);
+        std::vector<std::string> args = {"--max-body-mb", "1"};
+        if (with_redis) args.insert(args.end(), {"--redis", redis.url(), "--stream", "budget"});
+        FrameBufferServer fb(args);
+        HttpClient client;
+        std::string pixels(400 * 1024, 'A');
+        for (int i = 0; i < 5; ++i)
+            REQUIRE(client
+                        .post(fb.url("/frames"), R"({"frame_id":"b)" + std::to_string(i) +
+                                                     R"(","frame_data":")" + pixels + "\"}")
+                        .status == 200);
+        std::vector<std::string> order;
+        std::vector<long> counts;
+        for (int call = 0; call < 4; ++call) {
+            auto answer = parsed(client.get(fb.url("/frames/dequeue?count=5")));
+            counts.push_back(answer["count"]);
+            for (const auto& f : answer["frames"]) order.push_back(f["frame_id"]);
+        }
+        CHECK(counts == std::vector<long>{2, 2, 1, 0});  // 2 x 400 KB fit in 1 MB, 3 do not
+        CHECK(order == std::vector<std::string>{"b0", "b1", "b2", "b3", "b4"});
+    }
+}
+
+TEST_CASE("a frame sent with a UTF-8 byte order mark is stored and served without it") {
+    FrameBufferServer fb;
+    HttpClient client;
+    CHECK(client.post(fb.url("/frames"), "\xEF\xBB\xBF{\"frame_id\":\"bom\"}").status == 200);
+    CHECK(client.post(fb.url("/frames"), R"({"frame_id":"plain"})").status == 200);
+    auto answer = client.get(fb.url("/frames/dequeue?count=5"));
+    auto frames = parsed(answer)["frames"];  // the whole answer parses: no BOM spliced inside
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0] == json{{"frame_id", "bom"}});
+}
