@@ -1,7 +1,14 @@
 // Hostile input through the real binaries: JSON nested to overflow a stack, numbers beyond any
 // double, plugin names that are paths. Each is refused with its reason, and nothing accepted is
 // lost (issue 16; the HTTP framing items are in http_framing_test.cpp).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <doctest/doctest.h>
+
+#include <csignal>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -231,4 +238,34 @@ TEST_CASE("a YAML alias bomb of 480 bytes is refused at once, naming the aliases
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("once its aliases (*name) are expanded") != std::string::npos);
     CHECK(std::chrono::steady_clock::now() - started < 10s);
+}
+
+TEST_CASE(
+    "SIGTERM with a frozen Frame Buffer and a 30 s read timeout: the host exits within the "
+    "shutdown timeout and its grace, not the read timeout") {
+    // A frozen upstream: connections complete in the kernel's backlog and are never answered.
+    int frozen = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(frozen, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(frozen, 16) == 0);
+    socklen_t size = sizeof address;
+    ::getsockname(frozen, reinterpret_cast<sockaddr*>(&address), &size);
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0, shutdown_timeout_s: 1 }\n"
+        "source: { plugin: frame_buffer_consumer, params: { url: \"http://127.0.0.1:" +
+        std::to_string(ntohs(address.sin_port)) +
+        "\", read_timeout_ms: 30000, health_check_interval_s: 0 } }\n"
+        "processors: [ { plugin: identity } ]\n");
+    std::this_thread::sleep_for(500ms);  // the source is in its read
+    auto started = std::chrono::steady_clock::now();
+    host.process().signal(SIGTERM);
+    int code = host.process().wait(25s);
+    auto took = std::chrono::steady_clock::now() - started;
+    ::close(frozen);
+    CHECK(code != -1);
+    CHECK(took < 5s);  // 1 s of shutdown timeout, 2 s of grace for a call that does not return
+    CHECK(host.process().err().find("a source did not return from its call within the shutdown "
+                                    "timeout") != std::string::npos);
 }
