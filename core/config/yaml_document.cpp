@@ -9,6 +9,9 @@
 #include <sstream>
 #include <vector>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 namespace framehost::core {
 
 EnvironmentLookup process_environment() {
@@ -271,23 +274,50 @@ class Interpolator {
     std::vector<Expression> expressions_;
 };
 
-// YAML aliases share nodes, so 500 bytes (ten references a level, nine levels) stand for a
-// billion, and every walk of the document visits them all. Far beyond any real config.
-constexpr std::size_t kMaxConfigNodes = 200'000;
+// Where each document begins, and nothing else.
+struct DocumentStarts final : YAML::EventHandler {
+    std::vector<YAML::Mark> marks;
+    void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
 
-// Counts the nodes a walk of `node` visits, stopping once `budget` is spent; false then.
-bool within_budget(const YAML::Node& node, std::size_t& budget) {
-    if (budget == 0) return false;
+// YAML aliases share nodes, so 500 bytes (ten references a level, nine levels) stand for a
+// billion, and every walk of the document visits them all; an alias inside its own anchor
+// (`a: &x [1, *x]`) makes a cycle that no walk ends. Both far beyond any real config.
+constexpr std::size_t kMaxConfigNodes = 200'000;
+constexpr int kMaxConfigDepth = 1'000;
+
+enum class Size { Fits, TooMany, TooDeep };
+
+// Measures what a walk of `node` visits, stopping once `budget` is spent or `depth` is reached.
+Size measure(const YAML::Node& node, std::size_t& budget, int depth) {
+    if (budget == 0) return Size::TooMany;
+    if (depth > kMaxConfigDepth) return Size::TooDeep;
     --budget;
+    auto within = [&](const YAML::Node& child) {
+        auto size = measure(child, budget, depth + 1);
+        return size == Size::Fits ? std::optional<Size>() : size;
+    };
     if (node.IsMap()) {
-        for (auto it = node.begin(); it != node.end(); ++it)
-            if (!within_budget(it->first, budget) || !within_budget(it->second, budget))
-                return false;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            if (auto over = within(it->first)) return *over;
+            if (auto over = within(it->second)) return *over;
+        }
     } else if (node.IsSequence()) {
         for (const auto& child : node)
-            if (!within_budget(child, budget)) return false;
+            if (auto over = within(child)) return *over;
     }
-    return true;
+    return Size::Fits;
 }
 
 void reject_duplicate_keys(const YAML::Node& node, Diagnostics& diagnostics) {
@@ -319,27 +349,46 @@ YAML::Node parse_yaml_config(const std::string& text, const EnvironmentLookup& e
                              Diagnostics& diagnostics) {
     Interpolator interpolator(text, diagnostics);
     std::string expanded = interpolator.replace_expressions(text);
-    std::vector<YAML::Node> documents;
+    // Not YAML::LoadAll: yaml-cpp 0.7's loops forever, allocating, on a document that is a bare
+    // "," (yaml-cpp issue 1040, fixed upstream after 0.8). Load reads one document; a parser
+    // asked for a second one says whether there is more, and is asked no further.
+    YAML::Node root;
+    std::optional<YAML::Mark> second_document;
     try {
-        documents = YAML::LoadAll(expanded);
+        root = YAML::Load(expanded);
+        std::istringstream input(expanded);
+        YAML::Parser parser(input);
+        DocumentStarts starts;
+        if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts) &&
+            starts.marks.size() > 1)
+            second_document = starts.marks[1];
     } catch (const YAML::ParserException& e) {
         diagnostics.error(e.mark, "invalid YAML: " + e.msg);
         return {};
     }
-    if (documents.empty() || documents.front().IsNull()) {
+    if (root.IsNull()) {
         diagnostics.error_without_position("the file is empty");
         return {};
     }
-    if (documents.size() > 1) {
-        diagnostics.error(documents[1].Mark(),
+    if (second_document) {
+        diagnostics.error(*second_document,
                           "the file holds several YAML documents; a config is one document");
     }
-    YAML::Node root = documents.front();
-    if (std::size_t budget = kMaxConfigNodes; !within_budget(root, budget)) {
-        diagnostics.error_without_position(
-            "the config stands for more than " + std::to_string(kMaxConfigNodes) +
-            " values once its aliases (*name) are expanded; a config is far smaller");
-        return {};
+    std::size_t budget = kMaxConfigNodes;
+    switch (measure(root, budget, 0)) {
+        case Size::Fits:
+            break;
+        case Size::TooMany:
+            diagnostics.error_without_position(
+                "the config stands for more than " + std::to_string(kMaxConfigNodes) +
+                " values once its aliases (*name) are expanded; a config is far smaller");
+            return {};
+        case Size::TooDeep:
+            diagnostics.error_without_position(
+                "the config nests deeper than " + std::to_string(kMaxConfigDepth) +
+                " levels once its aliases are expanded (an alias inside its own anchor, like "
+                "'&x [1, *x]', never ends)");
+            return {};
     }
     reject_duplicate_keys(root, diagnostics);
     interpolator.resolve(root, environment);

@@ -142,3 +142,25 @@ TEST_CASE("a bad name inside a default is reported at its expression") {
     CHECK(errors[0].line == 2);
     CHECK(errors[0].message.find("invalid variable name in '${9X}'") != std::string::npos);
 }
+
+// Found by tests/fuzz/config_fuzz: yaml-cpp makes `&x [1, *x]` a cycle, and walking it
+// overflowed the stack.
+TEST_CASE("an alias inside its own anchor is refused, not walked forever") {
+    Diagnostics d("c.yaml");
+    parse_yaml_config("a: 1\nd: &x [1, *x]\n", env({}), d);
+    auto errors = errors_of(d);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].message.find("an alias inside its own anchor") != std::string::npos);
+}
+
+// Found by tests/fuzz/config_fuzz: yaml-cpp 0.7's LoadAll loops forever, allocating, on ",".
+TEST_CASE("a document that is a bare comma is refused at once, and several documents still are") {
+    Diagnostics d("c.yaml");
+    parse_yaml_config(",\n", env({}), d);
+    CHECK(errors_of(d).size() == 1);
+    Diagnostics several("c.yaml");
+    parse_yaml_config("a: 1\n---\nb: 2\n", env({}), several);
+    auto errors = errors_of(several);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].message.find("several YAML documents") != std::string::npos);
+}
