@@ -35,6 +35,12 @@ std::size_t answers_in(const std::string& reply) {
     return n;
 }
 
+// A POST of `body` to `path` in HTTP/`version`, as raw bytes.
+std::string post(const std::string& path, const std::string& version, const std::string& body) {
+    return "POST " + path + " HTTP/" + version +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 long buffered_frames(FrameBufferServer& fb) {
     return json::parse(HttpClient().get(fb.url("/frames/status")).body)["buffer"]["size"];
 }
@@ -104,12 +110,8 @@ TEST_CASE("a space before a header's colon is a 400 naming why, and the body is 
 
 TEST_CASE("a request followed at once by the client's FIN is run and answered") {
     FrameBufferServer fb;
-    std::string body = R"({"frame_id":"fin-1"})";
-    auto reply =
-        raw_exchange(fb.port(),
-                     "POST /frames HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) +
-                         "\r\n\r\n" + body,
-                     2s, nullptr, true);
+    auto reply = raw_exchange(fb.port(), post("/frames", "1.1", R"({"frame_id":"fin-1"})"), 2s,
+                              nullptr, true);
     CHECK(reply.rfind("HTTP/1.1 200", 0) == 0);
     CHECK(buffered_frames(fb) == 1);
 
@@ -117,11 +119,8 @@ TEST_CASE("a request followed at once by the client's FIN is run and answered") 
     CHECK(raw_exchange(host.port(), "GET /live HTTP/1.0\r\n\r\n", 2s, nullptr, true)
               .rfind("HTTP/1.1 200", 0) == 0);
     // /process runs off the reading threads: its answer still reaches a half-closed client.
-    std::string frame = R"({"frame_data":"QUJD","metadata":{}})";
     auto processed =
-        raw_exchange(host.port(),
-                     "POST /process HTTP/1.0\r\nContent-Length: " + std::to_string(frame.size()) +
-                         "\r\n\r\n" + frame,
+        raw_exchange(host.port(), post("/process", "1.0", R"({"frame_data":"QUJD","metadata":{}})"),
                      3s, nullptr, true);
     CHECK(processed.rfind("HTTP/1.1 200", 0) == 0);
     CHECK(processed.find("\"detections\":[]") != std::string::npos);
