@@ -54,6 +54,7 @@ void SourceRunner::start(std::function<void()> on_done) {
 
 void SourceRunner::request_stop() {
     stop_.store(true);
+    instance_->request_stop();  // a read waiting on something slow gives up (stop_request.hpp)
     std::lock_guard lock(mutex_);
     wake_.notify_all();
 }

@@ -4,12 +4,39 @@
 #include <cctype>
 #include <deque>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "core/log/log.hpp"
 
 namespace framehost::core {
 
 namespace {
+// The contexts of instances asked to stop, for framehost_stop_requested(): keyed by address so a
+// context the host did not make (a plugin asking with the harness's) is simply not found.
+class StopRequests {
+  public:
+    static StopRequests& process_table() {
+        static StopRequests table;
+        return table;
+    }
+    void mark(const PluginContext* context) {
+        std::lock_guard lock(mutex_);
+        stopping_.insert(context);
+    }
+    void forget(const PluginContext* context) {
+        std::lock_guard lock(mutex_);
+        stopping_.erase(context);
+    }
+    bool marked(const PluginContext* context) const {
+        std::lock_guard lock(mutex_);
+        return stopping_.count(context) > 0;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::unordered_set<const PluginContext*> stopping_;
+};
+
 Labels instance_labels(const PluginDescriptor& d, const std::string& instance) {
     return {{"plugin", d.name}, {"instance", instance}, {"kind", to_string(d.kind)}};
 }
@@ -19,6 +46,7 @@ class PluginInstance::Context final : public PluginContext {
   public:
     Context(std::string name, Labels labels, MetricsRegistry& metrics)
         : name_(std::move(name)), labels_(std::move(labels)), metrics_(metrics) {}
+    ~Context() override { StopRequests::process_table().forget(this); }
 
     const std::string& instance_name() const override { return name_; }
     void log(LogLevel level, std::string_view message) override {
@@ -154,6 +182,10 @@ PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::st
             .set(frame_budget_seconds());
 }
 
+void PluginInstance::request_stop() {
+    StopRequests::process_table().mark(context_.get());
+}
+
 void PluginInstance::adopt_created(const std::function<std::shared_ptr<Plugin>()>& create) {
     std::shared_ptr<Plugin> plugin;
     if (auto error = call("create", 0, [&] { plugin = create(); }))
@@ -238,3 +270,14 @@ std::shared_ptr<PluginInstance> PluginInstance::create(const PluginDescriptor& d
 }
 
 }  // namespace framehost::core
+
+// Exported by the framehost executable (apps/framehost/CMakeLists.txt) for plugins to find with
+// dlsym (sdk/include/framehost/stop_request.hpp); never throws into a plugin.
+extern "C" __attribute__((visibility("default"))) int framehost_stop_requested(
+    const framehost::PluginContext* context) {
+    try {
+        return framehost::core::StopRequests::process_table().marked(context) ? 1 : 0;
+    } catch (...) {
+        return 0;
+    }
+}

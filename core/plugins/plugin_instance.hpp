@@ -52,6 +52,10 @@ class PluginInstance {
     template <class F>
     std::optional<std::string> call(const char* what, std::size_t frames_in_call, F&& f);
 
+    // From now on the plugin's stop_requested() (framehost/stop_request.hpp) answers true. For
+    // sources: their thread is being stopped. [any thread]
+    void request_stop();
+
     struct StuckCall {
         std::string what;  // "process", "read", ...
         double seconds = 0;

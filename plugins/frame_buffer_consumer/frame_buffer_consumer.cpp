@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,7 @@
 #include <framehost/export.hpp>
 #include <framehost/json_limits.hpp>
 #include <framehost/source_retry.hpp>
+#include <framehost/stop_request.hpp>
 #include <framehost/wire_frame.hpp>
 
 namespace {
@@ -60,8 +62,9 @@ class FrameBufferConsumer final : public framehost::Source {
         return d;
     }
 
-    FrameBufferConsumer(const framehost::Params& params, framehost::PluginContext&)
-        : url_(params.string("url")),
+    FrameBufferConsumer(const framehost::Params& params, framehost::PluginContext& context)
+        : context_(context),
+          url_(params.string("url")),
           batch_size_(static_cast<std::size_t>(params.integer("batch_size"))),
           poll_interval_(params.integer("poll_interval_ms")),
           max_retries_(static_cast<int>(params.integer("max_retries"))),
@@ -95,7 +98,9 @@ class FrameBufferConsumer final : public framehost::Source {
 
         std::size_t count = std::min(max, batch_size_);
         std::string body;
-        long status = get("/frames/dequeue?count=" + std::to_string(count), body);
+        auto answered = get("/frames/dequeue?count=" + std::to_string(count), body);
+        if (!answered) return framehost::ReadStatus::Idle;  // the host is stopping us
+        long status = *answered;
         ++polls_;
         if (status != 200)
             fail("GET " + url_ + "/frames/dequeue answered HTTP " + std::to_string(status) + ": " +
@@ -169,8 +174,9 @@ class FrameBufferConsumer final : public framehost::Source {
         consecutive_errors_ = 0;
     }
 
-    // One request on the kept-alive handle; returns the HTTP status, or throws on transport errors.
-    long get(const std::string& path, std::string& body) {
+    // One request on the kept-alive handle; returns the HTTP status, nothing when it was given
+    // up because the host is stopping us, or throws on transport errors.
+    std::optional<long> get(const std::string& path, std::string& body) {
         if (!curl_) {
             curl_ = curl_easy_init();
             if (!curl_) fail("curl_easy_init failed");
@@ -183,16 +189,37 @@ class FrameBufferConsumer final : public framehost::Source {
             curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms_);
             curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, read_timeout_ms_);
             curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, collect);
+            curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, on_progress);
+            curl_easy_setopt(curl_, CURLOPT_XFERINFODATA, this);
+            curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
         }
+        stop_seen_.reset();
+        given_up_ = false;
         std::string url = url_ + path;
         curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
         curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &body);
         CURLcode rc = curl_easy_perform(curl_);
+        if (rc == CURLE_ABORTED_BY_CALLBACK && given_up_) return std::nullopt;
         if (rc != CURLE_OK) fail("GET " + url + ": " + curl_easy_strerror(rc));
         long status = 0;
         curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
         return status;
+    }
+
+    // Called by libcurl while a request waits, about every second when nothing arrives (how
+    // often bounds how long stopping takes). Once the host asks us to stop, a request with no
+    // answer yet is given up after kStopGrace: a Frame Buffer that is alive answers within it,
+    // so no dequeued frame is lost to the abort. An answer already arriving is let finish: its
+    // frames have left the Frame Buffer.
+    static int on_progress(void* self, curl_off_t, curl_off_t received, curl_off_t, curl_off_t) {
+        auto& consumer = *static_cast<FrameBufferConsumer*>(self);
+        if (!framehost::stop_requested(consumer.context_)) return 0;
+        auto now = Clock::now();
+        if (!consumer.stop_seen_) consumer.stop_seen_ = now;
+        if (received > 0 || now - *consumer.stop_seen_ < kStopGrace) return 0;
+        consumer.given_up_ = true;
+        return 1;
     }
 
     void check_health(bool throw_on_failure) {
@@ -200,7 +227,9 @@ class FrameBufferConsumer final : public framehost::Source {
         std::string body;
         long status = 0;
         try {
-            status = get("/health", body);
+            auto answered = get("/health", body);
+            if (!answered) return;  // stopping: no verdict
+            status = *answered;
         } catch (const std::exception&) {
             upstream_healthy_ = false;
             if (throw_on_failure) throw;
@@ -243,6 +272,9 @@ class FrameBufferConsumer final : public framehost::Source {
         void operator()(curl_slist* s) const { curl_slist_free_all(s); }
     };
 
+    static constexpr auto kStopGrace = std::chrono::milliseconds(200);
+
+    framehost::PluginContext& context_;
     std::string url_;
     std::size_t batch_size_;
     std::chrono::milliseconds poll_interval_;
@@ -253,6 +285,9 @@ class FrameBufferConsumer final : public framehost::Source {
 
     // Source thread only.
     CURL* curl_ = nullptr;
+    // For the request in flight: when it first saw the stop request, whether it gave up.
+    std::optional<Clock::time_point> stop_seen_;
+    bool given_up_ = false;
     std::unique_ptr<curl_slist, SlistDeleter> headers_;
     Clock::time_point next_poll_{};
     Clock::time_point last_health_ = Clock::now();

@@ -241,8 +241,8 @@ TEST_CASE("a YAML alias bomb of 480 bytes is refused at once, naming the aliases
 }
 
 TEST_CASE(
-    "SIGTERM with a frozen Frame Buffer and a 30 s read timeout: the host exits within the "
-    "shutdown timeout and its grace, not the read timeout") {
+    "SIGTERM with a frozen Frame Buffer and a 30 s read timeout: the source's read is "
+    "interrupted and the host exits cleanly within the shutdown timeout") {
     // A frozen upstream: connections complete in the kernel's backlog and are never answered.
     int frozen = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
@@ -264,8 +264,9 @@ TEST_CASE(
     int code = host.process().wait(25s);
     auto took = std::chrono::steady_clock::now() - started;
     ::close(frozen);
-    CHECK(code != -1);
-    CHECK(took < 5s);  // 1 s of shutdown timeout, 2 s of grace for a call that does not return
-    CHECK(host.process().err().find("a source did not return from its call within the shutdown "
-                                    "timeout") != std::string::npos);
+    CHECK(code == 0);
+    // The read gives up when asked to stop (libcurl looks about once a second), well inside the
+    // 1 s shutdown timeout and its grace; no thread is left behind in a call.
+    CHECK(took < 2500ms);
+    CHECK(host.process().err().find("did not return") == std::string::npos);
 }

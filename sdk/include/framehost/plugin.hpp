@@ -190,8 +190,10 @@ class Source : public Plugin {
     // backoff. Called once after start() and again after read() answered NotConnected.
     virtual void connect() {}
     // [source thread] Append at most `max_frames` frames to `out`. Must return within about
-    // 100 ms when nothing arrives so the host can stop it. The host calls read() only when its
-    // queue has room for `max_frames`, so a source never needs to buffer.
+    // 100 ms when nothing arrives so the host can stop it; a read that waits longer on its
+    // upstream checks stop_requested(context) (framehost/stop_request.hpp) while it waits. The host
+    // calls read() only when its queue has room for `max_frames`, so a source never needs to
+    // buffer.
     virtual ReadStatus read(std::vector<Frame>& out, std::size_t max_frames) = 0;
     // [worker thread] The frame left the pipeline with this outcome; `frame.delivery` is what
     // the source set. At-least-once sources acknowledge upstream here (Completed, Filtered),

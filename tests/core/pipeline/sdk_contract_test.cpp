@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/pipeline/pipeline.hpp"
+#include "framehost/stop_request.hpp"
 #include "tests/core/pipeline/in_process_plugins.hpp"
 
 using namespace framehost;
@@ -389,4 +390,52 @@ TEST_CASE(
     CHECK(status.sources_running());  // the host goes on while one finite source has not ended
     pipeline->request_stop();
     CHECK(pipeline->wait() == Pipeline::Outcome::Stopped);
+}
+
+namespace {
+// A source whose read waits on an upstream that never answers, as frame_buffer_consumer's does
+// on a frozen Frame Buffer, giving up only when the host asks it to stop.
+class WaitingSource final : public Source {
+  public:
+    explicit WaitingSource(PluginContext& context) : context_(context) {}
+    ReadStatus read(std::vector<Frame>&, std::size_t) override {
+        in_read = true;
+        auto give_up = std::chrono::steady_clock::now() + 30s;
+        while (!stop_requested(context_) && std::chrono::steady_clock::now() < give_up)
+            std::this_thread::sleep_for(1ms);
+        return ReadStatus::Idle;
+    }
+    std::atomic<bool> in_read{false};
+
+  private:
+    PluginContext& context_;
+};
+}  // namespace
+
+TEST_CASE(
+    "stop_requested() tells a waiting source that the host is stopping it, and only that source") {
+    Chain c;
+    std::shared_ptr<WaitingSource> waiting;
+    c.parts.sources.push_back({PluginInstance::create(kSource, "waiting", Params(), c.metrics,
+                                                      [&](PluginContext& context) {
+                                                          waiting = std::make_shared<WaitingSource>(
+                                                              context);
+                                                          return waiting;
+                                                      }),
+                               {}});
+    PluginContext* processor_context = nullptr;
+    c.parts.processors.push_back(PluginInstance::create(
+        kReentrant, "bystander", Params(), c.metrics, [&](PluginContext& context) {
+            processor_context = &context;
+            return std::make_shared<test::FunctionProcessor>([](Frame&) {});
+        }));
+    c.to([](std::span<const Frame* const>, SinkReport&) {});
+    auto pipeline = c.run();
+    while (!waiting->in_read) std::this_thread::sleep_for(1ms);
+    CHECK_FALSE(stop_requested(*processor_context));
+    auto asked = std::chrono::steady_clock::now();
+    pipeline->request_stop();
+    CHECK(pipeline->wait() == Pipeline::Outcome::Stopped);
+    CHECK(std::chrono::steady_clock::now() - asked < 5s);  // not the read's 30 s
+    CHECK_FALSE(stop_requested(*processor_context));       // processors drain; they are never asked
 }
