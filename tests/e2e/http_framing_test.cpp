@@ -4,13 +4,16 @@
 #include <doctest/doctest.h>
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/http_client.hpp"
@@ -64,6 +67,18 @@ bool closed_within(int fd, std::chrono::milliseconds within) {
         if (n <= 0) return true;
     }
     return false;
+}
+
+// CPU seconds (user and system) a process has used.
+double cpu_seconds(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(all.substr(all.rfind(')') + 2));  // past "pid (comm) "
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i)
+        if (i >= 14) ticks += std::stod(field);  // utime, stime
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace
@@ -188,6 +203,64 @@ TEST_CASE("past max_connections a new connection is answered 503 and closed, the
     for (int i = 0; i < 40 && status != 200; ++i) {
         std::this_thread::sleep_for(50ms);
         status = HttpClient().get(host.url("/live")).status;
+    }
+    CHECK(status == 200);
+}
+
+TEST_CASE(
+    "under ulimit -n 1024, 1,100 idle connections: those past the cap are answered 503, the host "
+    "does not spin, and frees places as clients leave") {
+    // The host inherits a soft limit of 1024; the test itself needs room for 1,100 sockets.
+    rlimit mine{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &mine) == 0);
+    rlimit wide{std::max<rlim_t>(mine.rlim_max, 4096), std::max<rlim_t>(mine.rlim_max, 4096)};
+    REQUIRE_MESSAGE(::setrlimit(RLIMIT_NOFILE, &wide) == 0, "needs 4096 descriptors (root)");
+    rlimit narrow{1024, wide.rlim_max};
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &narrow) == 0);
+    std::unique_ptr<RunningHost> host;
+    try {
+        host = std::make_unique<RunningHost>(kHost);
+    } catch (...) {
+        ::setrlimit(RLIMIT_NOFILE, &wide);
+        throw;
+    }
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &wide) == 0);
+    CHECK(host->process().err().find("serving at most 896 connections, not 1024: the descriptor "
+                                     "limit is 1024") != std::string::npos);
+
+    std::vector<int> clients;
+    for (int i = 0; i < 1100; ++i) clients.push_back(connect_loopback(host->port()));
+    // Connections not yet accepted look open too: count until the refusals are all in.
+    std::size_t refused = 0, open = 0;
+    for (int round = 0; round < 50 && refused < 1100 - 896; ++round) {
+        std::this_thread::sleep_for(100ms);
+        refused = open = 0;
+        for (int fd : clients) {
+            char buffer[512];
+            auto n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT | MSG_PEEK);
+            if (n > 0 &&
+                std::string(buffer, static_cast<std::size_t>(n)).find("503 Service Unavailable") !=
+                    std::string::npos)
+                ++refused;
+            else if (n < 0 && errno == EAGAIN)
+                ++open;
+        }
+    }
+    CHECK(open == 896);
+    CHECK(refused == 1100 - 896);
+
+    // Held at the cap, the host waits instead of spinning on accept().
+    double before = cpu_seconds(host->process().pid());
+    std::this_thread::sleep_for(1s);
+    CHECK(cpu_seconds(host->process().pid()) - before < 0.3);
+    auto full = HttpClient().get(host->url("/live"));
+    CHECK(full.status == 503);
+
+    for (int fd : clients) ::close(fd);
+    long status = 0;
+    for (int i = 0; i < 40 && status != 200; ++i) {
+        std::this_thread::sleep_for(50ms);
+        status = HttpClient().get(host->url("/live")).status;
     }
     CHECK(status == 200);
 }
