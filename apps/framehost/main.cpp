@@ -38,7 +38,7 @@ The plugin search path is the executable's own plugins folder, then FRAMEHOST_PL
 Environment: FRAMEHOST_LOG_LEVEL=debug|info|warn|error.
 Exit codes: 0 success, 1 failure (config errors, refused plugin, runtime error), 2 usage error.
 
-Options)";
+)";
 
 std::filesystem::path executable_path(const char* argv0) {
     std::error_code ec;
@@ -64,25 +64,24 @@ bool parse_overrides(const po::variables_map& vm, std::vector<core::ConfigOverri
 
 int main(int argc, char** argv) {
     po::options_description options("Options");
-    options.add_options()
-        ("help,h", "show this help")
-        ("version", "print the framehost and SDK versions")
-        ("config,c", po::value<std::string>(), "the YAML config to run")
-        ("check", "validate the config and load its plugins, then exit")
-        ("set", po::value<std::vector<std::string>>()->composing(),
-         "override a config value: key.path=value (repeatable), e.g. pipeline.workers=4")
-        ("plugin-path", po::value<std::vector<std::string>>()->composing(),
-         "another directory to search for plugins (repeatable)")
-        ("all", "inspect: every plugin on the search path")
-        ("format", po::value<std::string>()->default_value("text"),
-         "output of plugins/inspect: text, json or markdown")
-        ("timeout", po::value<std::string>()->default_value("5s"),
-         "check-plugin: how long one call into the plugin may take before it counts as hung")
-        ("kind", po::value<std::string>()->default_value("processor"),
-         "new-plugin: processor, source or sink")
-        ("dir", po::value<std::string>()->default_value("."),
-         "new-plugin: where the project folder is created")
-        ("log-level", po::value<std::string>(), "debug, info, warn or error");
+    options.add_options()("help,h", "show this help")(
+        "version", "print the framehost and SDK versions")("config,c", po::value<std::string>(),
+                                                           "the YAML config to run")(
+        "check", "validate the config and load its plugins, then exit")(
+        "set", po::value<std::vector<std::string>>()->composing(),
+        "override a config value: key.path=value (repeatable), e.g. pipeline.workers=4")(
+        "plugin-path", po::value<std::vector<std::string>>()->composing(),
+        "another directory to search for plugins (repeatable)")(
+        "all", "inspect: every plugin on the search path")(
+        "format", po::value<std::string>()->default_value("text"),
+        "output of plugins/inspect: text, json or markdown")(
+        "timeout", po::value<std::string>()->default_value("5s"),
+        "check-plugin: how long one call into the plugin may take before it counts as hung")(
+        "kind", po::value<std::string>()->default_value("processor"),
+        "new-plugin: processor, source or sink")("dir",
+                                                 po::value<std::string>()->default_value("."),
+                                                 "new-plugin: where the project folder is created")(
+        "log-level", po::value<std::string>(), "debug, info, warn or error");
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::vector<std::string>>(), "");
     po::positional_options_description positional;
@@ -92,7 +91,9 @@ int main(int argc, char** argv) {
 
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all_options).positional(positional).run(), vm);
+        po::store(
+            po::command_line_parser(argc, argv).options(all_options).positional(positional).run(),
+            vm);
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "framehost: " << e.what() << "\nRun 'framehost --help' for usage.\n";
@@ -111,8 +112,9 @@ int main(int argc, char** argv) {
 
     LogLevel level = LogLevel::Info;
     std::string level_text = vm.count("log-level") ? vm["log-level"].as<std::string>()
-                             : std::getenv("FRAMEHOST_LOG_LEVEL") ? std::getenv("FRAMEHOST_LOG_LEVEL")
-                                                                  : "info";
+                             : std::getenv("FRAMEHOST_LOG_LEVEL")
+                                 ? std::getenv("FRAMEHOST_LOG_LEVEL")
+                                 : "info";
     if (!core::parse_log_level(level_text, level)) {
         std::cerr << "framehost: unknown log level '" << level_text
                   << "' (debug, info, warn or error)\n";
@@ -122,7 +124,8 @@ int main(int argc, char** argv) {
 
     app::CommonOptions common;
     common.executable = executable_path(argv[0]);
-    if (vm.count("plugin-path")) common.plugin_paths = vm["plugin-path"].as<std::vector<std::string>>();
+    if (vm.count("plugin-path"))
+        common.plugin_paths = vm["plugin-path"].as<std::vector<std::string>>();
     auto words = vm.count("command") ? vm["command"].as<std::vector<std::string>>()
                                      : std::vector<std::string>{};
     auto format = vm["format"].as<std::string>();
@@ -148,7 +151,8 @@ int main(int argc, char** argv) {
             return 2;
         }
         std::int64_t timeout_ms = 0;
-        if (!core::parse_duration_ms(vm["timeout"].as<std::string>(), timeout_ms) || timeout_ms <= 0) {
+        if (!core::parse_duration_ms(vm["timeout"].as<std::string>(), timeout_ms) ||
+            timeout_ms <= 0) {
             std::cerr << "framehost: --timeout must be a positive duration such as 500ms or 5s\n";
             return 2;
         }

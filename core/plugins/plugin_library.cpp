@@ -17,6 +17,9 @@ std::string loader_reason(const std::string& what, const std::filesystem::path& 
     std::string text = what;
     auto prefix = file.string() + ": ";
     if (auto at = text.find(prefix); at != std::string::npos) text.erase(0, at + prefix.size());
+    // Boost.DLL closes the dlerror() text with ")" and appends errno's message, which says
+    // nothing about a failed dlopen ("Bad file descriptor").
+    if (auto at = text.rfind("): "); at != std::string::npos) text.erase(at);
     if (text.find("invalid ELF header") != std::string::npos ||
         text.find("file too short") != std::string::npos)
         return "not a shared library (" + text + ")";
@@ -30,8 +33,14 @@ std::string loader_reason(const std::string& what, const std::filesystem::path& 
 
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& requested) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(requested, ec))
+    auto kind = std::filesystem::status(requested, ec).type();
+    if (kind == std::filesystem::file_type::not_found || kind == std::filesystem::file_type::none)
         throw PluginLoadError(requested, "no such file");
+    if (kind == std::filesystem::file_type::directory)
+        throw PluginLoadError(requested, "a directory, not a plugin library");
+    if (kind != std::filesystem::file_type::regular)
+        throw PluginLoadError(
+            requested, "not a regular file (a device, FIFO or socket), not a plugin library");
     auto file = std::filesystem::absolute(requested);
 
     std::shared_ptr<PluginLibrary> self(new PluginLibrary());

@@ -269,55 +269,67 @@ class RedisStreamsSource final : public framehost::Source {
     }
 
     // Takes over entries idle with other (presumably dead) consumers; dead-letters the ones
-    // delivered too often. True when the page was full and every entry on it was taken or
-    // dead-lettered: more may be waiting.
+    // delivered too often. True when `want` entries were taken or dead-lettered: more may be
+    // waiting. Entries this host holds are idle in Redis' eyes too; the pending list is paged past
+    // them (up to kClaimPages pages of kClaimPageSize), so a host holding many does not hide a
+    // dead one's.
     bool claim(std::vector<Frame>& out, std::size_t want) {
-        auto pending =
-            reader_.run({"XPENDING", stream_, group_, "IDLE", std::to_string(claim_idle_.count()),
-                         "-", "+", std::to_string(want)});
         std::vector<std::string> take;
-        std::size_t listed = pending->type == REDIS_REPLY_ARRAY ? pending->elements : 0;
         std::size_t handled = 0;
-        for (std::size_t i = 0; i < listed; ++i) {
-            const redisReply* p = pending->element[i];
-            std::string id = str(p->element[0]);
-            long long deliveries = p->element[3]->integer;
-            {
-                // Idle in Redis' eyes, but waiting in this host's own queue: not to be taken again.
-                std::lock_guard lock(ack_mutex_);
-                if (held_.count(id)) continue;
-            }
-            if (deliveries >= max_deliveries_) {
-                auto claimed = reader_.run({"XCLAIM", stream_, group_, consumer_,
-                                            std::to_string(claim_idle_.count()), id});
-                std::string json;
-                if (claimed->type == REDIS_REPLY_ARRAY && claimed->elements > 0 &&
-                    claimed->element[0]->type == REDIS_REPLY_ARRAY) {
-                    const redisReply* fields = claimed->element[0]->element[1];
-                    for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
-                        if (str(fields->element[f]) == "frame") json = str(fields->element[f + 1]);
+        std::string start = "-";
+        std::size_t page_size = std::max<std::size_t>(want, kClaimPageSize);
+        for (int page = 0; page < kClaimPages && handled < want; ++page) {
+            auto pending = reader_.run({"XPENDING", stream_, group_, "IDLE",
+                                        std::to_string(claim_idle_.count()), start, "+",
+                                        std::to_string(page_size)});
+            std::size_t listed = pending->type == REDIS_REPLY_ARRAY ? pending->elements : 0;
+            for (std::size_t i = 0; i < listed && handled < want; ++i) {
+                const redisReply* p = pending->element[i];
+                std::string id = str(p->element[0]);
+                start = "(" + id;
+                long long deliveries = p->element[3]->integer;
+                {
+                    // Waiting in this host's own queue: not to be taken again.
+                    std::lock_guard lock(ack_mutex_);
+                    if (held_.count(id)) continue;
                 }
-                reader_.run(
-                    {"XADD", dead_letters_, "*", "entry_id", id, "frame", json, "reason",
-                     "delivered " + std::to_string(deliveries) + " times without finishing"});
-                reader_.run({"XACK", stream_, group_, id});
-                ++dead_lettered_;
                 ++handled;
-                continue;
+                if (deliveries >= max_deliveries_) {
+                    dead_letter_redelivered(id, deliveries);
+                    continue;
+                }
+                take.push_back(id);
             }
-            take.push_back(id);
-            ++handled;
+            if (listed < page_size) break;  // the end of the pending list
         }
-        bool full = listed == want && handled == listed;
-        if (take.empty()) return full;
-        std::vector<std::string> args = {"XCLAIM", stream_, group_, consumer_,
-                                         std::to_string(claim_idle_.count())};
-        args.insert(args.end(), take.begin(), take.end());
-        auto claimed = reader_.run(args);
-        std::size_t before = out.size();
-        take_entries(claimed.get(), out);
-        claimed_ += out.size() - before;
-        return full;
+        if (!take.empty()) {
+            std::vector<std::string> args = {"XCLAIM", stream_, group_, consumer_,
+                                             std::to_string(claim_idle_.count())};
+            args.insert(args.end(), take.begin(), take.end());
+            auto claimed = reader_.run(args);
+            std::size_t before = out.size();
+            take_entries(claimed.get(), out);
+            claimed_ += out.size() - before;
+        }
+        return handled == want;
+    }
+
+    // An entry delivered max_deliveries times: claimed (to read its frame), written to the dead
+    // letters with the reason, and acknowledged.
+    void dead_letter_redelivered(const std::string& id, long long deliveries) {
+        auto claimed = reader_.run(
+            {"XCLAIM", stream_, group_, consumer_, std::to_string(claim_idle_.count()), id});
+        std::string json;
+        if (claimed->type == REDIS_REPLY_ARRAY && claimed->elements > 0 &&
+            claimed->element[0]->type == REDIS_REPLY_ARRAY) {
+            const redisReply* fields = claimed->element[0]->element[1];
+            for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
+                if (str(fields->element[f]) == "frame") json = str(fields->element[f + 1]);
+        }
+        reader_.run({"XADD", dead_letters_, "*", "entry_id", id, "frame", json, "reason",
+                     "delivered " + std::to_string(deliveries) + " times without finishing"});
+        reader_.run({"XACK", stream_, group_, id});
+        ++dead_lettered_;
     }
 
     // The pending acknowledgements, when there are no dead letters to write first.
@@ -373,6 +385,8 @@ class RedisStreamsSource final : public framehost::Source {
     std::chrono::milliseconds claim_idle_;
     long long max_deliveries_;
     std::string dead_letters_;
+    static constexpr int kClaimPages = 20;  // pending-list pages looked through per claim
+    static constexpr std::size_t kClaimPageSize = 100;
     bool create_group_;
     std::string group_start_;
 

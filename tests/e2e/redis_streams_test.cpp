@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -262,6 +263,90 @@ TEST_CASE(
     auto reasons = client.field_values("frames:dead", "reason");
     REQUIRE(reasons.size() == 5);
     CHECK(reasons[0].find("delivered 3 times") != std::string::npos);
+    host.signal(SIGTERM);
+    CHECK(host.wait(20s) == 0);
+}
+
+TEST_CASE(
+    "every entry is settled by its own id: five without frame_id are five dead letters, twins "
+    "are told apart, and nothing held is claimed from the host holding it") {
+    RedisServer redis;
+    RedisClient client(redis.port());
+    std::vector<std::vector<std::string>> adds;
+    for (int i = 1; i <= 5; ++i)
+        adds.push_back({"XADD", "frames", "1-" + std::to_string(i), "camera_id", "cam"});
+    adds.push_back({"XADD", "frames", "2-1", "frame",
+                    json({{"frame_id", "twin"}, {"width", 8}, {"height", 4}}).dump()});
+    adds.push_back({"XADD", "frames", "2-2", "frame",
+                    json({{"frame_id", "twin"}, {"width", "wide"}, {"height", 4}}).dump()});
+    // Slow frames: with 1 worker at 100 ms each, the last wait in the host's queue for about
+    // 3 s, three times claim_idle_ms.
+    for (int i = 0; i < 30; ++i)
+        adds.push_back({"XADD", "frames", "3-" + std::to_string(i + 1), "frame",
+                        json({{"frame_id", "slow-" + std::to_string(i)}}).dump()});
+    client.pipeline(adds);
+    client.integer({"XGROUP", "CREATE", "frames", "workers", "0"});
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto config =
+        dir.write("h.yaml",
+                  "http: { enabled: false }\n"
+                  "pipeline: { workers: 1, batch_size: 1, progress_interval_s: 0 }\n"
+                  "source: { plugin: redis_streams_source, params: { url: \"" +
+                      redis.url() +
+                      "\", stream: frames, group: workers, group_start: \"0\", consumer: only, "
+                      "batch_size: 50, claim_idle_ms: 1000, dead_letter_stream: frames:dead } }\n"
+                      "processors: [ { plugin: sample_detector, params: { processing_delay_ms: "
+                      "100 } } ]\n"
+                      "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
+                      out.string() + "\" } } ]\n");
+    ChildProcess host(kFramehostBinary, {"--config", config.string()});
+    // While the host holds the slow frames, a consumer takes five newer entries and dies: they
+    // are claimed although the host's own idle entries come first in the pending list.
+    auto delivered_all = [&] {
+        auto ids = client.pending_ids("frames", "workers", 100);
+        return std::find(ids.begin(), ids.end(), "3-30") != ids.end();
+    };
+    auto taken_by = std::chrono::steady_clock::now() + 20s;
+    while (!delivered_all() && std::chrono::steady_clock::now() < taken_by)
+        std::this_thread::sleep_for(10ms);
+    REQUIRE(client.pending("frames", "workers") > 20);            // most slow frames still held
+    std::vector<std::vector<std::string>> orphans = {{"MULTI"}};  // the host reads none first
+    for (int i = 0; i < 5; ++i)
+        orphans.push_back({"XADD", "frames", "4-" + std::to_string(i + 1), "frame",
+                           json({{"frame_id", "orphan-" + std::to_string(i)}}).dump()});
+    orphans.push_back(
+        {"XREADGROUP", "GROUP", "workers", "ghost", "COUNT", "5", "STREAMS", "frames", ">"});
+    orphans.push_back({"EXEC"});
+    client.pipeline(orphans);
+    REQUIRE(client.pending_of("frames", "workers", "ghost") == 5);
+    // Claimed one claim interval after they went idle, while the host still holds slow frames
+    // that are older in the pending list.
+    auto orphaned = std::chrono::steady_clock::now();
+    while (client.pending_of("frames", "workers", "ghost") > 0 &&
+           std::chrono::steady_clock::now() - orphaned < 10s)
+        std::this_thread::sleep_for(20ms);
+    CHECK(client.pending_of("frames", "workers", "ghost") == 0);
+    CHECK(client.pending_of("frames", "workers", "only") > 10);
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    auto done = [&] {
+        return client.integer({"XLEN", "frames:dead"}) == 6 &&
+               client.pending("frames", "workers") == 0 && ids_in(out).size() >= 36;
+    };
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(1500ms);  // one more claim interval: nothing comes twice
+
+    auto dead_entries = client.field_values("frames:dead", "entry_id");
+    CHECK(std::set<std::string>(dead_entries.begin(), dead_entries.end()) ==
+          std::set<std::string>{"1-1", "1-2", "1-3", "1-4", "1-5", "2-2"});
+    CHECK(dead_entries.size() == 6);
+    CHECK(client.pending("frames", "workers") == 0);
+    std::map<std::string, int> seen;
+    for (const auto& id : ids_in(out)) ++seen[id];
+    for (int i = 0; i < 30; ++i) CHECK(seen["slow-" + std::to_string(i)] == 1);
+    for (int i = 0; i < 5; ++i) CHECK(seen["orphan-" + std::to_string(i)] == 1);
+    CHECK(seen["twin"] == 2);  // the good twin completed; the bad one reached the sink failed
     host.signal(SIGTERM);
     CHECK(host.wait(20s) == 0);
 }

@@ -74,6 +74,14 @@ std::vector<std::string> RedisClient::pending_ids(const std::string& stream, con
     return out;
 }
 
+long long RedisClient::pending_of(const std::string& stream, const std::string& group,
+                                  const std::string& consumer) {
+    auto* r = run(context_, {"XPENDING", stream, group, "-", "+", "100000", consumer});
+    long long n = static_cast<long long>(r->elements);
+    freeReplyObject(r);
+    return n;
+}
+
 std::vector<std::string> RedisClient::field_values(const std::string& stream, const std::string& field) {
     std::vector<std::string> out;
     auto* r = run(context_, {"XRANGE", stream, "-", "+"});

@@ -20,6 +20,9 @@ public:
     long long pending(const std::string& stream, const std::string& group);
     // The ids of up to `count` pending entries of a group, oldest first.
     std::vector<std::string> pending_ids(const std::string& stream, const std::string& group, int count);
+    // The number of entries delivered to `consumer` and not acknowledged.
+    long long pending_of(const std::string& stream, const std::string& group,
+                         const std::string& consumer);
     // The values of `field` in every entry of a stream.
     std::vector<std::string> field_values(const std::string& stream, const std::string& field);
 

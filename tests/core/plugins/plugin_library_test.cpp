@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include "core/config/param_values.hpp"
 #include "core/metrics/metrics_registry.hpp"
 #include "core/plugins/plugin_catalog.hpp"
@@ -64,9 +66,22 @@ TEST_CASE("a shared library that is not a plugin is refused") {
 
 TEST_CASE("a file that is not a shared library is refused") {
     test::TempDir dir;
-    auto file = dir.write("garbage.so", "this is text, not ELF\n");
+    auto file = dir.write("garbage.so", std::string(200, 'x'));  // long enough for a header
     auto message = refusal(file);
-    CHECK(has(message, "garbage.so: not a shared library"));
+    CHECK(has(message, "garbage.so: not a shared library (invalid ELF header)"));
+    CHECK_FALSE(has(message, "Bad file descriptor"));  // errno says nothing about a dlopen
+    CHECK(message.back() == ')');
+}
+
+TEST_CASE("a directory, a FIFO or a device named like a plugin is refused for what it is") {
+    test::TempDir dir;
+    std::filesystem::create_directory(dir.path() / "folder.so");
+    REQUIRE(::mkfifo((dir.path() / "pipe.so").c_str(), 0600) == 0);
+    CHECK(has(refusal(dir.path() / "folder.so"), "folder.so: a directory, not a plugin library"));
+    CHECK(has(refusal(dir.path() / "pipe.so"),
+              "pipe.so: not a regular file (a device, FIFO or "
+              "socket), not a plugin library"));
+    CHECK(has(refusal("/dev/null"), "/dev/null: not a regular file"));
 }
 
 TEST_CASE("a missing file is refused") {
