@@ -76,6 +76,8 @@ inline std::string image_problem(const Image& image) {
         const auto& plane = image.planes[static_cast<std::size_t>(p)];
         auto row = image.row_bytes(p);
         auto needed = plane.stride * static_cast<std::size_t>(image.rows(p) - 1) + row;
+        if (plane.data && plane.stride >= row && plane.size >= needed) continue;
+        // Described only when wrong: the host checks every frame's image.
         std::string which = "plane " + std::to_string(p) + " of a " + std::to_string(image.width) +
                             "x" + std::to_string(image.height) + " " + to_string(image.format) +
                             " image";
@@ -83,9 +85,8 @@ inline std::string image_problem(const Image& image) {
         if (plane.stride < row)
             return which + " has a stride of " + std::to_string(plane.stride) +
                    " bytes, under its " + std::to_string(row) + "-byte rows";
-        if (plane.size < needed)
-            return which + " has " + std::to_string(plane.size) + " bytes, its rows need " +
-                   std::to_string(needed);
+        return which + " has " + std::to_string(plane.size) + " bytes, its rows need " +
+               std::to_string(needed);
     }
     return {};
 }
