@@ -57,13 +57,17 @@ RedisStore::RedisStore(RedisStoreSettings settings)
              settings_.stream});  // fail at start, with the reason, rather than at the first frame
 }
 
+void RedisStore::reopen_if_lost() {
+    if (redis_.is_open()) return;
+    redis_.open(settings_.address);
+    groups_ready_ = false;
+    // A dequeue whose XACK went with the connection left its entries pending here.
+    check_own_pending_ = true;
+}
+
 Reply RedisStore::command(const std::vector<std::string>& args) {
     try {
-        if (!redis_.is_open()) {
-            redis_.open(settings_.address);
-            groups_ready_ = false;
-            check_own_pending_ = true;
-        }
+        reopen_if_lost();
         auto reply = redis_.run(args);
         last_error_.clear();
         return reply;
@@ -210,6 +214,14 @@ void RedisStore::read_group(const std::string& stream, const std::string& group,
 std::vector<StoredFrame> RedisStore::dequeue(std::size_t count, std::size_t max_bytes,
                                              std::size_t& remaining) {
     std::lock_guard lock(mutex_);
+    // Reconnected before deciding whether to look at this consumer's pending entries first,
+    // which a lost connection may have left.
+    try {
+        reopen_if_lost();
+    } catch (const std::exception& e) {
+        last_error_ = e.what();
+        throw;
+    }
     ensure_groups();
     std::vector<StoredFrame> out;
     std::vector<std::string> own_ids, capture_ids;

@@ -62,6 +62,8 @@ class RedisStore final : public FrameStore {
 
     // Connects (again) when needed; throws when Redis is away.
     redis_support::Reply command(const std::vector<std::string>& args);
+    // Opens the connection again if the last command lost it.
+    void reopen_if_lost();
     long long integer(const std::vector<std::string>& args);
     Backlog backlog(const std::string& stream);
     // Drops the entries every group has acknowledged. At most once a second unless forced.

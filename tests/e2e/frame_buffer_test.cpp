@@ -227,6 +227,48 @@ TEST_CASE("with the Redis backend frames survive a frame-buffer restart") {
     CHECK(ids.count("r0") == 0);  // handed out before the restart, never twice
 }
 
+TEST_CASE(
+    "with Redis, entries left pending on the frame-buffer's own consumer (an XACK lost with its "
+    "connection) are served again, before newer ones, after a reconnect or restart") {
+    RedisServer redis;
+    RedisClient r(redis.port());
+    FrameBufferServer fb({"--redis", redis.url(), "--stream", "test:frames"});
+    HttpClient client;
+    client.get(fb.url("/frames/dequeue?count=1"));  // an empty dequeue makes the groups
+    for (int i = 0; i < 3; ++i) client.post(fb.url("/frames"), frame("lost-" + std::to_string(i)));
+    // What a dequeue does up to its XACK, done here as the frame-buffer's consumer, and never
+    // acknowledged: then its connection goes.
+    r.pipeline({{"XREADGROUP", "GROUP", "frame-buffer", "frame-buffer", "COUNT", "3", "STREAMS",
+                 "test:frames", ">"}});
+    CHECK(r.pending("test:frames", "frame-buffer") == 3);
+    client.post(fb.url("/frames"), frame("newer"));
+    r.integer({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+    std::vector<std::string> ids;
+    for (int attempt = 0; attempt < 20 && ids.size() < 4; ++attempt) {
+        auto answer = client.get(fb.url("/frames/dequeue?count=10"));
+        if (answer.status == 200) {
+            auto body = parsed(answer);
+            for (const auto& f : body["frames"]) ids.push_back(f["frame_id"]);
+        } else {
+            std::this_thread::sleep_for(100ms);  // the dequeue that met the killed connection
+        }
+    }
+    CHECK(json(ids).dump() == R"(["lost-0","lost-1","lost-2","newer"])");
+    CHECK(r.pending("test:frames", "frame-buffer") == 0);
+
+    // And across a restart.
+    for (int i = 0; i < 2; ++i) client.post(fb.url("/frames"), frame("again-" + std::to_string(i)));
+    r.pipeline({{"XREADGROUP", "GROUP", "frame-buffer", "frame-buffer", "COUNT", "2", "STREAMS",
+                 "test:frames", ">"}});
+    fb.restart();
+    HttpClient after;
+    auto body = parsed(after.get(fb.url("/frames/dequeue?count=10")));
+    REQUIRE(body["frames"].size() == 2);
+    CHECK(body["frames"][0]["frame_id"] == "again-0");
+    CHECK(body["frames"][1]["frame_id"] == "again-1");
+    CHECK(r.pending("test:frames", "frame-buffer") == 0);
+}
+
 TEST_CASE("frame-buffer refuses a bad command line and an unreachable Redis") {
     CHECK(run_program(kFrameBufferBinary, {"--max-size", "0"}).exit_code == 2);
     CHECK(run_program(kFrameBufferBinary, {"--bogus"}).exit_code == 2);
