@@ -12,6 +12,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/http_client.hpp"
@@ -85,6 +86,13 @@ TEST_CASE(
     auto r = client.post(host.url("/process"), R"({"frame_data":"QUJD","metadata":{"v":1e400}})");
     CHECK(r.status == 422);
     CHECK(json::parse(r.body)["detail"][0]["type"] == "value_error.jsondecode");
+    // A megabyte-long token in a frame a processor fails: its log line is bounded.
+    auto huge = client.post(host.url("/process"), R"({"frame_data":"QUJD","metadata":{"v":)" +
+                                                      std::string(1 << 20, '9') + "}}");
+    CHECK(huge.status == 422);
+    CHECK(huge.body.size() < 600);
+    std::istringstream log(host.process().err());
+    for (std::string line; std::getline(log, line);) CHECK(line.size() < 2200);
 }
 
 TEST_CASE(
