@@ -72,7 +72,11 @@ struct Connection {
     bool streaming = false;      // the stream writer owns the socket now
     bool at_pool = false;        // a long request of this connection is running
     bool peer_finished = false;  // the client has sent FIN: Pistache closes on its next read
-    std::size_t unsent = 0;      // bytes in Pistache's write queue
+    // Answers for Pistache's write queue, handed over by flush() once c->mutex is released (see
+    // flush()), and whether a thread is handing them over now.
+    std::vector<std::string> outbox;
+    bool flushing = false;
+    std::size_t unsent = 0;  // bytes in Pistache's write queue
     Phase phase = Phase::Reading;
     Clock::time_point phase_since = Clock::now();
 };
@@ -180,8 +184,6 @@ struct HttpServer::State {
 
 namespace {
 
-// The connection this thread is handing bytes to Pistache for, inside send().
-thread_local const Connection* t_sending_to = nullptr;
 // Set on pool threads: their answers are written at once (see send()).
 thread_local bool t_writes_directly = false;
 
@@ -240,14 +242,17 @@ class FramingHandler : public Http::Handler {
                  const std::shared_ptr<Tcp::Peer>& peer) override {
         auto c = connection_of(peer);
         if (!c) return;
-        std::lock_guard guard(c->mutex);
-        if (c->closing || c->streaming) return;  // after a close: read and dropped, never run
-        c->framer.append(buffer, len);
-        // A request followed at once by FIN (`nc -N`): Pistache's next read sees the end and
-        // drops the peer with its queued writes, so its answers are written here and now.
-        char next;
-        if (::recv(c->fd, &next, 1, MSG_PEEK | MSG_DONTWAIT) == 0) c->peer_finished = true;
-        pump(c);
+        {
+            std::lock_guard guard(c->mutex);
+            if (c->closing || c->streaming) return;  // after a close: read, dropped, never run
+            c->framer.append(buffer, len);
+            // A request followed at once by FIN (`nc -N`): Pistache's next read sees the end and
+            // drops the peer with its queued writes, so its answers are written here and now.
+            char next;
+            if (::recv(c->fd, &next, 1, MSG_PEEK | MSG_DONTWAIT) == 0) c->peer_finished = true;
+            pump(c);
+        }
+        flush(c);
     }
 
     // [c->mutex held] Answers the requests buffered on `c` in order, while nothing holds them
@@ -345,35 +350,51 @@ class FramingHandler : public Http::Handler {
             if (c->closing && c->unsent == 0) ::shutdown(c->fd, SHUT_WR);
             return;
         }
-        auto peer = c->peer.lock();
-        if (!peer) return;
-        std::size_t rest = bytes.size() - sent;
-        c->unsent += rest;
-        std::weak_ptr<Connection> weak = c;
-        auto* self = this;
-        // Resolved on Pistache's thread for this connection once the bytes are written. A
-        // connection that goes away first never resolves: it has nothing left to wait for. A
-        // pool thread may find it resolved already, and then runs the continuation itself,
-        // inside then(), with c->mutex held: that case only counts the bytes written.
-        t_sending_to = c.get();
-        peer->send(RawBuffer(bytes.substr(sent), rest))
-            .then(
-                [weak, rest, self](ssize_t) {
-                    auto conn = weak.lock();
-                    if (!conn) return;
-                    if (t_sending_to == conn.get()) {
-                        conn->unsent -= rest;
-                        return;
-                    }
-                    std::lock_guard guard(conn->mutex);
-                    conn->unsent -= rest;
-                    if (conn->closing && conn->unsent == 0 && !conn->gone)
-                        ::shutdown(conn->fd, SHUT_WR);
-                    self->pump(conn);
-                },
-                [](std::exception_ptr) {});
-        t_sending_to = nullptr;
-        if (c->closing && c->unsent == 0 && !c->gone) ::shutdown(c->fd, SHUT_WR);  // written
+        c->unsent += bytes.size() - sent;
+        c->outbox.push_back(sent == 0 ? std::move(bytes) : bytes.substr(sent));
+    }
+
+    // [c->mutex not held] Hands the connection's outbox to Pistache's write queue, in order.
+    // Never under c->mutex: then() takes the promise's lock, and Pistache holds that lock while
+    // it runs the continuation, which takes c->mutex. One thread hands over at a time (the
+    // order of answers); what others queue meanwhile, it hands over too.
+    void flush(const std::shared_ptr<Connection>& c) {
+        std::unique_lock guard(c->mutex);
+        if (c->flushing) return;
+        c->flushing = true;
+        while (!c->outbox.empty() && !c->gone) {
+            auto out = std::move(c->outbox);
+            c->outbox.clear();
+            auto peer = c->peer.lock();
+            guard.unlock();
+            for (auto& bytes : out) {
+                std::size_t size = bytes.size();
+                if (peer) {
+                    peer->send(RawBuffer(std::move(bytes), size))
+                        .then([weak = std::weak_ptr<Connection>(c), size,
+                               self = this](ssize_t) { self->written(weak, size); },
+                              [](std::exception_ptr) {});
+                }
+            }
+            guard.lock();
+            if (!peer) break;
+        }
+        c->flushing = false;
+    }
+
+    // Pistache wrote `size` bytes of a connection's answers: its next requests may run. On
+    // Pistache's thread for the connection, or inline in flush() when written already. A
+    // connection that goes away first never gets here: it has nothing left to wait for.
+    void written(const std::weak_ptr<Connection>& weak, std::size_t size) {
+        auto conn = weak.lock();
+        if (!conn) return;
+        {
+            std::lock_guard guard(conn->mutex);
+            conn->unsent -= size;
+            if (conn->closing && conn->unsent == 0 && !conn->gone) ::shutdown(conn->fd, SHUT_WR);
+            pump(conn);
+        }
+        flush(conn);
     }
 
     // [c->mutex held] Runs `request` on the pool; the connection's next requests wait for it.
@@ -412,6 +433,8 @@ class FramingHandler : public Http::Handler {
             ::close(own_fd);
             self->answer(conn, request, keep_alive, std::move(response));
             self->pump(conn, true);
+            guard.unlock();
+            self->flush(conn);
         });
         if (!taken) {
             ::close(own_fd);
