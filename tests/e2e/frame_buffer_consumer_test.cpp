@@ -363,12 +363,14 @@ TEST_CASE(
     "memory stays small") {
     FrameBufferServer fb;
     HttpClient client;
-    for (int i = 0; i < 4; ++i)
+    auto post_good = [&](int i) {
         client.post(fb.url("/frames"), json({{"frame_id", "good-" + std::to_string(i)},
                                              {"width", 64},
                                              {"height", 48},
                                              {"format", "RGB"}})
                                            .dump());
+    };
+    for (int i = 0; i < 4; ++i) post_good(i);
     // 40 GB and twice 1.6 GB of pixels, were they synthesized: they stay metadata-only.
     client.post(fb.url("/frames"),
                 R"({"frame_id":"huge","width":100000,"height":100000,"format":"RGBA"})");
@@ -376,12 +378,7 @@ TEST_CASE(
                 R"({"frame_id":"big-1","width":20000,"height":20000,"format":"RGBA"})");
     client.post(fb.url("/frames"),
                 R"({"frame_id":"big-2","width":20000,"height":20000,"format":"RGBA"})");
-    for (int i = 4; i < 8; ++i)
-        client.post(fb.url("/frames"), json({{"frame_id", "good-" + std::to_string(i)},
-                                             {"width", 64},
-                                             {"height", 48},
-                                             {"format", "RGB"}})
-                                           .dump());
+    for (int i = 4; i < 8; ++i) post_good(i);
     TempDir dir;
     auto out = dir / "out.jsonl";
     RunningHost host(
