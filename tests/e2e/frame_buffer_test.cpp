@@ -107,6 +107,9 @@ TEST_CASE("bad input gets a clear 4xx and leaves the buffer intact") {
     };
     invalid(client.post(fb.url("/frames"), "{oops"), json::array({"body", 1}), "invalid JSON",
             "value_error.jsondecode");
+    // A raw newline inside a string is not JSON (RFC 8259: control characters are escaped).
+    invalid(client.post(fb.url("/frames"), "{\"frame_id\":\"a\nb\"}"), json::array({"body", 14}),
+            "control character U+000A (LF) must be escaped", "value_error.jsondecode");
     invalid(client.post(fb.url("/frames"), R"({"camera_id":"x"})"), {"body", "frame_id"},
             "field required", "value_error.missing");
     invalid(client.post(fb.url("/frames"), R"({"frame_id":""})"), {"body", "frame_id"},
