@@ -258,7 +258,7 @@ TEST_CASE(
                 ++open;
         }
     }
-    INFO("host log: " << host->process().err().substr(0, 4000));
+    INFO("host log: " << host->process().err().substr(0, 20000));
     CHECK(open == 896);
     CHECK(refused == 1100 - 896);
 
