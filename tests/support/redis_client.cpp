@@ -14,8 +14,8 @@ redisReply* run(void* c, const std::vector<std::string>& args) {
         argv.push_back(a.data());
         lengths.push_back(a.size());
     }
-    auto* r = static_cast<redisReply*>(redisCommandArgv(static_cast<redisContext*>(c), static_cast<int>(args.size()),
-                                                        argv.data(), lengths.data()));
+    auto* r = static_cast<redisReply*>(redisCommandArgv(
+        static_cast<redisContext*>(c), static_cast<int>(args.size()), argv.data(), lengths.data()));
     if (!r) throw std::runtime_error("Redis connection lost");
     if (r->type == REDIS_REPLY_ERROR) {
         std::string e(r->str, r->len);
@@ -28,11 +28,14 @@ redisReply* run(void* c, const std::vector<std::string>& args) {
 
 RedisClient::RedisClient(int port) {
     auto* c = redisConnect("127.0.0.1", port);
-    if (!c || c->err) throw std::runtime_error("cannot connect to Redis on port " + std::to_string(port));
+    if (!c || c->err)
+        throw std::runtime_error("cannot connect to Redis on port " + std::to_string(port));
     context_ = c;
 }
 
-RedisClient::~RedisClient() { redisFree(static_cast<redisContext*>(context_)); }
+RedisClient::~RedisClient() {
+    redisFree(static_cast<redisContext*>(context_));
+}
 
 long long RedisClient::integer(const std::vector<std::string>& args) {
     auto* r = run(context_, args);
@@ -66,10 +69,12 @@ long long RedisClient::pending(const std::string& stream, const std::string& gro
     return n;
 }
 
-std::vector<std::string> RedisClient::pending_ids(const std::string& stream, const std::string& group, int count) {
+std::vector<std::string> RedisClient::pending_ids(const std::string& stream,
+                                                  const std::string& group, int count) {
     std::vector<std::string> out;
     auto* r = run(context_, {"XPENDING", stream, group, "-", "+", std::to_string(count)});
-    for (std::size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->element[0]->str, r->element[i]->element[0]->len);
+    for (std::size_t i = 0; i < r->elements; ++i)
+        out.emplace_back(r->element[i]->element[0]->str, r->element[i]->element[0]->len);
     freeReplyObject(r);
     return out;
 }
@@ -82,7 +87,8 @@ long long RedisClient::pending_of(const std::string& stream, const std::string& 
     return n;
 }
 
-std::vector<std::string> RedisClient::field_values(const std::string& stream, const std::string& field) {
+std::vector<std::string> RedisClient::field_values(const std::string& stream,
+                                                   const std::string& field) {
     std::vector<std::string> out;
     auto* r = run(context_, {"XRANGE", stream, "-", "+"});
     for (std::size_t i = 0; i < r->elements; ++i) {

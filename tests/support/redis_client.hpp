@@ -7,7 +7,7 @@
 namespace framehost::test {
 
 class RedisClient {
-public:
+  public:
     explicit RedisClient(int port);
     ~RedisClient();
     RedisClient(const RedisClient&) = delete;
@@ -19,14 +19,15 @@ public:
     // XPENDING key group: the number of entries delivered and not acknowledged.
     long long pending(const std::string& stream, const std::string& group);
     // The ids of up to `count` pending entries of a group, oldest first.
-    std::vector<std::string> pending_ids(const std::string& stream, const std::string& group, int count);
+    std::vector<std::string> pending_ids(const std::string& stream, const std::string& group,
+                                         int count);
     // The number of entries delivered to `consumer` and not acknowledged.
     long long pending_of(const std::string& stream, const std::string& group,
                          const std::string& consumer);
     // The values of `field` in every entry of a stream.
     std::vector<std::string> field_values(const std::string& stream, const std::string& field);
 
-private:
+  private:
     void* context_;
 };
 
