@@ -1,6 +1,7 @@
 #include "core/pipeline/frame_queue.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace framehost::core {
 
@@ -9,7 +10,7 @@ FrameQueue::FrameQueue(std::size_t capacity, std::size_t byte_budget, bool seque
       byte_budget_(byte_budget),
       low_mark_(byte_budget - byte_budget / 8),
       sequence_cameras_(sequence_cameras) {
-    slots_.resize(std::min<std::size_t>(capacity_, 64));
+    batches_.resize(16);
 }
 
 bool FrameQueue::wait_for_room(std::size_t frames, const std::atomic<bool>& stop) {
@@ -38,38 +39,80 @@ void FrameQueue::notify_producers() {
 }
 
 void FrameQueue::grow() {
-    std::vector<Frame> bigger(std::max<std::size_t>(slots_.size() * 2, 1));
-    for (std::size_t i = 0; i < count_; ++i) bigger[i] = std::move(slot(i));
-    slots_ = std::move(bigger);
+    std::vector<std::vector<Frame>> bigger(batches_.size() * 2);
+    for (std::size_t i = 0; i < batch_count_; ++i) bigger[i] = std::move(batch(i));
+    batches_ = std::move(bigger);
     head_ = 0;
 }
 
 void FrameQueue::push(std::vector<Frame>& frames) {
+    if (frames.empty()) return;
+    std::size_t charged = 0;
+    for (auto& frame : frames) {
+        frame.host.charged_bytes = frame.image.empty() ? 0 : frame.image.byte_size();
+        charged += frame.host.charged_bytes;
+    }
+    bool wake = false;
     {
         std::lock_guard lock(mutex_);
-        for (auto& frame : frames) {
-            if (count_ == slots_.size()) grow();
-            frame.host.charged_bytes = frame.image.empty() ? 0 : frame.image.byte_size();
-            bytes_in_flight_ += frame.host.charged_bytes;
-            if (sequence_cameras_)
+        if (sequence_cameras_)
+            for (auto& frame : frames)
                 frame.host.camera_sequence = ++camera_sequences_[frame.camera_id];
-            slot(count_) = std::move(frame);
-            ++count_;
+        if (batch_count_ == batches_.size()) grow();
+        bytes_in_flight_ += charged;
+        count_ += frames.size();
+        batch(batch_count_++) = std::move(frames);
+        frames = std::vector<Frame>();
+        if (!spare_.empty()) {
+            frames = std::move(spare_.back());
+            spare_.pop_back();
         }
+        wake = idle_workers_ > 0;
     }
-    frames.clear();
-    not_empty_.notify_all();
+    // One worker: it wakes the next if it leaves frames behind (pop). Waking every worker for
+    // every push cost the source a futex call and the mutex a fight per batch.
+    if (wake) not_empty_.notify_one();
+}
+
+// [mutex_ held] Moves frames of the oldest batch into `out` until it holds `limit`: the whole
+// vector when `out` is empty and it fits (the common case: a source's batch to a worker).
+void FrameQueue::take_front(std::vector<Frame>& out, std::size_t limit) {
+    auto& front = batch(0);
+    std::size_t room = limit - out.size();
+    if (front.size() <= room) {
+        count_ -= front.size();
+        if (out.empty()) {
+            std::swap(out, front);
+        } else {
+            std::move(front.begin(), front.end(), std::back_inserter(out));
+            front.clear();
+        }
+        if (front.capacity() > 0 && spare_.size() < batches_.size())
+            spare_.push_back(std::move(front));
+        front = std::vector<Frame>();
+        head_ = (head_ + 1) % batches_.size();
+        --batch_count_;
+        return;
+    }
+    std::move(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(room),
+              std::back_inserter(out));
+    front.erase(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(room));
+    count_ -= room;
 }
 
 bool FrameQueue::pop(std::vector<Frame>& out, std::size_t max) {
     std::unique_lock lock(mutex_);
-    not_empty_.wait(lock, [&] { return count_ > 0 || closed_; });
+    while (count_ == 0 && !closed_) {
+        ++idle_workers_;
+        not_empty_.wait(lock);
+        --idle_workers_;
+    }
     if (count_ == 0) return false;
-    std::size_t n = std::min(max, count_);
-    for (std::size_t i = 0; i < n; ++i) out.push_back(std::move(slot(i)));
-    head_ = (head_ + n) % slots_.size();
-    count_ -= n;
+    std::size_t limit = out.size() + std::max<std::size_t>(max, 1);
+    while (batch_count_ > 0 && out.size() < limit) take_front(out, limit);
+    bool more = count_ > 0 && idle_workers_ > 0;
     lock.unlock();
+    if (more) not_empty_.notify_one();
     // A producer registers under the mutex this pop held, so one that waits is counted here.
     if (room_waiters_.load() > 0) not_full_.notify_all();
     return true;
@@ -121,10 +164,13 @@ std::vector<Frame> FrameQueue::abandon() {
     {
         std::lock_guard lock(mutex_);
         closed_ = true;
-        for (std::size_t i = 0; i < count_; ++i) {
-            refund(slot(i).host.charged_bytes);
-            left.push_back(std::move(slot(i)));
-        }
+        for (std::size_t i = 0; i < batch_count_; ++i)
+            for (auto& frame : batch(i)) {
+                refund(frame.host.charged_bytes);
+                left.push_back(std::move(frame));
+            }
+        for (std::size_t i = 0; i < batch_count_; ++i) batch(i).clear();
+        batch_count_ = 0;
         count_ = 0;
         head_ = 0;
     }

@@ -29,15 +29,59 @@ TEST_CASE("frames come out in the order they went in, at most max at a time") {
     CHECK(out.back().id == "9");
 }
 
+TEST_CASE("a pushed batch reaches the popping worker as the same vector, frames unmoved") {
+    FrameQueue queue(100, 1 << 20);
+    auto in = frames(10);
+    const Frame* pushed = in.data();
+    queue.push(in);
+    std::vector<Frame> out;
+    REQUIRE(queue.pop(out, 10));
+    CHECK(out.data() == pushed);
+    CHECK(out.size() == 10);
+    // The worker's emptied vector goes back to the next push's caller, capacity kept.
+    out.clear();
+    auto next = frames(10, 10);
+    queue.push(next);
+    std::vector<Frame> other;
+    other.reserve(64);
+    const Frame* reserved = other.data();
+    REQUIRE(queue.pop(other, 10));
+    auto again = frames(1, 20);
+    queue.push(again);
+    CHECK(again.empty());
+    CHECK(again.capacity() == 64);
+    CHECK(again.data() == reserved);
+}
+
+TEST_CASE("a pop gathers small batches up to max, in order, and leaves the rest") {
+    FrameQueue queue(100, 1 << 20);
+    for (int b = 0; b < 3; ++b) {
+        auto in = frames(3, b * 3);
+        queue.push(in);
+    }
+    std::vector<Frame> out;
+    REQUIRE(queue.pop(out, 7));
+    REQUIRE(out.size() == 7);
+    for (std::size_t i = 0; i < out.size(); ++i) CHECK(out[i].id == std::to_string(i));
+    CHECK(queue.depth() == 2);
+    out.clear();
+    REQUIRE(queue.pop(out, 7));
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].id == "7");
+    CHECK(out[1].id == "8");
+}
+
 TEST_CASE("the ring grows past its first size without losing order") {
     FrameQueue queue(1000, 1 << 20);
-    std::vector<Frame> out;
     auto a = frames(50);
     queue.push(a);
-    queue.pop(out, 30);  // moves the head so growth happens across the wrap
-    auto b = frames(200, 50);
-    queue.push(b);
-    out.clear();
+    std::vector<Frame> skipped, out;
+    queue.pop(skipped, 30);         // splits the first batch
+    for (int b = 0; b < 40; ++b) {  // 40 batches more: the ring of batches grows twice
+        auto in = frames(5, 50 + b * 5);
+        queue.push(in);
+        if (b == 5) queue.pop(out, 45);  // moves the head, so growth happens across the wrap
+    }
     while (queue.depth() > 0) queue.pop(out, 1000);
     REQUIRE(out.size() == 220);
     for (std::size_t i = 0; i < out.size(); ++i) CHECK(out[i].id == std::to_string(30 + i));
