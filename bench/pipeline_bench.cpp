@@ -10,11 +10,14 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,6 +124,37 @@ std::pair<Figure, Figure> measure_interleaved(const std::string& name,
         std::fprintf(stderr, "  %-58s %14.0f frames/s\n", f->name.c_str(), f->median());
     return {figure, peer};
 }
+
+// The peer of the pipeline-overhead rows: GStreamer pushing empty buffers through the same
+// shape of pipeline, `gst-launch-1.0 fakesrc num-buffers=N ! identity ! fakesink`, in buffers/s
+// with gst-launch's start-up (measured with num-buffers=1) subtracted.
+struct GStreamerPeer {
+    static constexpr const char* kName = "GStreamer fakesrc ! identity ! fakesink";
+    std::uint64_t buffers;
+    double startup_seconds = 0;
+
+    static bool installed() {
+        return std::system("command -v gst-launch-1.0 >/dev/null 2>&1") == 0;
+    }
+    static double seconds_for(std::uint64_t n) {
+        std::string command = "gst-launch-1.0 -q fakesrc num-buffers=" + std::to_string(n) +
+                              " ! identity ! fakesink >/dev/null 2>&1";
+        auto started = Clock::now();
+        if (std::system(command.c_str()) != 0)
+            throw std::runtime_error("gst-launch-1.0 failed: " + command);
+        return std::chrono::duration<double>(Clock::now() - started).count();
+    }
+    explicit GStreamerPeer(std::uint64_t n) : buffers(n) {
+        std::vector<double> startups;
+        for (int i = 0; i < 3; ++i) startups.push_back(seconds_for(1));
+        std::sort(startups.begin(), startups.end());
+        startup_seconds = startups[1];
+    }
+    double rate() const {
+        return static_cast<double>(buffers) /
+               std::max(seconds_for(buffers) - startup_seconds, 1e-6);
+    }
+};
 
 // The ceiling for the pixel path: one thread computing each frame's mean intensity over the
 // same pre-rendered images the synthetic source hands out, with nothing else around it. Summed
@@ -363,15 +397,34 @@ int main(int argc, char** argv) {
 
     std::fprintf(stderr, "pipeline_bench on %s\n", machine_line().c_str());
     std::string rows;
+    // Measured in turn with GStreamer, run by run (see measure_interleaved). At batch 10 the
+    // host is to reach 1.5 times GStreamer's rate; without GStreamer, a floor of 1M frames/s.
+    std::optional<GStreamerPeer> gstreamer;
+    if (GStreamerPeer::installed())
+        gstreamer.emplace(quick ? 500'000 : 3'000'000);
+    else
+        std::fprintf(stderr, "  gst-launch-1.0 is not installed: no GStreamer peer\n");
     for (int batch : {10, 100}) {
-        auto f = measure(
-            "pipeline overhead: synthetic -> identity, no pixels, batch " + std::to_string(batch),
-            runs, [&] { return run_host(pipeline_yaml(frames, identity, batch, false)); },
-            ">= 1000000");
+        auto name =
+            "pipeline overhead: synthetic -> identity, no pixels, batch " + std::to_string(batch);
+        auto host = [&] { return run_host(pipeline_yaml(frames, identity, batch, false)); };
+        Figure f;
+        std::string peer_name;
+        double peer_rate = 0;
+        if (gstreamer) {
+            auto [figure, peer] = measure_interleaved(
+                name, host, GStreamerPeer::kName, [&] { return gstreamer->rate(); }, runs,
+                batch == 10 ? "ratio >= 1.5" : ">= 1000000");
+            f = figure;
+            peer_name = GStreamerPeer::kName;
+            peer_rate = peer.median();
+        } else {
+            f = measure(name, runs, host, ">= 1000000");
+        }
         char note[96];
         std::snprintf(note, sizeof note, "%.0f ns/frame", 1e9 / f.median());
         f.note = note;
-        rows += row(f);
+        rows += row(f, peer_name, peer_rate);
     }
     for (int batch : {10, 100})
         rows += row(measure(
