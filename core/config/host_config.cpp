@@ -20,24 +20,28 @@ const std::vector<ParamSpec>& service_section_spec() {
 }
 
 const std::vector<ParamSpec>& pipeline_section_spec() {
+    const PipelineSettings kPipeline;  // the defaults are the settings struct's own
     static const std::vector<ParamSpec> spec = {
-        param::Int("workers", 2, "Worker threads running the processor chain").range(1, 256),
-        param::Int("batch_size", 10, "Most frames a worker takes from the queue at once")
+        param::Int("workers", static_cast<std::int64_t>(kPipeline.workers),
+                   "Worker threads running the processor chain")
+            .range(1, 256),
+        param::Int("batch_size", static_cast<std::int64_t>(kPipeline.batch_size),
+                   "Most frames a worker takes from the queue at once")
             .range(1, 10000),
-        param::Int("queue_capacity", 1024,
+        param::Int("queue_capacity", static_cast<std::int64_t>(kPipeline.queue_capacity),
                    "Frames the queue holds before the source is paused (backpressure)")
             .range(1, 10'000'000),
-        param::Int("memory_limit_mb", 512,
+        param::Int("memory_limit_mb", static_cast<std::int64_t>(kPipeline.memory_limit_bytes >> 20),
                    "Pixel bytes in flight (queued or processing) before the source is paused")
             .range(1, 1'048'576),
-        param::Int("shutdown_timeout_s", 30,
+        param::Int("shutdown_timeout_s", kPipeline.shutdown_timeout.count(),
                    "On SIGTERM/SIGINT, how long in-flight frames may take to drain")
             .range(0, 3600),
-        param::Int("progress_interval_s", 10,
+        param::Int("progress_interval_s", kPipeline.progress_interval.count(),
                    "Seconds between progress lines on stderr; 0 turns them off")
             .range(0, 86400),
         param::Int(
-            "stuck_call_ms", 10000,
+            "stuck_call_ms", kPipeline.stuck_call_timeout.count(),
             "A plugin call running longer (or 50 of its frame budgets, when it declares one) "
             "shows the instance stuck in /health and makes /ready 503")
             .range(100, 3'600'000),
@@ -46,23 +50,26 @@ const std::vector<ParamSpec>& pipeline_section_spec() {
 }
 
 const std::vector<ParamSpec>& http_section_spec() {
+    const HttpSettings kHttp;  // the defaults are the settings struct's own
     static const std::vector<ParamSpec> spec = {
-        param::Bool("enabled", true, "Serve the HTTP API (health, metrics, /process)"),
-        param::String("bind", "127.0.0.1", "Address to listen on; 0.0.0.0 for every interface"),
-        param::Int("port", 8099, "Port to listen on; 0 picks a free one (logged)").range(0, 65535),
-        param::Int("threads", 2, "Threads serving requests").range(1, 64),
-        param::Int("max_body_mb", 10, "Largest request body accepted; larger ones get 413")
+        param::Bool("enabled", kHttp.enabled, "Serve the HTTP API (health, metrics, /process)"),
+        param::String("bind", kHttp.bind, "Address to listen on; 0.0.0.0 for every interface"),
+        param::Int("port", kHttp.port, "Port to listen on; 0 picks a free one (logged)")
+            .range(0, 65535),
+        param::Int("threads", kHttp.threads, "Threads serving requests").range(1, 64),
+        param::Int("max_body_mb", static_cast<std::int64_t>(kHttp.max_body_bytes >> 20),
+                   "Largest request body accepted; larger ones get 413")
             .range(1, 1024),
         param::String("auth_token", "",
                       "Bearer token required on POST endpoints; empty leaves them open"),
-        param::Duration("read_timeout", std::chrono::milliseconds(10000),
+        param::Duration("read_timeout", kHttp.read_timeout,
                         "A request not fully received in this time, or answers the client does "
                         "not take in it, close the connection")
             .range(100, 3'600'000),
-        param::Duration("idle_timeout", std::chrono::milliseconds(60000),
+        param::Duration("idle_timeout", kHttp.idle_timeout,
                         "A kept-alive connection with no request in this time is closed")
             .range(100, 3'600'000),
-        param::Int("max_connections", 1024,
+        param::Int("max_connections", static_cast<std::int64_t>(kHttp.max_connections),
                    "Connections served at once; more get 503 and are closed (capped below the "
                    "descriptor limit, ulimit -n)")
             .range(1, 1'000'000),
@@ -75,12 +82,13 @@ const std::vector<ParamSpec>& http_section_spec() {
 }
 
 const std::vector<ParamSpec>& tracing_section_spec() {
+    const TracingSettings kTracing;  // the defaults are the settings struct's own
     static const std::vector<ParamSpec> spec = {
-        param::String("otlp_endpoint", "",
+        param::String("otlp_endpoint", kTracing.otlp_endpoint,
                       "OTLP/HTTP JSON endpoint for spans, e.g. http://collector:4318/v1/traces; "
                       "empty: spans go to the log only"),
-        param::Bool("log_spans", true, "Write every finished span to the log"),
-        param::Duration("export_timeout", std::chrono::milliseconds(2000),
+        param::Bool("log_spans", kTracing.log_spans, "Write every finished span to the log"),
+        param::Duration("export_timeout", kTracing.export_timeout,
                         "Longest an export request to the collector may take")
             .range(10, 60000),
     };
@@ -266,10 +274,13 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
     p.workers = size_of("workers", p.workers);
     p.batch_size = size_of("batch_size", p.batch_size);
     p.queue_capacity = size_of("queue_capacity", p.queue_capacity);
-    p.memory_limit_bytes = size_of("memory_limit_mb", 512) << 20;
-    p.shutdown_timeout = std::chrono::seconds(size_of("shutdown_timeout_s", 30));
-    p.progress_interval = std::chrono::seconds(size_of("progress_interval_s", 10));
-    p.stuck_call_timeout = std::chrono::milliseconds(size_of("stuck_call_ms", 10000));
+    p.memory_limit_bytes = size_of("memory_limit_mb", p.memory_limit_bytes >> 20) << 20;
+    p.shutdown_timeout = std::chrono::seconds(
+        size_of("shutdown_timeout_s", static_cast<std::size_t>(p.shutdown_timeout.count())));
+    p.progress_interval = std::chrono::seconds(
+        size_of("progress_interval_s", static_cast<std::size_t>(p.progress_interval.count())));
+    p.stuck_call_timeout = std::chrono::milliseconds(
+        size_of("stuck_call_ms", static_cast<std::size_t>(p.stuck_call_timeout.count())));
 
     auto http =
         validate_params(root["http"], root, http_section_spec(), "section 'http'", diagnostics);

@@ -27,6 +27,8 @@ struct PluginUse {
     Params params;
 };
 
+// The defaults of the settings structs below are the config's: the section specs (and so the
+// validation, --help and docs/configuration) read them from here.
 struct PipelineSettings {
     std::size_t workers = 2;
     std::size_t batch_size = 10;
