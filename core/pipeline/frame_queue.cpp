@@ -9,6 +9,7 @@ FrameQueue::FrameQueue(std::size_t capacity, std::size_t byte_budget, bool seque
     : capacity_(std::max<std::size_t>(capacity, 1)),
       byte_budget_(byte_budget),
       low_mark_(byte_budget - byte_budget / 8),
+      room_low_mark_(capacity - capacity / 8),
       sequence_cameras_(sequence_cameras) {
     batches_.resize(16);
 }
@@ -16,19 +17,25 @@ FrameQueue::FrameQueue(std::size_t capacity, std::size_t byte_budget, bool seque
 bool FrameQueue::wait_for_room(std::size_t frames, const std::atomic<bool>& stop) {
     frames = std::min(frames, capacity_);
     std::unique_lock lock(mutex_);
-    // Once over budget, a producer waits for the bytes to fall under the low mark, not just under
-    // the budget: otherwise every refund of every batch would wake it to read one more batch and
-    // sleep again (a wake-up per batch, a third of the frame rate with 1080p frames).
+    // Once it had to wait, a producer waits for the low marks, not just for one more batch's
+    // room: otherwise every pop or refund of every batch would wake it to read one more batch and
+    // sleep again. Such a wake-up per batch cost a third of the frame rate with 1080p frames
+    // (bytes), and with a full queue of small frames it took a core from a worker per batch
+    // (slots), which stalls the workers of an ordered_per_camera plugin in turn.
     std::size_t limit = byte_budget_;
+    bool waited_for_room = false;
     while (!closed_ && !stop.load()) {
-        bool room = count_ + frames <= capacity_;
+        bool room = count_ + frames <= capacity_ && (!waited_for_room || count_ <= room_low_mark_);
         bool budget = bytes_in_flight_.load() < limit;
         if (room && budget) break;
         auto& waiters = budget ? room_waiters_ : budget_waiters_;
         waiters.fetch_add(1);
         if (budget || bytes_in_flight_.load() >= low_mark_) not_full_.wait(lock);
         waiters.fetch_sub(1);
-        if (!budget) limit = low_mark_;
+        if (budget)
+            waited_for_room = true;
+        else
+            limit = low_mark_;
     }
     return !closed_ && !stop.load();
 }
@@ -111,10 +118,11 @@ bool FrameQueue::pop(std::vector<Frame>& out, std::size_t max) {
     std::size_t limit = out.size() + std::max<std::size_t>(max, 1);
     while (batch_count_ > 0 && out.size() < limit) take_front(out, limit);
     bool more = count_ > 0 && idle_workers_ > 0;
+    // A producer registers under the mutex this pop holds, so one that waits is counted here.
+    bool room = room_waiters_.load() > 0 && count_ <= room_low_mark_;
     lock.unlock();
     if (more) not_empty_.notify_one();
-    // A producer registers under the mutex this pop held, so one that waits is counted here.
-    if (room_waiters_.load() > 0) not_full_.notify_all();
+    if (room) not_full_.notify_all();
     return true;
 }
 

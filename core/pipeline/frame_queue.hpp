@@ -24,9 +24,10 @@ class FrameQueue {
   public:
     FrameQueue(std::size_t capacity, std::size_t byte_budget, bool sequence_cameras = false);
 
-    // [source] Blocks until `frames` more fit and in-flight bytes are under budget (under seven
-    // eighths of it once it had to wait for them). Returns false
-    // once the queue is closed or `stop` is set (wake it with notify_producers()).
+    // [source] Blocks until `frames` more fit and in-flight bytes are under budget. Once it had
+    // to wait, it waits for the queue to fall to seven eighths of its capacity, or the bytes to
+    // seven eighths of the budget. Returns false once the queue is closed or `stop` is set (wake
+    // it with notify_producers()).
     bool wait_for_room(std::size_t frames, const std::atomic<bool>& stop);
     // [source] Moves every frame of `frames` in (it is left empty). Call after wait_for_room.
     void push(std::vector<Frame>& frames);
@@ -62,7 +63,8 @@ class FrameQueue {
 
     const std::size_t capacity_;
     const std::size_t byte_budget_;
-    const std::size_t low_mark_;  // seven eighths of the budget
+    const std::size_t low_mark_;       // seven eighths of the budget
+    const std::size_t room_low_mark_;  // seven eighths of the capacity
     const bool sequence_cameras_;
     mutable std::mutex mutex_;
     std::condition_variable not_empty_;

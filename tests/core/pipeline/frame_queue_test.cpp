@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
+
 using namespace framehost;
 using namespace framehost::core;
 
@@ -110,4 +113,42 @@ TEST_CASE("abandon takes every queued frame out and gives their bytes back") {
     CHECK(left.size() == 4);
     CHECK(queue.depth() == 0);
     CHECK(queue.bytes_in_flight() == 0);
+}
+
+TEST_CASE("a source that had to wait for room goes on when the queue is down to seven eighths") {
+    // Woken by every pop, a source of a full queue would take a core from a worker per batch.
+    FrameQueue queue(16, 1 << 20);
+    auto in = frames(16);
+    queue.push(in);
+    std::atomic<bool> stop{false};
+    std::atomic<bool> went_on{false};
+    std::thread source([&] {
+        queue.wait_for_room(1, stop);
+        went_on = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::vector<Frame> out;
+    REQUIRE(queue.pop(out, 1));  // 15 queued: room for one, but above 14
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(went_on.load());
+    REQUIRE(queue.pop(out, 1));  // 14 queued
+    for (int i = 0; i < 500 && !went_on; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(went_on.load());
+    source.join();
+    // A source that did not have to wait goes on as soon as its frames fit: 15 + 1 <= 16.
+    auto more = frames(1, 16);
+    queue.push(more);
+    REQUIRE(queue.depth() == 15);
+    std::atomic<bool> second_went_on{false};
+    std::thread second([&] {
+        queue.wait_for_room(1, stop);
+        second_went_on = true;
+    });
+    for (int i = 0; i < 500 && !second_went_on; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(second_went_on.load());
+    stop = true;
+    queue.notify_producers();
+    second.join();
 }
