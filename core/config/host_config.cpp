@@ -12,9 +12,10 @@
 namespace framehost::core {
 
 const std::vector<ParamSpec>& service_section_spec() {
+    const HostConfig kHost;  // the defaults are the config struct's own
     static const std::vector<ParamSpec> spec = {
-        param::String("name", "framehost", "Service name reported by /health"),
-        param::String("version", "1.0.0", "Service version reported by /health"),
+        param::String("name", kHost.service_name, "Service name reported by /health"),
+        param::String("version", kHost.service_version, "Service version reported by /health"),
     };
     return spec;
 }
@@ -262,8 +263,8 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
 
     auto service = validate_params(root["service"], root, service_section_spec(),
                                    "section 'service'", diagnostics);
-    config.service_name = service.has("name") ? service.string("name") : "framehost";
-    config.service_version = service.has("version") ? service.string("version") : "";
+    if (service.has("name")) config.service_name = service.string("name");
+    if (service.has("version")) config.service_version = service.string("version");
 
     auto pipeline = validate_params(root["pipeline"], root, pipeline_section_spec(),
                                     "section 'pipeline'", diagnostics);

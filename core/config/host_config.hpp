@@ -61,8 +61,8 @@ struct TracingSettings {
 
 struct HostConfig {
     std::filesystem::path file;
-    std::string service_name;
-    std::string service_version;
+    std::string service_name = "framehost";  // reported by /health
+    std::string service_version = "1.0.0";
     std::vector<std::filesystem::path> plugin_paths;  // absolute
     PipelineSettings pipeline;
     HttpSettings http;
