@@ -9,7 +9,7 @@ FrameQueue::FrameQueue(std::size_t capacity, std::size_t byte_budget, bool seque
     : capacity_(std::max<std::size_t>(capacity, 1)),
       byte_budget_(byte_budget),
       low_mark_(byte_budget - byte_budget / 8),
-      room_low_mark_(capacity - capacity / 8),
+      room_low_mark_(capacity_ - capacity_ / 8),
       sequence_cameras_(sequence_cameras) {
     batches_.resize(16);
 }

@@ -120,35 +120,40 @@ TEST_CASE("a source that had to wait for room goes on when the queue is down to 
     FrameQueue queue(16, 1 << 20);
     auto in = frames(16);
     queue.push(in);
-    std::atomic<bool> stop{false};
-    std::atomic<bool> went_on{false};
-    std::thread source([&] {
-        queue.wait_for_room(1, stop);
-        went_on = true;
-    });
+    // Each source is stopped before it is joined, so a failed check cannot leave the test hanging.
+    auto start_source = [&](std::atomic<bool>& stop, std::atomic<bool>& went_on) {
+        return std::thread([&queue, stop = &stop, went_on = &went_on] {
+            if (queue.wait_for_room(1, *stop)) *went_on = true;
+        });
+    };
+    auto wait_until = [](const std::atomic<bool>& flag) {
+        for (int i = 0; i < 500 && !flag; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return flag.load();
+    };
+    auto stop_and_join = [&](std::atomic<bool>& stop, std::thread& source) {
+        stop = true;
+        queue.notify_producers();
+        source.join();
+    };
+
+    std::atomic<bool> stop_first{false}, first_went_on{false};
+    auto first = start_source(stop_first, first_went_on);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::vector<Frame> out;
     REQUIRE(queue.pop(out, 1));  // 15 queued: room for one, but above 14
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    CHECK_FALSE(went_on.load());
+    CHECK_FALSE(first_went_on.load());
     REQUIRE(queue.pop(out, 1));  // 14 queued
-    for (int i = 0; i < 500 && !went_on; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    CHECK(went_on.load());
-    source.join();
+    CHECK(wait_until(first_went_on));
+    stop_and_join(stop_first, first);
+
     // A source that did not have to wait goes on as soon as its frames fit: 15 + 1 <= 16.
     auto more = frames(1, 16);
     queue.push(more);
     REQUIRE(queue.depth() == 15);
-    std::atomic<bool> second_went_on{false};
-    std::thread second([&] {
-        queue.wait_for_room(1, stop);
-        second_went_on = true;
-    });
-    for (int i = 0; i < 500 && !second_went_on; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    CHECK(second_went_on.load());
-    stop = true;
-    queue.notify_producers();
-    second.join();
+    std::atomic<bool> stop_second{false}, second_went_on{false};
+    auto second = start_source(stop_second, second_went_on);
+    CHECK(wait_until(second_went_on));
+    stop_and_join(stop_second, second);
 }
