@@ -241,7 +241,8 @@ TEST_CASE(
                     auto log = host->process().err();
                     FAIL("connection "
                          << clients.size() << " refused for 2 s; host "
-                         << (host->process().running() ? "running" : "gone") << "; its log ends: "
+                         << std::string(host->process().running() ? "running" : "gone")
+                         << "; its log ends: "
                          << log.substr(log.size() - std::min<std::size_t>(log.size(), 6000)));
                 }
                 std::this_thread::sleep_for(20ms);
