@@ -345,16 +345,17 @@ double run_in_process(std::uint64_t count, int cameras, const std::vector<Image>
            seconds;
 }
 
-// A decoder's frame pool: 1920x1080 NV12 frames in memory the pipeline does not own, wrapped as
-// they are (a decoder cycles through a handful of such buffers).
-std::vector<Image> foreign_nv12_frames(int count) {
+// A decoder's frame pool: `count` NV12 frames of `width` x `height` in memory the pipeline does
+// not own, wrapped as they are (a decoder cycles through a handful of such buffers).
+std::vector<Image> foreign_nv12_frames(int count, int width, int height) {
     std::vector<Image> images;
+    const auto luma = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
     for (int i = 0; i < count; ++i) {
-        auto memory = std::shared_ptr<std::uint8_t[]>(new std::uint8_t[1920 * 1080 * 3 / 2]());
+        auto memory = std::shared_ptr<std::uint8_t[]>(new std::uint8_t[luma * 3 / 2]());
         std::array<ImagePlane, 4> planes{};
-        planes[0] = {memory.get(), 1920, 1920 * 1080};
-        planes[1] = {memory.get() + 1920 * 1080, 1920, 1920 * 540};
-        images.push_back(wrap_image(PixelFormat::NV12, 1920, 1080, planes,
+        planes[0] = {memory.get(), static_cast<std::size_t>(width), luma};
+        planes[1] = {memory.get() + luma, static_cast<std::size_t>(width), luma / 2};
+        images.push_back(wrap_image(PixelFormat::NV12, width, height, planes,
                                     std::shared_ptr<const void>(memory, memory.get())));
     }
     return images;
@@ -469,24 +470,33 @@ int main(int argc, char** argv) {
     // the budget does not bound the wrapped run to fewer frames in flight than the other. One
     // worker, so that the source and the worker have a core each: with two workers on two cores
     // the three threads take turns, and one side's runs spread wider (3.9M to 6.6M frames/s)
-    // than the few tens of nanoseconds a frame's image costs. The difference is about 20 ns in
-    // 150, below the spread of single runs, so the pair runs more often than the other rows.
-    auto nv12 = foreign_nv12_frames(16);
+    // than the few tens of nanoseconds a frame's image costs. The difference is a few tens of
+    // nanoseconds (perf: mostly the source's increment of the owner's reference count, which the
+    // worker's core decremented last), below the spread of single runs, so the pair runs more
+    // often than the other rows.
+    auto nv12 = foreign_nv12_frames(16, 1920, 1080);
     const int nv12_runs = quick ? 5 : 9;
+    auto wrapped_run = [&](const std::vector<Image>& images) {
+        return [&, images] {
+            return run_in_process(
+                frames, 1, images, kPass, [] { return std::make_shared<PassProcessor>(); }, 10, 256,
+                1);
+        };
+    };
     auto [wrapped, metadata_only] = measure_interleaved(
         "wrapped 1920x1080 NV12 frames (a pool of 16) -> the same processor, batch 10, 1 worker",
-        [&] {
-            return run_in_process(
-                frames, 1, nv12, kPass, [] { return std::make_shared<PassProcessor>(); }, 10, 256,
-                1);
-        },
-        "metadata-only frames -> a pass-through processor, batch 10, 1 worker",
-        [&] {
-            return run_in_process(
-                frames, 1, {}, kPass, [] { return std::make_shared<PassProcessor>(); }, 10, 256, 1);
-        },
-        nv12_runs, "ratio >= 0.9");
+        wrapped_run(nv12), "metadata-only frames -> a pass-through processor, batch 10, 1 worker",
+        wrapped_run({}), nv12_runs, "ratio >= 0.9");
     rows += row(wrapped, "metadata-only frames, same chain", metadata_only.median());
+    // What is left between the two is the image's hand-over, not its size: the same pool of
+    // 16x16 frames costs what the 1080p one does. A copy anywhere would cost 1080p frames
+    // 8,000 times the bytes.
+    auto tiny = foreign_nv12_frames(16, 16, 16);
+    auto [large, small] = measure_interleaved(
+        "wrapped 1920x1080 NV12 frames beside wrapped 16x16 ones (pools of 16), 1 worker",
+        wrapped_run(nv12), "wrapped 16x16 NV12 frames, same chain", wrapped_run(tiny), nv12_runs,
+        "ratio >= 0.9");
+    rows += row(large, "wrapped 16x16 NV12 frames, same chain", small.median());
 
     // Cost of growth: throughput flat out, and p99 latency at a fixed rate the host sustains.
     auto growth = [&](const std::string& name, const std::string& chain, int batch) {
