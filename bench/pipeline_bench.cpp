@@ -311,29 +311,37 @@ const PluginDescriptor kWorkOrdered{"work", "0", PluginKind::Processor,        "
 const PluginDescriptor kPass{"pass", "0", PluginKind::Processor, "",
                              {},     {},  Concurrency::Reentrant};
 
-// Frames/s of `count` frames from `cameras` cameras (each carrying one of `images`, if any) through
-// one processor made by `make` under `descriptor`, with `workers` workers and at most
-// `queue_capacity` frames queued (memory budget 1 GiB).
-double run_in_process(std::uint64_t count, int cameras, const std::vector<Image>& images,
-                      const PluginDescriptor& descriptor,
-                      const std::function<std::shared_ptr<Processor>()>& make, std::size_t batch,
-                      std::size_t queue_capacity = 4096, int workers = 2) {
+// One in-process run: `count` frames from `cameras` cameras (each carrying one of `images`, if
+// any) through one processor made by `make` under `descriptor`.
+struct InProcessRun {
+    std::uint64_t count = 0;
+    int cameras = 1;
+    std::vector<Image> images;
+    const PluginDescriptor* descriptor = nullptr;
+    std::function<std::shared_ptr<Processor>()> make;
+    std::size_t batch = 10;
+    std::size_t queue_capacity = 4096;
+    int workers = 2;
+};
+
+// Frames/s of `run`, memory budget 1 GiB.
+double run_in_process(const InProcessRun& run) {
     core::MetricsRegistry metrics;
     core::FrameStates states;
     core::PipelineSettings settings;
-    settings.workers = workers;
-    settings.batch_size = batch;
-    settings.queue_capacity = queue_capacity;
+    settings.workers = run.workers;
+    settings.batch_size = run.batch;
+    settings.queue_capacity = run.queue_capacity;
     settings.memory_limit_bytes = std::size_t{1} << 30;
     core::PipelineParts parts;
-    auto source = std::make_shared<GeneratedSource>(count, cameras, images);
+    auto source = std::make_shared<GeneratedSource>(run.count, run.cameras, run.images);
     parts.sources.push_back(
         {core::PluginInstance::create(kGenerated, "source", Params(), metrics,
                                       [source](PluginContext&) { return source; }),
          {}});
-    auto processor = make();
+    auto processor = run.make();
     parts.processors.push_back(
-        core::PluginInstance::create(descriptor, "processor", Params(), metrics,
+        core::PluginInstance::create(*run.descriptor, "processor", Params(), metrics,
                                      [processor](PluginContext&) { return processor; }));
     core::Pipeline pipeline(settings, std::move(parts), metrics, states);
     auto started = Clock::now();
@@ -449,20 +457,15 @@ int main(int argc, char** argv) {
     // Order per camera costs little: 8 cameras through an ordered_per_camera processor beside
     // the same processor declared reentrant.
     const std::uint64_t work_frames = quick ? 200'000 : 1'000'000;
+    auto work_run = [&](const PluginDescriptor& descriptor) {
+        InProcessRun run{
+            work_frames, 8, {}, &descriptor, [] { return std::make_shared<WorkProcessor>(); }};
+        return [run] { return run_in_process(run); };
+    };
     auto [ordered, reentrant] = measure_interleaved(
-        "8 cameras -> the same processor, ordered_per_camera, 2 workers",
-        [&] {
-            return run_in_process(
-                work_frames, 8, {}, kWorkOrdered, [] { return std::make_shared<WorkProcessor>(); },
-                10);
-        },
-        "8 cameras -> a 2 us processor, reentrant, 2 workers",
-        [&] {
-            return run_in_process(
-                work_frames, 8, {}, kWorkReentrant,
-                [] { return std::make_shared<WorkProcessor>(); }, 10);
-        },
-        runs, "ratio >= 0.8");
+        "8 cameras -> the same processor, ordered_per_camera, 2 workers", work_run(kWorkOrdered),
+        "8 cameras -> a 2 us processor, reentrant, 2 workers", work_run(kWorkReentrant), runs,
+        "ratio >= 0.8");
     rows += row(ordered, "the same processor declared reentrant", reentrant.median());
 
     // A decoder's 1080p NV12 frame is wrapped, never copied: it costs what a frame without pixels
@@ -477,11 +480,11 @@ int main(int argc, char** argv) {
     auto nv12 = foreign_nv12_frames(16, 1920, 1080);
     const int nv12_runs = quick ? 5 : 9;
     auto wrapped_run = [&](const std::vector<Image>& images) {
-        return [&, images] {
-            return run_in_process(
-                frames, 1, images, kPass, [] { return std::make_shared<PassProcessor>(); }, 10, 256,
-                1);
-        };
+        InProcessRun run{frames, 1, images, &kPass,
+                         [] { return std::make_shared<PassProcessor>(); }};
+        run.queue_capacity = 256;
+        run.workers = 1;
+        return [run] { return run_in_process(run); };
     };
     auto [wrapped, metadata_only] = measure_interleaved(
         "wrapped 1920x1080 NV12 frames (a pool of 16) -> the same processor, batch 10, 1 worker",
