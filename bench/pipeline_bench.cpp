@@ -493,7 +493,7 @@ int main(int argc, char** argv) {
     rows += row(wrapped, "metadata-only frames, same chain", metadata_only.median());
     // What is left between the two is the image's hand-over, not its size: the same pool of
     // 16x16 frames costs what the 1080p one does. A copy anywhere would cost 1080p frames
-    // 8,000 times the bytes.
+    // 8,100 times the bytes.
     auto tiny = foreign_nv12_frames(16, 16, 16);
     auto [large, small] = measure_interleaved(
         "wrapped 1920x1080 NV12 frames beside wrapped 16x16 ones (pools of 16), 1 worker",
