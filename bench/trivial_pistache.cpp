@@ -20,7 +20,7 @@ namespace {
 bool g_keep_alive = true;
 
 class Trivial : public Http::Handler {
-public:
+  public:
     HTTP_PROTOTYPE(Trivial)
     void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
         if (g_keep_alive && request.version() == Http::Version::Http11 &&
@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    Http::Endpoint endpoint(Address("127.0.0.1", Port(static_cast<std::uint16_t>(std::stoi(argv[1])))));
+    Http::Endpoint endpoint(
+        Address("127.0.0.1", Port(static_cast<std::uint16_t>(std::stoi(argv[1])))));
     endpoint.init(Http::Endpoint::options().threads(2).flags(Tcp::Options::ReuseAddr));
     endpoint.setHandler(Http::make_handler<Trivial>());
     endpoint.serveThreaded();

@@ -18,9 +18,12 @@ namespace {
 
 const char* level_tag(core::CheckLevel level) {
     switch (level) {
-        case core::CheckLevel::Ok: return "ok  ";
-        case core::CheckLevel::Warn: return "warn";
-        case core::CheckLevel::Fail: return "FAIL";
+        case core::CheckLevel::Ok:
+            return "ok  ";
+        case core::CheckLevel::Warn:
+            return "warn";
+        case core::CheckLevel::Fail:
+            return "FAIL";
     }
     return "?";
 }
@@ -54,7 +57,8 @@ std::filesystem::path resolve(const CommonOptions& options, const std::string& w
 }  // namespace
 
 int check_plugin(const CommonOptions& common, const std::string& what,
-                 const std::vector<core::ConfigOverride>& params, std::chrono::milliseconds timeout) {
+                 const std::vector<core::ConfigOverride>& params,
+                 std::chrono::milliseconds timeout) {
     core::ConformanceOptions options;
     options.file = resolve(common, what);
     options.params = params;
@@ -86,7 +90,8 @@ int check_plugin(const CommonOptions& common, const std::string& what,
             break;
         }
         pending.append(buffer, static_cast<std::size_t>(n));
-        for (std::size_t end; (end = pending.find('\n')) != std::string::npos; pending.erase(0, end + 1))
+        for (std::size_t end; (end = pending.find('\n')) != std::string::npos;
+             pending.erase(0, end + 1))
             last_step = pending.substr(0, end);
     }
     close(steps[0]);
@@ -95,8 +100,8 @@ int check_plugin(const CommonOptions& common, const std::string& what,
     }
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        std::cout << "  FAIL  the plugin crashed (" << sigabbrev_np(sig) << ", " << strsignal(sig) << ") in "
-                  << (last_step.empty() ? "loading" : last_step) << "\n"
+        std::cout << "  FAIL  the plugin crashed (" << sigabbrev_np(sig) << ", " << strsignal(sig)
+                  << ") in " << (last_step.empty() ? "loading" : last_step) << "\n"
                   << "  FAIL  " << options.file.filename().string() << ": FAILS\n";
         return 1;
     }

@@ -28,6 +28,7 @@ int inspect_plugins(const CommonOptions& options, const std::vector<std::string>
 // Writes DIR/NAME, an out-of-tree plugin project of the given kind, from sdk/templates.
 int new_plugin(const std::string& name, const std::string& kind, const std::filesystem::path& dir);
 int check_plugin(const CommonOptions& options, const std::string& what,
-                 const std::vector<core::ConfigOverride>& params, std::chrono::milliseconds timeout);
+                 const std::vector<core::ConfigOverride>& params,
+                 std::chrono::milliseconds timeout);
 
 }  // namespace framehost::app

@@ -28,7 +28,8 @@ std::string class_name_of(const std::string& name) {
 
 std::string fill(std::string text, const std::map<std::string, std::string>& values) {
     for (const auto& [key, value] : values) {
-        for (std::size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, key.size(), value);
+        for (std::size_t at; (at = text.find(key)) != std::string::npos;)
+            text.replace(at, key.size(), value);
     }
     return text;
 }
@@ -70,7 +71,8 @@ int new_plugin(const std::string& name, const std::string& kind, const std::file
     };
     std::filesystem::create_directories(project / "tests", ec);
     if (ec) {
-        std::cerr << "framehost: cannot create " << (project / "tests").string() << ": " << ec.message() << "\n";
+        std::cerr << "framehost: cannot create " << (project / "tests").string() << ": "
+                  << ec.message() << "\n";
         return 1;
     }
     const auto& templates = plugin_templates();
@@ -87,7 +89,8 @@ int new_plugin(const std::string& name, const std::string& kind, const std::file
     std::cout << "next:\n  cd " << project.string()
               << "\n  cmake -S . -B build -DCMAKE_PREFIX_PATH=<where framehost is installed>"
                  "\n  cmake --build build && ctest --test-dir build"
-                 "\n  framehost check-plugin build/plugins/" << name << ".so\n";
+                 "\n  framehost check-plugin build/plugins/"
+              << name << ".so\n";
     return 0;
 }
 

@@ -20,16 +20,16 @@ struct ConfigError {
 };
 
 class ConfigErrors : public std::runtime_error {
-public:
+  public:
     explicit ConfigErrors(std::vector<ConfigError> errors);
     const std::vector<ConfigError>& errors() const { return errors_; }
 
-private:
+  private:
     std::vector<ConfigError> errors_;
 };
 
 class Diagnostics {
-public:
+  public:
     explicit Diagnostics(std::string file) : file_(std::move(file)) {}
 
     // A node that came from `--set` is reported by its override, not by a file position.
@@ -44,7 +44,7 @@ public:
     // Throws ConfigErrors with everything collected, sorted; does nothing when empty.
     void throw_if_any() const;
 
-private:
+  private:
     std::string file_;
     std::vector<ConfigError> errors_;
     std::vector<std::pair<YAML::Node, std::string>> overrides_;

@@ -23,7 +23,7 @@ EnvironmentLookup process_environment();
 YAML::Node parse_yaml_config(const std::string& text, const EnvironmentLookup& environment,
                              Diagnostics& diagnostics);
 
-YAML::Node load_yaml_config(const std::filesystem::path& file,
-                            const EnvironmentLookup& environment, Diagnostics& diagnostics);
+YAML::Node load_yaml_config(const std::filesystem::path& file, const EnvironmentLookup& environment,
+                            Diagnostics& diagnostics);
 
 }  // namespace framehost::core

@@ -13,7 +13,8 @@ std::array<double, Histogram::kBounds> make_bounds() {
     std::array<double, Histogram::kBounds> bounds{};
     double decade = 1e-6;
     for (std::size_t d = 0; d < Histogram::kBounds / kSteps.size(); ++d, decade *= 10) {
-        for (std::size_t s = 0; s < kSteps.size(); ++s) bounds[d * kSteps.size() + s] = decade * kSteps[s];
+        for (std::size_t s = 0; s < kSteps.size(); ++s)
+            bounds[d * kSteps.size() + s] = decade * kSteps[s];
     }
     return bounds;
 }
@@ -26,7 +27,8 @@ const std::array<double, Histogram::kBounds>& Histogram::bounds() {
 
 void Histogram::observe(double seconds, std::uint64_t count) {
     const auto& b = bounds();
-    auto index = static_cast<std::size_t>(std::lower_bound(b.begin(), b.end(), seconds) - b.begin());
+    auto index =
+        static_cast<std::size_t>(std::lower_bound(b.begin(), b.end(), seconds) - b.begin());
     buckets_[index].fetch_add(count, std::memory_order_relaxed);
     count_.fetch_add(count, std::memory_order_relaxed);
     sum_seconds_.fetch_add(seconds * static_cast<double>(count), std::memory_order_relaxed);
@@ -69,7 +71,8 @@ double Histogram::Snapshot::quantile(double q) const {
         if (static_cast<double>(cumulative + buckets[i]) >= rank) {
             if (i == kBounds) return b.back();
             double lower = i == 0 ? 0 : b[i - 1];
-            double fraction = (rank - static_cast<double>(cumulative)) / static_cast<double>(buckets[i]);
+            double fraction =
+                (rank - static_cast<double>(cumulative)) / static_cast<double>(buckets[i]);
             return lower + (b[i] - lower) * std::clamp(fraction, 0.0, 1.0);
         }
         cumulative += buckets[i];

@@ -10,7 +10,7 @@
 namespace framehost::core {
 
 class Histogram {
-public:
+  public:
     static constexpr std::size_t kBounds = 80;  // 8 decades x 10 steps
 
     // The fine upper bounds in seconds; a value above the last falls in the +Inf bucket.
@@ -34,7 +34,7 @@ public:
     };
     Snapshot snapshot() const;
 
-private:
+  private:
     std::array<std::atomic<std::uint64_t>, kBounds + 1> buckets_{};
     std::atomic<std::uint64_t> count_{0};
     std::atomic<double> sum_seconds_{0};

@@ -20,28 +20,28 @@ namespace framehost::core {
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 class Counter {
-public:
+  public:
     void add(double delta = 1) { value_.fetch_add(delta, std::memory_order_relaxed); }
     double value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<double> value_{0};
 };
 
 class Gauge {
-public:
+  public:
     void set(double value) { value_.store(value, std::memory_order_relaxed); }
     void add(double delta) { value_.fetch_add(delta, std::memory_order_relaxed); }
     double value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<double> value_{0};
 };
 
 enum class MetricType { Counter, Gauge, Histogram };
 
 class MetricsRegistry {
-public:
+  public:
     // Returns the metric with this name and labels, creating it on first use. The same name must
     // keep the same type and help. [any thread]
     Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
@@ -64,7 +64,7 @@ public:
     // A copy of the families (pointers to live metrics), in name order, for exposition.
     std::vector<Family> families() const;
 
-private:
+  private:
     struct Entry {
         std::string help;
         MetricType type;

@@ -13,13 +13,14 @@ namespace framehost::core {
 
 // The plugins folder that belongs to an executable: <bin>/../plugins in the build tree,
 // <prefix>/lib/framehost/plugins when installed. Only those that exist.
-std::vector<std::filesystem::path> bundled_plugin_directories(const std::filesystem::path& executable);
+std::vector<std::filesystem::path> bundled_plugin_directories(
+    const std::filesystem::path& executable);
 
 // Splits a PATH-like list ("a:b").
 std::vector<std::filesystem::path> split_search_path(const std::string& text);
 
 class PluginCatalog {
-public:
+  public:
     explicit PluginCatalog(std::vector<std::filesystem::path> directories = {});
 
     void add_directory(const std::filesystem::path& directory);
@@ -32,13 +33,13 @@ public:
     // Every *.so on the search path by name (first directory wins), for listing and hints.
     std::map<std::string, std::filesystem::path> available() const;
 
-private:
+  private:
     std::vector<std::filesystem::path> directories_;
     std::map<std::string, std::shared_ptr<PluginLibrary>> loaded_;
 };
 
 class PluginNotFound : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -16,16 +16,16 @@
 namespace framehost::core {
 
 class PluginLoadError : public std::runtime_error {
-public:
+  public:
     PluginLoadError(const std::filesystem::path& file, const std::string& reason);
     const std::string& reason() const { return reason_; }
 
-private:
+  private:
     std::string reason_;
 };
 
 class PluginLibrary : public std::enable_shared_from_this<PluginLibrary> {
-public:
+  public:
     static std::shared_ptr<PluginLibrary> load(const std::filesystem::path& file);
 
     const PluginDescriptor& descriptor() const { return *descriptor_; }
@@ -39,7 +39,7 @@ public:
     PluginLibrary(const PluginLibrary&) = delete;
     PluginLibrary& operator=(const PluginLibrary&) = delete;
 
-private:
+  private:
     PluginLibrary() = default;
     std::filesystem::path file_;
     boost::dll::shared_library library_;

@@ -20,7 +20,9 @@ nlohmann::json otlp_value(const nlohmann::json& v) {
     return {{"stringValue", v.dump()}};
 }
 
-std::size_t discard_body(char*, std::size_t size, std::size_t count, void*) { return size * count; }
+std::size_t discard_body(char*, std::size_t size, std::size_t count, void*) {
+    return size * count;
+}
 }  // namespace
 
 SpanExporter::SpanExporter(std::string service_name, TracingSettings settings)
@@ -61,7 +63,8 @@ SpanExporter::Stats SpanExporter::stats() const {
     return {exported_.load(), failed_.load(), dropped_.load()};
 }
 
-std::string SpanExporter::otlp_json(const std::string& service_name, const std::vector<Span>& spans) {
+std::string SpanExporter::otlp_json(const std::string& service_name,
+                                    const std::vector<Span>& spans) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& s : spans) {
         nlohmann::json attributes = nlohmann::json::array();

@@ -15,7 +15,7 @@
 namespace framehost::core {
 
 class SpanExporter {
-public:
+  public:
     SpanExporter(std::string service_name, TracingSettings settings);
     ~SpanExporter();  // sends what is queued (bounded by the export timeout), then stops
     SpanExporter(const SpanExporter&) = delete;
@@ -38,7 +38,7 @@ public:
     static constexpr std::size_t kQueueLimit = 10'000;
     static constexpr std::size_t kBatch = 512;
 
-private:
+  private:
     void run();
     bool post(const std::string& body, std::string& error);
 

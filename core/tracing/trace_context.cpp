@@ -11,7 +11,9 @@ bool is_lower_hex(std::string_view s) {
     }
     return true;
 }
-bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+bool all_zero(std::string_view s) {
+    return s.find_first_not_of('0') == std::string_view::npos;
+}
 
 std::string random_hex(std::size_t digits) {
     thread_local std::mt19937_64 random{std::random_device{}()};
@@ -50,17 +52,22 @@ std::optional<TraceParent> parse_traceparent(std::string_view text) {
     return parent;
 }
 
-std::string new_trace_id() { return random_hex(32); }
-std::string new_span_id() { return random_hex(16); }
+std::string new_trace_id() {
+    return random_hex(32);
+}
+std::string new_span_id() {
+    return random_hex(16);
+}
 
 nlohmann::json Span::to_json() const {
-    nlohmann::json j = {{"name", name},
-                        {"trace_id", trace_id},
-                        {"span_id", span_id},
-                        {"start_unix_nano", unix_nanos(start)},
-                        {"duration_ms", std::chrono::duration<double, std::milli>(end - start).count()},
-                        {"status", ok ? "ok" : "error"},
-                        {"attributes", attributes}};
+    nlohmann::json j = {
+        {"name", name},
+        {"trace_id", trace_id},
+        {"span_id", span_id},
+        {"start_unix_nano", unix_nanos(start)},
+        {"duration_ms", std::chrono::duration<double, std::milli>(end - start).count()},
+        {"status", ok ? "ok" : "error"},
+        {"attributes", attributes}};
     if (!parent_span_id.empty()) j["parent_span_id"] = parent_span_id;
     if (!status_message.empty()) j["status_message"] = status_message;
     return j;

@@ -5,11 +5,14 @@
 namespace {
 
 class Identity final : public framehost::Processor {
-public:
+  public:
     static const framehost::PluginDescriptor& descriptor() {
         static const framehost::PluginDescriptor d{
-            "identity", "1.0.0", framehost::PluginKind::Processor,
-            "Does nothing to frames: measures the host's own overhead", {},
+            "identity",
+            "1.0.0",
+            framehost::PluginKind::Processor,
+            "Does nothing to frames: measures the host's own overhead",
+            {},
             std::chrono::microseconds(10)};
         return d;
     }

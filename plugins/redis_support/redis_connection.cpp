@@ -4,7 +4,8 @@ namespace framehost::redis_support {
 
 Address parse_url(const std::string& url) {
     if (url.rfind("redis://", 0) != 0)
-        throw std::invalid_argument("url '" + url + "' is not a redis:// URL (redis://[:password@]host[:port][/db])");
+        throw std::invalid_argument(
+            "url '" + url + "' is not a redis:// URL (redis://[:password@]host[:port][/db])");
     Address a;
     std::string rest = url.substr(8);
     if (auto at = rest.rfind('@'); at != std::string::npos) {
@@ -23,7 +24,8 @@ Address parse_url(const std::string& url) {
             rest = rest.substr(0, colon);
         }
     } catch (const std::logic_error&) {
-        throw std::invalid_argument("url '" + url + "' has a port or database that is not a number");
+        throw std::invalid_argument("url '" + url +
+                                    "' has a port or database that is not a number");
     }
     if (!rest.empty()) a.host = rest;
     return a;
@@ -57,7 +59,8 @@ std::vector<Reply> Connection::pipeline(const std::vector<std::vector<std::strin
             argv.push_back(s.data());
             lengths.push_back(s.size());
         }
-        redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(), lengths.data());
+        redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(),
+                               lengths.data());
     }
     std::vector<Reply> replies;
     for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -74,7 +77,8 @@ std::vector<Reply> Connection::pipeline(const std::vector<std::vector<std::strin
 
 Reply Connection::run(const std::vector<std::string>& args) {
     auto replies = pipeline({args});
-    if (replies[0]->type == REDIS_REPLY_ERROR) throw std::runtime_error("Redis " + args[0] + ": " + str(replies[0].get()));
+    if (replies[0]->type == REDIS_REPLY_ERROR)
+        throw std::runtime_error("Redis " + args[0] + ": " + str(replies[0].get()));
     return std::move(replies[0]);
 }
 

@@ -13,7 +13,7 @@ namespace {
 const std::string kShippedConfig = kSourceDir + "/configs/sample-processor.yaml";
 
 RunResult run_framehost(const std::vector<std::string>& args,
-                    const std::map<std::string, std::string>& env = {}) {
+                        const std::map<std::string, std::string>& env = {}) {
     return run_program(kFramehostBinary, args, env);
 }
 bool has(const std::string& text, const std::string& part) {
@@ -24,7 +24,8 @@ bool has(const std::string& text, const std::string& part) {
 TEST_CASE("--version and --help answer and exit 0, a wrong command line exits 2") {
     auto version = run_framehost({"--version"});
     CHECK(version.exit_code == 0);
-    CHECK(has(version.out, std::string("(SDK ") + framehost::kSdkVersion + ", plugin ABI " + std::to_string(framehost::kAbiVersion) + ")"));
+    CHECK(has(version.out, std::string("(SDK ") + framehost::kSdkVersion + ", plugin ABI " +
+                               std::to_string(framehost::kAbiVersion) + ")"));
     auto help = run_framehost({"--help"});
     CHECK(help.exit_code == 0);
     CHECK(has(help.out, "--config"));
@@ -87,10 +88,14 @@ TEST_CASE("--check on a config with a typo names file, line and column and the r
 
 TEST_CASE("environment variables of the replaced service reach the shipped config") {
     // A value each variable's parameter refuses proves the variable is read, and where.
-    const std::map<std::string, std::string> bad = {
-        {"DETECTION_THRESHOLD", "2"}, {"SIMULATE_GPU", "perhaps"}, {"PROCESSING_DELAY_MS", "-1"},
-        {"BATCH_SIZE", "0"},          {"CPU_CORES", "0"},          {"MEMORY_LIMIT_MB", "0"},
-        {"PREFER_GPU", "sometimes"},  {"ENABLE_FRAME_CONSUMER", "kinda"}};
+    const std::map<std::string, std::string> bad = {{"DETECTION_THRESHOLD", "2"},
+                                                    {"SIMULATE_GPU", "perhaps"},
+                                                    {"PROCESSING_DELAY_MS", "-1"},
+                                                    {"BATCH_SIZE", "0"},
+                                                    {"CPU_CORES", "0"},
+                                                    {"MEMORY_LIMIT_MB", "0"},
+                                                    {"PREFER_GPU", "sometimes"},
+                                                    {"ENABLE_FRAME_CONSUMER", "kinda"}};
     for (const auto& [name, value] : bad) {
         CAPTURE(name);
         auto r = run_framehost({"--config", kShippedConfig, "--check"}, {{name, value}});
@@ -102,7 +107,8 @@ TEST_CASE("environment variables of the replaced service reach the shipped confi
 TEST_CASE("a config naming a refused plugin fails --check with the file and the reason") {
     TempDir dir;
     auto file = dir.write("bad.yaml", "processors: [ { plugin: bad_abi } ]\n");
-    auto r = run_framehost({"--config", file.string(), "--check", "--plugin-path", kFixturePluginDir});
+    auto r =
+        run_framehost({"--config", file.string(), "--check", "--plugin-path", kFixturePluginDir});
     CHECK(r.exit_code == 1);
     CHECK(has(r.err, "bad_abi.so: built with SDK 9.0.0 (plugin ABI 999), this host has SDK "));
 }

@@ -12,21 +12,23 @@ TEST_CASE("new-plugin writes a complete project for each kind") {
     for (const std::string kind : {"processor", "source", "sink"}) {
         CAPTURE(kind);
         std::string name = "my_" + kind;
-        auto r = run_program(kFramehostBinary, {"new-plugin", name, "--kind", kind, "--dir", dir.path().string()});
+        auto r = run_program(kFramehostBinary,
+                             {"new-plugin", name, "--kind", kind, "--dir", dir.path().string()});
         CHECK(r.exit_code == 0);
         auto project = dir.path() / name;
         for (const auto* file : {"CMakeLists.txt", "README.md", ".gitignore"})
             CHECK(std::filesystem::exists(project / file));
         auto source = read_file(project / (name + ".cpp"));
-        CHECK(source.find("PluginKind::" + std::string(1, static_cast<char>(kind[0] - 32)) + kind.substr(1)) !=
+        CHECK(source.find("PluginKind::" + std::string(1, static_cast<char>(kind[0] - 32)) +
+                          kind.substr(1)) != std::string::npos);
+        CHECK(source.find("FRAMEHOST_PLUGIN(My" + std::string(1, static_cast<char>(kind[0] - 32)) +
+                          kind.substr(1) + ")") != std::string::npos);
+        CHECK(read_file(project / "tests" / (name + "_test.cpp"))
+                  .find("LoadedPlugin plugin(PLUGIN_FILE") != std::string::npos);
+        CHECK(read_file(project / "CMakeLists.txt")
+                  .find("framehost_add_plugin(" + name + " SOURCES") != std::string::npos);
+        CHECK(read_file(project / (name + ".yaml")).find("plugin_paths: [build/plugins]") !=
               std::string::npos);
-        CHECK(source.find("FRAMEHOST_PLUGIN(My" + std::string(1, static_cast<char>(kind[0] - 32)) + kind.substr(1) +
-                          ")") != std::string::npos);
-        CHECK(read_file(project / "tests" / (name + "_test.cpp")).find("LoadedPlugin plugin(PLUGIN_FILE") !=
-              std::string::npos);
-        CHECK(read_file(project / "CMakeLists.txt").find("framehost_add_plugin(" + name + " SOURCES") !=
-              std::string::npos);
-        CHECK(read_file(project / (name + ".yaml")).find("plugin_paths: [build/plugins]") != std::string::npos);
         CHECK(read_file(project / "README.md").find("@") == std::string::npos);
     }
 }

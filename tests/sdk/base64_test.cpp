@@ -33,7 +33,9 @@ TEST_CASE("base64 refuses what no encoder writes") {
 }
 
 TEST_CASE("base64 encodes the RFC 4648 test vectors, and decoding gives the bytes back") {
-    auto enc = [](std::string s) { return encode_base64({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}); };
+    auto enc = [](std::string s) {
+        return encode_base64({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+    };
     CHECK(enc("") == "");
     CHECK(enc("f") == "Zg==");
     CHECK(enc("fo") == "Zm8=");

@@ -104,8 +104,12 @@ int ChildProcess::wait(std::chrono::milliseconds timeout) {
     return -1;
 }
 
-std::string ChildProcess::out() const { return read_file(out_file_); }
-std::string ChildProcess::err() const { return read_file(err_file_); }
+std::string ChildProcess::out() const {
+    return read_file(out_file_);
+}
+std::string ChildProcess::err() const {
+    return read_file(err_file_);
+}
 
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env,

@@ -8,7 +8,7 @@
 namespace framehost::test {
 
 class RunningHost {
-public:
+  public:
     // `config` is YAML without an http section's port: the port is chosen by the OS and read
     // back from the host's log. Extra command-line arguments may be given.
     explicit RunningHost(const std::string& config, const std::vector<std::string>& args = {},
@@ -19,7 +19,7 @@ public:
     int port() const { return port_; }
     ChildProcess& process() { return *process_; }
 
-private:
+  private:
     TempDir dir_;
     std::unique_ptr<ChildProcess> process_;
     int port_ = 0;

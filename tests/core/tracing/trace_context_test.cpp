@@ -38,9 +38,14 @@ TEST_CASE("new ids have the right length and differ") {
 }
 
 TEST_CASE("OTLP JSON carries hex ids, nanosecond strings and typed attributes") {
-    Span s{"stage", std::string(32, 'a'), std::string(16, 'b'), std::string(16, 'c'),
+    Span s{"stage",
+           std::string(32, 'a'),
+           std::string(16, 'b'),
+           std::string(16, 'c'),
            std::chrono::system_clock::time_point(std::chrono::seconds(1)),
-           std::chrono::system_clock::time_point(std::chrono::seconds(2)), false, "boom",
+           std::chrono::system_clock::time_point(std::chrono::seconds(2)),
+           false,
+           "boom",
            {{"detections.count", 3}, {"frame.id", "f1"}}};
     auto body = nlohmann::json::parse(SpanExporter::otlp_json("svc", {s}));
     auto span = body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];

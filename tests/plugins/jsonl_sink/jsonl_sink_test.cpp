@@ -24,7 +24,8 @@ TEST_CASE("jsonl_sink writes one line per frame, failed frames with their error"
     framehost::test::TempDir dir;
     auto path = dir.path() / "out.jsonl";
     {
-        LoadedPlugin sink(framehost::test::kBundledPluginDir + "/jsonl_sink.so", {{"path", path.string()}});
+        LoadedPlugin sink(framehost::test::kBundledPluginDir + "/jsonl_sink.so",
+                          {{"path", path.string()}});
         auto bad = make_frame("b", 0, 0);
         bad.fail("refused");
         sink.write({make_frame("a", 0, 0), bad});
@@ -42,7 +43,8 @@ TEST_CASE("jsonl_sink stamps written_at, in Unix seconds, when asked") {
     framehost::test::TempDir dir;
     auto path = dir.path() / "out.jsonl";
     auto now = [] {
-        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     };
     double before = now();
     {
