@@ -7,46 +7,33 @@
 #include <unordered_set>
 
 #include "core/log/log.hpp"
+#include "framehost/stop_request.hpp"
 
 namespace framehost::core {
 
 namespace {
-// The contexts of instances asked to stop, for framehost_stop_requested(): keyed by address so a
-// context the host did not make (a plugin asking with the harness's) is simply not found.
-class StopRequests {
-  public:
-    static StopRequests& process_table() {
-        static StopRequests table;
-        return table;
-    }
-    void mark(const PluginContext* context) {
-        std::lock_guard lock(mutex_);
-        stopping_.insert(context);
-    }
-    void forget(const PluginContext* context) {
-        std::lock_guard lock(mutex_);
-        stopping_.erase(context);
-    }
-    bool marked(const PluginContext* context) const {
-        std::lock_guard lock(mutex_);
-        return stopping_.count(context) > 0;
-    }
-
-  private:
-    mutable std::mutex mutex_;
-    std::unordered_set<const PluginContext*> stopping_;
-};
-
 Labels instance_labels(const PluginDescriptor& d, const std::string& instance) {
     return {{"plugin", d.name}, {"instance", instance}, {"kind", to_string(d.kind)}};
 }
 }  // namespace
 
-class PluginInstance::Context final : public PluginContext {
+// The context is also the instance's stop request: the one service that is per instance.
+class PluginInstance::Context final : public PluginContext, public StopRequest {
   public:
-    Context(std::string name, Labels labels, MetricsRegistry& metrics)
-        : name_(std::move(name)), labels_(std::move(labels)), metrics_(metrics) {}
-    ~Context() override { StopRequests::process_table().forget(this); }
+    Context(std::string name, Labels labels, MetricsRegistry& metrics,
+            const HostExtensions* extensions)
+        : name_(std::move(name)),
+          labels_(std::move(labels)),
+          metrics_(metrics),
+          extensions_(extensions) {}
+
+    void* extension(std::string_view id, std::uint32_t version) const override {
+        if (id == StopRequest::kExtensionId && version == StopRequest::kExtensionVersion)
+            return static_cast<StopRequest*>(const_cast<Context*>(this));
+        return extensions_ ? extensions_->find(id, version) : nullptr;
+    }
+    bool requested() const override { return stop_requested_.load(std::memory_order_acquire); }
+    void request_stop() { stop_requested_.store(true, std::memory_order_release); }
 
     const std::string& instance_name() const override { return name_; }
     void log(LogLevel level, std::string_view message) override {
@@ -145,6 +132,8 @@ class PluginInstance::Context final : public PluginContext {
     std::string name_;
     Labels labels_;
     MetricsRegistry& metrics_;
+    const HostExtensions* extensions_;
+    std::atomic<bool> stop_requested_{false};
     std::mutex mutex_;
     std::unordered_map<std::string, Counter*> counters_;
     std::unordered_map<std::string, Gauge*> gauges_;
@@ -155,7 +144,8 @@ class PluginInstance::Context final : public PluginContext {
 };
 
 PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::string& instance_name,
-                               const Params& params, MetricsRegistry& metrics)
+                               const Params& params, MetricsRegistry& metrics,
+                               const HostExtensions* extensions)
     : frames(metrics.counter("framehost_plugin_frames_total",
                              "Frames handed to the plugin instance",
                              instance_labels(descriptor, instance_name))),
@@ -173,7 +163,7 @@ PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::st
       name_(instance_name),
       params_(params),
       context_(std::make_unique<Context>(instance_name, instance_labels(descriptor, instance_name),
-                                         metrics)) {
+                                         metrics, extensions)) {
     if (frame_budget_seconds() > 0)
         metrics
             .gauge("framehost_plugin_frame_budget_seconds",
@@ -183,7 +173,7 @@ PluginInstance::PluginInstance(const PluginDescriptor& descriptor, const std::st
 }
 
 void PluginInstance::request_stop() {
-    StopRequests::process_table().mark(context_.get());
+    context_->request_stop();
 }
 
 void PluginInstance::adopt_created(const std::function<std::shared_ptr<Plugin>()>& create) {
@@ -250,34 +240,22 @@ std::optional<PluginInstance::StuckCall> PluginInstance::stuck_call(
 std::shared_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLibrary> library,
                                                        const std::string& instance_name,
                                                        const Params& params,
-                                                       MetricsRegistry& metrics) {
+                                                       MetricsRegistry& metrics,
+                                                       const HostExtensions* extensions) {
     std::shared_ptr<PluginInstance> self(
-        new PluginInstance(library->descriptor(), instance_name, params, metrics));
+        new PluginInstance(library->descriptor(), instance_name, params, metrics, extensions));
     self->library_ = library;
     self->adopt_created([&] { return library->create(params, *self->context_); });
     return self;
 }
 
-std::shared_ptr<PluginInstance> PluginInstance::create(const PluginDescriptor& descriptor,
-                                                       const std::string& instance_name,
-                                                       const Params& params,
-                                                       MetricsRegistry& metrics,
-                                                       const Factory& make) {
+std::shared_ptr<PluginInstance> PluginInstance::create(
+    const PluginDescriptor& descriptor, const std::string& instance_name, const Params& params,
+    MetricsRegistry& metrics, const Factory& make, const HostExtensions* extensions) {
     std::shared_ptr<PluginInstance> self(
-        new PluginInstance(descriptor, instance_name, params, metrics));
+        new PluginInstance(descriptor, instance_name, params, metrics, extensions));
     self->adopt_created([&] { return make(*self->context_); });
     return self;
 }
 
 }  // namespace framehost::core
-
-// Exported by the framehost executable (apps/framehost/CMakeLists.txt) for plugins to find with
-// dlsym (sdk/include/framehost/stop_request.hpp); never throws into a plugin.
-extern "C" __attribute__((visibility("default"))) int framehost_stop_requested(
-    const framehost::PluginContext* context) {
-    try {
-        return framehost::core::StopRequests::process_table().marked(context) ? 1 : 0;
-    } catch (...) {
-        return 0;
-    }
-}

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/metrics/metrics_registry.hpp"
+#include "core/plugins/host_extensions.hpp"
 #include "core/plugins/plugin_library.hpp"
 #include "framehost/plugin.hpp"
 
@@ -20,16 +21,19 @@ namespace framehost::core {
 class PluginInstance {
   public:
     // Creates the instance from its library. Throws what the plugin's constructor throws, or
-    // std::runtime_error when the instance is not of its declared kind.
+    // std::runtime_error when the instance is not of its declared kind. Its context offers
+    // `extensions` (none when null); they outlive the instance.
     static std::shared_ptr<PluginInstance> create(std::shared_ptr<PluginLibrary> library,
                                                   const std::string& instance_name,
-                                                  const Params& params, MetricsRegistry& metrics);
+                                                  const Params& params, MetricsRegistry& metrics,
+                                                  const HostExtensions* extensions = nullptr);
     // An instance built in-process (tests, benchmarks): `make` receives the context.
     using Factory = std::function<std::shared_ptr<Plugin>(PluginContext&)>;
     static std::shared_ptr<PluginInstance> create(const PluginDescriptor& descriptor,
                                                   const std::string& instance_name,
                                                   const Params& params, MetricsRegistry& metrics,
-                                                  const Factory& make);
+                                                  const Factory& make,
+                                                  const HostExtensions* extensions = nullptr);
 
     const std::string& name() const { return name_; }
     const PluginDescriptor& descriptor() const { return descriptor_; }
@@ -86,7 +90,8 @@ class PluginInstance {
 
     class Context;
     PluginInstance(const PluginDescriptor& descriptor, const std::string& instance_name,
-                   const Params& params, MetricsRegistry& metrics);
+                   const Params& params, MetricsRegistry& metrics,
+                   const HostExtensions* extensions);
     void adopt(std::shared_ptr<Plugin> plugin);
     // Runs the plugin's factory through call(), so whatever its constructor throws is an error.
     void adopt_created(const std::function<std::shared_ptr<Plugin>()>& create);

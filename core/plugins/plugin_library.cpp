@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include "core/config/param_values.hpp"
+#include "framehost/abi_check.hpp"
 #include "framehost/version.hpp"
 
 namespace framehost::core {
@@ -57,45 +58,11 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
         throw PluginLoadError(file, loader_reason(e.what(), file));
     }
 
-    if (!self->library_.has("framehost_abi_version"))
-        throw PluginLoadError(file,
-                              "not a framehost plugin: it exports no framehost_abi_version() "
-                              "(declare it with FRAMEHOST_PLUGIN from <framehost/export.hpp>)");
-    auto abi = self->library_.get<std::uint32_t()>("framehost_abi_version")();
-    if (abi != kAbiVersion) {
-        // framehost_sdk_version() exists since ABI 2; older plugins cannot say.
-        std::string plugin_sdk = self->library_.has("framehost_sdk_version")
-                                     ? self->library_.get<const char*()>("framehost_sdk_version")()
-                                 : abi < 2 ? "0.1"
-                                           : "unknown";
-        throw PluginLoadError(file, "built with SDK " + plugin_sdk + " (plugin ABI " +
-                                        std::to_string(abi) + "), this host has SDK " +
-                                        kSdkVersion + " (plugin ABI " +
-                                        std::to_string(kAbiVersion) +
-                                        "): rebuild the plugin against SDK " + kSdkVersion);
-    }
-    if (!self->library_.has("framehost_plugin_entry"))
-        throw PluginLoadError(file,
-                              "exports framehost_abi_version() but no framehost_plugin_entry()");
-    self->entry_ = self->library_.get<const PluginEntry*()>("framehost_plugin_entry")();
+    auto native = self->library_.native();
+    auto checked = check_plugin_abi([native](const char* name) { return dlsym(native, name); });
+    if (!checked.entry) throw PluginLoadError(file, checked.problem);
+    self->entry_ = checked.entry;
     const PluginEntry& entry = *self->entry_;
-    if (entry.abi_version != kAbiVersion)
-        throw PluginLoadError(file, "its entry says ABI " + std::to_string(entry.abi_version) +
-                                        ", this host speaks ABI " + std::to_string(kAbiVersion));
-    if (entry.frame_size != sizeof(Frame) || entry.params_size != sizeof(Params) ||
-        entry.cxx11_string_abi != _GLIBCXX_USE_CXX11_ABI)
-        throw PluginLoadError(
-            file, "built with a different layout of the SDK types (Frame " +
-                      std::to_string(entry.frame_size) + " bytes, host " +
-                      std::to_string(sizeof(Frame)) + "; Params " +
-                      std::to_string(entry.params_size) + ", host " +
-                      std::to_string(sizeof(Params)) + "; libstdc++ string ABI " +
-                      std::to_string(entry.cxx11_string_abi) + ", host " +
-                      std::to_string(_GLIBCXX_USE_CXX11_ABI) +
-                      "): build it with the same compiler and SDK headers as the host (SDK " +
-                      kSdkVersion + ", plugin says " + entry.sdk_version + ")");
-    if (!entry.descriptor || !entry.create || !entry.destroy)
-        throw PluginLoadError(file, "its entry has a null function");
     try {
         self->descriptor_ = &entry.descriptor();
     } catch (const std::exception& e) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 namespace {
 
@@ -67,37 +68,51 @@ struct Region {
     double total_change = 0;
 };
 
+struct Settings {
+    int cell_size = 16;
+    double threshold = 20.0;
+    int min_cells = 2;
+    std::size_t max_regions = 16;
+};
+
 class MotionDetector final : public framehost::Processor {
   public:
+    static const framehost::ParamTable<Settings>& params() {
+        namespace param = framehost::param;
+        static const framehost::ParamTable<Settings> table{
+            param::bind(&Settings::cell_size, "cell_size",
+                        "Side of the square cells compared, in pixels")
+                .range(2, 256),
+            param::bind(&Settings::threshold, "threshold",
+                        "Change of a cell's mean luminance (0-255) that counts as motion")
+                .range(1, 255),
+            param::bind(&Settings::min_cells, "min_cells", "Smallest region reported, in cells")
+                .range(1, 1'000'000),
+            param::bind(&Settings::max_regions, "max_regions",
+                        "Most regions reported per frame (the largest first)")
+                .range(1, 1000),
+        };
+        return table;
+    }
+
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
-            "motion_detector",
-            "1.0.0",
-            PluginKind::Processor,
+            "motion_detector", "1.0.0", PluginKind::Processor,
             "Frame differencing per camera: changed regions become 'motion' boxes",
-            {
-                param::Int("cell_size", 16, "Side of the square cells compared, in pixels")
-                    .range(2, 256),
-                param::Double("threshold", 20.0,
-                              "Change of a cell's mean luminance (0-255) that counts as motion")
-                    .range(1, 255),
-                param::Int("min_cells", 2, "Smallest region reported, in cells")
-                    .range(1, 1'000'000),
-                param::Int("max_regions", 16, "Most regions reported per frame (the largest first)")
-                    .range(1, 1000),
-            },
+            params().specs(),
             // One pass over a 640x480 RGB frame plus a 40x30 grid.
-            std::chrono::milliseconds(3),
-            Concurrency::OrderedPerCamera};
+            std::chrono::milliseconds(3), Concurrency::OrderedPerCamera};
         return d;
     }
 
-    MotionDetector(const framehost::Params& params, framehost::PluginContext& context)
-        : cell_(static_cast<int>(params.integer("cell_size"))),
-          threshold_(static_cast<float>(params.number("threshold"))),
-          min_cells_(static_cast<int>(params.integer("min_cells"))),
-          max_regions_(static_cast<std::size_t>(params.integer("max_regions"))),
+    MotionDetector(const framehost::Params& p, framehost::PluginContext& context)
+        : MotionDetector(params().read(p), context) {}
+    MotionDetector(const Settings& s, framehost::PluginContext& context)
+        : cell_(s.cell_size),
+          threshold_(static_cast<float>(s.threshold)),
+          min_cells_(s.min_cells),
+          max_regions_(s.max_regions),
           name_(context.instance_name()),
           context_(context) {}
 

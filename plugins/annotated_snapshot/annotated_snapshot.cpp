@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 #include <framehost/preview.hpp>
 
 #include "image_mat.hpp"
@@ -41,49 +42,57 @@ cv::Scalar colour_of(const Detection& d) {
     return kPalette[d.track_id % std::size(kPalette)];
 }
 
+struct Settings {
+    int jpeg_quality = 80;
+    int max_width = 0;
+    std::string directory;
+    std::chrono::milliseconds interval_ms{10'000};
+    std::size_t max_files = 100;
+};
+
 class AnnotatedSnapshot final : public Sink {
   public:
+    static const ParamTable<Settings>& params() {
+        static const ParamTable<Settings> table{
+            param::bind(&Settings::jpeg_quality, "jpeg_quality", "JPEG quality, 1..100")
+                .range(1, 100),
+            param::bind(&Settings::max_width, "max_width",
+                        "Shrink wider pictures to this width; 0 full size")
+                .range(0, 8192),
+            param::bind(&Settings::directory, "directory",
+                        "Write pictures here, one folder per camera; empty keeps them in memory "
+                        "only"),
+            param::bind(&Settings::interval_ms, "interval_ms",
+                        "Least time between two files of one camera")
+                .range(0, 86'400'000),
+            param::bind(&Settings::max_files, "max_files", "Newest files kept per camera")
+                .range(1, 1'000'000),
+        };
+        return table;
+    }
+
     static const PluginDescriptor& descriptor() {
         static const PluginDescriptor d{
-            "annotated_snapshot",
-            "1.0.0",
-            PluginKind::Sink,
+            "annotated_snapshot", "1.0.0", PluginKind::Sink,
             "Draws detections on each camera's frames and keeps the latest as JPEG (in memory, "
             "and optionally as files)",
-            {
-                param::Int("jpeg_quality", 80, "JPEG quality, 1..100").range(1, 100),
-                param::Int("max_width", 0, "Shrink wider pictures to this width; 0 full size")
-                    .range(0, 8192),
-                param::String("directory", "",
-                              "Write pictures here, one folder per camera; empty keeps them in "
-                              "memory only"),
-                param::Duration("interval_ms", std::chrono::milliseconds(10'000),
-                                "Least time between two files of one camera")
-                    .range(0, 86'400'000),
-                param::Int("max_files", 100, "Newest files kept per camera").range(1, 1'000'000),
-            },
+            params().specs(),
             // Drawing and encoding a 640x480 picture.
-            std::chrono::milliseconds(10),
-            Concurrency::OrderedPerCamera};
+            std::chrono::milliseconds(10), Concurrency::OrderedPerCamera};
         return d;
     }
 
     AnnotatedSnapshot(const Params& p, PluginContext& context)
-        : context_(context),
-          quality_(static_cast<int>(p.integer("jpeg_quality"))),
-          max_width_(static_cast<int>(p.integer("max_width"))),
-          directory_(p.string("directory")),
-          interval_(p.duration("interval_ms")),
-          max_files_(static_cast<std::size_t>(p.integer("max_files"))) {
+        : context_(context), settings_(params().read(p)) {
         cv::setNumThreads(1);
     }
 
     void start() override {
-        if (directory_.empty()) return;
+        if (settings_.directory.empty()) return;
         std::error_code ec;
-        fs::create_directories(directory_, ec);
-        if (ec || !fs::is_directory(directory_))
-            throw std::runtime_error("cannot use directory '" + directory_ +
+        fs::create_directories(settings_.directory, ec);
+        if (ec || !fs::is_directory(settings_.directory))
+            throw std::runtime_error("cannot use directory '" + settings_.directory +
                                      "': " + (ec ? ec.message() : "not a directory"));
     }
 
@@ -126,11 +135,12 @@ class AnnotatedSnapshot final : public Sink {
             throw std::runtime_error(std::string("cannot draw on ") + to_string(frame.format) +
                                      " pixels");
         double scale = 1;
-        if (max_width_ > 0 && bgr.cols > max_width_) {
-            scale = static_cast<double>(max_width_) / bgr.cols;
-            cv::resize(bgr, picture,
-                       cv::Size(max_width_, std::max(1, static_cast<int>(bgr.rows * scale))), 0, 0,
-                       cv::INTER_AREA);
+        if (settings_.max_width > 0 && bgr.cols > settings_.max_width) {
+            scale = static_cast<double>(settings_.max_width) / bgr.cols;
+            cv::resize(
+                bgr, picture,
+                cv::Size(settings_.max_width, std::max(1, static_cast<int>(bgr.rows * scale))), 0,
+                0, cv::INTER_AREA);
         } else {
             picture = bgr.clone();  // never draw on the frame's own pixels: they are shared
         }
@@ -161,7 +171,8 @@ class AnnotatedSnapshot final : public Sink {
         planes[0] = {picture.data, picture.step[0],
                      picture.step[0] * static_cast<std::size_t>(picture.rows)};
         auto jpeg = std::make_shared<const std::vector<std::uint8_t>>(wire_pixels::encode_jpeg(
-            wrap_image(PixelFormat::BGR24, picture.cols, picture.rows, planes, nullptr), quality_));
+            wrap_image(PixelFormat::BGR24, picture.cols, picture.rows, planes, nullptr),
+            settings_.jpeg_quality));
 
         auto now = std::chrono::steady_clock::now();
         bool to_file = false;
@@ -171,8 +182,8 @@ class AnnotatedSnapshot final : public Sink {
             camera.jpeg = jpeg;
             camera.frame_id = frame.id;
             camera.updated = now;
-            if (!directory_.empty() &&
-                (camera.files_written == 0 || now - camera.written >= interval_)) {
+            if (!settings_.directory.empty() &&
+                (camera.files_written == 0 || now - camera.written >= settings_.interval_ms)) {
                 camera.written = now;
                 ++camera.files_written;
                 to_file = true;
@@ -183,7 +194,7 @@ class AnnotatedSnapshot final : public Sink {
     }
 
     void write_file(const Frame& frame, const std::vector<std::uint8_t>& jpeg) {
-        auto folder = fs::path(directory_) / folder_name(frame.camera_id);
+        auto folder = fs::path(settings_.directory) / folder_name(frame.camera_id);
         fs::create_directories(folder);
         // Names sort by time: the newest are the last.
         char stamp[32];
@@ -200,17 +211,13 @@ class AnnotatedSnapshot final : public Sink {
         std::vector<fs::path> files;
         for (const auto& entry : fs::directory_iterator(folder))
             if (entry.path().extension() == ".jpg") files.push_back(entry.path());
-        if (files.size() <= max_files_) return;
+        if (files.size() <= settings_.max_files) return;
         std::sort(files.begin(), files.end());
-        for (std::size_t i = 0; i + max_files_ < files.size(); ++i) fs::remove(files[i]);
+        for (std::size_t i = 0; i + settings_.max_files < files.size(); ++i) fs::remove(files[i]);
     }
 
     PluginContext& context_;
-    int quality_;
-    int max_width_;
-    std::string directory_;
-    std::chrono::milliseconds interval_;
-    std::size_t max_files_;
+    const Settings settings_;
     mutable std::mutex mutex_;
     std::map<std::string, Camera> cameras_;
 };

@@ -11,6 +11,7 @@
 #include <opencv2/objdetect.hpp>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 #include "image_mat.hpp"
 
@@ -41,41 +42,52 @@ std::string find_cascade(const std::string& name) {
                                 " more; Debian's opencv-data installs them)");
 }
 
+struct Settings {
+    std::string cascade = "frontalface_default";
+    std::string class_name = "face";
+    double scale_factor = 1.1;
+    int min_neighbors = 5;
+    int min_size = 30;
+    int max_size = 0;
+    bool equalize = true;
+};
+
 class CascadeDetector final : public Processor {
   public:
+    static const ParamTable<Settings>& params() {
+        static const ParamTable<Settings> table{
+            param::bind(&Settings::cascade, "cascade",
+                        "A cascade of opencv-data by name (frontalface_default, fullbody, "
+                        "upperbody, russian_plate_number, ...) or a path to its XML"),
+            param::bind(&Settings::class_name, "class_name", "Class of the detections"),
+            param::bind(&Settings::scale_factor, "scale_factor",
+                        "Scale step between detection passes")
+                .range(1.01, 2),
+            param::bind(&Settings::min_neighbors, "min_neighbors",
+                        "Overlapping hits needed to keep a detection")
+                .range(0, 100),
+            param::bind(&Settings::min_size, "min_size",
+                        "Smallest object, in pixels (width and height)")
+                .range(1, 8192),
+            param::bind(&Settings::max_size, "max_size", "Largest object, in pixels; 0 no limit")
+                .range(0, 16384),
+            param::bind(&Settings::equalize, "equalize", "Equalize the histogram before detecting"),
+        };
+        return table;
+    }
+
     static const PluginDescriptor& descriptor() {
         static const PluginDescriptor d{
-            "cascade_detector",
-            "1.0.0",
-            PluginKind::Processor,
+            "cascade_detector", "1.0.0", PluginKind::Processor,
             "Faces, bodies, plates... by a Haar or LBP cascade from opencv-data or a path",
-            {
-                param::String("cascade", "frontalface_default",
-                              "A cascade of opencv-data by name (frontalface_default, fullbody, "
-                              "upperbody, russian_plate_number, ...) or a path to its XML"),
-                param::String("class_name", "face", "Class of the detections"),
-                param::Double("scale_factor", 1.1, "Scale step between detection passes")
-                    .range(1.01, 2),
-                param::Int("min_neighbors", 5, "Overlapping hits needed to keep a detection")
-                    .range(0, 100),
-                param::Int("min_size", 30, "Smallest object, in pixels (width and height)")
-                    .range(1, 8192),
-                param::Int("max_size", 0, "Largest object, in pixels; 0 no limit").range(0, 16384),
-                param::Bool("equalize", true, "Equalize the histogram before detecting"),
-            },
+            params().specs(),
             // About 30 ms on a 640x480 frame with the defaults, one core.
             std::chrono::milliseconds(100)};
         return d;
     }
 
     CascadeDetector(const Params& p, PluginContext&)
-        : path_(find_cascade(p.string("cascade"))),
-          class_name_(p.string("class_name")),
-          scale_(p.number("scale_factor")),
-          neighbours_(static_cast<int>(p.integer("min_neighbors"))),
-          min_size_(static_cast<int>(p.integer("min_size"))),
-          max_size_(static_cast<int>(p.integer("max_size"))),
-          equalize_(p.boolean("equalize")) {
+        : settings_(params().read(p)), path_(find_cascade(settings_.cascade)) {
         release(acquire());    // loads one now: a bad file is refused at start, not per frame
         cv::setNumThreads(1);  // the host's workers are the parallelism
     }
@@ -88,7 +100,7 @@ class CascadeDetector final : public Processor {
             throw std::runtime_error(std::string("cannot read ") + to_string(frame.format) +
                                      " pixels");
         }
-        if (equalize_) {
+        if (settings_.equalize) {
             cv::equalizeHist(gray, equalized);
             gray = equalized;
         }
@@ -96,20 +108,21 @@ class CascadeDetector final : public Processor {
         std::vector<int> neighbours;
         auto classifier = acquire();
         try {
-            classifier->detectMultiScale(gray, found, neighbours, scale_, neighbours_, 0,
-                                         cv::Size(min_size_, min_size_),
-                                         max_size_ ? cv::Size(max_size_, max_size_) : cv::Size());
+            classifier->detectMultiScale(
+                gray, found, neighbours, settings_.scale_factor, settings_.min_neighbors, 0,
+                cv::Size(settings_.min_size, settings_.min_size),
+                settings_.max_size ? cv::Size(settings_.max_size, settings_.max_size) : cv::Size());
         } catch (...) {
             release(std::move(classifier));
             throw;
         }
         release(std::move(classifier));
         for (std::size_t i = 0; i < found.size(); ++i) {
-            double share = neighbours_ > 0 && i < neighbours.size()
-                               ? std::min(1.0, neighbours[i] / (4.0 * neighbours_))
+            double share = settings_.min_neighbors > 0 && i < neighbours.size()
+                               ? std::min(1.0, neighbours[i] / (4.0 * settings_.min_neighbors))
                                : 1.0;
             frame.detections.push_back(
-                {class_name_, share, opencv::box_of(found[i], frame.width, frame.height)});
+                {settings_.class_name, share, opencv::box_of(found[i], frame.width, frame.height)});
         }
     }
 
@@ -139,13 +152,8 @@ class CascadeDetector final : public Processor {
         pool_.push_back(std::move(c));
     }
 
+    const Settings settings_;
     std::string path_;
-    std::string class_name_;
-    double scale_;
-    int neighbours_;
-    int min_size_;
-    int max_size_;
-    bool equalize_;
     std::mutex mutex_;
     std::vector<std::unique_ptr<cv::CascadeClassifier>> pool_;
 };

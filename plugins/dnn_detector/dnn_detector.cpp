@@ -13,6 +13,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 #include "image_mat.hpp"
 #include "output_decoding.hpp"
@@ -112,79 +113,106 @@ cv::Scalar mean_of(const std::vector<std::string>& items) {
     return mean;
 }
 
+struct Settings {
+    std::string model;
+    std::string config;
+    std::string output = "yolov8";
+    int input_width = 640;
+    int input_height = 640;
+    std::string resize = "stretch";
+    double scale = 1.0 / 255;
+    std::vector<std::string> mean = {"0", "0", "0"};
+    std::string channel_order = "rgb";
+    std::string classes_file;
+    std::vector<std::string> classes;
+    double confidence_threshold = 0.5;
+    double nms_threshold = 0.45;
+    int max_detections = 100;
+    std::string backend = "opencv";
+    std::string target = "cpu";
+};
+
 class DnnDetector final : public Processor {
   public:
+    static const ParamTable<Settings>& params() {
+        static const ParamTable<Settings> table{
+            param::bind(&Settings::model, "model",
+                        "Path to the network: .onnx, Darknet .weights, .caffemodel, TensorFlow .pb")
+                .mandatory(),
+            param::bind(&Settings::config, "config",
+                        "Path to its description when the format has one (Darknet .cfg, Caffe "
+                        ".prototxt)"),
+            param::bind(&Settings::output, "output",
+                        "Layout of the outputs: yolov3 (Darknet through OpenCV), yolov5, yolov8, "
+                        "ssd (README)")
+                .one_of(dnn::layout_names()),
+            param::bind(&Settings::input_width, "input_width", "Network input width, pixels")
+                .range(1, 8192),
+            param::bind(&Settings::input_height, "input_height", "Network input height, pixels")
+                .range(1, 8192),
+            param::bind(&Settings::resize, "resize",
+                        "Frame to input: stretch, or letterbox (aspect kept, grey bars, as "
+                        "YOLOv5/v8 were trained)")
+                .one_of({"stretch", "letterbox"}),
+            param::bind(&Settings::scale, "scale", "Multiplies each pixel value after the mean")
+                .range(1e-9, 1e6),
+            param::bind(&Settings::mean, "mean",
+                        "Subtracted from each channel before scaling, in the network's channel "
+                        "order; one value for all three")
+                .range(1, 3),
+            param::bind(&Settings::channel_order, "channel_order",
+                        "Channel order the network expects")
+                .one_of({"rgb", "bgr"}),
+            param::bind(&Settings::classes_file, "classes_file",
+                        "One class name per line, line n for class id n; without it, class_<id>"),
+            param::bind(&Settings::classes, "classes",
+                        "Keep only detections of these class names; empty keeps all"),
+            param::bind(&Settings::confidence_threshold, "confidence_threshold",
+                        "Smallest confidence kept")
+                .range(0, 1),
+            param::bind(&Settings::nms_threshold, "nms_threshold",
+                        "Boxes of one class overlapping more than this (IoU) are suppressed but "
+                        "the best")
+                .range(0, 1),
+            param::bind(&Settings::max_detections, "max_detections",
+                        "Most detections kept per frame, best first")
+                .range(1, 100000),
+            param::bind(&Settings::backend, "backend",
+                        "OpenCV DNN backend; one this OpenCV lacks is refused at start")
+                .one_of(names_of(kBackends)),
+            param::bind(&Settings::target, "target", "OpenCV DNN target device")
+                .one_of(names_of(kTargets)),
+        };
+        return table;
+    }
+
     static const PluginDescriptor& descriptor() {
         static const PluginDescriptor d{
-            "dnn_detector",
-            "1.0.0",
-            PluginKind::Processor,
+            "dnn_detector", "1.0.0", PluginKind::Processor,
             "Objects by a detection network you supply (ONNX, Darknet, Caffe), on OpenCV DNN",
-            {
-                param::String("model", "",
-                              "Path to the network: .onnx, Darknet .weights, .caffemodel, "
-                              "TensorFlow .pb")
-                    .mandatory(),
-                param::String("config", "",
-                              "Path to its description when the format has one (Darknet .cfg, "
-                              "Caffe .prototxt)"),
-                param::String("output", "yolov8",
-                              "Layout of the outputs: yolov3 (Darknet through OpenCV), yolov5, "
-                              "yolov8, ssd (README)")
-                    .one_of(dnn::layout_names()),
-                param::Int("input_width", 640, "Network input width, pixels").range(1, 8192),
-                param::Int("input_height", 640, "Network input height, pixels").range(1, 8192),
-                param::String("resize", "stretch",
-                              "Frame to input: stretch, or letterbox (aspect kept, grey bars, "
-                              "as YOLOv5/v8 were trained)")
-                    .one_of({"stretch", "letterbox"}),
-                param::Double("scale", 1.0 / 255, "Multiplies each pixel value after the mean")
-                    .range(1e-9, 1e6),
-                param::List("mean", {"0", "0", "0"},
-                            "Subtracted from each channel before scaling, in the network's "
-                            "channel order; one value for all three")
-                    .range(1, 3),
-                param::String("channel_order", "rgb", "Channel order the network expects")
-                    .one_of({"rgb", "bgr"}),
-                param::String("classes_file", "",
-                              "One class name per line, line n for class id n; without it, "
-                              "class_<id>"),
-                param::List("classes", {},
-                            "Keep only detections of these class names; empty keeps all"),
-                param::Double("confidence_threshold", 0.5, "Smallest confidence kept").range(0, 1),
-                param::Double("nms_threshold", 0.45,
-                              "Boxes of one class overlapping more than this (IoU) are "
-                              "suppressed but the best")
-                    .range(0, 1),
-                param::Int("max_detections", 100, "Most detections kept per frame, best first")
-                    .range(1, 100000),
-                param::String("backend", "opencv",
-                              "OpenCV DNN backend; one this OpenCV lacks is refused at start")
-                    .one_of(names_of(kBackends)),
-                param::String("target", "cpu", "OpenCV DNN target device")
-                    .one_of(names_of(kTargets)),
-            },
+            params().specs(),
             // A small network (YOLOv5n at 640x640) takes about 150 ms on one core.
             std::chrono::milliseconds(1000)};
         return d;
     }
 
-    DnnDetector(const Params& p, PluginContext&)
-        : model_(existing_file("model", p.string("model"))),
-          config_(p.string("config").empty() ? "" : existing_file("config", p.string("config"))),
-          layout_(dnn::layout_named(p.string("output"))),
-          input_(static_cast<int>(p.integer("input_width")),
-                 static_cast<int>(p.integer("input_height"))),
-          letterbox_(p.string("resize") == "letterbox"),
-          scale_(p.number("scale")),
-          mean_(mean_of(p.list("mean"))),
-          swap_rb_(p.string("channel_order") == "rgb"),
-          names_(read_class_names(p.string("classes_file"))),
-          wanted_(p.list("classes")),
-          min_confidence_(static_cast<float>(p.number("confidence_threshold"))),
-          nms_threshold_(static_cast<float>(p.number("nms_threshold"))),
-          max_detections_(static_cast<int>(p.integer("max_detections"))),
-          backend_(available_backend(p.string("backend"), p.string("target"))) {
+    DnnDetector(const Params& p, PluginContext&) : DnnDetector(params().read(p)) {}
+
+    explicit DnnDetector(const Settings& s)
+        : model_(existing_file("model", s.model)),
+          config_(s.config.empty() ? "" : existing_file("config", s.config)),
+          layout_(dnn::layout_named(s.output)),
+          input_(s.input_width, s.input_height),
+          letterbox_(s.resize == "letterbox"),
+          scale_(s.scale),
+          mean_(mean_of(s.mean)),
+          swap_rb_(s.channel_order == "rgb"),
+          names_(read_class_names(s.classes_file)),
+          wanted_(s.classes),
+          min_confidence_(static_cast<float>(s.confidence_threshold)),
+          nms_threshold_(static_cast<float>(s.nms_threshold)),
+          max_detections_(s.max_detections),
+          backend_(available_backend(s.backend, s.target)) {
         cv::setNumThreads(1);  // the host's workers are the parallelism
         // One network loaded and run now on a blank input: a file OpenCV cannot read, an input
         // size the network refuses, or outputs that are not in the layout are refused at start.

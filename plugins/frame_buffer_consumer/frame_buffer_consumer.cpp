@@ -29,28 +29,48 @@ std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) 
     return size * count;
 }
 
-std::vector<framehost::ParamSpec> spec() {
-    using namespace framehost;
-    std::vector<ParamSpec> p = {
-        param::String("url", "http://127.0.0.1:8002", "Frame Buffer base URL (FRAME_BUFFER_URL)"),
-        param::Int("batch_size", 10, "Frames asked for per poll (CONSUMER_BATCH_SIZE)")
-            .range(1, 100),
-        param::Int("poll_interval_ms", 100, "Wait after an empty poll (POLL_INTERVAL_MS)")
-            .range(0, 3'600'000),
-        param::Int("max_retries", 3,
-                   "Consecutive failures after which the connection is recreated (MAX_RETRIES)")
-            .range(1, 1000),
-        param::Int("connect_timeout_ms", 2000, "TCP connect timeout").range(1, 600'000),
-        param::Int("read_timeout_ms", 5000, "Whole-request timeout of a poll").range(1, 600'000),
-        param::Int("health_check_interval_s", 30,
-                   "Seconds between checks of the Frame Buffer's /health; 0 never")
-            .range(0, 86400),
-        param::Bool("synthesize_pixels", true,
-                    "Give frames without data a deterministic synthetic image of their size"),
-    };
-    auto retry = source_retry_params({1000, 30000, 5, 30000});
-    p.insert(p.end(), retry.begin(), retry.end());
-    return p;
+struct Settings {
+    std::string url = "http://127.0.0.1:8002";
+    std::size_t batch_size = 10;
+    std::int64_t poll_interval_ms = 100;
+    int max_retries = 3;
+    long connect_timeout_ms = 2000;
+    long read_timeout_ms = 5000;
+    std::int64_t health_check_interval_s = 30;
+    bool synthesize_pixels = true;
+    framehost::SourceRetry retry;  // the host's (source_retry.hpp)
+};
+
+const framehost::ParamTable<Settings>& params() {
+    namespace param = framehost::param;
+    static const framehost::ParamTable<Settings> table = [] {
+        framehost::ParamTable<Settings> t{
+            param::bind(&Settings::url, "url", "Frame Buffer base URL (FRAME_BUFFER_URL)"),
+            param::bind(&Settings::batch_size, "batch_size",
+                        "Frames asked for per poll (CONSUMER_BATCH_SIZE)")
+                .range(1, 100),
+            param::bind(&Settings::poll_interval_ms, "poll_interval_ms",
+                        "Wait after an empty poll (POLL_INTERVAL_MS)")
+                .range(0, 3'600'000),
+            param::bind(
+                &Settings::max_retries, "max_retries",
+                "Consecutive failures after which the connection is recreated (MAX_RETRIES)")
+                .range(1, 1000),
+            param::bind(&Settings::connect_timeout_ms, "connect_timeout_ms", "TCP connect timeout")
+                .range(1, 600'000),
+            param::bind(&Settings::read_timeout_ms, "read_timeout_ms",
+                        "Whole-request timeout of a poll")
+                .range(1, 600'000),
+            param::bind(&Settings::health_check_interval_s, "health_check_interval_s",
+                        "Seconds between checks of the Frame Buffer's /health; 0 never")
+                .range(0, 86400),
+            param::bind(&Settings::synthesize_pixels, "synthesize_pixels",
+                        "Give frames without data a deterministic synthetic image of their size"),
+        };
+        t.include(&Settings::retry, framehost::source_retry_params());
+        return t;
+    }();
+    return table;
 }
 
 class FrameBufferConsumer final : public framehost::Source {
@@ -58,20 +78,18 @@ class FrameBufferConsumer final : public framehost::Source {
     static const framehost::PluginDescriptor& descriptor() {
         static const framehost::PluginDescriptor d{
             "frame_buffer_consumer", "1.0.0", framehost::PluginKind::Source,
-            "Polls a Frame Buffer HTTP API (GET /frames/dequeue) for frames in batches", spec()};
+            "Polls a Frame Buffer HTTP API (GET /frames/dequeue) for frames in batches",
+            params().specs()};
         return d;
     }
 
-    FrameBufferConsumer(const framehost::Params& params, framehost::PluginContext& context)
+    FrameBufferConsumer(const framehost::Params& p, framehost::PluginContext& context)
         : context_(context),
-          url_(params.string("url")),
-          batch_size_(static_cast<std::size_t>(params.integer("batch_size"))),
-          poll_interval_(params.integer("poll_interval_ms")),
-          max_retries_(static_cast<int>(params.integer("max_retries"))),
-          connect_timeout_ms_(params.integer("connect_timeout_ms")),
-          read_timeout_ms_(params.integer("read_timeout_ms")),
-          health_interval_(params.integer("health_check_interval_s")),
-          wire_(params.boolean("synthesize_pixels")) {
+          settings_(params().read(p)),
+          url_(settings_.url),
+          poll_interval_(settings_.poll_interval_ms),
+          health_interval_(settings_.health_check_interval_s),
+          wire_(settings_.synthesize_pixels) {
         while (!url_.empty() && url_.back() == '/') url_.pop_back();
         if (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0)
             throw std::invalid_argument("url '" + url_ + "' is not an http:// URL");
@@ -96,7 +114,7 @@ class FrameBufferConsumer final : public framehost::Source {
         if (health_interval_.count() > 0 && now - last_health_ >= health_interval_)
             check_health(false);
 
-        std::size_t count = std::min(max, batch_size_);
+        std::size_t count = std::min(max, settings_.batch_size);
         std::string body;
         auto answered = get("/frames/dequeue?count=" + std::to_string(count), body);
         if (!answered) return framehost::ReadStatus::Idle;  // the host is stopping us
@@ -160,7 +178,7 @@ class FrameBufferConsumer final : public framehost::Source {
             std::lock_guard lock(status_mutex_);
             last_error_ = what;
         }
-        if (++consecutive_errors_ % max_retries_ == 0) {
+        if (++consecutive_errors_ % settings_.max_retries == 0) {
             // The kept-alive connection may be the problem (half-closed, stuck): start afresh.
             if (curl_) curl_easy_cleanup(curl_);
             curl_ = nullptr;
@@ -186,8 +204,8 @@ class FrameBufferConsumer final : public framehost::Source {
             curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_.get());
             curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
             curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
-            curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms_);
-            curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, read_timeout_ms_);
+            curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, settings_.connect_timeout_ms);
+            curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, settings_.read_timeout_ms);
             curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, collect);
             curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, on_progress);
             curl_easy_setopt(curl_, CURLOPT_XFERINFODATA, this);
@@ -275,12 +293,9 @@ class FrameBufferConsumer final : public framehost::Source {
     static constexpr auto kStopGrace = std::chrono::milliseconds(200);
 
     framehost::PluginContext& context_;
-    std::string url_;
-    std::size_t batch_size_;
+    const Settings settings_;
+    std::string url_;  // without a trailing slash
     std::chrono::milliseconds poll_interval_;
-    int max_retries_;
-    long connect_timeout_ms_;
-    long read_timeout_ms_;
     std::chrono::seconds health_interval_;
 
     // Source thread only.

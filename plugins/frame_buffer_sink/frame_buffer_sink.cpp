@@ -24,56 +24,64 @@ namespace {
 
 using namespace framehost;
 
+struct Settings {
+    std::string url = "http://127.0.0.1:8002";
+    int max_retries = 3;
+    std::chrono::milliseconds retry_backoff_ms{100};
+    std::chrono::milliseconds backpressure_pause_ms{200};
+    std::chrono::milliseconds connect_timeout_ms{2000};
+    std::chrono::milliseconds timeout_ms{5000};
+    wire_pixels::Settings pixels;
+};
+
 class FrameBufferSink final : public Sink {
   public:
-    static const PluginDescriptor& descriptor() {
-        static const PluginDescriptor d = [] {
-            std::vector<ParamSpec> params = {
-                param::String("url", "http://127.0.0.1:8002",
-                              "Frame Buffer base URL (FRAME_BUFFER_URL)"),
-                param::Int("max_retries", 3,
-                           "Attempts after the first for a connection error or a 5xx other "
-                           "than 503")
+    static const ParamTable<Settings>& params() {
+        static const ParamTable<Settings> table = [] {
+            ParamTable<Settings> t{
+                param::bind(&Settings::url, "url", "Frame Buffer base URL (FRAME_BUFFER_URL)"),
+                param::bind(&Settings::max_retries, "max_retries",
+                            "Attempts after the first for a connection error or a 5xx other than "
+                            "503")
                     .range(0, 100),
-                param::Duration("retry_backoff_ms", std::chrono::milliseconds(100),
-                                "First wait before a retry; doubles per retry")
+                param::bind(&Settings::retry_backoff_ms, "retry_backoff_ms",
+                            "First wait before a retry; doubles per retry")
                     .range(1, 60'000),
-                param::Duration("backpressure_pause_ms", std::chrono::milliseconds(200),
-                                "Pause after a 503 (the Frame Buffer is full) before the next "
-                                "post")
+                param::bind(&Settings::backpressure_pause_ms, "backpressure_pause_ms",
+                            "Pause after a 503 (the Frame Buffer is full) before the next post")
                     .range(0, 60'000),
-                param::Duration("connect_timeout_ms", std::chrono::milliseconds(2000),
-                                "TCP connect timeout")
+                param::bind(&Settings::connect_timeout_ms, "connect_timeout_ms",
+                            "TCP connect timeout")
                     .range(1, 600'000),
-                param::Duration("timeout_ms", std::chrono::milliseconds(5000),
-                                "Whole-request timeout of one post")
+                param::bind(&Settings::timeout_ms, "timeout_ms",
+                            "Whole-request timeout of one post")
                     .range(1, 600'000),
             };
-            for (auto& p : wire_pixels::params("raw")) params.push_back(std::move(p));
-            return PluginDescriptor{
-                "frame_buffer_sink", "1.0.0", PluginKind::Sink,
-                "Posts each frame to a Frame Buffer (POST /frames) with its pixels, as the "
-                "original capture does",
-                std::move(params),
-                // One post of a 640x480 RGB frame with raw pixels (1.6 MB of JSON) over a
-                // kept-alive loopback connection, answered by the reference Frame Buffer.
-                std::chrono::milliseconds(20),
-                // One connection, one request at a time.
-                Concurrency::Serialized};
+            t.include(&Settings::pixels, wire_pixels::params("raw"));
+            return t;
         }();
+        return table;
+    }
+
+    static const PluginDescriptor& descriptor() {
+        static const PluginDescriptor d{
+            "frame_buffer_sink", "1.0.0", PluginKind::Sink,
+            "Posts each frame to a Frame Buffer (POST /frames) with its pixels, as the original "
+            "capture does",
+            params().specs(),
+            // One post of a 640x480 RGB frame with raw pixels (1.6 MB of JSON) over a
+            // kept-alive loopback connection, answered by the reference Frame Buffer.
+            std::chrono::milliseconds(20),
+            // One connection, one request at a time.
+            Concurrency::Serialized};
         return d;
     }
 
     FrameBufferSink(const Params& p, PluginContext& context)
         : context_(context),
-          url_(p.string("url")),
-          max_retries_(static_cast<int>(p.integer("max_retries"))),
-          retry_backoff_(p.duration("retry_backoff_ms")),
-          backpressure_pause_(p.duration("backpressure_pause_ms")),
-          connect_timeout_(p.duration("connect_timeout_ms")),
-          timeout_(p.duration("timeout_ms")),
-          payload_(wire_pixels::payload_of(p)),
-          jpeg_quality_(static_cast<int>(p.integer(wire_pixels::kJpegQualityParam))) {
+          settings_(params().read(p)),
+          url_(settings_.url),
+          payload_(settings_.pixels.payload()) {
         while (!url_.empty() && url_.back() == '/') url_.pop_back();
         if (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0)
             throw std::invalid_argument("url '" + url_ + "' is not an http:// URL");
@@ -117,12 +125,12 @@ class FrameBufferSink final : public Sink {
     // "" when the Frame Buffer has the frame (queued, or dead-lettered on a full buffer);
     // otherwise why not.
     std::string post(const Frame& frame) {
-        auto body =
-            wire_frame_json(frame, wire_pixels::encode(frame.image, payload_, jpeg_quality_))
-                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        Backoff backoff(retry_backoff_, retry_backoff_ * 64);
+        auto body = wire_frame_json(frame, wire_pixels::encode(frame.image, payload_,
+                                                               settings_.pixels.jpeg_quality))
+                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        Backoff backoff(settings_.retry_backoff_ms, settings_.retry_backoff_ms * 64);
         std::string problem;
-        for (int attempt = 0; attempt <= max_retries_; ++attempt) {
+        for (int attempt = 0; attempt <= settings_.max_retries; ++attempt) {
             if (attempt > 0) {
                 context_.add_to_counter("frame_buffer_retries", 1);
                 std::this_thread::sleep_for(backoff.next());
@@ -141,7 +149,7 @@ class FrameBufferSink final : public Sink {
                     std::lock_guard lock(status_mutex_);
                     ++backpressure_;
                 }
-                std::this_thread::sleep_for(backpressure_pause_);
+                std::this_thread::sleep_for(settings_.backpressure_pause_ms);
                 return "";
             }
             if (status >= 400 && status < 500) {
@@ -182,8 +190,9 @@ class FrameBufferSink final : public Sink {
             curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
             curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
             curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS,
-                             static_cast<long>(connect_timeout_.count()));
-            curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+                             static_cast<long>(settings_.connect_timeout_ms.count()));
+            curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS,
+                             static_cast<long>(settings_.timeout_ms.count()));
             curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, collect);
             target_ = url_ + "/frames";
             curl_easy_setopt(curl_, CURLOPT_URL, target_.c_str());
@@ -202,14 +211,9 @@ class FrameBufferSink final : public Sink {
     }
 
     PluginContext& context_;
-    std::string url_;
-    int max_retries_;
-    std::chrono::milliseconds retry_backoff_;
-    std::chrono::milliseconds backpressure_pause_;
-    std::chrono::milliseconds connect_timeout_;
-    std::chrono::milliseconds timeout_;
+    const Settings settings_;
+    std::string url_;  // without a trailing slash
     wire_pixels::Payload payload_;
-    int jpeg_quality_;
     CURL* curl_ = nullptr;  // Serialized: one call at a time uses it
     curl_slist* headers_ = nullptr;
     std::string target_;

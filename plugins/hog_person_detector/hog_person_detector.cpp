@@ -7,6 +7,7 @@
 #include <opencv2/objdetect.hpp>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 #include "image_mat.hpp"
 
@@ -14,56 +15,62 @@ namespace {
 
 using namespace framehost;
 
+struct Settings {
+    double hit_threshold = 0;
+    int window_stride = 8;
+    int padding = 8;
+    double scale_step = 1.05;
+    int working_width = 0;
+    double min_confidence = 0.5;
+    int group_threshold = 2;
+    std::string class_name = "person";
+};
+
 class HogPersonDetector final : public Processor {
   public:
+    static const ParamTable<Settings>& params() {
+        static const ParamTable<Settings> table{
+            param::bind(&Settings::hit_threshold, "hit_threshold",
+                        "SVM margin a window needs to count as a person (OpenCV's hitThreshold)")
+                .range(-10, 10),
+            param::bind(&Settings::window_stride, "window_stride",
+                        "Pixels between windows, both directions: a multiple of 8 (the "
+                        "descriptor's block stride)")
+                .range(8, 128),
+            param::bind(&Settings::padding, "padding", "Pixels of padding around the image")
+                .range(0, 64),
+            param::bind(&Settings::scale_step, "scale_step", "Scale factor between pyramid levels")
+                .range(1.01, 2),
+            param::bind(&Settings::working_width, "working_width",
+                        "Downscale frames wider than this before detecting (boxes mapped "
+                        "back); 0 detects at full size")
+                .range(0, 8192),
+            param::bind(&Settings::min_confidence, "min_confidence",
+                        "Smallest confidence kept (the logistic of the margin)")
+                .range(0, 1),
+            param::bind(&Settings::group_threshold, "group_threshold",
+                        "Overlapping windows needed to keep a group (OpenCV's finalThreshold); "
+                        "0 keeps every window")
+                .range(0, 100),
+            param::bind(&Settings::class_name, "class_name", "Class of the detections"),
+        };
+        return table;
+    }
+
     static const PluginDescriptor& descriptor() {
         static const PluginDescriptor d{
-            "hog_person_detector",
-            "1.0.0",
-            PluginKind::Processor,
+            "hog_person_detector", "1.0.0", PluginKind::Processor,
             "People by OpenCV's HOG descriptor and default people SVM (no model file)",
-            {
-                param::Double("hit_threshold", 0,
-                              "SVM margin a window needs to count as a person (OpenCV's "
-                              "hitThreshold)")
-                    .range(-10, 10),
-                param::Int("window_stride", 8,
-                           "Pixels between windows, both directions: a multiple of 8 (the "
-                           "descriptor's block stride)")
-                    .range(8, 128),
-                param::Int("padding", 8, "Pixels of padding around the image").range(0, 64),
-                param::Double("scale_step", 1.05, "Scale factor between pyramid levels")
-                    .range(1.01, 2),
-                param::Int("working_width", 0,
-                           "Downscale frames wider than this before detecting (boxes mapped "
-                           "back); 0 detects at full size")
-                    .range(0, 8192),
-                param::Double("min_confidence", 0.5,
-                              "Smallest confidence kept (the logistic of the margin)")
-                    .range(0, 1),
-                param::Int("group_threshold", 2,
-                           "Overlapping windows needed to keep a group (OpenCV's "
-                           "finalThreshold); 0 keeps every window")
-                    .range(0, 100),
-                param::String("class_name", "person", "Class of the detections"),
-            },
+            params().specs(),
             // About 100 ms a 768x576 frame on one core at full size (less on 640x480).
             std::chrono::milliseconds(200)};
         return d;
     }
 
-    HogPersonDetector(const Params& p, PluginContext&)
-        : hit_threshold_(p.number("hit_threshold")),
-          stride_(static_cast<int>(p.integer("window_stride"))),
-          padding_(static_cast<int>(p.integer("padding"))),
-          scale_(p.number("scale_step")),
-          working_width_(static_cast<int>(p.integer("working_width"))),
-          min_confidence_(p.number("min_confidence")),
-          group_threshold_(static_cast<int>(p.integer("group_threshold"))),
-          class_name_(p.string("class_name")) {
-        if (stride_ % 8 != 0)
+    HogPersonDetector(const Params& p, PluginContext&) : settings_(params().read(p)) {
+        if (settings_.window_stride % 8 != 0)
             throw std::invalid_argument("window_stride must be a multiple of 8, got " +
-                                        std::to_string(stride_));
+                                        std::to_string(settings_.window_stride));
         hog_.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
         // The host's workers are the parallelism: OpenCV's own threads would only contend.
         cv::setNumThreads(1);
@@ -82,41 +89,37 @@ class HogPersonDetector final : public Processor {
                                      " pixels");
         }
         double factor = 1;
-        if (working_width_ > 0 && image.cols > working_width_) {
-            factor = static_cast<double>(image.cols) / working_width_;
+        if (settings_.working_width > 0 && image.cols > settings_.working_width) {
+            factor = static_cast<double>(image.cols) / settings_.working_width;
             cv::resize(image, scaled,
-                       cv::Size(working_width_, static_cast<int>(std::lround(image.rows / factor))),
+                       cv::Size(settings_.working_width,
+                                static_cast<int>(std::lround(image.rows / factor))),
                        0, 0, cv::INTER_AREA);
             image = scaled;
         }
         std::vector<cv::Rect> found;
         std::vector<double> weights;
-        hog_.detectMultiScale(image, found, weights, hit_threshold_, cv::Size(stride_, stride_),
-                              cv::Size(padding_, padding_), scale_, group_threshold_);
+        hog_.detectMultiScale(image, found, weights, settings_.hit_threshold,
+                              cv::Size(settings_.window_stride, settings_.window_stride),
+                              cv::Size(settings_.padding, settings_.padding), settings_.scale_step,
+                              settings_.group_threshold);
         for (std::size_t i = 0; i < found.size(); ++i) {
             double weight = i < weights.size() ? weights[i] : 0;
             double confidence = 1 / (1 + std::exp(-weight));
-            if (confidence < min_confidence_) continue;
+            if (confidence < settings_.min_confidence) continue;
             cv::Rect box(static_cast<int>(std::lround(found[i].x * factor)),
                          static_cast<int>(std::lround(found[i].y * factor)),
                          static_cast<int>(std::lround(found[i].width * factor)),
                          static_cast<int>(std::lround(found[i].height * factor)));
             auto clamped = opencv::box_of(box, frame.width, frame.height);
             if (clamped[2] <= clamped[0] || clamped[3] <= clamped[1]) continue;
-            frame.detections.push_back({class_name_, confidence, clamped});
+            frame.detections.push_back({settings_.class_name, confidence, clamped});
         }
     }
 
   private:
     cv::HOGDescriptor hog_;  // detectMultiScale is const: workers share it
-    double hit_threshold_;
-    int stride_;
-    int padding_;
-    double scale_;
-    int working_width_;
-    double min_confidence_;
-    int group_threshold_;
-    std::string class_name_;
+    const Settings settings_;
 };
 
 }  // namespace

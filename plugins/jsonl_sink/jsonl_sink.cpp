@@ -9,6 +9,7 @@
 #include <string>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 namespace {
 
@@ -30,8 +31,30 @@ nlohmann::json frame_line(const Frame& frame) {
     return line;
 }
 
+struct Settings {
+    std::string path = "-";
+    bool append = false;
+    bool flush = true;
+    bool written_at = false;
+};
+
 class JsonlSink final : public framehost::Sink {
   public:
+    static const framehost::ParamTable<Settings>& params() {
+        namespace param = framehost::param;
+        static const framehost::ParamTable<Settings> table{
+            param::bind(&Settings::path, "path", "File to write; '-' is standard output"),
+            param::bind(&Settings::append, "append", "Append to the file instead of replacing it"),
+            param::bind(&Settings::flush, "flush",
+                        "Flush after every batch (lines visible at once)"),
+            param::bind(
+                &Settings::written_at, "written_at",
+                "Add written_at: when the line was written (Unix seconds, microseconds), for "
+                "measuring latency against timestamp"),
+        };
+        return table;
+    }
+
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
@@ -39,31 +62,22 @@ class JsonlSink final : public framehost::Sink {
             "1.0.0",
             PluginKind::Sink,
             "Writes one JSON line per finished frame (id, state, detections, results, error)",
-            {
-                param::String("path", "-", "File to write; '-' is standard output"),
-                param::Bool("append", false, "Append to the file instead of replacing it"),
-                param::Bool("flush", true, "Flush after every batch (lines visible at once)"),
-                param::Bool("written_at", false,
-                            "Add written_at: when the line was written (Unix seconds, "
-                            "microseconds), for measuring latency against timestamp"),
-            },
+            params().specs(),
             std::chrono::milliseconds(1)};
         return d;
     }
 
-    JsonlSink(const framehost::Params& params, framehost::PluginContext&)
-        : path_(params.string("path")),
-          append_(params.boolean("append")),
-          flush_(params.boolean("flush")),
-          written_at_(params.boolean("written_at")) {}
+    JsonlSink(const framehost::Params& p, framehost::PluginContext&)
+        : settings_(params().read(p)) {}
 
     void start() override {
-        if (path_ == "-") {
+        if (settings_.path == "-") {
             out_ = stdout;
             return;
         }
-        out_ = std::fopen(path_.c_str(), append_ ? "ab" : "wb");
-        if (!out_) throw std::runtime_error("cannot open " + path_ + ": " + std::strerror(errno));
+        out_ = std::fopen(settings_.path.c_str(), settings_.append ? "ab" : "wb");
+        if (!out_)
+            throw std::runtime_error("cannot open " + settings_.path + ": " + std::strerror(errno));
     }
 
     void stop() override {
@@ -78,28 +92,26 @@ class JsonlSink final : public framehost::Sink {
     void write(std::span<const Frame* const> frames, framehost::SinkReport&) override {
         std::string text;
         double now =
-            written_at_
+            settings_.written_at
                 ? std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                       .count()
                 : 0.0;
         for (const Frame* frame : frames) {
             auto line = frame_line(*frame);
-            if (written_at_) line["written_at"] = now;
+            if (settings_.written_at) line["written_at"] = now;
             text += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             text += '\n';
         }
         std::lock_guard lock(mutex_);
         if (!out_) throw std::runtime_error("jsonl_sink is not started");
         if (std::fwrite(text.data(), 1, text.size(), out_) != text.size())
-            throw std::runtime_error("write to " + path_ + " failed: " + std::strerror(errno));
-        if (flush_) std::fflush(out_);
+            throw std::runtime_error("write to " + settings_.path +
+                                     " failed: " + std::strerror(errno));
+        if (settings_.flush) std::fflush(out_);
     }
 
   private:
-    std::string path_;
-    bool append_;
-    bool flush_;
-    bool written_at_;
+    const Settings settings_;
     std::mutex mutex_;
     std::FILE* out_ = nullptr;
 };

@@ -9,6 +9,7 @@
 #include <opencv2/video/background_segm.hpp>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 #include "image_mat.hpp"
 
@@ -16,52 +17,58 @@ namespace {
 
 using namespace framehost;
 
+struct Settings {
+    double min_motion_ratio = 0.002;
+    int min_area = 400;
+    int warmup_frames = 10;
+    int history = 200;
+    double var_threshold = 16;
+    int working_width = 320;
+    bool filter = true;
+};
+
 class MotionGate final : public Processor {
   public:
+    static const ParamTable<Settings>& params() {
+        static const ParamTable<Settings> table{
+            param::bind(&Settings::min_motion_ratio, "min_motion_ratio",
+                        "Share of the picture that must move for the frame to pass")
+                .range(0, 1),
+            param::bind(&Settings::min_area, "min_area",
+                        "Smallest moving region kept, in pixels of the full frame")
+                .range(1, 100'000'000),
+            param::bind(&Settings::warmup_frames, "warmup_frames",
+                        "Frames per camera while the background is learnt: they pass, marked "
+                        "warming_up")
+                .range(0, 10'000),
+            param::bind(&Settings::history, "history", "Frames the background model remembers")
+                .range(1, 100'000),
+            param::bind(&Settings::var_threshold, "var_threshold",
+                        "MOG2's squared distance for a pixel to be foreground")
+                .range(1, 1000),
+            param::bind(&Settings::working_width, "working_width",
+                        "Frames are shrunk to this width before subtraction (regions mapped "
+                        "back); 0 full size")
+                .range(0, 8192),
+            param::bind(&Settings::filter, "filter",
+                        "Filter frames without motion; off only reports"),
+        };
+        return table;
+    }
+
     static const PluginDescriptor& descriptor() {
         static const PluginDescriptor d{
-            "motion_gate",
-            "1.0.0",
-            PluginKind::Processor,
+            "motion_gate", "1.0.0", PluginKind::Processor,
             "Filters frames without motion (MOG2 background subtraction per camera) and reports "
             "the moving regions",
-            {
-                param::Double("min_motion_ratio", 0.002,
-                              "Share of the picture that must move for the frame to pass")
-                    .range(0, 1),
-                param::Int("min_area", 400,
-                           "Smallest moving region kept, in pixels of the full frame")
-                    .range(1, 100'000'000),
-                param::Int("warmup_frames", 10,
-                           "Frames per camera while the background is learnt: they pass, marked "
-                           "warming_up")
-                    .range(0, 10'000),
-                param::Int("history", 200, "Frames the background model remembers")
-                    .range(1, 100'000),
-                param::Double("var_threshold", 16,
-                              "MOG2's squared distance for a pixel to be foreground")
-                    .range(1, 1000),
-                param::Int("working_width", 320,
-                           "Frames are shrunk to this width before subtraction (regions mapped "
-                           "back); 0 full size")
-                    .range(0, 8192),
-                param::Bool("filter", true, "Filter frames without motion; off only reports"),
-            },
+            params().specs(),
             // A 640x480 frame shrunk to 320 wide, on one core.
-            std::chrono::milliseconds(3),
-            Concurrency::OrderedPerCamera};
+            std::chrono::milliseconds(3), Concurrency::OrderedPerCamera};
         return d;
     }
 
     MotionGate(const Params& p, PluginContext& context)
-        : context_(context),
-          min_ratio_(p.number("min_motion_ratio")),
-          min_area_(static_cast<double>(p.integer("min_area"))),
-          warmup_(static_cast<std::uint64_t>(p.integer("warmup_frames"))),
-          history_(static_cast<int>(p.integer("history"))),
-          var_threshold_(p.number("var_threshold")),
-          working_width_(static_cast<int>(p.integer("working_width"))),
-          filter_(p.boolean("filter")) {
+        : context_(context), settings_(params().read(p)) {
         cv::setNumThreads(1);
     }
 
@@ -74,10 +81,11 @@ class MotionGate final : public Processor {
                                      " pixels");
         }
         double factor = 1;
-        if (working_width_ > 0 && gray.cols > working_width_) {
-            factor = static_cast<double>(gray.cols) / working_width_;
+        if (settings_.working_width > 0 && gray.cols > settings_.working_width) {
+            factor = static_cast<double>(gray.cols) / settings_.working_width;
             cv::resize(gray, small,
-                       cv::Size(working_width_, std::max(1, static_cast<int>(gray.rows / factor))),
+                       cv::Size(settings_.working_width,
+                                std::max(1, static_cast<int>(gray.rows / factor))),
                        0, 0, cv::INTER_AREA);
             gray = small;
         }
@@ -96,18 +104,18 @@ class MotionGate final : public Processor {
         double area_scale = factor * factor;
         for (const auto& contour : contours) {
             cv::Rect r = cv::boundingRect(contour);
-            if (r.area() * area_scale < min_area_) continue;
+            if (r.area() * area_scale < settings_.min_area) continue;
             cv::Rect full(static_cast<int>(r.x * factor), static_cast<int>(r.y * factor),
                           static_cast<int>(std::ceil(r.width * factor)),
                           static_cast<int>(std::ceil(r.height * factor)));
             auto box = opencv::box_of(full, frame.width, frame.height);
             regions.push_back({box[0], box[1], box[2], box[3]});
         }
-        bool warming = camera.frames <= warmup_;
-        bool moving = ratio >= min_ratio_ && !regions.empty();
+        bool warming = camera.frames <= static_cast<std::uint64_t>(settings_.warmup_frames);
+        bool moving = ratio >= settings_.min_motion_ratio && !regions.empty();
         frame.results[context_.instance_name()] = {
             {"motion_ratio", ratio}, {"regions", regions}, {"warming_up", warming}};
-        if (filter_ && !warming && !moving) frame.filter("no motion");
+        if (settings_.filter && !warming && !moving) frame.filter("no motion");
     }
 
   private:
@@ -121,18 +129,13 @@ class MotionGate final : public Processor {
         std::lock_guard lock(mutex_);
         auto [it, added] = cameras_.try_emplace(id);
         if (added)
-            it->second.model = cv::createBackgroundSubtractorMOG2(history_, var_threshold_, true);
+            it->second.model = cv::createBackgroundSubtractorMOG2(settings_.history,
+                                                                  settings_.var_threshold, true);
         return it->second;
     }
 
     PluginContext& context_;
-    double min_ratio_;
-    double min_area_;
-    std::uint64_t warmup_;
-    int history_;
-    double var_threshold_;
-    int working_width_;
-    bool filter_;
+    const Settings settings_;
     std::mutex mutex_;
     std::map<std::string, Camera> cameras_;  // std::map: references stay valid as it grows
 };

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 namespace {
 
@@ -37,8 +38,34 @@ double diagonal(const Box& b) {
     return std::hypot(b[2] - b[0], b[3] - b[1]);
 }
 
+struct Settings {
+    double iou_threshold = 0.3;
+    double max_centre_distance = 0.5;
+    int max_age = 5;
+    int min_hits = 1;
+};
+
 class ObjectTracker final : public Processor {
   public:
+    static const ParamTable<Settings>& params() {
+        static const ParamTable<Settings> table{
+            param::bind(&Settings::iou_threshold, "iou_threshold",
+                        "Overlap a detection needs with a track's last box to continue it")
+                .range(0, 1),
+            param::bind(&Settings::max_centre_distance, "max_centre_distance",
+                        "Failing overlap, how far the centres may be apart, as a share of the "
+                        "track box's diagonal; 0 overlap only")
+                .range(0, 10),
+            param::bind(&Settings::max_age, "max_age",
+                        "Frames a track may go unmatched before it ends")
+                .range(0, 10'000),
+            param::bind(&Settings::min_hits, "min_hits",
+                        "Matches a track needs before its id is put on detections")
+                .range(1, 1000),
+        };
+        return table;
+    }
+
     static const PluginDescriptor& descriptor() {
         static const PluginDescriptor d{
             "object_tracker",
@@ -46,31 +73,14 @@ class ObjectTracker final : public Processor {
             PluginKind::Processor,
             "Gives detections track ids stable across a camera's frames (IoU, then centre "
             "distance), with track ages and per-camera counts",
-            {
-                param::Double("iou_threshold", 0.3,
-                              "Overlap a detection needs with a track's last box to continue it")
-                    .range(0, 1),
-                param::Double("max_centre_distance", 0.5,
-                              "Failing overlap, how far the centres may be apart, as a share "
-                              "of the track box's diagonal; 0 overlap only")
-                    .range(0, 10),
-                param::Int("max_age", 5, "Frames a track may go unmatched before it ends")
-                    .range(0, 10'000),
-                param::Int("min_hits", 1,
-                           "Matches a track needs before its id is put on detections")
-                    .range(1, 1000),
-            },
+            params().specs(),
             std::chrono::microseconds(50),
             Concurrency::OrderedPerCamera};
         return d;
     }
 
     ObjectTracker(const Params& p, PluginContext& context)
-        : context_(context),
-          iou_threshold_(p.number("iou_threshold")),
-          max_distance_(p.number("max_centre_distance")),
-          max_age_(static_cast<int>(p.integer("max_age"))),
-          min_hits_(static_cast<int>(p.integer("min_hits"))) {}
+        : context_(context), settings_(params().read(p)) {}
 
     void process(Frame& frame) override {
         Camera& camera = camera_of(frame.camera_id);
@@ -92,11 +102,11 @@ class ObjectTracker final : public Processor {
                     const auto& box = frame.detections[d].bbox;
                     if (pass == 0) {
                         double overlap = iou(box, tracks[t].box);
-                        if (overlap >= iou_threshold_ && overlap > 0)
+                        if (overlap >= settings_.iou_threshold && overlap > 0)
                             pairs.push_back({overlap, d, t});
-                    } else if (max_distance_ > 0) {
+                    } else if (settings_.max_centre_distance > 0) {
                         double distance = centre_distance(box, tracks[t].box);
-                        if (distance <= max_distance_ * diagonal(tracks[t].box))
+                        if (distance <= settings_.max_centre_distance * diagonal(tracks[t].box))
                             pairs.push_back({-distance, d, t});
                     }
                 }
@@ -123,12 +133,12 @@ class ObjectTracker final : public Processor {
             track.box = detection.bbox;
             track.missed = 0;
             ++track.hits;
-            if (track.hits >= min_hits_) detection.track_id = track.id;
+            if (track.hits >= settings_.min_hits) detection.track_id = track.id;
         }
         nlohmann::json report = nlohmann::json::array();
         for (std::size_t t = 0; t < tracks.size(); ++t) {
             if (!taken[t]) ++tracks[t].missed;
-            if (tracks[t].missed == 0 && tracks[t].hits >= min_hits_)
+            if (tracks[t].missed == 0 && tracks[t].hits >= settings_.min_hits)
                 report.push_back(
                     {{"track_id", tracks[t].id},
                      {"class", tracks[t].class_name},
@@ -138,7 +148,7 @@ class ObjectTracker final : public Processor {
                       static_cast<double>(frame.timestamp_ms - tracks[t].first_ms) / 1000}});
         }
         auto ended = std::remove_if(tracks.begin(), tracks.end(),
-                                    [&](const Track& t) { return t.missed > max_age_; });
+                                    [&](const Track& t) { return t.missed > settings_.max_age; });
         auto count = static_cast<std::uint64_t>(tracks.end() - ended);
         camera.ended += count;
         camera.ended_metric->add(static_cast<double>(count));
@@ -189,10 +199,7 @@ class ObjectTracker final : public Processor {
     }
 
     PluginContext& context_;
-    double iou_threshold_;
-    double max_distance_;
-    int max_age_;
-    int min_hits_;
+    const Settings settings_;
     mutable std::mutex mutex_;
     std::map<std::string, Camera> cameras_;  // references stay valid as it grows
 };

@@ -18,40 +18,56 @@ using framehost::Frame;
 
 class RedisStreamsSink final : public framehost::Sink {
   public:
+    struct Settings {
+        std::string url = "redis://127.0.0.1:6379";
+        std::string stream = "framehost:results";
+        int max_length = 100000;
+        std::string entry = "results";
+        framehost::wire_pixels::Settings pixels;
+    };
+
+    static const framehost::ParamTable<Settings>& params() {
+        namespace param = framehost::param;
+        static const framehost::ParamTable<Settings> table = [] {
+            framehost::ParamTable<Settings> t{
+                param::bind(&Settings::url, "url",
+                            "Redis URL: redis://[:password@]host[:port][/db]"),
+                param::bind(&Settings::stream, "stream", "Stream key to publish to"),
+                param::bind(&Settings::max_length, "max_length",
+                            "Approximate cap of the stream (MAXLEN ~)")
+                    .range(1, 1'000'000'000),
+                param::bind(
+                    &Settings::entry, "entry",
+                    "What an entry holds: results (frame_id, camera_id, state, detections, "
+                    "results, error) or capture (the frame in the original capture's flat form, "
+                    "for frames:metadata)")
+                    .one_of({"results", "capture"}),
+            };
+            // Only entry: capture carries pixels.
+            t.include(&Settings::pixels, framehost::wire_pixels::params("none"));
+            return t;
+        }();
+        return table;
+    }
+
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
-            "redis_streams_sink",
-            "1.0.0",
-            PluginKind::Sink,
+            "redis_streams_sink", "1.0.0", PluginKind::Sink,
             "Publishes each finished frame's detections and results to a Redis stream",
-            {
-                param::String("url", "redis://127.0.0.1:6379",
-                              "Redis URL: redis://[:password@]host[:port][/db]"),
-                param::String("stream", "framehost:results", "Stream key to publish to"),
-                param::Int("max_length", 100000, "Approximate cap of the stream (MAXLEN ~)")
-                    .range(1, 1'000'000'000),
-                param::String("entry", "results",
-                              "What an entry holds: results (frame_id, camera_id, state, "
-                              "detections, results, error) or capture (the frame in the "
-                              "original capture's flat form, for frames:metadata)")
-                    .one_of({"results", "capture"}),
-                // Only entry: capture carries pixels.
-                wire_pixels::params("none")[0],
-                wire_pixels::params("none")[1],
-            },
+            params().specs(),
             // One pipelined XADD per frame on loopback.
             std::chrono::milliseconds(1)};
         return d;
     }
 
     RedisStreamsSink(const framehost::Params& p, framehost::PluginContext&)
-        : address_(framehost::redis_support::parse_url(p.string("url"))),
-          stream_(p.string("stream")),
-          max_length_(std::to_string(p.integer("max_length"))),
-          capture_(p.string("entry") == "capture"),
-          payload_(framehost::wire_pixels::payload_of(p)),
-          jpeg_quality_(static_cast<int>(p.integer(framehost::wire_pixels::kJpegQualityParam))) {
+        : settings_(params().read(p)),
+          address_(framehost::redis_support::parse_url(settings_.url)),
+          stream_(settings_.stream),
+          max_length_(std::to_string(settings_.max_length)),
+          capture_(settings_.entry == "capture"),
+          payload_(settings_.pixels.payload()) {
         if (!capture_ && payload_ != framehost::wire_pixels::Payload::None)
             throw std::invalid_argument("pixels travel only with entry: capture");
     }
@@ -74,7 +90,8 @@ class RedisStreamsSink final : public framehost::Sink {
             if (capture_) {
                 std::vector<std::string> command = {"XADD", stream_,     "MAXLEN",
                                                     "~",    max_length_, "*"};
-                auto pixels = framehost::wire_pixels::encode(f->image, payload_, jpeg_quality_);
+                auto pixels = framehost::wire_pixels::encode(f->image, payload_,
+                                                             settings_.pixels.jpeg_quality);
                 for (auto& [key, value] : framehost::capture_entry_fields(*f, pixels)) {
                     command.push_back(std::move(key));
                     command.push_back(std::move(value));
@@ -99,12 +116,12 @@ class RedisStreamsSink final : public framehost::Sink {
 
   private:
     std::mutex mutex_;  // workers write concurrently; one hiredis context is single-threaded
+    const Settings settings_;
     framehost::redis_support::Address address_;
     std::string stream_;
     std::string max_length_;
     bool capture_;
     framehost::wire_pixels::Payload payload_;
-    int jpeg_quality_;
     framehost::redis_support::Connection redis_;
 };
 

@@ -17,6 +17,7 @@
 
 #include <framehost/export.hpp>
 #include <framehost/json_limits.hpp>
+#include <framehost/param_table.hpp>
 #include <framehost/source_retry.hpp>
 #include <framehost/wire_frame.hpp>
 
@@ -32,34 +33,55 @@ using framehost::redis_support::parse_url;
 using framehost::redis_support::Reply;
 using framehost::redis_support::str;
 
-std::vector<framehost::ParamSpec> spec() {
-    using namespace framehost;
-    std::vector<ParamSpec> p = {
-        param::String("url", "redis://127.0.0.1:6379",
-                      "Redis URL: redis://[:password@]host[:port][/db]"),
-        param::String("stream", "framehost:frames", "Stream key to read"),
-        param::String("group", "framehost", "Consumer group shared by all hosts"),
-        param::String("consumer", "", "This host's consumer name; empty: host name and pid"),
-        param::Int("batch_size", 100, "Entries asked for per read").range(1, 10000),
-        param::Int("block_ms", 100, "How long a read waits for new entries").range(1, 100),
-        param::Int("claim_idle_ms", 30000,
-                   "Entries pending this long with another consumer are taken over")
-            .range(100, 86'400'000),
-        param::Int("max_deliveries", 5,
-                   "Deliveries after which an entry goes to the dead-letter stream")
-            .range(1, 1000),
-        param::String("dead_letter_stream", "framehost:frames:dead",
-                      "Where failed and undeliverable frames go"),
-        param::Bool("create_group", true, "Create the group (and the stream) if missing"),
-        param::String("group_start", "0",
-                      "Where a new group starts: 0 (everything in the stream) or $ (new only)")
-            .one_of({"0", "$"}),
-        param::Bool("synthesize_pixels", true,
-                    "Give frames without data a deterministic synthetic image"),
-    };
-    auto retry = source_retry_params({1000, 30000, 5, 30000});
-    p.insert(p.end(), retry.begin(), retry.end());
-    return p;
+struct Settings {
+    std::string url = "redis://127.0.0.1:6379";
+    std::string stream = "framehost:frames";
+    std::string group = "framehost";
+    std::string consumer;
+    std::size_t batch_size = 100;
+    long long block_ms = 100;
+    std::chrono::milliseconds claim_idle_ms{30000};
+    long long max_deliveries = 5;
+    std::string dead_letter_stream = "framehost:frames:dead";
+    bool create_group = true;
+    std::string group_start = "0";
+    bool synthesize_pixels = true;
+    framehost::SourceRetry retry;  // the host's (source_retry.hpp)
+};
+
+const framehost::ParamTable<Settings>& params() {
+    namespace param = framehost::param;
+    static const framehost::ParamTable<Settings> table = [] {
+        framehost::ParamTable<Settings> t{
+            param::bind(&Settings::url, "url", "Redis URL: redis://[:password@]host[:port][/db]"),
+            param::bind(&Settings::stream, "stream", "Stream key to read"),
+            param::bind(&Settings::group, "group", "Consumer group shared by all hosts"),
+            param::bind(&Settings::consumer, "consumer",
+                        "This host's consumer name; empty: host name and pid"),
+            param::bind(&Settings::batch_size, "batch_size", "Entries asked for per read")
+                .range(1, 10000),
+            param::bind(&Settings::block_ms, "block_ms", "How long a read waits for new entries")
+                .range(1, 100),
+            param::bind(&Settings::claim_idle_ms, "claim_idle_ms",
+                        "Entries pending this long with another consumer are taken over")
+                .range(100, 86'400'000),
+            param::bind(&Settings::max_deliveries, "max_deliveries",
+                        "Deliveries after which an entry goes to the dead-letter stream")
+                .range(1, 1000),
+            param::bind(&Settings::dead_letter_stream, "dead_letter_stream",
+                        "Where failed and undeliverable frames go"),
+            param::bind(&Settings::create_group, "create_group",
+                        "Create the group (and the stream) if missing"),
+            param::bind(&Settings::group_start, "group_start",
+                        "Where a new group starts: 0 (everything in the stream) or $ (new only)")
+                .one_of({"0", "$"}),
+            param::bind(&Settings::synthesize_pixels, "synthesize_pixels",
+                        "Give frames without data a deterministic synthetic image"),
+        };
+        t.include(&Settings::retry, framehost::source_retry_params());
+        return t;
+    }();
+    return table;
 }
 
 class RedisStreamsSource final : public framehost::Source {
@@ -69,24 +91,27 @@ class RedisStreamsSource final : public framehost::Source {
                                                    framehost::PluginKind::Source,
                                                    "Reads frames from a Redis stream in a consumer "
                                                    "group: at-least-once, shared by many hosts",
-                                                   spec()};
+                                                   params().specs()};
         return d;
     }
 
     RedisStreamsSource(const framehost::Params& p, framehost::PluginContext& context)
+        : RedisStreamsSource(params().read(p), context) {}
+
+    RedisStreamsSource(const Settings& s, framehost::PluginContext& context)
         : context_(context),
-          address_(parse_url(p.string("url"))),
-          stream_(p.string("stream")),
-          group_(p.string("group")),
-          consumer_(p.string("consumer")),
-          batch_(static_cast<std::size_t>(p.integer("batch_size"))),
-          block_ms_(p.integer("block_ms")),
-          claim_idle_(p.integer("claim_idle_ms")),
-          max_deliveries_(p.integer("max_deliveries")),
-          dead_letters_(p.string("dead_letter_stream")),
-          create_group_(p.boolean("create_group")),
-          group_start_(p.string("group_start")),
-          wire_(p.boolean("synthesize_pixels")) {
+          address_(parse_url(s.url)),
+          stream_(s.stream),
+          group_(s.group),
+          consumer_(s.consumer),
+          batch_(s.batch_size),
+          block_ms_(s.block_ms),
+          claim_idle_(s.claim_idle_ms),
+          max_deliveries_(s.max_deliveries),
+          dead_letters_(s.dead_letter_stream),
+          create_group_(s.create_group),
+          group_start_(s.group_start),
+          wire_(s.synthesize_pixels) {
         if (consumer_.empty()) {
             char host[256] = {};
             gethostname(host, sizeof host - 1);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 namespace {
 
@@ -58,42 +59,55 @@ double mean_intensity(const framehost::Image& image) {
     return count ? static_cast<double>(total) / static_cast<double>(count) : -1;
 }
 
+struct Settings {
+    double detection_threshold = 0.5;
+    bool simulate_gpu = false;
+    bool prefer_gpu = true;
+    int processing_delay_ms = 10;
+    std::vector<std::string> classes = {"person", "car", "bicycle", "dog", "cat"};
+};
+
 class SampleDetector final : public framehost::Processor {
   public:
+    static const framehost::ParamTable<Settings>& params() {
+        namespace param = framehost::param;
+        static const framehost::ParamTable<Settings> table{
+            param::bind(&Settings::detection_threshold, "detection_threshold",
+                        "Detections below this confidence are dropped")
+                .range(0, 1),
+            param::bind(&Settings::simulate_gpu, "simulate_gpu",
+                        "Pretend a GPU runs the model: the delay is a quarter, gpu_used true"),
+            param::bind(&Settings::prefer_gpu, "prefer_gpu",
+                        "Use the (simulated) GPU when simulate_gpu is on; off forces CPU"),
+            param::bind(&Settings::processing_delay_ms, "processing_delay_ms",
+                        "Simulated inference time per frame (sleep); 0 for none")
+                .range(0, 60000),
+            param::bind(&Settings::classes, "classes", "Class names detections are drawn from")
+                .at_least(1)
+                .range(1, 1000),
+        };
+        return table;
+    }
+
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
-            "sample_detector",
-            "1.0.0",
-            PluginKind::Processor,
+            "sample_detector", "1.0.0", PluginKind::Processor,
             "Deterministic stand-in detector: 0 to 5 boxes derived from the frame's content",
-            {
-                param::Double("detection_threshold", 0.5,
-                              "Detections below this confidence are dropped")
-                    .range(0, 1),
-                param::Bool("simulate_gpu", false,
-                            "Pretend a GPU runs the model: the delay is a quarter, gpu_used true"),
-                param::Bool("prefer_gpu", true,
-                            "Use the (simulated) GPU when simulate_gpu is on; off forces CPU"),
-                param::Int("processing_delay_ms", 10,
-                           "Simulated inference time per frame (sleep); 0 for none")
-                    .range(0, 60000),
-                param::List("classes", {"person", "car", "bicycle", "dog", "cat"},
-                            "Class names detections are drawn from")
-                    .at_least(1)
-                    .range(1, 1000),
-            },
+            params().specs(),
             // processing_delay_ms' default plus headroom for hashing a 640x480 frame.
             std::chrono::milliseconds(20)};
         return d;
     }
 
-    SampleDetector(const framehost::Params& params, framehost::PluginContext& context)
+    SampleDetector(const framehost::Params& p, framehost::PluginContext& context)
+        : SampleDetector(params().read(p), context) {}
+    SampleDetector(const Settings& settings, framehost::PluginContext& context)
         : name_(context.instance_name()),
-          threshold_(params.number("detection_threshold")),
-          gpu_(params.boolean("simulate_gpu") && params.boolean("prefer_gpu")),
-          delay_(std::chrono::milliseconds(params.integer("processing_delay_ms")) / (gpu_ ? 4 : 1)),
-          classes_(params.list("classes")) {}
+          threshold_(settings.detection_threshold),
+          gpu_(settings.simulate_gpu && settings.prefer_gpu),
+          delay_(std::chrono::milliseconds(settings.processing_delay_ms) / (gpu_ ? 4 : 1)),
+          classes_(settings.classes) {}
 
     void process(Frame& frame) override {
         auto started = std::chrono::steady_clock::now();

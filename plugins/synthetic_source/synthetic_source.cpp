@@ -9,56 +9,80 @@
 #include <vector>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+struct Settings {
+    std::uint64_t count = 0;
+    double rate_fps = 30;
+    int width = 640;
+    int height = 480;
+    std::string pixel_format = "RGB";
+    bool pixels = false;
+    int distinct_images = 8;
+    int cameras = 1;
+    std::string id_prefix = "frame-";
+};
+
 class SyntheticSource final : public framehost::Source {
   public:
+    static const framehost::ParamTable<Settings>& params() {
+        namespace param = framehost::param;
+        static const framehost::ParamTable<Settings> table{
+            param::bind(&Settings::count, "count", "Frames to generate before ending; 0 never ends")
+                .at_least(0),
+            param::bind(&Settings::rate_fps, "rate_fps",
+                        "Frames per second; 0 as fast as the host takes them")
+                .range(0, 1e9),
+            param::bind(&Settings::width, "width", "Frame width in pixels").range(1, 16384),
+            param::bind(&Settings::height, "height", "Frame height in pixels").range(1, 16384),
+            param::bind(&Settings::pixel_format, "pixel_format", "Pixel format of generated frames")
+                .one_of({"RGB", "BGR", "RGBA", "BGRA", "GRAY"}),
+            param::bind(&Settings::pixels, "pixels",
+                        "Attach pixel bytes (width*height*channels); off sends metadata only"),
+            param::bind(&Settings::distinct_images, "distinct_images",
+                        "Different images the pixel frames cycle through")
+                .range(1, 1024),
+            param::bind(&Settings::cameras, "cameras",
+                        "Camera ids camera_01..camera_NN, round robin")
+                .range(1, 10000),
+            param::bind(&Settings::id_prefix, "id_prefix",
+                        "Frame ids are this prefix plus a number"),
+        };
+        return table;
+    }
+
     static const framehost::PluginDescriptor& descriptor() {
         using namespace framehost;
         static const PluginDescriptor d{
-            "synthetic_source",
-            "1.0.0",
-            PluginKind::Source,
+            "synthetic_source", "1.0.0", PluginKind::Source,
             "Generates frames at a set rate and count, with or without pixel bytes",
-            {
-                param::Int("count", 0, "Frames to generate before ending; 0 never ends")
-                    .at_least(0),
-                param::Double("rate_fps", 30, "Frames per second; 0 as fast as the host takes them")
-                    .range(0, 1e9),
-                param::Int("width", 640, "Frame width in pixels").range(1, 16384),
-                param::Int("height", 480, "Frame height in pixels").range(1, 16384),
-                param::String("pixel_format", "RGB", "Pixel format of generated frames")
-                    .one_of({"RGB", "BGR", "RGBA", "BGRA", "GRAY"}),
-                param::Bool("pixels", false,
-                            "Attach pixel bytes (width*height*channels); off sends metadata only"),
-                param::Int("distinct_images", 8, "Different images the pixel frames cycle through")
-                    .range(1, 1024),
-                param::Int("cameras", 1, "Camera ids camera_01..camera_NN, round robin")
-                    .range(1, 10000),
-                param::String("id_prefix", "frame-", "Frame ids are this prefix plus a number"),
-            }};
+            params().specs()};
         return d;
     }
 
-    SyntheticSource(const framehost::Params& params, framehost::PluginContext&)
-        : count_(static_cast<std::uint64_t>(params.integer("count"))),
-          rate_(params.number("rate_fps")),
-          width_(static_cast<int>(params.integer("width"))),
-          height_(static_cast<int>(params.integer("height"))),
-          format_(framehost::parse_pixel_format(params.string("pixel_format"))),
-          id_prefix_(params.string("id_prefix")) {
-        auto cameras = params.integer("cameras");
-        for (std::int64_t c = 1; c <= cameras; ++c) {
+    SyntheticSource(const framehost::Params& p, framehost::PluginContext&)
+        : SyntheticSource(params().read(p)) {}
+
+    explicit SyntheticSource(const Settings& settings)
+        : count_(settings.count),
+          rate_(settings.rate_fps),
+          width_(settings.width),
+          height_(settings.height),
+          format_(framehost::parse_pixel_format(settings.pixel_format)),
+          id_prefix_(settings.id_prefix) {
+        auto cameras = settings.cameras;
+        for (int c = 1; c <= cameras; ++c) {
             char name[32];
-            std::snprintf(name, sizeof name, "camera_%02lld", static_cast<long long>(c));
+            std::snprintf(name, sizeof name, "camera_%02d", c);
             camera_ids_.emplace_back(name);
         }
-        if (params.boolean("pixels")) {
-            auto images = params.integer("distinct_images");
-            for (std::int64_t k = 0; k < images; ++k) {
+        if (settings.pixels) {
+            auto images = settings.distinct_images;
+            for (int k = 0; k < images; ++k) {
                 auto image = framehost::make_image(format_, width_, height_);
                 // Each image has its own brightness, so the detector sees different content.
                 auto base = static_cast<std::uint8_t>(20 + (k * 53) % 200);

@@ -108,13 +108,12 @@ void Camera::set_state(CameraState state) {
 }
 
 void Camera::run() {
-    Backoff backoff(settings_.backoff, settings_.max_backoff);
-    CircuitBreaker breaker(settings_.circuit_failure_threshold, settings_.circuit_open);
+    Retry retry(settings_.retry);
     bool ever_tried = false;
     while (!stop_) {
-        if (!breaker.allow()) {
+        if (auto wait = retry.wait_before_attempt(); wait.count() > 0) {
             set_state(CameraState::Failed);
-            sleep_unless_stopped(breaker.open_remaining());
+            sleep_unless_stopped(wait);
             continue;
         }
         set_state(ever_tried ? CameraState::Reconnecting : CameraState::Connecting);
@@ -126,21 +125,20 @@ void Camera::run() {
                 stream_description_ = input.description();
                 anchored_ = false;
             }
-            if (stream(input, backoff, breaker)) {
+            if (stream(input, retry)) {
                 set_state(CameraState::Finished);
                 break;
             }
         } catch (const std::exception& e) {
             if (stop_) break;
-            breaker.record_failure();
-            auto delay = backoff.next();
+            auto delay = retry.failed().delay;
             up_metric_.set(0);
             reconnects_metric_.add(1);
             {
                 std::lock_guard lock(mutex_);
                 last_error_ = e.what();
                 ++reconnects_;
-                state_ = breaker.state() == CircuitBreaker::State::Open ? CameraState::Failed
+                state_ = retry.circuit() == CircuitBreaker::State::Open ? CameraState::Failed
                                                                         : CameraState::Reconnecting;
                 next_attempt_ms_ = wall_ms() + delay.count();
             }
@@ -151,7 +149,7 @@ void Camera::run() {
     arrivals_.notify();  // a source waiting for frames learns this camera is done
 }
 
-bool Camera::stream(VideoInput& input, Backoff& backoff, CircuitBreaker& breaker) {
+bool Camera::stream(VideoInput& input, Retry& retry) {
     AVFrame* decoded = av_frame_alloc();
     if (!decoded) throw std::runtime_error("out of memory");
     std::unique_ptr<AVFrame, void (*)(AVFrame*)> guard(decoded,
@@ -174,8 +172,7 @@ bool Camera::stream(VideoInput& input, Backoff& backoff, CircuitBreaker& breaker
         if (first) {
             // The input works: the next failure starts the backoff from its first step.
             first = false;
-            backoff.reset();
-            breaker.record_success();
+            retry.succeeded();
             std::lock_guard lock(mutex_);
             state_ = CameraState::Streaming;
             up_metric_.set(1);

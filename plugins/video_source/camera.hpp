@@ -11,17 +11,15 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
 #include <vector>
-#include "rate_meter.hpp"
 
-#include <framehost/backoff.hpp>
-#include <framehost/circuit_breaker.hpp>
 #include <framehost/frame.hpp>
 #include <framehost/plugin.hpp>
+#include <framehost/source_retry.hpp>
 #include <nlohmann/json.hpp>
 
 #include "frame_conversion.hpp"
+#include "rate_meter.hpp"
 #include "video_input.hpp"
 
 namespace framehost::video {
@@ -34,10 +32,7 @@ struct CameraSettings {
     bool realtime = false;  // files: hand frames out at the stream's own rate
     double max_fps = 0;     // 0: every frame
     std::size_t mailbox = 2;
-    std::chrono::milliseconds backoff{1000};
-    std::chrono::milliseconds max_backoff{30000};
-    int circuit_failure_threshold = 5;
-    std::chrono::milliseconds circuit_open{30000};
+    SourceRetry retry;  // reconnects, paced as the host paces a source
 };
 
 enum class CameraState { Connecting, Streaming, Reconnecting, Failed, Finished };
@@ -78,7 +73,7 @@ class Camera {
     };
     void run();
     // Reads the opened input until it ends (true) or throws.
-    bool stream(VideoInput& input, Backoff& backoff, CircuitBreaker& breaker);
+    bool stream(VideoInput& input, Retry& retry);
     void deliver(const AVFrame& decoded, FrameConverter& converter, double pts_seconds);
     void set_state(CameraState state);
     bool sleep_unless_stopped(std::chrono::steady_clock::duration duration);

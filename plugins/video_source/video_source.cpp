@@ -2,11 +2,13 @@
 // supervised on its own thread (camera.hpp). Frames are `<camera>-<sequence>`, stamped with the
 // stream's clock mapped to wall time at the first frame after each (re)open.
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <framehost/export.hpp>
+#include <framehost/param_table.hpp>
 #include <framehost/source_retry.hpp>
 
 extern "C" {
@@ -20,143 +22,150 @@ namespace {
 using namespace framehost;
 using namespace framehost::video;
 
-// Names configs, docs and outside checks rely on; declared once here.
-namespace name {
-constexpr const char* kUrl = "url";
-constexpr const char* kCameraId = "camera_id";
-constexpr const char* kCameras = "cameras";
-constexpr const char* kId = "id";
-constexpr const char* kLoop = "loop";
-constexpr const char* kRealtime = "realtime";
-constexpr const char* kFormat = "format";
-constexpr const char* kWidth = "width";
-constexpr const char* kHeight = "height";
-constexpr const char* kMaxFps = "max_fps";
-constexpr const char* kTransport = "transport";
-constexpr const char* kMailbox = "mailbox";
-constexpr const char* kDecoderThreads = "decoder_threads";
-constexpr const char* kConnectTimeout = "connect_timeout_ms";
-constexpr const char* kReadTimeout = "read_timeout_ms";
-constexpr const char* kStallTimeout = "stall_timeout_ms";
-}  // namespace name
-
 const std::vector<std::string> kFormats = {"bgr24", "rgb24", "gray", "nv12", "yuv420p", "native"};
 
-// Options a camera of `cameras` may set for itself; the others are the source's for all.
-std::vector<ParamSpec> per_camera_fields() {
-    return {
-        param::String(name::kId, "", "The camera's id: frame ids are <id>-<sequence>").mandatory(),
-        param::String(name::kUrl, "", "What libavformat opens: a file, rtsp://, http://")
+// One line of `cameras`: what a camera may set for itself; unset, it has the source's value.
+struct CameraRecord {
+    std::string id;
+    std::string url;
+    std::optional<bool> loop;
+    std::optional<bool> realtime;
+    std::optional<double> max_fps;
+    std::optional<std::string> transport;
+};
+
+const ParamTable<CameraRecord>& camera_fields() {
+    static const ParamTable<CameraRecord> table{
+        param::bind(&CameraRecord::id, "id", "The camera's id: frame ids are <id>-<sequence>")
             .mandatory(),
-        param::Bool(name::kLoop, false, "Overrides the source's loop").unset(),
-        param::Bool(name::kRealtime, false, "Overrides the source's realtime").unset(),
-        param::Double(name::kMaxFps, 0, "Overrides the source's max_fps").range(0, 1000).unset(),
-        param::String(name::kTransport, "tcp", "Overrides the source's transport")
-            .one_of({"tcp", "udp"})
-            .unset(),
+        param::bind(&CameraRecord::url, "url", "What libavformat opens: a file, rtsp://, http://")
+            .mandatory(),
+        param::bind(&CameraRecord::loop, "loop", "Overrides the source's loop"),
+        param::bind(&CameraRecord::realtime, "realtime", "Overrides the source's realtime"),
+        param::bind(&CameraRecord::max_fps, "max_fps", "Overrides the source's max_fps")
+            .range(0, 1000),
+        param::bind(&CameraRecord::transport, "transport", "Overrides the source's transport")
+            .one_of({"tcp", "udp"}),
     };
+    return table;
+}
+
+struct Settings {
+    std::string url;
+    std::string camera_id = "camera";
+    std::vector<CameraRecord> cameras;
+    bool loop = false;
+    bool realtime = false;
+    std::string format = "bgr24";
+    int width = 0;
+    int height = 0;
+    double max_fps = 0;
+    std::string transport = "tcp";
+    std::size_t mailbox = 2;
+    int decoder_threads = 1;
+    std::chrono::milliseconds connect_timeout_ms{5000};
+    std::chrono::milliseconds read_timeout_ms{5000};
+    std::chrono::milliseconds stall_timeout_ms{10000};
+    SourceRetry retry;  // each camera's reconnects, paced as the host paces a source
+};
+
+const ParamTable<Settings>& params() {
+    static const ParamTable<Settings> table = [] {
+        ParamTable<Settings> t{
+            param::bind(&Settings::url, "url",
+                        "One camera: what libavformat opens (a file path, rtsp://, http://); "
+                        "empty when `cameras` lists them"),
+            param::bind(&Settings::camera_id, "camera_id", "The id of the camera given by `url`"),
+            param::records(&Settings::cameras, "cameras", camera_fields(),
+                           "Many cameras, one line each: {id: door, url: rtsp://...}; each may "
+                           "override loop, realtime, max_fps and transport"),
+            param::bind(&Settings::loop, "loop", "Files: start again at the end instead of ending"),
+            param::bind(&Settings::realtime, "realtime",
+                        "Files: hand frames out at the stream's own rate, as a live camera would "
+                        "(newest kept when the pipeline is slower); off reads as fast as the "
+                        "pipeline takes them, dropping nothing"),
+            param::bind(&Settings::format, "format",
+                        "Pixel format of the frames; native keeps the decoder's (no copy)")
+                .one_of(kFormats),
+            param::bind(&Settings::width, "width", "Resize to this width; 0 keeps the stream's")
+                .range(0, 16384),
+            param::bind(&Settings::height, "height", "Resize to this height; 0 keeps the stream's")
+                .range(0, 16384),
+            param::bind(&Settings::max_fps, "max_fps",
+                        "Hand out at most this many frames a second per camera, skipping the "
+                        "others (counted); 0 every frame")
+                .range(0, 1000),
+            param::bind(&Settings::transport, "transport", "RTSP over TCP or UDP")
+                .one_of({"tcp", "udp"}),
+            param::bind(&Settings::mailbox, "mailbox",
+                        "Frames a live camera keeps for the pipeline; when full the oldest is "
+                        "dropped (counted)")
+                .range(1, 256),
+            param::bind(&Settings::decoder_threads, "decoder_threads",
+                        "Decoder threads per camera; 0 lets FFmpeg choose")
+                .range(0, 64),
+            param::bind(&Settings::connect_timeout_ms, "connect_timeout_ms",
+                        "Longest wait to open an input and read its stream info")
+                .range(1, 600'000),
+            param::bind(&Settings::read_timeout_ms, "read_timeout_ms",
+                        "Longest wait for data from an open input")
+                .range(1, 600'000),
+            param::bind(&Settings::stall_timeout_ms, "stall_timeout_ms",
+                        "Reconnect when no frame was decoded for this long")
+                .range(1, 3'600'000),
+        };
+        t.include(&Settings::retry, source_retry_params());
+        return t;
+    }();
+    return table;
 }
 
 class VideoSource final : public Source {
   public:
     static const PluginDescriptor& descriptor() {
-        static const PluginDescriptor d = [] {
-            std::vector<ParamSpec> params = {
-                param::String(name::kUrl, "",
-                              "One camera: what libavformat opens (a file path, rtsp://, "
-                              "http://); empty when `cameras` lists them"),
-                param::String(name::kCameraId, "camera", "The id of the camera given by `url`"),
-                param::Records(name::kCameras, per_camera_fields(),
-                               "Many cameras, one line each: {id: door, url: rtsp://...}; "
-                               "each may override loop, realtime, max_fps and transport"),
-                param::Bool(name::kLoop, false, "Files: start again at the end instead of ending"),
-                param::Bool(name::kRealtime, false,
-                            "Files: hand frames out at the stream's own rate, as a live camera "
-                            "would (newest kept when the pipeline is slower); off reads as fast "
-                            "as the pipeline takes them, dropping nothing"),
-                param::String(name::kFormat, "bgr24",
-                              "Pixel format of the frames; native keeps the decoder's (no copy)")
-                    .one_of(kFormats),
-                param::Int(name::kWidth, 0, "Resize to this width; 0 keeps the stream's")
-                    .range(0, 16384),
-                param::Int(name::kHeight, 0, "Resize to this height; 0 keeps the stream's")
-                    .range(0, 16384),
-                param::Double(name::kMaxFps, 0,
-                              "Hand out at most this many frames a second per camera, skipping "
-                              "the others (counted); 0 every frame")
-                    .range(0, 1000),
-                param::String(name::kTransport, "tcp", "RTSP over TCP or UDP")
-                    .one_of({"tcp", "udp"}),
-                param::Int(name::kMailbox, 2,
-                           "Frames a live camera keeps for the pipeline; when full the oldest "
-                           "is dropped (counted)")
-                    .range(1, 256),
-                param::Int(name::kDecoderThreads, 1,
-                           "Decoder threads per camera; 0 lets FFmpeg "
-                           "choose")
-                    .range(0, 64),
-                param::Duration(name::kConnectTimeout, std::chrono::milliseconds(5000),
-                                "Longest wait to open an input and read its stream info")
-                    .range(1, 600'000),
-                param::Duration(name::kReadTimeout, std::chrono::milliseconds(5000),
-                                "Longest wait for data from an open input")
-                    .range(1, 600'000),
-                param::Duration(name::kStallTimeout, std::chrono::milliseconds(10000),
-                                "Reconnect when no frame was decoded for this long")
-                    .range(1, 3'600'000),
-            };
-            for (auto& p : source_retry_params({1000, 30000, 5, 30000}))
-                params.push_back(std::move(p));
-            return PluginDescriptor{"video_source", "1.0.0", PluginKind::Source,
-                                    "Decodes files, RTSP cameras and HTTP streams with FFmpeg, one "
-                                    "supervised thread per camera",
-                                    std::move(params)};
-        }();
+        static const PluginDescriptor d{"video_source", "1.0.0", PluginKind::Source,
+                                        "Decodes files, RTSP cameras and HTTP streams with "
+                                        "FFmpeg, one supervised thread per camera",
+                                        params().specs()};
         return d;
     }
 
-    VideoSource(const Params& params, PluginContext& context) : context_(context) {
+    VideoSource(const Params& p, PluginContext& context) : context_(context) {
         av_log_set_level(AV_LOG_ERROR);
+        const Settings settings = params().read(p);
         CameraSettings common;
-        common.loop = params.boolean(name::kLoop);
-        common.realtime = params.boolean(name::kRealtime);
-        common.max_fps = params.number(name::kMaxFps);
-        common.mailbox = static_cast<std::size_t>(params.integer(name::kMailbox));
-        auto format = params.string(name::kFormat);
-        common.shape.format =
-            format == "native" ? PixelFormat::Unknown : parse_pixel_format(format);
-        common.shape.width = static_cast<int>(params.integer(name::kWidth));
-        common.shape.height = static_cast<int>(params.integer(name::kHeight));
+        common.loop = settings.loop;
+        common.realtime = settings.realtime;
+        common.max_fps = settings.max_fps;
+        common.mailbox = settings.mailbox;
+        common.shape.format = settings.format == "native" ? PixelFormat::Unknown
+                                                          : parse_pixel_format(settings.format);
+        common.shape.width = settings.width;
+        common.shape.height = settings.height;
         if ((common.shape.width == 0) != (common.shape.height == 0))
             throw std::invalid_argument("width and height are given together or not at all");
-        common.input.rtsp_over_tcp = params.string(name::kTransport) == "tcp";
-        common.input.decoder_threads = static_cast<int>(params.integer(name::kDecoderThreads));
-        common.input.connect_timeout = params.duration(name::kConnectTimeout);
-        common.input.read_timeout = params.duration(name::kReadTimeout);
-        common.input.stall_timeout = params.duration(name::kStallTimeout);
-        common.backoff = std::chrono::milliseconds(params.integer(retry_param::kBackoffMs));
-        common.max_backoff = std::chrono::milliseconds(params.integer(retry_param::kMaxBackoffMs));
-        common.circuit_failure_threshold =
-            static_cast<int>(params.integer(retry_param::kCircuitFailureThreshold));
-        common.circuit_open =
-            std::chrono::milliseconds(params.integer(retry_param::kCircuitOpenMs));
+        common.input.rtsp_over_tcp = settings.transport == "tcp";
+        common.input.decoder_threads = settings.decoder_threads;
+        common.input.connect_timeout = settings.connect_timeout_ms;
+        common.input.read_timeout = settings.read_timeout_ms;
+        common.input.stall_timeout = settings.stall_timeout_ms;
+        common.retry = settings.retry;
 
         std::vector<CameraSettings> cameras;
-        if (!params.string(name::kUrl).empty()) {
+        if (!settings.url.empty()) {
             auto one = common;
-            one.id = params.string(name::kCameraId);
-            one.input.url = params.string(name::kUrl);
+            one.id = settings.camera_id;
+            one.input.url = settings.url;
             cameras.push_back(std::move(one));
         }
-        for (const auto& record : params.records(name::kCameras)) {
+        for (const auto& record : settings.cameras) {
             auto camera = common;
-            camera.id = record.string(name::kId);
-            camera.input.url = record.string(name::kUrl);
-            if (record.has(name::kLoop)) camera.loop = record.boolean(name::kLoop);
-            if (record.has(name::kRealtime)) camera.realtime = record.boolean(name::kRealtime);
-            if (record.has(name::kMaxFps)) camera.max_fps = record.number(name::kMaxFps);
-            if (record.has(name::kTransport))
-                camera.input.rtsp_over_tcp = record.string(name::kTransport) == "tcp";
+            camera.id = record.id;
+            camera.input.url = record.url;
+            camera.loop = record.loop.value_or(camera.loop);
+            camera.realtime = record.realtime.value_or(camera.realtime);
+            camera.max_fps = record.max_fps.value_or(camera.max_fps);
+            if (record.transport) camera.input.rtsp_over_tcp = *record.transport == "tcp";
             cameras.push_back(std::move(camera));
         }
         if (cameras.empty())

@@ -79,19 +79,19 @@ std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality) {
     return {jpeg, jpeg + size};
 }
 
-std::vector<ParamSpec> params(std::string_view default_payload) {
+ParamTable<Settings> params(std::string_view default_payload) {
     return {
-        param::String(kPixelsParam, std::string(default_payload),
-                      "How pixels travel: none (metadata only), raw (the exact bytes, base64) "
-                      "or jpeg (base64 JPEG, about a tenth of the size, lossy)")
-            .one_of({"none", "raw", "jpeg"}),
-        param::Int(kJpegQualityParam, 85, "JPEG quality, 1..100").range(1, 100),
+        param::bind(&Settings::pixels, "pixels",
+                    "How pixels travel: none (metadata only), raw (the exact bytes, base64) or "
+                    "jpeg (base64 JPEG, about a tenth of the size, lossy)")
+            .one_of({"none", "raw", "jpeg"})
+            .defaults_to(std::string(default_payload)),
+        param::bind(&Settings::jpeg_quality, "jpeg_quality", "JPEG quality, 1..100").range(1, 100),
     };
 }
 
-Payload payload_of(const Params& params) {
-    const auto& p = params.string(kPixelsParam);
-    return p == "raw" ? Payload::Raw : p == "jpeg" ? Payload::Jpeg : Payload::None;
+Payload Settings::payload() const {
+    return pixels == "raw" ? Payload::Raw : pixels == "jpeg" ? Payload::Jpeg : Payload::None;
 }
 
 WirePixels encode(const Image& image, Payload payload, int jpeg_quality) {

@@ -6,18 +6,21 @@
 #include <string_view>
 #include <vector>
 
-#include <framehost/params.hpp>
+#include <framehost/param_table.hpp>
 #include <framehost/wire_frame_writer.hpp>
 
 namespace framehost::wire_pixels {
 
 enum class Payload { None, Raw, Jpeg };
 
-// The parameters every sink that sends pixels declares, by these names.
-inline constexpr const char* kPixelsParam = "pixels";
-inline constexpr const char* kJpegQualityParam = "jpeg_quality";
-std::vector<ParamSpec> params(std::string_view default_payload);
-Payload payload_of(const Params& params);
+// The parameters every sink that sends pixels declares (ParamTable::include).
+struct Settings {
+    std::string pixels = "none";
+    int jpeg_quality = 85;
+    Payload payload() const;
+};
+// A sink's table, with its own default for `pixels`.
+ParamTable<Settings> params(std::string_view default_payload);
 
 // Throws std::runtime_error when JPEG cannot encode the image's format.
 WirePixels encode(const Image& image, Payload payload, int jpeg_quality);

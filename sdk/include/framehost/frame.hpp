@@ -5,7 +5,6 @@
 // keep a pointer or reference to it after the call returns; to keep its pixels, copy its
 // `image` (a shared, immutable view: copying it is free and keeps the memory alive).
 #include <array>
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -64,15 +63,6 @@ struct Frame {
     // anything else a processor wants to report goes under results[<its instance name>].
     std::vector<Detection> detections;
     nlohmann::json results;
-
-    // [host] What the host keeps with the frame; plugins neither read nor write it.
-    struct HostState {
-        std::chrono::steady_clock::time_point received_at{};  // for end-to-end latency
-        std::size_t charged_bytes =
-            0;  // charged to the memory budget on entry, refunded exactly on exit
-        std::uint64_t camera_sequence = 0;  // the frame's place among its camera's frames, from 1
-        std::uint32_t source_index = 0;     // which configured source read it
-    } host;
 
     // The image and the size and format it gives the frame.
     void set_image(Image pixels) {

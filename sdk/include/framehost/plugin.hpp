@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "framehost/frame.hpp"
+#include "framehost/param_table.hpp"
 #include "framehost/params.hpp"
 
 namespace framehost {
@@ -133,6 +134,9 @@ class PluginContext {
                                std::span<const MetricLabel> labels) = 0;
     virtual HistogramMetric& histogram(std::string_view name, std::string_view help,
                                        std::span<const MetricLabel> labels) = 0;
+    // A host service by id and version (framehost/extension.hpp has the typed lookup), or null
+    // when this host does not offer it. The pointer stays valid for the instance's life.
+    virtual void* extension(std::string_view id, std::uint32_t version) const = 0;
 };
 
 class Source;

@@ -1,38 +1,43 @@
 #pragma once
 // A plugin's latest picture of a camera, for the host's live page and /cameras/{id}/snapshot.jpg
-// (annotated_snapshot publishes what it draws). Publishing goes through a C function the host
-// executable exports, looked up when first used: a plugin calling it in a process without a host
-// (the test harness, check-plugin's child) publishes nowhere and is told so. This adds to SDK
-// 1.x without touching any type that crosses the boundary, so the plugin ABI stays 3.
-#include <dlfcn.h>
-
+// (annotated_snapshot publishes what it draws). A host service (framehost/extension.hpp): a
+// plugin in a process without a host (the test harness, check-plugin's child) publishes nowhere
+// and is told so.
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "framehost/plugin.hpp"
-
-// The host's side: keeps `jpeg` (a reference, not a copy) as the latest picture of `camera`
-// from `instance`, `width` x `height` pixels, of frame `frame_id`.
-extern "C" typedef void (*framehost_publish_preview_fn)(
-    const char* instance, const char* camera, const char* frame_id,
-    const std::shared_ptr<const std::vector<std::uint8_t>>* jpeg, int width, int height);
+#include "framehost/extension.hpp"
 
 namespace framehost {
 
-inline constexpr const char* kPublishPreviewSymbol = "framehost_publish_preview";
+class PreviewPublisher {
+  public:
+    static constexpr std::string_view kExtensionId = "framehost.preview";
+    static constexpr std::uint32_t kExtensionVersion = 1;
 
-// Returns false when no host in this process takes previews. [any thread]
+    // Keeps `jpeg` (a reference, not a copy) as the latest picture of `camera` from the instance
+    // whose context `from` is, `width` x `height` pixels, of frame `frame_id`. [any thread]
+    // cheap: swaps a reference under a lock; never throws.
+    virtual void publish(const PluginContext& from, const std::string& camera,
+                         const std::string& frame_id,
+                         std::shared_ptr<const std::vector<std::uint8_t>> jpeg, int width,
+                         int height) = 0;
+
+  protected:
+    ~PreviewPublisher() = default;
+};
+
+// Returns false when no host takes previews. [any thread]
 inline bool publish_preview(const PluginContext& context, const std::string& camera,
                             const std::string& frame_id,
                             std::shared_ptr<const std::vector<std::uint8_t>> jpeg, int width,
                             int height) {
-    static const auto publish =
-        reinterpret_cast<framehost_publish_preview_fn>(dlsym(RTLD_DEFAULT, kPublishPreviewSymbol));
-    if (!publish) return false;
-    publish(context.instance_name().c_str(), camera.c_str(), frame_id.c_str(), &jpeg, width,
-            height);
+    auto* publisher = find_extension<PreviewPublisher>(context);
+    if (!publisher) return false;
+    publisher->publish(context, camera, frame_id, std::move(jpeg), width, height);
     return true;
 }
 

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framehost/abi_check.hpp"
 #include "framehost/param_rules.hpp"
 #include "framehost/plugin.hpp"
 #include "framehost/version.hpp"
@@ -60,20 +61,9 @@ class LoadedPlugin {
                           const nlohmann::json& values = nlohmann::json::object()) {
         handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!handle_) throw std::runtime_error(path + ": " + dlerror());
-        auto abi = reinterpret_cast<std::uint32_t (*)()>(dlsym(handle_, "framehost_abi_version"));
-        if (!abi)
-            throw std::runtime_error(path + ": not a framehost plugin (no framehost_abi_version)");
-        if (abi() != kAbiVersion) {
-            auto sdk = reinterpret_cast<const char* (*)()>(dlsym(handle_, "framehost_sdk_version"));
-            throw std::runtime_error(path + ": built with SDK " + (sdk ? sdk() : "0.1") +
-                                     " (plugin ABI " + std::to_string(abi()) + "), this SDK is " +
-                                     kSdkVersion + " (plugin ABI " + std::to_string(kAbiVersion) +
-                                     ")");
-        }
-        auto entry_fn =
-            reinterpret_cast<const PluginEntry* (*)()>(dlsym(handle_, "framehost_plugin_entry"));
-        if (!entry_fn) throw std::runtime_error(path + ": no framehost_plugin_entry");
-        entry_ = entry_fn();
+        auto checked = check_plugin_abi([this](const char* name) { return dlsym(handle_, name); });
+        if (!checked.entry) throw std::runtime_error(path + ": " + checked.problem);
+        entry_ = checked.entry;
         context_.name = entry_->descriptor().name;
         params_ = Params(build_params(entry_->descriptor(), values));
         instance_ = entry_->create(params_, context_);
@@ -189,6 +179,8 @@ class LoadedPlugin {
         std::vector<std::string> lines;
         std::map<std::string, double> metrics;
         const std::string& instance_name() const override { return name; }
+        // The harness is no host: it offers no service, as check-plugin's child does not.
+        void* extension(std::string_view, std::uint32_t) const override { return nullptr; }
         void log(LogLevel, std::string_view message) override {
             std::lock_guard lock(mutex);
             lines.emplace_back(message);

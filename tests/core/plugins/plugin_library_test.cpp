@@ -54,6 +54,15 @@ TEST_CASE("a plugin of the old ABI (SDK 0.2) is refused naming both versions and
 }
 
 TEST_CASE(
+    "a plugin of ABI 3 (SDK 1.2, before host services moved to the context) is refused "
+    "naming both versions and what to do") {
+    auto message = refusal(test::kFixturePluginDir + "/sdk_1_2_processor.so");
+    CHECK(has(message,
+              "sdk_1_2_processor.so: built with SDK 1.2.0 (plugin ABI 3), this host has "
+              "SDK 2.0.0 (plugin ABI 4): rebuild the plugin against SDK 2.0.0"));
+}
+
+TEST_CASE(
     "a plugin built against SDK 0.1 is refused naming SDK 0.1, though it cannot say so itself") {
     auto message = refusal(test::kFixturePluginDir + "/sdk_0_1_plugin.so");
     CHECK(has(message, "built with SDK 0.1 (plugin ABI 1), this host has SDK "));
