@@ -6,25 +6,25 @@
 
 namespace framehost::core {
 
-void group_by_camera(std::span<Frame* const> frames, std::span<Frame* const> live,
-                     std::vector<CameraRun>& runs, std::vector<Frame*>& unordered) {
+void group_by_camera(std::span<FrameEnvelope* const> frames, std::span<FrameEnvelope* const> live,
+                     std::vector<CameraRun>& runs, std::vector<FrameEnvelope*>& unordered) {
     runs.clear();
     unordered.clear();
-    auto run_of = [&](const Frame& f) -> CameraRun& {
+    auto run_of = [&](const FrameEnvelope& f) -> CameraRun& {
         for (auto& r : runs)
             if (*r.camera == f.camera_id) return r;
-        runs.push_back({&f.camera_id, f.host.camera_sequence, f.host.camera_sequence, {}, false});
+        runs.push_back({&f.camera_id, f.camera_sequence, f.camera_sequence, {}, false});
         return runs.back();
     };
     // Every frame counts for the order, live or not: a camera's failed frames must pass too.
-    for (Frame* f : frames) {
-        if (f->host.camera_sequence == 0) continue;
+    for (FrameEnvelope* f : frames) {
+        if (f->camera_sequence == 0) continue;
         auto& r = run_of(*f);
-        r.first = std::min(r.first, f->host.camera_sequence);
-        r.last = std::max(r.last, f->host.camera_sequence);
+        r.first = std::min(r.first, f->camera_sequence);
+        r.last = std::max(r.last, f->camera_sequence);
     }
-    for (Frame* f : live) {
-        if (f->host.camera_sequence == 0)
+    for (FrameEnvelope* f : live) {
+        if (f->camera_sequence == 0)
             unordered.push_back(f);
         else
             run_of(*f).frames.push_back(f);

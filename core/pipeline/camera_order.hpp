@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "framehost/frame.hpp"
+#include "core/pipeline/frame_envelope.hpp"
 
 namespace framehost::core {
 
@@ -21,14 +21,14 @@ struct CameraRun {
     const std::string* camera = nullptr;
     std::uint64_t first = 0;  // the camera_sequence of its first and last frame in the batch
     std::uint64_t last = 0;
-    std::vector<Frame*> frames;  // its frames still to process (may be none: they still pass)
+    std::vector<FrameEnvelope*> frames;  // still to process (may be none: they still pass)
     bool taken = false;
 };
 
 // Groups a batch's frames by camera, in order. Frames with no camera_sequence (0) are not
 // ordered and come back in `unordered`.
-void group_by_camera(std::span<Frame* const> frames, std::span<Frame* const> live,
-                     std::vector<CameraRun>& runs, std::vector<Frame*>& unordered);
+void group_by_camera(std::span<FrameEnvelope* const> frames, std::span<FrameEnvelope* const> live,
+                     std::vector<CameraRun>& runs, std::vector<FrameEnvelope*>& unordered);
 
 class CameraOrder {
   public:

@@ -32,14 +32,14 @@ struct SinkFailure {
 // sink reports a failure.
 class BatchReport final : public SinkReport {
   public:
-    BatchReport(std::span<const Frame* const> frames, std::span<Frame* const> all,
+    BatchReport(std::span<const Frame* const> frames, std::span<FrameEnvelope* const> all,
                 const std::string& sink, std::vector<SinkFailure>& failures)
         : frames_(frames), all_(all), sink_(sink), failures_(failures) {}
     void failed(std::size_t index, std::string_view reason) override {
         if (index >= frames_.size()) return;  // a sink's mistake: nothing to attribute
         // Back to the frame's place in the whole batch.
         for (std::size_t i = 0; i < all_.size(); ++i) {
-            if (all_[i] != frames_[index]) continue;
+            if (&all_[i]->frame != frames_[index]) continue;
             failures_.push_back(
                 {i, &sink_, reason.empty() ? std::string("not written") : std::string(reason)});
             ++count_;
@@ -50,19 +50,20 @@ class BatchReport final : public SinkReport {
 
   private:
     std::span<const Frame* const> frames_;
-    std::span<Frame* const> all_;
+    std::span<FrameEnvelope* const> all_;
     const std::string& sink_;
     std::vector<SinkFailure>& failures_;
     std::size_t count_ = 0;
 };
 
 // Reused per thread: the frame path allocates nothing per batch once warm.
-thread_local std::vector<Frame*> t_all;
-thread_local std::vector<Frame*> t_live;
+thread_local std::vector<FrameEnvelope*> t_all;
+thread_local std::vector<FrameEnvelope*> t_live;
+thread_local std::vector<Frame*> t_handed;  // what a processor is handed: the frames alone
 thread_local std::vector<const Frame*> t_written;
 thread_local std::vector<SinkFailure> t_sink_failures;
 thread_local std::vector<CameraRun> t_runs;
-thread_local std::vector<Frame*> t_unordered;
+thread_local std::vector<FrameEnvelope*> t_unordered;
 }  // namespace
 
 bool check_frame_shape(Frame& frame) {
@@ -105,8 +106,8 @@ bool FrameChain::orders_cameras() const {
 }
 
 template <class Call>
-void FrameChain::through(Stage& stage, std::span<Frame* const> all, std::span<Frame* const> live,
-                         Call&& call) {
+void FrameChain::through(Stage& stage, std::span<FrameEnvelope* const> all,
+                         std::span<FrameEnvelope* const> live, Call&& call) {
     if (!stage.order) {
         if (!live.empty()) call(live);
         return;
@@ -114,54 +115,59 @@ void FrameChain::through(Stage& stage, std::span<Frame* const> all, std::span<Fr
     auto& runs = t_runs;
     auto& unordered = t_unordered;
     group_by_camera(all, live, runs, unordered);
-    if (!unordered.empty()) call(std::span<Frame* const>(unordered));
+    if (!unordered.empty()) call(std::span<FrameEnvelope* const>(unordered));
     for (std::size_t left = runs.size(); left > 0; --left) {
         auto& run = runs[stage.order->wait_for_turn(runs)];
-        if (!run.frames.empty()) call(std::span<Frame* const>(run.frames));
+        if (!run.frames.empty()) call(std::span<FrameEnvelope* const>(run.frames));
         stage.order->done(run);
     }
 }
 
-ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outcomes,
+ChainCounts FrameChain::run(std::span<FrameEnvelope> frames, std::vector<Outcome>& outcomes,
                             std::vector<StageTiming>* timings) {
     ChainCounts counts;
     auto& all = t_all;
     auto& live = t_live;
     all.clear();
     live.clear();
-    for (auto& frame : frames) {
-        all.push_back(&frame);
+    for (auto& envelope : frames) {
+        Frame& frame = envelope.frame;
+        all.push_back(&envelope);
         if ((frame.image.empty() || check_frame_shape(frame)) && !frame.failed()) {
-            live.push_back(&frame);
+            live.push_back(&envelope);
         } else {
             states_.record_failure({frame.id, frame.failed_in(), frame.error()});
         }
     }
+    auto& handed = t_handed;
     for (auto& stage : processor_stages_) {
         auto& instance = *stage.instance;
-        through(stage, all, live, [&](std::span<Frame* const> batch) {
+        through(stage, all, live, [&](std::span<FrameEnvelope* const> batch) {
+            handed.clear();
+            for (FrameEnvelope* e : batch) handed.push_back(&e->frame);
             auto started = Clock::now();
-            auto error = instance.call("process", batch.size(),
-                                       [&] { instance.processor()->process_batch(batch); });
+            auto error = instance.call("process", handed.size(),
+                                       [&] { instance.processor()->process_batch(handed); });
             if (error)
-                for (Frame* f : batch) f->fail(*error);
+                for (Frame* f : handed) f->fail(*error);
             auto ended = Clock::now();
             if (timings) {
-                const Frame* first = batch.front();
+                const Frame* first = handed.front();
                 timings->push_back({instance.name(), started, ended,
                                     first->failed() ? first->error() : "",
                                     first->detections.size()});
             }
-            record_call(instance, seconds_between(started, ended), batch.size());
+            record_call(instance, seconds_between(started, ended), handed.size());
         });
         std::size_t kept = 0, failed_here = 0;
-        for (Frame* f : live) {
+        for (FrameEnvelope* e : live) {
+            Frame* f = &e->frame;
             if (f->failed()) {
                 if (f->failed_in().empty()) f->set_failed_in(instance.name());
                 states_.record_failure({f->id, f->failed_in(), f->error()});
                 ++failed_here;
             } else if (!f->filtered()) {
-                live[kept++] = f;
+                live[kept++] = e;
             }
         }
         live.resize(kept);
@@ -175,13 +181,14 @@ ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outco
     sink_failures.clear();
     if (!sink_stages_.empty()) {
         live.clear();
-        for (Frame* f : all)
-            if (!f->filtered()) live.push_back(f);
+        for (FrameEnvelope* e : all)
+            if (!e->frame.filtered()) live.push_back(e);
     }
     for (auto& stage : sink_stages_) {
         auto& instance = *stage.instance;
-        through(stage, all, live, [&](std::span<Frame* const> batch) {
-            written.assign(batch.begin(), batch.end());
+        through(stage, all, live, [&](std::span<FrameEnvelope* const> batch) {
+            written.clear();
+            for (FrameEnvelope* e : batch) written.push_back(&e->frame);
             BatchReport report(written, all, instance.name(), sink_failures);
             auto started = Clock::now();
             auto error = instance.call("write", batch.size(),
@@ -198,7 +205,7 @@ ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outco
 
     outcomes.resize(frames.size());
     for (std::size_t i = 0; i < frames.size(); ++i) {
-        const Frame& f = frames[i];
+        const Frame& f = frames[i].frame;
         outcomes[i] = f.failed()     ? Outcome::Failed
                       : f.filtered() ? Outcome::Filtered
                                      : Outcome::Completed;
@@ -207,7 +214,7 @@ ChainCounts FrameChain::run(std::span<Frame> frames, std::vector<Outcome>& outco
     // A frame every processor finished but a sink could not write: the first such sink names it.
     for (const auto& failure : sink_failures) {
         if (outcomes[failure.index] != Outcome::Completed) continue;
-        Frame& f = frames[failure.index];
+        Frame& f = frames[failure.index].frame;
         f.fail(failure.reason);
         f.set_failed_in(*failure.sink);
         states_.record_failure({f.id, f.failed_in(), f.error()});

@@ -12,6 +12,7 @@
 
 #include "core/metrics/frame_states.hpp"
 #include "core/pipeline/camera_order.hpp"
+#include "core/pipeline/frame_envelope.hpp"
 #include "core/plugins/plugin_instance.hpp"
 #include "framehost/frame.hpp"
 #include "framehost/plugin.hpp"
@@ -41,7 +42,8 @@ class FrameChain {
     // [any thread, concurrently] Frames come back with detections/results added, failed() or
     // filtered(); `outcomes[i]` (resized to the batch) is frame i's outcome for its source.
     // With `timings`, one entry per processor that ran (for single-frame tracing).
-    ChainCounts run(std::span<Frame> frames, std::vector<Outcome>& outcomes,
+    // Plugins see only each envelope's frame.
+    ChainCounts run(std::span<FrameEnvelope> frames, std::vector<Outcome>& outcomes,
                     std::vector<StageTiming>* timings = nullptr);
 
     // True when some plugin is ordered_per_camera: frames then need a camera_sequence.
@@ -57,8 +59,8 @@ class FrameChain {
     };
     // Calls `call(frames)` on the stage: once for all of them, or per camera in turn.
     template <class Call>
-    void through(Stage& stage, std::span<Frame* const> all, std::span<Frame* const> live,
-                 Call&& call);
+    void through(Stage& stage, std::span<FrameEnvelope* const> all,
+                 std::span<FrameEnvelope* const> live, Call&& call);
 
     std::vector<std::shared_ptr<PluginInstance>> processors_;
     std::vector<std::shared_ptr<PluginInstance>> sinks_;

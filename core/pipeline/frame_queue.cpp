@@ -46,30 +46,33 @@ void FrameQueue::notify_producers() {
 }
 
 void FrameQueue::grow() {
-    std::vector<std::vector<Frame>> bigger(batches_.size() * 2);
+    std::vector<std::vector<FrameEnvelope>> bigger(batches_.size() * 2);
     for (std::size_t i = 0; i < batch_count_; ++i) bigger[i] = std::move(batch(i));
     batches_ = std::move(bigger);
     head_ = 0;
 }
 
-void FrameQueue::push(std::vector<Frame>& frames) {
+void FrameQueue::push(std::vector<FrameEnvelope>& frames) {
     if (frames.empty()) return;
     std::size_t charged = 0;
-    for (auto& frame : frames) {
-        frame.host.charged_bytes = frame.image.empty() ? 0 : frame.image.byte_size();
-        charged += frame.host.charged_bytes;
+    for (auto& envelope : frames) {
+        const Image& image = envelope.frame.image;
+        envelope.charged_bytes = image.empty() ? 0 : image.byte_size();
+        charged += envelope.charged_bytes;
     }
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
         if (sequence_cameras_)
-            for (auto& frame : frames)
-                frame.host.camera_sequence = ++camera_sequences_[frame.camera_id];
+            for (auto& envelope : frames) {
+                envelope.camera_id = envelope.frame.camera_id;
+                envelope.camera_sequence = ++camera_sequences_[envelope.camera_id];
+            }
         if (batch_count_ == batches_.size()) grow();
         bytes_in_flight_ += charged;
         count_ += frames.size();
         batch(batch_count_++) = std::move(frames);
-        frames = std::vector<Frame>();
+        frames = std::vector<FrameEnvelope>();
         if (!spare_.empty()) {
             frames = std::move(spare_.back());
             spare_.pop_back();
@@ -83,7 +86,7 @@ void FrameQueue::push(std::vector<Frame>& frames) {
 
 // [mutex_ held] Moves frames of the oldest batch into `out` until it holds `limit`: the whole
 // vector when `out` is empty and it fits (the common case: a source's batch to a worker).
-void FrameQueue::take_front(std::vector<Frame>& out, std::size_t limit) {
+void FrameQueue::take_front(std::vector<FrameEnvelope>& out, std::size_t limit) {
     auto& front = batch(0);
     std::size_t room = limit - out.size();
     if (front.size() <= room) {
@@ -96,7 +99,7 @@ void FrameQueue::take_front(std::vector<Frame>& out, std::size_t limit) {
         }
         if (front.capacity() > 0 && spare_.size() < batches_.size())
             spare_.push_back(std::move(front));
-        front = std::vector<Frame>();
+        front = std::vector<FrameEnvelope>();
         head_ = (head_ + 1) % batches_.size();
         --batch_count_;
         return;
@@ -107,7 +110,7 @@ void FrameQueue::take_front(std::vector<Frame>& out, std::size_t limit) {
     count_ -= room;
 }
 
-bool FrameQueue::pop(std::vector<Frame>& out, std::size_t max) {
+bool FrameQueue::pop(std::vector<FrameEnvelope>& out, std::size_t max) {
     std::unique_lock lock(mutex_);
     while (count_ == 0 && !closed_) {
         ++idle_workers_;
@@ -140,9 +143,9 @@ void FrameQueue::wake_waiting_producers() {
     not_full_.notify_all();
 }
 
-void FrameQueue::release(std::span<const Frame> frames) {
+void FrameQueue::release(std::span<const FrameEnvelope> frames) {
     std::size_t bytes = 0;
-    for (const auto& f : frames) bytes += f.host.charged_bytes;
+    for (const auto& f : frames) bytes += f.charged_bytes;
     if (bytes == 0) return;
     refund(bytes);
     wake_waiting_producers();
@@ -167,14 +170,14 @@ void FrameQueue::close() {
     not_full_.notify_all();
 }
 
-std::vector<Frame> FrameQueue::abandon() {
-    std::vector<Frame> left;
+std::vector<FrameEnvelope> FrameQueue::abandon() {
+    std::vector<FrameEnvelope> left;
     {
         std::lock_guard lock(mutex_);
         closed_ = true;
         for (std::size_t i = 0; i < batch_count_; ++i)
             for (auto& frame : batch(i)) {
-                refund(frame.host.charged_bytes);
+                refund(frame.charged_bytes);
                 left.push_back(std::move(frame));
             }
         for (std::size_t i = 0; i < batch_count_; ++i) batch(i).clear();

@@ -2,6 +2,9 @@
 // The running host: a thread per source (SourceRunner) feeding one bounded FrameQueue,
 // `workers` threads taking batches through the FrameChain and settling each frame with the
 // source that read it. Owns the order of plugin start and stop and the drain on shutdown.
+// pipeline.cpp: start, stop and drain; pipeline_workers.cpp: the workers, settlement and
+// /process; pipeline_sources.cpp: sources added and removed at run time; pipeline_status.cpp:
+// what /health and /metrics read.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +20,7 @@
 #include "core/pipeline/frame_chain.hpp"
 #include "core/pipeline/frame_queue.hpp"
 #include "core/pipeline/source_runner.hpp"
+#include "core/pipeline/source_slots.hpp"
 #include "core/plugins/plugin_instance.hpp"
 
 namespace framehost::core {
@@ -62,18 +66,20 @@ class Pipeline {
     Outcome wait();
 
     // [any thread] Adds a source to the running pipeline (a camera added over HTTP): starts the
-    // plugin, then its thread. Throws std::runtime_error when the pipeline is not running, is
-    // full (kMaxSources), or the plugin's start() throws.
+    // plugin, then its thread. Throws std::runtime_error when the pipeline is not running, has
+    // kMaxSources sources at once, or the plugin's start() throws.
     void add_source(SourcePart part);
     // [any thread] Removes a source added with add_source: stops its reading, waits (up to the
     // shutdown timeout) for the frames it read to be settled, then stops the plugin. Returns
     // the number of frames it waited for; throws std::invalid_argument for a name that is not
     // such a source.
     std::size_t remove_source(const std::string& instance_name);
-    static constexpr std::size_t kMaxSources = 256;
+    // Sources at once; the slots of removed ones are reused.
+    static constexpr std::size_t kMaxSources = SourceSlots::kCapacity;
 
     // [any thread] One frame through the processors and sinks, now, on the calling thread.
     // Counts in the same states and metrics as queued frames.
+    // The frame is settled by no source.
     void process_now(Frame& frame, std::vector<StageTiming>* timings = nullptr);
 
     struct Status {
@@ -107,8 +113,10 @@ class Pipeline {
 
   private:
     void worker_loop();
-    void settle(std::span<Frame> batch, const std::vector<framehost::Outcome>& outcomes);
+    void settle(std::span<FrameEnvelope> batch, const std::vector<framehost::Outcome>& outcomes);
     void stop_plugins();
+    std::shared_ptr<SourceRunner> make_runner(const SourcePart& part, SourceTicket ticket);
+    void notify_changed();
 
     PipelineSettings settings_;
     PipelineParts parts_;
@@ -116,17 +124,9 @@ class Pipeline {
     FrameChain chain_;
     FrameQueue queue_;
     Histogram& end_to_end_;
-    // Reserved to kMaxSources and only appended to, never moved: workers read runners_[i] for
-    // i < runner_count_ without a lock. A removed runner stays, marked in removed_.
-    std::vector<std::unique_ptr<SourceRunner>> runners_;
-    std::atomic<std::size_t> runner_count_{0};
-    std::vector<std::unique_ptr<std::atomic<bool>>> removed_;  // reserved as runners_
-    std::size_t configured_sources_ = 0;
-    std::mutex sources_mutex_;  // one add or remove at a time
-    // The source index of frames no source settles (process_now).
-    static constexpr std::uint32_t kNoSource = 0xFFFFFFFF;
-    // Runners present (not removed), for iteration.
-    std::vector<SourceRunner*> live_runners() const;
+    SourceSlots sources_;
+    std::vector<std::shared_ptr<SourceRunner>> configured_;  // the config's, in its order
+    std::mutex sources_mutex_;                               // one add or remove at a time
     std::vector<std::thread> workers_;
 
     mutable std::mutex mutex_;

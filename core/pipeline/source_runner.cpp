@@ -1,26 +1,8 @@
 #include "core/pipeline/source_runner.hpp"
 
 #include "core/log/log.hpp"
-#include "framehost/backoff.hpp"
-#include "framehost/circuit_breaker.hpp"
-#include "framehost/source_retry.hpp"
 
 namespace framehost::core {
-
-SourceRetry source_retry_of(const Params& p) {
-    namespace names = framehost::retry_param;
-    SourceRetry retry;
-    if (p.has(names::kBackoffMs))
-        retry.initial_backoff = std::chrono::milliseconds(p.integer(names::kBackoffMs));
-    if (p.has(names::kMaxBackoffMs))
-        retry.max_backoff = std::chrono::milliseconds(p.integer(names::kMaxBackoffMs));
-    if (p.has(names::kCircuitFailureThreshold))
-        retry.circuit_failure_threshold =
-            static_cast<int>(p.integer(names::kCircuitFailureThreshold));
-    if (p.has(names::kCircuitOpenMs))
-        retry.circuit_open = std::chrono::milliseconds(p.integer(names::kCircuitOpenMs));
-    return retry;
-}
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -31,11 +13,11 @@ std::int64_t now_ns() {
 }
 }  // namespace
 
-SourceRunner::SourceRunner(std::shared_ptr<PluginInstance> instance, std::uint32_t index,
+SourceRunner::SourceRunner(std::shared_ptr<PluginInstance> instance, SourceTicket ticket,
                            SourceRetry retry, FrameQueue& queue, FrameStates& states,
                            std::size_t batch_size)
     : instance_(std::move(instance)),
-      index_(index),
+      ticket_(ticket),
       retry_(retry),
       queue_(queue),
       states_(states),
@@ -68,7 +50,7 @@ bool SourceRunner::sleep_unless_stopped(std::chrono::milliseconds duration) {
     return !wake_.wait_for(lock, duration, [&] { return stop_.load(); });
 }
 
-void SourceRunner::failed(const std::string& what, Backoff& backoff, CircuitBreaker& breaker) {
+void SourceRunner::failed(const std::string& what, Retry& retry) {
     int failures = ++failures_;
     bool repeated;
     {
@@ -79,40 +61,36 @@ void SourceRunner::failed(const std::string& what, Backoff& backoff, CircuitBrea
     // Logged once per distinct error, not once per retry.
     if (!repeated || failures == 1)
         log(LogLevel::Warn, instance_->name(), what + " (retrying with backoff)");
-    auto before = breaker.state();
-    breaker.record_failure();
-    circuit_ = static_cast<int>(breaker.state());
-    if (breaker.state() == CircuitBreaker::State::Open && before != CircuitBreaker::State::Open) {
+    auto failure = retry.failed();
+    circuit_ = static_cast<int>(retry.circuit());
+    if (failure.circuit_opened) {
         ++circuit_opened_;
         log(LogLevel::Warn, instance_->name(),
             "circuit open after " + std::to_string(failures) +
                 " consecutive failures: no attempt for " +
-                std::to_string(retry_.circuit_open.count()) + " ms");
+                std::to_string(retry_.circuit_open_ms.count()) + " ms");
     }
-    auto delay = backoff.next();
-    backoff_ms_ = delay.count();
-    sleep_unless_stopped(delay);
+    backoff_ms_ = failure.delay.count();
+    sleep_unless_stopped(failure.delay);
 }
 
 void SourceRunner::loop() {
     Source& source = *instance_->source();
-    Backoff backoff(retry_.initial_backoff, retry_.max_backoff);
-    CircuitBreaker breaker(retry_.circuit_failure_threshold, retry_.circuit_open);
+    Retry retry(retry_);
     std::vector<Frame> buffer;
     buffer.reserve(batch_size_);
+    std::vector<FrameEnvelope> envelopes;
+    envelopes.reserve(batch_size_);
     bool connected = false;
     while (!stop_.load()) {
-        if (!breaker.allow()) {
-            sleep_unless_stopped(std::min<std::chrono::milliseconds>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(breaker.open_remaining()) +
-                    std::chrono::milliseconds(1),
-                std::chrono::milliseconds(100)));
+        if (auto wait = retry.wait_before_attempt(); wait.count() > 0) {
+            sleep_unless_stopped(std::min(wait, std::chrono::milliseconds(100)));
             continue;
         }
-        circuit_ = static_cast<int>(breaker.state());
+        circuit_ = static_cast<int>(retry.circuit());
         if (!connected) {
             if (auto error = instance_->call("connect", 0, [&] { source.connect(); })) {
-                failed("connect failed: " + *error, backoff, breaker);
+                failed("connect failed: " + *error, retry);
                 continue;
             }
             connected = true;
@@ -128,29 +106,31 @@ void SourceRunner::loop() {
             buffer.clear();
             connected = false;
             connected_ = false;
-            failed("read failed: " + *error, backoff, breaker);
+            failed("read failed: " + *error, retry);
             continue;
         }
         if (!buffer.empty()) {
             auto now = Clock::now();
             for (auto& frame : buffer) {
-                frame.host = {};
-                frame.host.received_at = now;
-                frame.host.source_index = index_;
                 // A frame the source could not read (malformed on the wire) failed there.
                 if (frame.failed() && frame.failed_in().empty())
                     frame.set_failed_in(instance_->name());
+                auto& envelope = envelopes.emplace_back(std::move(frame));
+                envelope.received_at = now;
+                envelope.source = ticket_;
+                envelope.delivery = envelope.frame.delivery;
             }
-            states_.received(buffer.size());
-            instance_->frames.add(static_cast<double>(buffer.size()));
-            frames_ += buffer.size();
-            unsettled_ += static_cast<std::int64_t>(buffer.size());
-            queue_.push(buffer);
+            buffer.clear();
+            states_.received(envelopes.size());
+            instance_->frames.add(static_cast<double>(envelopes.size()));
+            frames_ += envelopes.size();
+            unsettled_ += static_cast<std::int64_t>(envelopes.size());
+            queue_.push(envelopes);
         }
         if (status == ReadStatus::NotConnected) {
             connected = false;
             connected_ = false;
-            failed("the source lost its upstream", backoff, breaker);
+            failed("the source lost its upstream", retry);
             continue;
         }
         // A read that answered is a success: the failure streak, backoff and circuit reset.
@@ -158,9 +138,8 @@ void SourceRunner::loop() {
             failures_ = 0;
             log(LogLevel::Info, instance_->name(), "reading again");
         }
-        backoff.reset();
-        breaker.record_success();
-        circuit_ = static_cast<int>(breaker.state());
+        retry.succeeded();
+        circuit_ = static_cast<int>(retry.circuit());
         backoff_ms_ = 0;
         connected_ = true;
         if (status == ReadStatus::EndOfInput) break;

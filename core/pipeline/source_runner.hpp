@@ -14,22 +14,9 @@
 #include "core/metrics/frame_states.hpp"
 #include "core/pipeline/frame_queue.hpp"
 #include "core/plugins/plugin_instance.hpp"
-#include "framehost/backoff.hpp"
-#include "framehost/circuit_breaker.hpp"
+#include "framehost/source_retry.hpp"
 
 namespace framehost::core {
-
-// How a source's thread retries a source that cannot connect or read.
-struct SourceRetry {
-    std::chrono::milliseconds initial_backoff{1000};
-    std::chrono::milliseconds max_backoff{30000};
-    int circuit_failure_threshold = 5;
-    std::chrono::milliseconds circuit_open{30000};
-};
-
-// The retry a source's parameters ask for: sources that declare
-// framehost::source_retry_params() tune the host's; the defaults above otherwise.
-SourceRetry source_retry_of(const Params& params);
 
 struct SourceStatus {
     std::string name;
@@ -48,7 +35,8 @@ struct SourceStatus {
 
 class SourceRunner {
   public:
-    SourceRunner(std::shared_ptr<PluginInstance> instance, std::uint32_t index, SourceRetry retry,
+    // Every frame it reads carries `ticket`, by which the pipeline settles it with this source.
+    SourceRunner(std::shared_ptr<PluginInstance> instance, SourceTicket ticket, SourceRetry retry,
                  FrameQueue& queue, FrameStates& states, std::size_t batch_size);
     ~SourceRunner();
     SourceRunner(const SourceRunner&) = delete;
@@ -71,10 +59,10 @@ class SourceRunner {
   private:
     void loop();
     bool sleep_unless_stopped(std::chrono::milliseconds duration);
-    void failed(const std::string& what, Backoff& backoff, CircuitBreaker& breaker);
+    void failed(const std::string& what, Retry& retry);
 
     std::shared_ptr<PluginInstance> instance_;
-    std::uint32_t index_;
+    SourceTicket ticket_;
     SourceRetry retry_;
     FrameQueue& queue_;
     FrameStates& states_;

@@ -1,0 +1,99 @@
+// The workers: batches from the queue through the chain, each frame settled with the source its
+// ticket names; and the synchronous path of /process.
+#include "core/log/log.hpp"
+#include "core/pipeline/pipeline.hpp"
+
+namespace framehost::core {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+thread_local std::vector<double> t_latencies;
+thread_local std::vector<framehost::Outcome> t_outcomes;
+}  // namespace
+
+void Pipeline::settle(std::span<FrameEnvelope> batch,
+                      const std::vector<framehost::Outcome>& outcomes) {
+    // One guarded call per run of frames from the same source (a whole batch, usually); a
+    // throw costs only that frame: the rest go on in a fresh call. Whatever a processor wrote
+    // in a frame, the envelope says who settles it and with which delivery token.
+    auto same_source = [](SourceTicket a, SourceTicket b) {
+        return a.slot == b.slot && a.generation == b.generation;
+    };
+    std::size_t i = 0;
+    while (i < batch.size()) {
+        SourceTicket ticket = batch[i].source;
+        SourceRunner* runner = sources_.find(ticket);
+        if (!runner) {
+            ++i;
+            continue;
+        }
+        auto& instance = runner->instance();
+        Source& source = *instance.source();
+        std::size_t at = i;
+        auto error = instance.call("finished", 0, [&] {
+            for (; at < batch.size() && same_source(batch[at].source, ticket); ++at) {
+                Frame& frame = batch[at].frame;
+                frame.delivery = batch[at].delivery;
+                source.finished(frame, outcomes[at]);
+            }
+        });
+        if (error) {
+            log(LogLevel::Warn, instance.name(),
+                "finished(" + batch[at].frame.id + ") threw: " + *error);
+            ++at;
+        }
+        runner->settled(at - i);
+        i = at;
+    }
+}
+
+void Pipeline::worker_loop() {
+    std::vector<FrameEnvelope> batch;
+    batch.reserve(settings_.batch_size);
+    auto& latencies = t_latencies;
+    auto& outcomes = t_outcomes;
+    while (queue_.pop(batch, settings_.batch_size)) {
+        auto started = Clock::now();
+        double queued = 0;
+        for (const auto& f : batch)
+            queued += std::chrono::duration<double>(started - f.received_at).count();
+        states_.processing(batch.size(), queued);
+
+        auto counts = chain_.run(batch, outcomes);
+        settle(batch, outcomes);
+        auto ended = Clock::now();
+        double batch_seconds = std::chrono::duration<double>(ended - started).count();
+        states_.finished(counts.completed, counts.failed, counts.filtered,
+                         batch_seconds * static_cast<double>(batch.size()));
+        states_.record_processing_time(batch_seconds / static_cast<double>(batch.size()),
+                                       counts.completed);
+        latencies.clear();
+        for (const auto& f : batch)
+            latencies.push_back(std::chrono::duration<double>(ended - f.received_at).count());
+        end_to_end_.observe_each(latencies);
+        queue_.release(batch);
+        batch.clear();
+    }
+    std::lock_guard lock(mutex_);
+    --workers_active_;
+    changed_.notify_all();
+}
+
+void Pipeline::process_now(Frame& frame, std::vector<StageTiming>* timings) {
+    FrameEnvelope envelope(std::move(frame));
+    envelope.received_at = Clock::now();
+    envelope.camera_id = envelope.frame.camera_id;
+    envelope.camera_sequence = queue_.sequence_for(envelope.camera_id);
+    states_.received(1);
+    states_.processing(1, 0);
+    std::vector<framehost::Outcome> outcomes;
+    auto counts = chain_.run(std::span<FrameEnvelope>(&envelope, 1), outcomes, timings);
+    double seconds = std::chrono::duration<double>(Clock::now() - envelope.received_at).count();
+    states_.finished(counts.completed, counts.failed, counts.filtered, seconds);
+    states_.record_processing_time(seconds, counts.completed);
+    end_to_end_.observe(seconds);
+    frame = std::move(envelope.frame);
+}
+
+}  // namespace framehost::core
