@@ -32,22 +32,6 @@ double wall_seconds() {
         .count();
 }
 
-constexpr core::Route kRoutes[] = {
-    {"/frames", "POST"},
-    {"/frames/enqueue", "POST"},
-    {"/frames/dequeue", "GET"},
-    {"/frames/status", "GET"},
-    {"/health", "GET"},
-    {"/ready", "GET"},
-    {"/metrics", "GET"},
-    {"/buffer/clear", "POST"},
-    {"/buffer/backpressure", "GET"},
-    {"/dlq/status", "GET"},
-    {"/frames/dlq/clear", "POST"},
-    {"/dlq/reprocess", "POST"},
-    {"/test-frame", "POST"},
-};
-
 // An integer query parameter as FastAPI reads one: absent gives `fallback`; not an integer is
 // a 422 naming it; beyond the range of a long long is clamped like any other large value.
 std::variant<long long, HttpResponse> query_integer(const core::HttpRequest& request,
@@ -73,34 +57,46 @@ std::variant<long long, HttpResponse> query_integer(const core::HttpRequest& req
 FrameBufferApi::FrameBufferApi(std::unique_ptr<FrameStore> store, ApiSettings settings)
     : store_(std::move(store)), settings_(settings) {}
 
+const core::Route<FrameBufferApi> FrameBufferApi::kRoutes[] = {
+    {"POST", "/frames", false, &FrameBufferApi::enqueue, "enqueues a frame"},
+    {"POST", "/frames/enqueue", false, &FrameBufferApi::enqueue, "the same"},
+    {"GET", "/frames/dequeue", false, &FrameBufferApi::dequeue,
+     "takes up to `count` frames (1..100)"},
+    {"GET", "/frames/status", false, &FrameBufferApi::status, "the buffer's figures"},
+    {"GET", "/health", false, &FrameBufferApi::health, "healthy, degraded or unhealthy"},
+    {"GET", "/ready", false, &FrameBufferApi::ready, "200 when the backend is reachable"},
+    {"GET", "/metrics", false, &FrameBufferApi::prometheus, "Prometheus text"},
+    {"POST", "/buffer/clear", false, &FrameBufferApi::clear, "empties the buffer"},
+    {"GET", "/buffer/backpressure", false, &FrameBufferApi::backpressure,
+     "usage, severity and advice"},
+    {"GET", "/dlq/status", false, &FrameBufferApi::dead_letter_status,
+     "the dead-letter queue's size and oldest failures"},
+    {"POST", "/frames/dlq/clear", false, &FrameBufferApi::clear_dead_letters,
+     "empties the dead-letter queue"},
+    {"POST", "/dlq/reprocess", false, &FrameBufferApi::reprocess_dead_letters,
+     "puts dead letters back in the buffer while it has room"},
+    {"POST", "/test-frame", false, &FrameBufferApi::test_frame,
+     "enqueues a frame in a trace and dequeues one"},
+};
+
+std::span<const core::Route<FrameBufferApi>> FrameBufferApi::routes() {
+    return kRoutes;
+}
+
 HttpResponse FrameBufferApi::handle(const core::HttpRequest& request) {
     try {
-        auto found = core::find_route(kRoutes, request);
-        if (auto* answer = std::get_if<HttpResponse>(&found)) return *answer;
-        const core::Route* match = std::get<const core::Route*>(found);
-        return route(request, match->path);
+        // The original Frame Buffer asks for no token.
+        return core::dispatch<FrameBufferApi>(
+            kRoutes, *this, request, [] { return true; }, [] { return HttpResponse{}; });
     } catch (const std::exception& e) {
         return error_response(503, std::string("frame store unavailable: ") + e.what());
     }
 }
 
-HttpResponse FrameBufferApi::route(const core::HttpRequest& request, const std::string& path) {
-    if (path == "/frames" || path == "/frames/enqueue") return enqueue(request.body);
-    if (path == "/frames/dequeue") return dequeue(request);
-    if (path == "/frames/status") return status();
-    if (path == "/health") return health();
-    if (path == "/ready") return ready();
-    if (path == "/metrics") return prometheus();
-    if (path == "/buffer/clear") {
-        auto cleared = store_->clear();
-        count("clear", "success");
-        return json_response(200, {{"cleared", cleared}});
-    }
-    if (path == "/buffer/backpressure") return backpressure();
-    if (path == "/dlq/status") return dead_letter_status();
-    if (path == "/frames/dlq/clear") return clear_dead_letters();
-    if (path == "/dlq/reprocess") return reprocess_dead_letters(request);
-    return test_frame(request);
+HttpResponse FrameBufferApi::clear(const core::HttpRequest&, const core::PathMatch&) {
+    auto cleared = store_->clear();
+    count("clear", "success");
+    return json_response(200, {{"cleared", cleared}});
 }
 
 void FrameBufferApi::count(const char* operation, const char* outcome) {
@@ -110,7 +106,11 @@ void FrameBufferApi::count(const char* operation, const char* outcome) {
         .add();
 }
 
-HttpResponse FrameBufferApi::enqueue(const std::string& body) {
+HttpResponse FrameBufferApi::enqueue(const core::HttpRequest& request, const core::PathMatch&) {
+    return enqueue_body(request.body);
+}
+
+HttpResponse FrameBufferApi::enqueue_body(const std::string& body) {
     auto started = std::chrono::steady_clock::now();
     // Nesting is refused before parsing: copying a deep value recurses once per level.
     if (auto problem = json_nesting_problem(body); !problem.empty())
@@ -182,14 +182,14 @@ std::string FrameBufferApi::dequeue_body(std::size_t count_wanted) {
     return body;
 }
 
-HttpResponse FrameBufferApi::dequeue(const core::HttpRequest& request) {
+HttpResponse FrameBufferApi::dequeue(const core::HttpRequest& request, const core::PathMatch&) {
     auto n = query_integer(request, "count", 1);
     if (auto* error = std::get_if<HttpResponse>(&n)) return *error;
     auto wanted = static_cast<std::size_t>(std::clamp(std::get<long long>(n), 1LL, kMaxDequeue));
     return {200, "application/json", dequeue_body(wanted), {}, {}};
 }
 
-HttpResponse FrameBufferApi::status() {
+HttpResponse FrameBufferApi::status(const core::HttpRequest&, const core::PathMatch&) {
     auto s = store_->status();
     double usage =
         s.max_size ? 100.0 * static_cast<double>(s.size) / static_cast<double>(s.max_size) : 0;
@@ -215,7 +215,7 @@ HttpResponse FrameBufferApi::status() {
          {"error", s.last_error}});
 }
 
-HttpResponse FrameBufferApi::health() {
+HttpResponse FrameBufferApi::health(const core::HttpRequest&, const core::PathMatch&) {
     auto s = store_->status();
     double last = last_frame_time_.load();
     json last_age = last > 0 ? json(wall_seconds() - last) : json();
@@ -253,14 +253,14 @@ HttpResponse FrameBufferApi::health() {
          {"error", s.last_error}});
 }
 
-HttpResponse FrameBufferApi::ready() {
+HttpResponse FrameBufferApi::ready(const core::HttpRequest&, const core::PathMatch&) {
     auto s = store_->status();
     if (s.connected) return json_response(200, {{"ready", true}});
     return json_response(503,
                          {{"ready", false}, {"reason", "Redis not connected: " + s.last_error}});
 }
 
-HttpResponse FrameBufferApi::backpressure() {
+HttpResponse FrameBufferApi::backpressure(const core::HttpRequest&, const core::PathMatch&) {
     auto s = store_->status();
     double ratio = s.max_size ? static_cast<double>(s.size) / static_cast<double>(s.max_size) : 0;
     const char* severity = ratio > 0.9   ? "critical"
@@ -300,7 +300,7 @@ HttpResponse FrameBufferApi::backpressure() {
               {"recommendations", advice}});
 }
 
-HttpResponse FrameBufferApi::dead_letter_status() {
+HttpResponse FrameBufferApi::dead_letter_status(const core::HttpRequest&, const core::PathMatch&) {
     std::size_t size = 0;
     std::vector<DeadLetter> recent;
     try {
@@ -318,14 +318,15 @@ HttpResponse FrameBufferApi::dead_letter_status() {
     return json_response(200, {{"size", size}, {"connected", true}, {"recent_failures", failures}});
 }
 
-HttpResponse FrameBufferApi::clear_dead_letters() {
+HttpResponse FrameBufferApi::clear_dead_letters(const core::HttpRequest&, const core::PathMatch&) {
     auto cleared = store_->clear_dead_letters();
     return json_response(200, {{"status", "cleared"},
                                {"message", "DLQ cleared successfully"},
                                {"cleared_count", cleared}});
 }
 
-HttpResponse FrameBufferApi::reprocess_dead_letters(const core::HttpRequest& request) {
+HttpResponse FrameBufferApi::reprocess_dead_letters(const core::HttpRequest& request,
+                                                    const core::PathMatch&) {
     auto n = query_integer(request, "max_items", 100);
     if (auto* error = std::get_if<HttpResponse>(&n)) return *error;
     auto max_items = static_cast<std::size_t>(
@@ -335,7 +336,7 @@ HttpResponse FrameBufferApi::reprocess_dead_letters(const core::HttpRequest& req
         200, {{"reprocessed", r.reprocessed}, {"failed", r.failed}, {"remaining", r.remaining}});
 }
 
-HttpResponse FrameBufferApi::test_frame(const core::HttpRequest& request) {
+HttpResponse FrameBufferApi::test_frame(const core::HttpRequest& request, const core::PathMatch&) {
     if (auto problem = json_nesting_problem(request.body); !problem.empty())
         return validation_error({"body"}, problem);
     json frame = json::parse(request.body, nullptr, false);
@@ -351,7 +352,7 @@ HttpResponse FrameBufferApi::test_frame(const core::HttpRequest& request) {
     std::string trace_id = parent ? parent->trace_id : core::new_trace_id();
     if (!parent)
         frame["traceparent"] = core::TraceParent{trace_id, core::new_span_id(), "01"}.to_string();
-    auto enqueued = enqueue(frame.dump());
+    auto enqueued = enqueue_body(frame.dump());
     if (enqueued.status != 200) return enqueued;
     json dequeued = json::parse(dequeue_body(1));
     return json_response(200, {{"frame_tracking_enabled", true},
@@ -360,7 +361,7 @@ HttpResponse FrameBufferApi::test_frame(const core::HttpRequest& request) {
                                {"dequeue_result", dequeued}});
 }
 
-HttpResponse FrameBufferApi::prometheus() {
+HttpResponse FrameBufferApi::prometheus(const core::HttpRequest&, const core::PathMatch&) {
     auto s = store_->status();
     metrics_.gauge("frame_buffer_queue_size", "Frames waiting in the buffer")
         .set(static_cast<double>(s.size));

@@ -8,6 +8,7 @@
 
 #include "apps/frame-buffer/frame_store.hpp"
 #include "core/http/http_message.hpp"
+#include "core/http/routes.hpp"
 #include "core/metrics/metrics_registry.hpp"
 
 namespace framehost::frame_buffer {
@@ -27,20 +28,26 @@ class FrameBufferApi {
     FrameBufferApi(std::unique_ptr<FrameStore> store, ApiSettings settings);
     // [server threads] Never throws: a backend failure becomes a 503.
     core::HttpResponse handle(const core::HttpRequest& request);
+    // Every endpoint: the table that dispatches and that the startup log lists.
+    static std::span<const core::Route<FrameBufferApi>> routes();
 
   private:
-    core::HttpResponse route(const core::HttpRequest& request, const std::string& route_path);
-    core::HttpResponse enqueue(const std::string& body);
-    core::HttpResponse dequeue(const core::HttpRequest& request);
-    core::HttpResponse status();
-    core::HttpResponse health();
-    core::HttpResponse ready();
-    core::HttpResponse backpressure();
-    core::HttpResponse dead_letter_status();
-    core::HttpResponse clear_dead_letters();
-    core::HttpResponse reprocess_dead_letters(const core::HttpRequest& request);
-    core::HttpResponse test_frame(const core::HttpRequest& request);
-    core::HttpResponse prometheus();
+    static const core::Route<FrameBufferApi> kRoutes[];
+    using Request = core::HttpRequest;
+    using Match = core::PathMatch;
+    core::HttpResponse enqueue(const Request& request, const Match&);
+    core::HttpResponse enqueue_body(const std::string& body);
+    core::HttpResponse dequeue(const Request& request, const Match&);
+    core::HttpResponse status(const Request&, const Match&);
+    core::HttpResponse health(const Request&, const Match&);
+    core::HttpResponse ready(const Request&, const Match&);
+    core::HttpResponse clear(const Request&, const Match&);
+    core::HttpResponse backpressure(const Request&, const Match&);
+    core::HttpResponse dead_letter_status(const Request&, const Match&);
+    core::HttpResponse clear_dead_letters(const Request&, const Match&);
+    core::HttpResponse reprocess_dead_letters(const Request& request, const Match&);
+    core::HttpResponse test_frame(const Request& request, const Match&);
+    core::HttpResponse prometheus(const Request&, const Match&);
     // The answer of a dequeue, its frames spliced in as stored.
     std::string dequeue_body(std::size_t count);
     void count(const char* operation, const char* outcome);

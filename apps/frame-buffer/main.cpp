@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
     }
     core::log(LogLevel::Info, "frame-buffer",
               "listening on http://" + http.bind + ":" + std::to_string(server->port()) + " (" +
-                  backend + ", max size " + std::to_string(max_size) + ")");
+                  backend + ", max size " + std::to_string(max_size) + "; " +
+                  core::route_paths(frame_buffer::FrameBufferApi::routes()) + ")");
     int sig = 0;
     sigwait(&signals, &sig);
     core::log(LogLevel::Info, "frame-buffer", "stopping");

@@ -40,39 +40,6 @@ std::string camera_path(const std::string& camera, const std::string& leaf) {
     return path + "/" + leaf;
 }
 
-std::optional<std::string> camera_resource(const std::string& path) {
-    // /cameras/<id> is /cameras/<id>/x without its leaf.
-    if (!path.starts_with("/cameras/") || path.size() <= 9 ||
-        path.find('/', 9) != std::string::npos)
-        return std::nullopt;
-    auto parsed = parse_camera_path(path + "/x");
-    if (!parsed) return std::nullopt;
-    return parsed->camera;
-}
-
-std::optional<CameraPath> parse_camera_path(const std::string& path) {
-    const std::string prefix = "/cameras/";
-    auto slash = path.rfind('/');
-    if (!path.starts_with(prefix) || slash <= prefix.size() || slash + 1 >= path.size())
-        return std::nullopt;
-    auto encoded = path.substr(prefix.size(), slash - prefix.size());
-    std::string camera;
-    for (std::size_t i = 0; i < encoded.size(); ++i) {
-        char c = encoded[i];
-        if (c == '/') return std::nullopt;
-        if (c != '%') {
-            camera += c;
-            continue;
-        }
-        if (i + 2 >= encoded.size() || !std::isxdigit(static_cast<unsigned char>(encoded[i + 1])) ||
-            !std::isxdigit(static_cast<unsigned char>(encoded[i + 2])))
-            return std::nullopt;
-        camera += static_cast<char>(std::stoi(encoded.substr(i + 1, 2), nullptr, 16));
-        i += 2;
-    }
-    return CameraPath{camera, path.substr(slash + 1)};
-}
-
 bool camera_known(Host& host, const std::string& camera) {
     return source_cameras(host).count(camera) > 0;
 }

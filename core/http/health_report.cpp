@@ -124,8 +124,8 @@ HealthReport health_report(Host& host) {
     report.body = {
         {"status", report.status},
         {"timestamp", iso_timestamp()},
-        {"service", config.service_name},
-        {"version", config.service_version},
+        {"service", config.service.name},
+        {"version", config.service.version},
         {"details",
          {{"processor_initialized", status.started},
           {"consumer_enabled", !parts.sources.empty()},

@@ -7,6 +7,7 @@
 #include "core/host/host.hpp"
 #include "core/http/http_message.hpp"
 #include "core/http/mjpeg_stream.hpp"
+#include "core/http/routes.hpp"
 #include "core/tracing/span_exporter.hpp"
 
 namespace framehost::core {
@@ -24,16 +25,29 @@ class HttpApi {
         return request.method != "GET" && request.method != "HEAD";
     }
 
+    // Every endpoint: the one table that dispatches, lists the paths in the startup log and
+    // renders docs/http-api.md's endpoint list.
+    static std::span<const Route<HttpApi>> routes();
+
   private:
+    static const Route<HttpApi> kRoutes[];
     HttpResponse route(const HttpRequest& request);
-    HttpResponse process(const HttpRequest& request, bool traced);
-    HttpResponse plugins();
-    HttpResponse snapshot(const std::string& camera);
-    HttpResponse camera(const std::string& id);
-    HttpResponse add_camera(const HttpRequest& request);
-    HttpResponse unauthorized();
-    HttpResponse stream(const std::string& camera, const HttpRequest& request);
-    bool authorized(const HttpRequest& request) const;
+    // The endpoints, each answering one route of kRoutes.
+    HttpResponse page(const HttpRequest&, const PathMatch&);
+    HttpResponse list_cameras(const HttpRequest&, const PathMatch&);
+    HttpResponse add_camera(const HttpRequest& request, const PathMatch&);
+    HttpResponse camera(const HttpRequest&, const PathMatch& match);
+    HttpResponse remove_camera(const HttpRequest&, const PathMatch& match);
+    HttpResponse snapshot(const HttpRequest&, const PathMatch& match);
+    HttpResponse stream(const HttpRequest& request, const PathMatch& match);
+    HttpResponse health(const HttpRequest&, const PathMatch&);
+    HttpResponse live(const HttpRequest&, const PathMatch&);
+    HttpResponse ready(const HttpRequest&, const PathMatch&);
+    HttpResponse metrics(const HttpRequest& request, const PathMatch&);
+    HttpResponse plugins(const HttpRequest&, const PathMatch&);
+    HttpResponse process(const HttpRequest& request, const PathMatch&);
+    HttpResponse process_traced(const HttpRequest& request, const PathMatch&);
+    HttpResponse run_process(const HttpRequest& request, bool traced);
 
     Host& host_;
     SpanExporter& spans_;

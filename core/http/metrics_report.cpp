@@ -176,7 +176,7 @@ std::string metrics_prometheus(Host& host) {
 
     e.family("framehost_info", "gauge", "Service name and version of this host");
     e.sample("framehost_info",
-             {{"service", config.service_name}, {"version", config.service_version}}, 1);
+             {{"service", config.service.name}, {"version", config.service.version}}, 1);
     const std::pair<FrameState, const char*> totals[] = {
         {FrameState::Received, "Frames that entered the host"},
         {FrameState::Completed, "Frames every processor and sink finished"},

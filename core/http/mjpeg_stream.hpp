@@ -1,5 +1,5 @@
 #pragma once
-// GET /cameras/{id}/stream.mjpg: a camera's published pictures (core/http/previews.hpp) as
+// GET /cameras/{id}/stream.mjpg: a camera's published pictures (core/host/previews.hpp) as
 // multipart/x-mixed-replace, the form browsers show in an <img> and players read. A part is
 // built once per picture and shared by every reader of the camera.
 #include <cstdint>
@@ -8,8 +8,8 @@
 #include <mutex>
 #include <string>
 
+#include "core/host/previews.hpp"
 #include "core/http/http_message.hpp"
-#include "core/http/previews.hpp"
 
 namespace framehost::core {
 
