@@ -25,10 +25,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "core/config/host_config.hpp"
 #include "core/host/host.hpp"
 #include "core/log/log.hpp"
 #include "core/pipeline/pipeline.hpp"
+#include "core/plugins/plugin_binding.hpp"
 #include "core/resources/process_resources.hpp"
 
 using namespace framehost;

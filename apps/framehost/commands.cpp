@@ -16,6 +16,7 @@
 #include "core/http/http_server.hpp"
 #include "core/log/log.hpp"
 #include "core/plugins/descriptor_report.hpp"
+#include "core/plugins/plugin_binding.hpp"
 #include "core/tracing/span_exporter.hpp"
 #include "framehost/version.hpp"
 
@@ -33,6 +34,9 @@ core::PluginCatalog make_catalog(const CommonOptions& options) {
 }
 
 namespace {
+
+// The plugin of cameras added over HTTP (POST /cameras).
+constexpr const char* kCameraPlugin = "video_source";
 
 // SIGINT/SIGTERM are blocked in every thread and taken here, so no plugin thread is ever
 // interrupted by them: the first asks the host to drain, a second exits at once.
@@ -127,13 +131,13 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
         host = std::make_unique<core::Host>(std::move(config));
         // POST /cameras adds cameras as video_source instances, when it is on the plugin path.
         try {
-            host->cameras().set_camera_plugin(catalog.load(core::kCameraPlugin));
+            host->cameras().set_camera_plugin(catalog.load(kCameraPlugin));
         } catch (const std::exception& e) {
             log(LogLevel::Debug, "cameras",
                 std::string("cameras cannot be added over HTTP: ") + e.what());
         }
         const auto& settings = host->config();
-        spans = std::make_unique<core::SpanExporter>(settings.service_name, settings.tracing);
+        spans = std::make_unique<core::SpanExporter>(settings.service.name, settings.tracing);
         host->start();
         if (settings.http.enabled) {
             api = std::make_unique<core::HttpApi>(*host, *spans);
@@ -142,9 +146,7 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
                 &core::HttpApi::runs_long);
             log(LogLevel::Info, "http",
                 "listening on http://" + settings.http.bind + ":" + std::to_string(server->port()) +
-                    " (the live page at /; /cameras /health /ready /live /metrics /plugins "
-                    "/process "
-                    "/process-with-tracking)");
+                    " (" + core::route_paths(core::HttpApi::routes()) + ")");
         }
     } catch (const std::exception& e) {
         log(LogLevel::Error, "framehost", e.what());
@@ -155,7 +157,7 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
         return 1;
     }
     log(LogLevel::Info, "framehost",
-        host->config().service_name + " " + host->config().service_version + " running: " +
+        host->config().service.name + " " + host->config().service.version + " running: " +
             describe(host->config()) + ", " + std::to_string(host->config().pipeline.workers) +
             " workers, batch " + std::to_string(host->config().pipeline.batch_size));
     core::Pipeline::Outcome outcome;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config/host_config.hpp"
+#include "core/plugins/plugin_catalog.hpp"
 
 namespace framehost::app {
 
@@ -27,6 +28,10 @@ int inspect_plugins(const CommonOptions& options, const std::vector<std::string>
 // 0 when it conforms, 1 when not.
 // Writes DIR/NAME, an out-of-tree plugin project of the given kind, from sdk/templates.
 int new_plugin(const std::string& name, const std::string& kind, const std::filesystem::path& dir);
+// Prints, as Markdown, a reference generated from the one declaration of each thing: `config`,
+// the host's config sections (docs/configuration.md); `http`, the endpoints of the HTTP API
+// (docs/http-api.md). Tests compare both with the pages.
+int print_reference(const std::string& what);
 int check_plugin(const CommonOptions& options, const std::string& what,
                  const std::vector<core::ConfigOverride>& params,
                  std::chrono::milliseconds timeout);

@@ -26,6 +26,8 @@ Usage:
   framehost --config FILE [--check] [--set key.path=value ...]   run (or only validate) a pipeline
   framehost plugins [--format text|json]                         list plugins on the search path
   framehost inspect NAME... | --all [--format text|json|markdown] show plugins' parameters
+  framehost reference config|http                               the config's keys or the HTTP
+                                                                 endpoints, as Markdown
   framehost check-plugin FILE|NAME [--set param=value ...] [--timeout 5s]
                                                                  drive one plugin through its life
                                                                  with generated frames, report faults
@@ -145,6 +147,13 @@ int main(int argc, char** argv) {
         }
         return app::inspect_plugins(common, names, vm.count("all") > 0, format);
     }
+    if (!words.empty() && words[0] == "reference") {
+        if (words.size() != 2) {
+            std::cerr << "framehost: reference takes config or http\n";
+            return 2;
+        }
+        return app::print_reference(words[1]);
+    }
     if (!words.empty() && words[0] == "check-plugin") {
         if (words.size() != 2) {
             std::cerr << "framehost: check-plugin takes one plugin file or name\n";
@@ -168,8 +177,9 @@ int main(int argc, char** argv) {
         return app::new_plugin(words[1], vm["kind"].as<std::string>(), vm["dir"].as<std::string>());
     }
     if (!words.empty()) {
-        std::cerr << "framehost: unknown command '" << words[0]
-                  << "' (plugins, inspect, check-plugin, new-plugin, or --config FILE)\n";
+        std::cerr
+            << "framehost: unknown command '" << words[0]
+            << "' (plugins, inspect, reference, check-plugin, new-plugin, or --config FILE)\n";
         return 2;
     }
     if (!vm.count("config")) {

@@ -11,91 +11,6 @@
 
 namespace framehost::core {
 
-const std::vector<ParamSpec>& service_section_spec() {
-    const HostConfig kHost;  // the defaults are the config struct's own
-    static const std::vector<ParamSpec> spec = {
-        param::String("name", kHost.service_name, "Service name reported by /health"),
-        param::String("version", kHost.service_version, "Service version reported by /health"),
-    };
-    return spec;
-}
-
-const std::vector<ParamSpec>& pipeline_section_spec() {
-    const PipelineSettings kPipeline;  // the defaults are the settings struct's own
-    static const std::vector<ParamSpec> spec = {
-        param::Int("workers", static_cast<std::int64_t>(kPipeline.workers),
-                   "Worker threads running the processor chain")
-            .range(1, 256),
-        param::Int("batch_size", static_cast<std::int64_t>(kPipeline.batch_size),
-                   "Most frames a worker takes from the queue at once")
-            .range(1, 10000),
-        param::Int("queue_capacity", static_cast<std::int64_t>(kPipeline.queue_capacity),
-                   "Frames the queue holds before the source is paused (backpressure)")
-            .range(1, 10'000'000),
-        param::Int("memory_limit_mb", static_cast<std::int64_t>(kPipeline.memory_limit_bytes >> 20),
-                   "Pixel bytes in flight (queued or processing) before the source is paused")
-            .range(1, 1'048'576),
-        param::Int("shutdown_timeout_s", kPipeline.shutdown_timeout.count(),
-                   "On SIGTERM/SIGINT, how long in-flight frames may take to drain")
-            .range(0, 3600),
-        param::Int("progress_interval_s", kPipeline.progress_interval.count(),
-                   "Seconds between progress lines on stderr; 0 turns them off")
-            .range(0, 86400),
-        param::Int(
-            "stuck_call_ms", kPipeline.stuck_call_timeout.count(),
-            "A plugin call running longer (or 50 of its frame budgets, when it declares one) "
-            "shows the instance stuck in /health and makes /ready 503")
-            .range(100, 3'600'000),
-    };
-    return spec;
-}
-
-const std::vector<ParamSpec>& http_section_spec() {
-    const HttpSettings kHttp;  // the defaults are the settings struct's own
-    static const std::vector<ParamSpec> spec = {
-        param::Bool("enabled", kHttp.enabled, "Serve the HTTP API (health, metrics, /process)"),
-        param::String("bind", kHttp.bind, "Address to listen on; 0.0.0.0 for every interface"),
-        param::Int("port", kHttp.port, "Port to listen on; 0 picks a free one (logged)")
-            .range(0, 65535),
-        param::Int("threads", kHttp.threads, "Threads serving requests").range(1, 64),
-        param::Int("max_body_mb", static_cast<std::int64_t>(kHttp.max_body_bytes >> 20),
-                   "Largest request body accepted; larger ones get 413")
-            .range(1, 1024),
-        param::String("auth_token", "",
-                      "Bearer token required on POST endpoints; empty leaves them open"),
-        param::Duration("read_timeout", kHttp.read_timeout,
-                        "A request not fully received in this time, or answers the client does "
-                        "not take in it, close the connection")
-            .range(100, 3'600'000),
-        param::Duration("idle_timeout", kHttp.idle_timeout,
-                        "A kept-alive connection with no request in this time is closed")
-            .range(100, 3'600'000),
-        param::Int("max_connections", static_cast<std::int64_t>(kHttp.max_connections),
-                   "Connections served at once; more get 503 and are closed (capped below the "
-                   "descriptor limit, ulimit -n)")
-            .range(1, 1'000'000),
-        param::Bool(
-            "allow_open_bind", false,
-            "Serve the POST endpoints beyond loopback without an auth_token; otherwise such a "
-            "host refuses to start"),
-    };
-    return spec;
-}
-
-const std::vector<ParamSpec>& tracing_section_spec() {
-    const TracingSettings kTracing;  // the defaults are the settings struct's own
-    static const std::vector<ParamSpec> spec = {
-        param::String("otlp_endpoint", kTracing.otlp_endpoint,
-                      "OTLP/HTTP JSON endpoint for spans, e.g. http://collector:4318/v1/traces; "
-                      "empty: spans go to the log only"),
-        param::Bool("log_spans", kTracing.log_spans, "Write every finished span to the log"),
-        param::Duration("export_timeout", kTracing.export_timeout,
-                        "Longest an export request to the collector may take")
-            .range(10, 60000),
-    };
-    return spec;
-}
-
 namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"service", "plugin_paths", "pipeline",
@@ -147,6 +62,7 @@ std::optional<PluginUse> read_plugin_use(const YAML::Node& node, const std::stri
     PluginUse use;
     use.plugin = plugin.Scalar();
     use.node = node;
+    use.where = where;
     // A missing key is an invalid node in yaml-cpp, and assigning one throws: keep it undefined.
     if (auto params = node["params"]; params.IsDefined()) use.params_node = params;
     if (auto name = node["name"]; name.IsDefined()) {
@@ -156,26 +72,6 @@ std::optional<PluginUse> read_plugin_use(const YAML::Node& node, const std::stri
             use.instance_name = name.Scalar();
     }
     return use;
-}
-
-void bind_plugin(PluginUse& use, PluginKind expected, const std::string& where,
-                 PluginCatalog& catalog, Diagnostics& diagnostics) {
-    auto plugin_node = use.node["plugin"];
-    try {
-        use.library = catalog.load(use.plugin);
-    } catch (const std::exception& e) {
-        diagnostics.error(plugin_node, where + ": " + e.what());
-        return;
-    }
-    const auto& descriptor = use.library->descriptor();
-    if (descriptor.kind != expected) {
-        diagnostics.error(plugin_node, where + ": plugin '" + use.plugin + "' is a " +
-                                           to_string(descriptor.kind) + ", not a " +
-                                           to_string(expected));
-        return;
-    }
-    use.params = validate_params(use.params_node, use.node, descriptor.params,
-                                 "plugin '" + use.plugin + "'", diagnostics);
 }
 
 // Gives every instance a unique name: metrics and health are keyed by it.
@@ -207,6 +103,18 @@ void name_instances(HostConfig& config, Diagnostics& diagnostics) {
 bool all_present(const Params& params, const std::vector<ParamSpec>& spec) {
     return std::all_of(spec.begin(), spec.end(),
                        [&](const ParamSpec& p) { return params.has(p.name); });
+}
+
+// Validates section `key` of the config and fills `out` from it. False when a value failed
+// validation: its error is reported, the config will be refused, and `out` keeps its defaults.
+template <class Settings>
+bool read_section(const YAML::Node& root, const char* key, const ParamTable<Settings>& table,
+                  Settings& out, Diagnostics& diagnostics) {
+    auto params = validate_params(root[key], root, table.specs(),
+                                  std::string("section '") + key + "'", diagnostics);
+    if (!all_present(params, table.specs())) return false;
+    out = table.read(params);
+    return true;
 }
 
 void apply_override(YAML::Node root, const ConfigOverride& o, Diagnostics& diagnostics) {
@@ -246,9 +154,11 @@ void apply_override(YAML::Node root, const ConfigOverride& o, Diagnostics& diagn
     diagnostics.mark_override(node[parts.back()], description);
 }
 
-HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
-                        const std::vector<ConfigOverride>& overrides, PluginCatalog& catalog,
-                        Diagnostics& diagnostics) {
+}  // namespace
+
+HostConfig read_host_config(YAML::Node root, const std::filesystem::path& file,
+                            const std::vector<ConfigOverride>& overrides,
+                            Diagnostics& diagnostics) {
     HostConfig config;
     config.file = file;
     if (!root || root.IsNull()) diagnostics.throw_if_any();
@@ -261,45 +171,14 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
     for (const auto& o : overrides) apply_override(root, o, diagnostics);
     reject_unknown_keys(root, kTopLevelKeys, "the config", diagnostics);
 
-    auto service = validate_params(root["service"], root, service_section_spec(),
-                                   "section 'service'", diagnostics);
-    if (service.has("name")) config.service_name = service.string("name");
-    if (service.has("version")) config.service_version = service.string("version");
-
-    auto pipeline = validate_params(root["pipeline"], root, pipeline_section_spec(),
-                                    "section 'pipeline'", diagnostics);
-    auto size_of = [&](const char* name, std::size_t fallback) {
-        return pipeline.has(name) ? static_cast<std::size_t>(pipeline.integer(name)) : fallback;
-    };
-    auto& p = config.pipeline;
-    p.workers = size_of("workers", p.workers);
-    p.batch_size = size_of("batch_size", p.batch_size);
-    p.queue_capacity = size_of("queue_capacity", p.queue_capacity);
-    p.memory_limit_bytes = size_of("memory_limit_mb", p.memory_limit_bytes >> 20) << 20;
-    p.shutdown_timeout = std::chrono::seconds(
-        size_of("shutdown_timeout_s", static_cast<std::size_t>(p.shutdown_timeout.count())));
-    p.progress_interval = std::chrono::seconds(
-        size_of("progress_interval_s", static_cast<std::size_t>(p.progress_interval.count())));
-    p.stuck_call_timeout = std::chrono::milliseconds(
-        size_of("stuck_call_ms", static_cast<std::size_t>(p.stuck_call_timeout.count())));
-
-    auto http =
-        validate_params(root["http"], root, http_section_spec(), "section 'http'", diagnostics);
-    if (all_present(http, http_section_spec())) {
-        auto& h = config.http;
-        h.enabled = http.boolean("enabled");
-        h.bind = http.string("bind");
-        h.port = static_cast<int>(http.integer("port"));
-        h.threads = static_cast<int>(http.integer("threads"));
-        h.max_body_bytes = static_cast<std::size_t>(http.integer("max_body_mb")) << 20;
-        h.auth_token = http.string("auth_token");
-        h.read_timeout = http.duration("read_timeout");
-        h.idle_timeout = http.duration("idle_timeout");
-        h.max_connections = static_cast<std::size_t>(http.integer("max_connections"));
+    read_section(root, "service", service_section(), config.service, diagnostics);
+    read_section(root, "pipeline", pipeline_section(), config.pipeline, diagnostics);
+    if (read_section(root, "http", http_section(), config.http, diagnostics)) {
+        const auto& h = config.http;
         // As Redis' protected mode: /process reachable from the network with no token is a
         // choice to write down, not a default to stumble into.
         bool loopback = h.bind.rfind("127.", 0) == 0 || h.bind == "::1" || h.bind == "localhost";
-        if (h.enabled && !loopback && h.auth_token.empty() && !http.boolean("allow_open_bind")) {
+        if (h.enabled && !loopback && h.auth_token.empty() && !h.allow_open_bind) {
             auto bind = root["http"]["bind"];
             std::string message =
                 "http.bind " + h.bind +
@@ -311,13 +190,7 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
                 diagnostics.error_without_position(message);
         }
     }
-    auto tracing = validate_params(root["tracing"], root, tracing_section_spec(),
-                                   "section 'tracing'", diagnostics);
-    if (all_present(tracing, tracing_section_spec())) {
-        config.tracing.otlp_endpoint = tracing.string("otlp_endpoint");
-        config.tracing.log_spans = tracing.boolean("log_spans");
-        config.tracing.export_timeout = tracing.duration("export_timeout");
-    }
+    read_section(root, "tracing", tracing_section(), config.tracing, diagnostics);
 
     auto base = file.parent_path();
     if (auto paths = root["plugin_paths"]; paths.IsDefined() && !paths.IsNull()) {
@@ -338,7 +211,6 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
             }
         }
     }
-    for (const auto& dir : config.plugin_paths) catalog.add_directory(dir);
 
     if (auto source = root["source"]; source.IsDefined() && !source.IsNull()) {
         if (root["sources"].IsDefined())
@@ -365,44 +237,14 @@ HostConfig build_config(YAML::Node root, const std::filesystem::path& file,
     read_list("sinks", config.sinks);
     name_instances(config, diagnostics);
 
-    bool one_source = !root["sources"].IsDefined();
-    for (std::size_t i = 0; i < config.sources.size(); ++i)
-        bind_plugin(config.sources[i], PluginKind::Source,
-                    one_source ? "source" : "sources[" + std::to_string(i) + "]", catalog,
-                    diagnostics);
-    for (std::size_t i = 0; i < config.processors.size(); ++i)
-        bind_plugin(config.processors[i], PluginKind::Processor,
-                    "processors[" + std::to_string(i) + "]", catalog, diagnostics);
-    for (std::size_t i = 0; i < config.sinks.size(); ++i)
-        bind_plugin(config.sinks[i], PluginKind::Sink, "sinks[" + std::to_string(i) + "]", catalog,
-                    diagnostics);
-    diagnostics.throw_if_any();
     return config;
 }
-
-}  // namespace
 
 ConfigOverride parse_override(const std::string& text) {
     auto eq = text.find('=');
     if (eq == std::string::npos || eq == 0)
         throw std::invalid_argument("--set expects key.path=value, got '" + text + "'");
     return {text.substr(0, eq), text.substr(eq + 1)};
-}
-
-HostConfig parse_host_config(const std::string& text, const std::filesystem::path& file,
-                             const std::vector<ConfigOverride>& overrides, PluginCatalog& catalog,
-                             const EnvironmentLookup& environment) {
-    Diagnostics diagnostics(file.string());
-    auto root = parse_yaml_config(text, environment, diagnostics);
-    return build_config(root, std::filesystem::absolute(file), overrides, catalog, diagnostics);
-}
-
-HostConfig load_host_config(const std::filesystem::path& file,
-                            const std::vector<ConfigOverride>& overrides, PluginCatalog& catalog,
-                            const EnvironmentLookup& environment) {
-    Diagnostics diagnostics(file.string());
-    auto root = load_yaml_config(file, environment, diagnostics);
-    return build_config(root, std::filesystem::absolute(file), overrides, catalog, diagnostics);
 }
 
 }  // namespace framehost::core

@@ -128,9 +128,15 @@ std::string descriptor_markdown(const PluginDescriptor& d) {
         out << "No parameters.\n";
         return out.str();
     }
+    out << params_markdown_table(d.params, "");
+    return out.str();
+}
+
+std::string params_markdown_table(const std::vector<ParamSpec>& specs, const std::string& prefix) {
+    std::ostringstream out;
     out << "| parameter | type | default | allowed | description |\n"
         << "|---|---|---|---|---|\n";
-    params_markdown(out, d.params, "");
+    params_markdown(out, specs, prefix);
     return out.str();
 }
 

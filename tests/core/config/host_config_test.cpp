@@ -1,4 +1,4 @@
-#include "core/config/host_config.hpp"
+#include "core/plugins/plugin_binding.hpp"
 
 #include <doctest/doctest.h>
 
@@ -51,8 +51,8 @@ sinks: [ { plugin: jsonl_sink, params: { path: out.jsonl } } ]
 TEST_CASE("a valid config binds every plugin with its params and defaults") {
     auto catalog = test_catalog();
     auto config = parse_host_config(kValid, "test.yaml", {}, catalog, no_env());
-    CHECK(config.service_name == "sample-processor");
-    CHECK(config.service_version == "2.0.0");
+    CHECK(config.service.name == "sample-processor");
+    CHECK(config.service.version == "2.0.0");
     CHECK(config.pipeline.workers == 3);
     CHECK(config.pipeline.batch_size == 20);
     CHECK(config.pipeline.queue_capacity == 1024);

@@ -1,0 +1,122 @@
+#include "core/config/host_settings.hpp"
+
+namespace framehost::core {
+
+namespace {
+// Keys the config gives in a larger unit than the member holds.
+template <class Settings>
+ParamBinding<Settings> megabytes(std::size_t Settings::*member, std::string name, std::string doc) {
+    ParamSpec spec;
+    spec.name = std::move(name);
+    spec.type = ParamType::Int;
+    spec.default_value = static_cast<std::int64_t>(Settings{}.*member >> 20);
+    spec.description = std::move(doc);
+    return {std::move(spec), [member](Settings& s, const nlohmann::json& v) {
+                s.*member = static_cast<std::size_t>(v.get<std::int64_t>()) << 20;
+            }};
+}
+template <class Settings>
+ParamBinding<Settings> seconds(std::chrono::seconds Settings::*member, std::string name,
+                               std::string doc) {
+    ParamSpec spec;
+    spec.name = std::move(name);
+    spec.type = ParamType::Int;
+    spec.default_value = static_cast<std::int64_t>((Settings{}.*member).count());
+    spec.description = std::move(doc);
+    return {std::move(spec), [member](Settings& s, const nlohmann::json& v) {
+                s.*member = std::chrono::seconds(v.get<std::int64_t>());
+            }};
+}
+}  // namespace
+
+const ParamTable<ServiceSettings>& service_section() {
+    static const ParamTable<ServiceSettings> table{
+        param::bind(&ServiceSettings::name, "name", "Service name reported by /health"),
+        param::bind(&ServiceSettings::version, "version", "Service version reported by /health"),
+    };
+    return table;
+}
+
+const ParamTable<PipelineSettings>& pipeline_section() {
+    using S = PipelineSettings;
+    static const ParamTable<S> table{
+        param::bind(&S::workers, "workers", "Worker threads running the processor chain")
+            .range(1, 256),
+        param::bind(&S::batch_size, "batch_size",
+                    "Most frames a worker takes from the queue at once")
+            .range(1, 10000),
+        param::bind(&S::queue_capacity, "queue_capacity",
+                    "Frames the queue holds before the source is paused (backpressure)")
+            .range(1, 10'000'000),
+        megabytes(&S::memory_limit_bytes, "memory_limit_mb",
+                  "Pixel bytes in flight (queued or processing) before the source is paused")
+            .range(1, 1'048'576),
+        seconds(&S::shutdown_timeout, "shutdown_timeout_s",
+                "On SIGTERM/SIGINT, how long in-flight frames may take to drain")
+            .range(0, 3600),
+        seconds(&S::progress_interval, "progress_interval_s",
+                "Seconds between progress lines on stderr; 0 turns them off")
+            .range(0, 86400),
+        param::bind(&S::stuck_call_timeout, "stuck_call_ms",
+                    "A plugin call running longer (or 50 of its frame budgets, when it declares "
+                    "one) shows the instance stuck in /health and makes /ready 503")
+            .range(100, 3'600'000),
+    };
+    return table;
+}
+
+const ParamTable<HttpSettings>& http_section() {
+    using S = HttpSettings;
+    static const ParamTable<S> table{
+        param::bind(&S::enabled, "enabled", "Serve the HTTP API (health, metrics, /process)"),
+        param::bind(&S::bind, "bind", "Address to listen on; 0.0.0.0 for every interface"),
+        param::bind(&S::port, "port", "Port to listen on; 0 picks a free one (logged)")
+            .range(0, 65535),
+        param::bind(&S::threads, "threads", "Threads serving requests").range(1, 64),
+        megabytes(&S::max_body_bytes, "max_body_mb",
+                  "Largest request body accepted; larger ones get 413")
+            .range(1, 1024),
+        param::bind(&S::auth_token, "auth_token",
+                    "Bearer token required on POST endpoints; empty leaves them open"),
+        param::bind(&S::read_timeout, "read_timeout",
+                    "A request not fully received in this time, or answers the client does not "
+                    "take in it, close the connection")
+            .range(100, 3'600'000),
+        param::bind(&S::idle_timeout, "idle_timeout",
+                    "A kept-alive connection with no request in this time is closed")
+            .range(100, 3'600'000),
+        param::bind(&S::max_connections, "max_connections",
+                    "Connections served at once; more get 503 and are closed (capped below the "
+                    "descriptor limit, ulimit -n)")
+            .range(1, 1'000'000),
+        param::bind(&S::allow_open_bind, "allow_open_bind",
+                    "Serve the POST endpoints beyond loopback without an auth_token; otherwise "
+                    "such a host refuses to start"),
+    };
+    return table;
+}
+
+const ParamTable<TracingSettings>& tracing_section() {
+    using S = TracingSettings;
+    static const ParamTable<S> table{
+        param::bind(&S::otlp_endpoint, "otlp_endpoint",
+                    "OTLP/HTTP JSON endpoint for spans, e.g. http://collector:4318/v1/traces; "
+                    "empty: spans go to the log only"),
+        param::bind(&S::log_spans, "log_spans", "Write every finished span to the log"),
+        param::bind(&S::export_timeout, "export_timeout",
+                    "Longest an export request to the collector may take")
+            .range(10, 60000),
+    };
+    return table;
+}
+
+std::vector<ConfigSection> config_sections() {
+    return {
+        {"service", "what /health and /metrics call this host", service_section().specs()},
+        {"pipeline", "the workers, the queue and the memory budget", pipeline_section().specs()},
+        {"http", "the API (docs/http-api.md)", http_section().specs()},
+        {"tracing", "W3C trace spans of /process-with-tracking", tracing_section().specs()},
+    };
+}
+
+}  // namespace framehost::core

@@ -1,0 +1,65 @@
+#pragma once
+// The host's own sections of the config file (service, pipeline, http, tracing): each key is a
+// member of a settings struct, with its default, bound once in that section's ParamTable (its
+// name, range and doc), the way plugins declare their parameters. The same tables validate a
+// config (with file:line:column), fill the structs, and render docs/configuration.md's key
+// reference (`framehost inspect --config`; a test compares it with the page).
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "framehost/param_table.hpp"
+
+namespace framehost::core {
+
+struct ServiceSettings {
+    std::string name = "framehost";  // reported by /health and /metrics
+    std::string version = "1.0.0";
+};
+
+struct PipelineSettings {
+    std::size_t workers = 2;
+    std::size_t batch_size = 10;
+    std::size_t queue_capacity = 1024;
+    std::size_t memory_limit_bytes = 512u << 20;  // memory_limit_mb in the config
+    std::chrono::seconds shutdown_timeout{30};
+    std::chrono::seconds progress_interval{10};
+    // A plugin call running longer than this (or 50 frame budgets, for a plugin that declares
+    // one) shows its instance stuck in /health, and /ready answers 503.
+    std::chrono::milliseconds stuck_call_timeout{10000};
+};
+
+struct HttpSettings {
+    bool enabled = true;
+    std::string bind = "127.0.0.1";
+    int port = 8099;  // 0: any free port
+    int threads = 2;
+    std::size_t max_body_bytes = 10u << 20;  // max_body_mb in the config
+    std::string auth_token;                  // empty: POST endpoints are open
+    std::chrono::milliseconds read_timeout{10000};
+    std::chrono::milliseconds idle_timeout{60000};
+    std::size_t max_connections = 1024;
+    bool allow_open_bind = false;
+};
+
+struct TracingSettings {
+    std::string otlp_endpoint;  // empty: spans only go to the log
+    bool log_spans = true;
+    std::chrono::milliseconds export_timeout{2000};
+};
+
+const ParamTable<ServiceSettings>& service_section();
+const ParamTable<PipelineSettings>& pipeline_section();
+const ParamTable<HttpSettings>& http_section();
+const ParamTable<TracingSettings>& tracing_section();
+
+// Every host section by its key, in the order the docs show them.
+struct ConfigSection {
+    const char* key;
+    const char* summary;
+    const std::vector<ParamSpec>& specs;
+};
+std::vector<ConfigSection> config_sections();
+
+}  // namespace framehost::core
