@@ -8,9 +8,11 @@
 namespace framehost::core {
 
 namespace {
-std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistry& metrics) {
+std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistry& metrics,
+                                            const HostExtensions& extensions) {
     try {
-        return PluginInstance::create(use.library, use.instance_name, use.params, metrics);
+        return PluginInstance::create(use.library, use.instance_name, use.params, metrics,
+                                      &extensions);
     } catch (const std::exception& e) {
         throw std::runtime_error("plugin instance '" + use.instance_name + "' (" + use.plugin +
                                  ") could not be created: " + e.what());
@@ -19,15 +21,18 @@ std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistr
 }  // namespace
 
 Host::Host(HostConfig config) : config_(std::move(config)) {
+    extensions_.offer<PreviewPublisher>(&previews_);
     PipelineParts parts;
     for (const auto& use : config_.sources) {
-        parts.sources.push_back({instantiate(use, metrics_), source_retry_of(use.params)});
+        parts.sources.push_back(
+            {instantiate(use, metrics_, extensions_), source_retry_params().read(use.params)});
     }
     for (const auto& use : config_.processors)
-        parts.processors.push_back(instantiate(use, metrics_));
-    for (const auto& use : config_.sinks) parts.sinks.push_back(instantiate(use, metrics_));
+        parts.processors.push_back(instantiate(use, metrics_, extensions_));
+    for (const auto& use : config_.sinks)
+        parts.sinks.push_back(instantiate(use, metrics_, extensions_));
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
-    cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_);
+    cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_, extensions_);
 }
 
 Host::~Host() {

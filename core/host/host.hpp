@@ -8,10 +8,12 @@
 #include <thread>
 
 #include "core/config/host_config.hpp"
+#include "core/host/previews.hpp"
 #include "core/host/runtime_cameras.hpp"
 #include "core/metrics/frame_states.hpp"
 #include "core/metrics/metrics_registry.hpp"
 #include "core/pipeline/pipeline.hpp"
+#include "core/plugins/host_extensions.hpp"
 
 namespace framehost::core {
 
@@ -32,6 +34,8 @@ class Host {
     Pipeline& pipeline() { return *pipeline_; }
     // Cameras added and removed over HTTP while the host runs.
     RuntimeCameras& cameras() { return *cameras_; }
+    // The pictures this host's plugins published (framehost.preview).
+    PreviewBoard& previews() { return previews_; }
 
   private:
     void report_progress();
@@ -39,6 +43,9 @@ class Host {
     HostConfig config_;
     MetricsRegistry metrics_;
     FrameStates states_;
+    // Declared before every plugin instance: the services outlive them.
+    PreviewBoard previews_;
+    HostExtensions extensions_;
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<RuntimeCameras> cameras_;
 

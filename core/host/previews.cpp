@@ -1,12 +1,22 @@
-#include "core/http/previews.hpp"
-
-#include "framehost/preview.hpp"
+#include "core/host/previews.hpp"
 
 namespace framehost::core {
 
-PreviewBoard& PreviewBoard::process_board() {
-    static PreviewBoard board;
-    return board;
+void PreviewBoard::publish(const PluginContext& from, const std::string& camera,
+                           const std::string& frame_id,
+                           std::shared_ptr<const std::vector<std::uint8_t>> jpeg, int width,
+                           int height) {
+    if (!jpeg) return;
+    try {
+        Preview p;
+        p.jpeg = std::move(jpeg);
+        p.width = width;
+        p.height = height;
+        p.frame_id = frame_id;
+        p.instance = from.instance_name();
+        publish(camera, std::move(p));
+    } catch (...) {
+    }
 }
 
 void PreviewBoard::publish(const std::string& camera, Preview preview) {
@@ -40,21 +50,3 @@ std::map<std::string, Preview> PreviewBoard::all() const {
 }
 
 }  // namespace framehost::core
-
-// Exported by the framehost executable (apps/framehost/CMakeLists.txt) for plugins to find with
-// dlsym; never throws into a plugin.
-extern "C" __attribute__((visibility("default"))) void framehost_publish_preview(
-    const char* instance, const char* camera, const char* frame_id,
-    const std::shared_ptr<const std::vector<std::uint8_t>>* jpeg, int width, int height) {
-    if (!instance || !camera || !frame_id || !jpeg || !*jpeg) return;
-    try {
-        framehost::core::Preview p;
-        p.jpeg = *jpeg;
-        p.width = width;
-        p.height = height;
-        p.frame_id = frame_id;
-        p.instance = instance;
-        framehost::core::PreviewBoard::process_board().publish(camera, std::move(p));
-    } catch (...) {
-    }
-}

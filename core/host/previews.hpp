@@ -1,7 +1,7 @@
 #pragma once
 // The latest picture of each camera that a plugin published (framehost/preview.hpp), for the
-// live page, /cameras and /cameras/{id}/snapshot.jpg. One board per process: plugins reach it
-// through the C function the host exports, which has no host to name.
+// live page, /cameras and /cameras/{id}/snapshot.jpg. One board per host, offered to its plugins
+// as the framehost.preview extension.
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "framehost/preview.hpp"
 
 namespace framehost::core {
 
@@ -23,9 +25,12 @@ struct Preview {
     std::chrono::steady_clock::time_point published{};
 };
 
-class PreviewBoard {
+class PreviewBoard final : public PreviewPublisher {
   public:
-    static PreviewBoard& process_board();
+    // PreviewPublisher: never throws into a plugin.
+    void publish(const PluginContext& from, const std::string& camera, const std::string& frame_id,
+                 std::shared_ptr<const std::vector<std::uint8_t>> jpeg, int width,
+                 int height) override;
 
     // [any thread] Cheap: swaps a reference under a lock.
     void publish(const std::string& camera, Preview preview);

@@ -23,18 +23,22 @@ void RuntimeCameras::set_camera_plugin(std::shared_ptr<PluginLibrary> library) {
 }
 
 RuntimeCameras::Result RuntimeCameras::add_checked(const nlohmann::json& camera) {
-    if (!camera.is_object()) return {422, "", "the body must be a JSON object", {}};
+    if (!camera.is_object()) return {Outcome::Invalid, "", "the body must be a JSON object", {}};
     if (!camera.contains("id") || !camera["id"].is_string())
-        return {422, "id", "'id' is required: the camera's id, a string", {}};
+        return {Outcome::Invalid, "id", "'id' is required: the camera's id, a string", {}};
     auto id = camera["id"].get<std::string>();
     if (!plain_id(id))
-        return {422, "id", "'id' must be 1 to 128 letters, digits, '-', '_', '.' or '~'", {}};
+        return {Outcome::Invalid,
+                "id",
+                "'id' must be 1 to 128 letters, digits, '-', '_', '.' or '~'",
+                {}};
     if (!camera.contains("url") || !camera["url"].is_string() ||
         camera["url"].get<std::string>().empty())
-        return {422, "url", "'url' is required: the camera's URL or file, a string", {}};
+        return {
+            Outcome::Invalid, "url", "'url' is required: the camera's URL or file, a string", {}};
     for (const char* taken : {"camera_id", "cameras"})
         if (camera.contains(taken))
-            return {422,
+            return {Outcome::Invalid,
                     taken,
                     std::string("'") + taken + "' is not taken here: one camera per request, " +
                         "named by 'id'",
@@ -43,41 +47,44 @@ RuntimeCameras::Result RuntimeCameras::add_checked(const nlohmann::json& camera)
     {
         std::lock_guard lock(mutex_);
         library = library_;
-        if (added_.count(id)) return {409, "id", "camera '" + id + "' exists", {}};
+        if (added_.count(id)) return {Outcome::Exists, "id", "camera '" + id + "' exists", {}};
     }
     if (!library)
-        return {503,
+        return {Outcome::Unavailable,
                 "",
-                std::string("cameras cannot be added: no ") + kCameraPlugin +
-                    " plugin on the plugin path",
+                "cameras cannot be added: the camera plugin is not on the plugin path",
                 {}};
     nlohmann::json params = camera;
     params.erase("id");
     params["camera_id"] = id;
     const auto& spec = library->descriptor().params;
     if (auto problem = check_json_params(spec, params))
-        return {422, problem.field, problem.text, {}};
+        return {Outcome::Invalid, problem.field, problem.text, {}};
     std::string name = "camera:" + id;
     std::shared_ptr<PluginInstance> instance;
     Params typed(typed_params(spec, params));
     try {
-        instance = PluginInstance::create(library, name, typed, metrics_);
+        instance = PluginInstance::create(library, name, typed, metrics_, &extensions_);
     } catch (const std::exception& e) {
-        return {422, "", std::string(kCameraPlugin) + " refused the camera: " + e.what(), {}};
+        return {Outcome::Invalid,
+                "",
+                library->descriptor().name + " refused the camera: " + e.what(),
+                {}};
     }
     {
         std::lock_guard lock(mutex_);
-        if (!added_.emplace(id, name).second) return {409, "id", "camera '" + id + "' exists", {}};
+        if (!added_.emplace(id, name).second)
+            return {Outcome::Exists, "id", "camera '" + id + "' exists", {}};
     }
     try {
-        pipeline_.add_source({instance, source_retry_of(typed)});
+        pipeline_.add_source({instance, source_retry_params().read(typed)});
     } catch (const std::exception& e) {
         std::lock_guard lock(mutex_);
         added_.erase(id);
-        return {503, "", e.what(), {}};
+        return {Outcome::Unavailable, "", e.what(), {}};
     }
     log(LogLevel::Info, "cameras", "added camera '" + id + "' as source '" + name + "'");
-    return {201, "", "", {{"id", id}, {"source", name}}};
+    return {Outcome::Added, "", "", {{"id", id}, {"source", name}}};
 }
 
 RuntimeCameras::Result RuntimeCameras::remove(const std::string& id, bool configured) {
@@ -87,13 +94,13 @@ RuntimeCameras::Result RuntimeCameras::remove(const std::string& id, bool config
         auto it = added_.find(id);
         if (it == added_.end()) {
             if (configured)
-                return {409,
+                return {Outcome::FromConfig,
                         "",
                         "camera '" + id +
                             "' comes from the config file: remove it there (only "
                             "cameras added over HTTP are removed over HTTP)",
                         {}};
-            return {404, "", "no camera '" + id + "'", {}};
+            return {Outcome::NotFound, "", "no camera '" + id + "'", {}};
         }
         name = it->second;
     }
@@ -101,7 +108,7 @@ RuntimeCameras::Result RuntimeCameras::remove(const std::string& id, bool config
     try {
         waited = pipeline_.remove_source(name);
     } catch (const std::exception& e) {
-        return {409, "", e.what(), {}};
+        return {Outcome::Conflict, "", e.what(), {}};
     }
     {
         std::lock_guard lock(mutex_);
@@ -110,7 +117,7 @@ RuntimeCameras::Result RuntimeCameras::remove(const std::string& id, bool config
     log(LogLevel::Info, "cameras",
         "removed camera '" + id + "' after its " + std::to_string(waited) +
             " frames in flight finished");
-    return {200, "", "", {{"removed", id}, {"frames_in_flight_finished", waited}}};
+    return {Outcome::Removed, "", "", {{"removed", id}, {"frames_in_flight_finished", waited}}};
 }
 
 std::optional<std::string> RuntimeCameras::instance_of(const std::string& id) const {
