@@ -6,28 +6,29 @@
 
 namespace framehost::core {
 
-void group_by_camera(std::span<FrameEnvelope* const> frames, std::span<FrameEnvelope* const> live,
-                     std::vector<CameraRun>& runs, std::vector<FrameEnvelope*>& unordered) {
+void group_by_camera(const FrameBatch& batch, std::span<const std::uint32_t> live,
+                     std::vector<CameraRun>& runs, std::vector<std::uint32_t>& unordered) {
     runs.clear();
     unordered.clear();
-    auto run_of = [&](const FrameEnvelope& f) -> CameraRun& {
+    auto run_of = [&](const FrameHostState& h) -> CameraRun& {
         for (auto& r : runs)
-            if (*r.camera == f.camera_id) return r;
-        runs.push_back({&f.camera_id, f.camera_sequence, f.camera_sequence, {}, false});
+            if (*r.camera == h.camera_id) return r;
+        runs.push_back({&h.camera_id, h.camera_sequence, h.camera_sequence, {}, false});
         return runs.back();
     };
     // Every frame counts for the order, live or not: a camera's failed frames must pass too.
-    for (FrameEnvelope* f : frames) {
-        if (f->camera_sequence == 0) continue;
-        auto& r = run_of(*f);
-        r.first = std::min(r.first, f->camera_sequence);
-        r.last = std::max(r.last, f->camera_sequence);
+    for (const auto& h : batch.host) {
+        if (h.camera_sequence == 0) continue;
+        auto& r = run_of(h);
+        r.first = std::min(r.first, h.camera_sequence);
+        r.last = std::max(r.last, h.camera_sequence);
     }
-    for (FrameEnvelope* f : live) {
-        if (f->camera_sequence == 0)
-            unordered.push_back(f);
+    for (std::uint32_t i : live) {
+        const auto& h = batch.host[i];
+        if (h.camera_sequence == 0)
+            unordered.push_back(i);
         else
-            run_of(*f).frames.push_back(f);
+            run_of(h).frames.push_back(i);
     }
 }
 

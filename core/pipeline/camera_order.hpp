@@ -21,14 +21,16 @@ struct CameraRun {
     const std::string* camera = nullptr;
     std::uint64_t first = 0;  // the camera_sequence of its first and last frame in the batch
     std::uint64_t last = 0;
-    std::vector<FrameEnvelope*> frames;  // still to process (may be none: they still pass)
+    std::vector<std::uint32_t> frames;  // indices in the batch of its frames still to process
+                                        // (may be none: the run still passes)
     bool taken = false;
 };
 
-// Groups a batch's frames by camera, in order. Frames with no camera_sequence (0) are not
-// ordered and come back in `unordered`.
-void group_by_camera(std::span<FrameEnvelope* const> frames, std::span<FrameEnvelope* const> live,
-                     std::vector<CameraRun>& runs, std::vector<FrameEnvelope*>& unordered);
+// Groups a batch's frames by camera, in order: every frame counts for the order, the `live`
+// ones (indices) are the ones to process. Frames with no camera_sequence (0) are not ordered and
+// come back in `unordered`.
+void group_by_camera(const FrameBatch& batch, std::span<const std::uint32_t> live,
+                     std::vector<CameraRun>& runs, std::vector<std::uint32_t>& unordered);
 
 class CameraOrder {
   public:

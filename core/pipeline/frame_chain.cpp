@@ -32,38 +32,34 @@ struct SinkFailure {
 // sink reports a failure.
 class BatchReport final : public SinkReport {
   public:
-    BatchReport(std::span<const Frame* const> frames, std::span<FrameEnvelope* const> all,
+    BatchReport(std::span<const Frame* const> frames, const std::vector<Frame>& all,
                 const std::string& sink, std::vector<SinkFailure>& failures)
         : frames_(frames), all_(all), sink_(sink), failures_(failures) {}
     void failed(std::size_t index, std::string_view reason) override {
         if (index >= frames_.size()) return;  // a sink's mistake: nothing to attribute
         // Back to the frame's place in the whole batch.
-        for (std::size_t i = 0; i < all_.size(); ++i) {
-            if (&all_[i]->frame != frames_[index]) continue;
-            failures_.push_back(
-                {i, &sink_, reason.empty() ? std::string("not written") : std::string(reason)});
-            ++count_;
-            return;
-        }
+        auto at = static_cast<std::size_t>(frames_[index] - all_.data());
+        failures_.push_back(
+            {at, &sink_, reason.empty() ? std::string("not written") : std::string(reason)});
+        ++count_;
     }
     std::size_t count() const { return count_; }
 
   private:
     std::span<const Frame* const> frames_;
-    std::span<FrameEnvelope* const> all_;
+    const std::vector<Frame>& all_;
     const std::string& sink_;
     std::vector<SinkFailure>& failures_;
     std::size_t count_ = 0;
 };
 
 // Reused per thread: the frame path allocates nothing per batch once warm.
-thread_local std::vector<FrameEnvelope*> t_all;
-thread_local std::vector<FrameEnvelope*> t_live;
-thread_local std::vector<Frame*> t_handed;  // what a processor is handed: the frames alone
+thread_local std::vector<std::uint32_t> t_live;  // indices in the batch
+thread_local std::vector<Frame*> t_handed;       // what a processor is handed
 thread_local std::vector<const Frame*> t_written;
 thread_local std::vector<SinkFailure> t_sink_failures;
 thread_local std::vector<CameraRun> t_runs;
-thread_local std::vector<FrameEnvelope*> t_unordered;
+thread_local std::vector<std::uint32_t> t_unordered;
 }  // namespace
 
 bool check_frame_shape(Frame& frame) {
@@ -106,35 +102,33 @@ bool FrameChain::orders_cameras() const {
 }
 
 template <class Call>
-void FrameChain::through(Stage& stage, std::span<FrameEnvelope* const> all,
-                         std::span<FrameEnvelope* const> live, Call&& call) {
+void FrameChain::through(Stage& stage, const FrameBatch& batch, std::span<const std::uint32_t> live,
+                         Call&& call) {
     if (!stage.order) {
         if (!live.empty()) call(live);
         return;
     }
     auto& runs = t_runs;
     auto& unordered = t_unordered;
-    group_by_camera(all, live, runs, unordered);
-    if (!unordered.empty()) call(std::span<FrameEnvelope* const>(unordered));
+    group_by_camera(batch, live, runs, unordered);
+    if (!unordered.empty()) call(std::span<const std::uint32_t>(unordered));
     for (std::size_t left = runs.size(); left > 0; --left) {
         auto& run = runs[stage.order->wait_for_turn(runs)];
-        if (!run.frames.empty()) call(std::span<FrameEnvelope* const>(run.frames));
+        if (!run.frames.empty()) call(std::span<const std::uint32_t>(run.frames));
         stage.order->done(run);
     }
 }
 
-ChainCounts FrameChain::run(std::span<FrameEnvelope> frames, std::vector<Outcome>& outcomes,
+ChainCounts FrameChain::run(FrameBatch& batch, std::vector<Outcome>& outcomes,
                             std::vector<StageTiming>* timings) {
     ChainCounts counts;
-    auto& all = t_all;
+    auto& frames = batch.frames;
     auto& live = t_live;
-    all.clear();
     live.clear();
-    for (auto& envelope : frames) {
-        Frame& frame = envelope.frame;
-        all.push_back(&envelope);
+    for (std::uint32_t i = 0; i < frames.size(); ++i) {
+        Frame& frame = frames[i];
         if ((frame.image.empty() || check_frame_shape(frame)) && !frame.failed()) {
-            live.push_back(&envelope);
+            live.push_back(i);
         } else {
             states_.record_failure({frame.id, frame.failed_in(), frame.error()});
         }
@@ -142,9 +136,9 @@ ChainCounts FrameChain::run(std::span<FrameEnvelope> frames, std::vector<Outcome
     auto& handed = t_handed;
     for (auto& stage : processor_stages_) {
         auto& instance = *stage.instance;
-        through(stage, all, live, [&](std::span<FrameEnvelope* const> batch) {
+        through(stage, batch, live, [&](std::span<const std::uint32_t> indices) {
             handed.clear();
-            for (FrameEnvelope* e : batch) handed.push_back(&e->frame);
+            for (std::uint32_t i : indices) handed.push_back(&frames[i]);
             auto started = Clock::now();
             auto error = instance.call("process", handed.size(),
                                        [&] { instance.processor()->process_batch(handed); });
@@ -160,14 +154,14 @@ ChainCounts FrameChain::run(std::span<FrameEnvelope> frames, std::vector<Outcome
             record_call(instance, seconds_between(started, ended), handed.size());
         });
         std::size_t kept = 0, failed_here = 0;
-        for (FrameEnvelope* e : live) {
-            Frame* f = &e->frame;
+        for (std::uint32_t i : live) {
+            Frame* f = &frames[i];
             if (f->failed()) {
                 if (f->failed_in().empty()) f->set_failed_in(instance.name());
                 states_.record_failure({f->id, f->failed_in(), f->error()});
                 ++failed_here;
             } else if (!f->filtered()) {
-                live[kept++] = e;
+                live[kept++] = i;
             }
         }
         live.resize(kept);
@@ -181,31 +175,31 @@ ChainCounts FrameChain::run(std::span<FrameEnvelope> frames, std::vector<Outcome
     sink_failures.clear();
     if (!sink_stages_.empty()) {
         live.clear();
-        for (FrameEnvelope* e : all)
-            if (!e->frame.filtered()) live.push_back(e);
+        for (std::uint32_t i = 0; i < frames.size(); ++i)
+            if (!frames[i].filtered()) live.push_back(i);
     }
     for (auto& stage : sink_stages_) {
         auto& instance = *stage.instance;
-        through(stage, all, live, [&](std::span<FrameEnvelope* const> batch) {
+        through(stage, batch, live, [&](std::span<const std::uint32_t> indices) {
             written.clear();
-            for (FrameEnvelope* e : batch) written.push_back(&e->frame);
-            BatchReport report(written, all, instance.name(), sink_failures);
+            for (std::uint32_t i : indices) written.push_back(&frames[i]);
+            BatchReport report(written, frames, instance.name(), sink_failures);
             auto started = Clock::now();
-            auto error = instance.call("write", batch.size(),
+            auto error = instance.call("write", written.size(),
                                        [&] { instance.sink()->write(written, report); });
             std::size_t not_written = report.count();
             if (error) {
                 for (std::size_t i = 0; i < written.size(); ++i) report.failed(i, *error);
-                not_written = batch.size();
+                not_written = written.size();
             }
             if (not_written) instance.failures.add(static_cast<double>(not_written));
-            record_call(instance, seconds_between(started, Clock::now()), batch.size());
+            record_call(instance, seconds_between(started, Clock::now()), written.size());
         });
     }
 
     outcomes.resize(frames.size());
     for (std::size_t i = 0; i < frames.size(); ++i) {
-        const Frame& f = frames[i].frame;
+        const Frame& f = frames[i];
         outcomes[i] = f.failed()     ? Outcome::Failed
                       : f.filtered() ? Outcome::Filtered
                                      : Outcome::Completed;
@@ -214,7 +208,7 @@ ChainCounts FrameChain::run(std::span<FrameEnvelope> frames, std::vector<Outcome
     // A frame every processor finished but a sink could not write: the first such sink names it.
     for (const auto& failure : sink_failures) {
         if (outcomes[failure.index] != Outcome::Completed) continue;
-        Frame& f = frames[failure.index].frame;
+        Frame& f = frames[failure.index];
         f.fail(failure.reason);
         f.set_failed_in(*failure.sink);
         states_.record_failure({f.id, f.failed_in(), f.error()});

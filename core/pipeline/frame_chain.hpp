@@ -42,8 +42,8 @@ class FrameChain {
     // [any thread, concurrently] Frames come back with detections/results added, failed() or
     // filtered(); `outcomes[i]` (resized to the batch) is frame i's outcome for its source.
     // With `timings`, one entry per processor that ran (for single-frame tracing).
-    // Plugins see only each envelope's frame.
-    ChainCounts run(std::span<FrameEnvelope> frames, std::vector<Outcome>& outcomes,
+    // Plugins see only the batch's frames, never its host state.
+    ChainCounts run(FrameBatch& batch, std::vector<Outcome>& outcomes,
                     std::vector<StageTiming>* timings = nullptr);
 
     // True when some plugin is ordered_per_camera: frames then need a camera_sequence.
@@ -57,10 +57,11 @@ class FrameChain {
         std::shared_ptr<PluginInstance> instance;
         std::unique_ptr<CameraOrder> order;  // null unless ordered_per_camera
     };
-    // Calls `call(frames)` on the stage: once for all of them, or per camera in turn.
+    // Calls `call(indices)` on the stage with the live frames: once for all of them, or per
+    // camera in turn.
     template <class Call>
-    void through(Stage& stage, std::span<FrameEnvelope* const> all,
-                 std::span<FrameEnvelope* const> live, Call&& call);
+    void through(Stage& stage, const FrameBatch& batch, std::span<const std::uint32_t> live,
+                 Call&& call);
 
     std::vector<std::shared_ptr<PluginInstance>> processors_;
     std::vector<std::shared_ptr<PluginInstance>> sinks_;

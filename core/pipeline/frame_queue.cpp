@@ -46,33 +46,34 @@ void FrameQueue::notify_producers() {
 }
 
 void FrameQueue::grow() {
-    std::vector<std::vector<FrameEnvelope>> bigger(batches_.size() * 2);
+    std::vector<FrameBatch> bigger(batches_.size() * 2);
     for (std::size_t i = 0; i < batch_count_; ++i) bigger[i] = std::move(batch(i));
     batches_ = std::move(bigger);
     head_ = 0;
 }
 
-void FrameQueue::push(std::vector<FrameEnvelope>& frames) {
+void FrameQueue::push(FrameBatch& frames) {
     if (frames.empty()) return;
     std::size_t charged = 0;
-    for (auto& envelope : frames) {
-        const Image& image = envelope.frame.image;
-        envelope.charged_bytes = image.empty() ? 0 : image.byte_size();
-        charged += envelope.charged_bytes;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const Image& image = frames.frames[i].image;
+        frames.host[i].charged_bytes = image.empty() ? 0 : image.byte_size();
+        charged += frames.host[i].charged_bytes;
     }
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
         if (sequence_cameras_)
-            for (auto& envelope : frames) {
-                envelope.camera_id = envelope.frame.camera_id;
-                envelope.camera_sequence = ++camera_sequences_[envelope.camera_id];
+            for (std::size_t i = 0; i < frames.size(); ++i) {
+                auto& host = frames.host[i];
+                host.camera_id = frames.frames[i].camera_id;
+                host.camera_sequence = ++camera_sequences_[host.camera_id];
             }
         if (batch_count_ == batches_.size()) grow();
         bytes_in_flight_ += charged;
         count_ += frames.size();
         batch(batch_count_++) = std::move(frames);
-        frames = std::vector<FrameEnvelope>();
+        frames = FrameBatch();
         if (!spare_.empty()) {
             frames = std::move(spare_.back());
             spare_.pop_back();
@@ -86,7 +87,7 @@ void FrameQueue::push(std::vector<FrameEnvelope>& frames) {
 
 // [mutex_ held] Moves frames of the oldest batch into `out` until it holds `limit`: the whole
 // vector when `out` is empty and it fits (the common case: a source's batch to a worker).
-void FrameQueue::take_front(std::vector<FrameEnvelope>& out, std::size_t limit) {
+void FrameQueue::take_front(FrameBatch& out, std::size_t limit) {
     auto& front = batch(0);
     std::size_t room = limit - out.size();
     if (front.size() <= room) {
@@ -94,23 +95,26 @@ void FrameQueue::take_front(std::vector<FrameEnvelope>& out, std::size_t limit) 
         if (out.empty()) {
             std::swap(out, front);
         } else {
-            std::move(front.begin(), front.end(), std::back_inserter(out));
+            std::move(front.frames.begin(), front.frames.end(), std::back_inserter(out.frames));
+            std::move(front.host.begin(), front.host.end(), std::back_inserter(out.host));
             front.clear();
         }
-        if (front.capacity() > 0 && spare_.size() < batches_.size())
+        if (front.frames.capacity() > 0 && spare_.size() < batches_.size())
             spare_.push_back(std::move(front));
-        front = std::vector<FrameEnvelope>();
+        front = FrameBatch();
         head_ = (head_ + 1) % batches_.size();
         --batch_count_;
         return;
     }
-    std::move(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(room),
-              std::back_inserter(out));
-    front.erase(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(room));
+    auto n = static_cast<std::ptrdiff_t>(room);
+    std::move(front.frames.begin(), front.frames.begin() + n, std::back_inserter(out.frames));
+    std::move(front.host.begin(), front.host.begin() + n, std::back_inserter(out.host));
+    front.frames.erase(front.frames.begin(), front.frames.begin() + n);
+    front.host.erase(front.host.begin(), front.host.begin() + n);
     count_ -= room;
 }
 
-bool FrameQueue::pop(std::vector<FrameEnvelope>& out, std::size_t max) {
+bool FrameQueue::pop(FrameBatch& out, std::size_t max) {
     std::unique_lock lock(mutex_);
     while (count_ == 0 && !closed_) {
         ++idle_workers_;
@@ -143,9 +147,9 @@ void FrameQueue::wake_waiting_producers() {
     not_full_.notify_all();
 }
 
-void FrameQueue::release(std::span<const FrameEnvelope> frames) {
+void FrameQueue::release(const FrameBatch& frames) {
     std::size_t bytes = 0;
-    for (const auto& f : frames) bytes += f.charged_bytes;
+    for (const auto& h : frames.host) bytes += h.charged_bytes;
     if (bytes == 0) return;
     refund(bytes);
     wake_waiting_producers();
@@ -170,16 +174,19 @@ void FrameQueue::close() {
     not_full_.notify_all();
 }
 
-std::vector<FrameEnvelope> FrameQueue::abandon() {
-    std::vector<FrameEnvelope> left;
+FrameBatch FrameQueue::abandon() {
+    FrameBatch left;
     {
         std::lock_guard lock(mutex_);
         closed_ = true;
-        for (std::size_t i = 0; i < batch_count_; ++i)
-            for (auto& frame : batch(i)) {
-                refund(frame.charged_bytes);
-                left.push_back(std::move(frame));
+        for (std::size_t i = 0; i < batch_count_; ++i) {
+            auto& b = batch(i);
+            for (std::size_t k = 0; k < b.size(); ++k) {
+                refund(b.host[k].charged_bytes);
+                left.frames.push_back(std::move(b.frames[k]));
+                left.host.push_back(std::move(b.host[k]));
             }
+        }
         for (std::size_t i = 0; i < batch_count_; ++i) batch(i).clear();
         batch_count_ = 0;
         count_ = 0;

@@ -30,14 +30,14 @@ class FrameQueue {
     // it with notify_producers()).
     bool wait_for_room(std::size_t frames, const std::atomic<bool>& stop);
     // [source] Moves every frame of `frames` in (it is left empty). Call after wait_for_room.
-    void push(std::vector<FrameEnvelope>& frames);
+    void push(FrameBatch& frames);
     void notify_producers();
 
     // [worker] Blocks until frames are queued, then moves up to `max` of them into `out`.
     // Returns false when the queue is closed and empty.
-    bool pop(std::vector<FrameEnvelope>& out, std::size_t max);
+    bool pop(FrameBatch& out, std::size_t max);
     // [worker] Finished frames give back exactly what they were charged.
-    void release(std::span<const FrameEnvelope> frames);
+    void release(const FrameBatch& frames);
     // [any thread] The next camera_sequence of a frame that does not go through the queue
     // (/process), so ordered plugins see it in its place; 0 when sequencing is off.
     std::uint64_t sequence_for(const std::string& camera);
@@ -45,7 +45,7 @@ class FrameQueue {
     // No more pushes; pops drain what is left.
     void close();
     // Closes and takes every queued frame out (they will not be processed).
-    std::vector<FrameEnvelope> abandon();
+    FrameBatch abandon();
 
     std::size_t depth() const;
     std::size_t capacity() const { return capacity_; }
@@ -55,11 +55,9 @@ class FrameQueue {
     bool over_byte_budget() const;
 
   private:
-    std::vector<FrameEnvelope>& batch(std::size_t i) {
-        return batches_[(head_ + i) % batches_.size()];
-    }
+    FrameBatch& batch(std::size_t i) { return batches_[(head_ + i) % batches_.size()]; }
     void grow();
-    void take_front(std::vector<FrameEnvelope>& out, std::size_t limit);
+    void take_front(FrameBatch& out, std::size_t limit);
     void refund(std::size_t bytes);
     void wake_waiting_producers();
 
@@ -76,11 +74,11 @@ class FrameQueue {
     // the lock held the workers and the source apart). A ring that grows on demand, and vectors
     // that go round (a pop leaves the worker's empty one, the next push hands it to the source),
     // so a busy host never allocates per batch.
-    std::vector<std::vector<FrameEnvelope>> batches_;
+    std::vector<FrameBatch> batches_;
     std::size_t head_ = 0;
     std::size_t batch_count_ = 0;
-    std::vector<std::vector<FrameEnvelope>> spare_;  // emptied vectors, capacity kept
-    std::size_t count_ = 0;                          // frames queued
+    std::vector<FrameBatch> spare_;  // emptied vectors, capacity kept
+    std::size_t count_ = 0;          // frames queued
     // Refunds come from every worker after every batch: atomics let release() skip the mutex and
     // the wake-up unless a producer is waiting (seq_cst on both, so a refund and a producer going
     // to sleep always see each other).

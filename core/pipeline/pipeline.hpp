@@ -113,7 +113,7 @@ class Pipeline {
 
   private:
     void worker_loop();
-    void settle(std::span<FrameEnvelope> batch, const std::vector<framehost::Outcome>& outcomes);
+    void settle(FrameBatch& batch, const std::vector<framehost::Outcome>& outcomes);
     void stop_plugins();
     std::shared_ptr<SourceRunner> make_runner(const SourcePart& part, SourceTicket ticket);
     void notify_changed();

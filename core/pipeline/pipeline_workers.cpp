@@ -12,17 +12,16 @@ thread_local std::vector<double> t_latencies;
 thread_local std::vector<framehost::Outcome> t_outcomes;
 }  // namespace
 
-void Pipeline::settle(std::span<FrameEnvelope> batch,
-                      const std::vector<framehost::Outcome>& outcomes) {
+void Pipeline::settle(FrameBatch& batch, const std::vector<framehost::Outcome>& outcomes) {
     // One guarded call per run of frames from the same source (a whole batch, usually); a
     // throw costs only that frame: the rest go on in a fresh call. Whatever a processor wrote
-    // in a frame, the envelope says who settles it and with which delivery token.
+    // in a frame, its host state says who settles it and with which delivery token.
     auto same_source = [](SourceTicket a, SourceTicket b) {
         return a.slot == b.slot && a.generation == b.generation;
     };
     std::size_t i = 0;
     while (i < batch.size()) {
-        SourceTicket ticket = batch[i].source;
+        SourceTicket ticket = batch.host[i].source;
         SourceRunner* runner = sources_.find(ticket);
         if (!runner) {
             ++i;
@@ -32,15 +31,15 @@ void Pipeline::settle(std::span<FrameEnvelope> batch,
         Source& source = *instance.source();
         std::size_t at = i;
         auto error = instance.call("finished", 0, [&] {
-            for (; at < batch.size() && same_source(batch[at].source, ticket); ++at) {
-                Frame& frame = batch[at].frame;
-                frame.delivery = batch[at].delivery;
+            for (; at < batch.size() && same_source(batch.host[at].source, ticket); ++at) {
+                Frame& frame = batch.frames[at];
+                frame.delivery = batch.host[at].delivery;
                 source.finished(frame, outcomes[at]);
             }
         });
         if (error) {
             log(LogLevel::Warn, instance.name(),
-                "finished(" + batch[at].frame.id + ") threw: " + *error);
+                "finished(" + batch.frames[at].id + ") threw: " + *error);
             ++at;
         }
         runner->settled(at - i);
@@ -49,15 +48,15 @@ void Pipeline::settle(std::span<FrameEnvelope> batch,
 }
 
 void Pipeline::worker_loop() {
-    std::vector<FrameEnvelope> batch;
+    FrameBatch batch;
     batch.reserve(settings_.batch_size);
     auto& latencies = t_latencies;
     auto& outcomes = t_outcomes;
     while (queue_.pop(batch, settings_.batch_size)) {
         auto started = Clock::now();
         double queued = 0;
-        for (const auto& f : batch)
-            queued += std::chrono::duration<double>(started - f.received_at).count();
+        for (const auto& h : batch.host)
+            queued += std::chrono::duration<double>(started - h.received_at).count();
         states_.processing(batch.size(), queued);
 
         auto counts = chain_.run(batch, outcomes);
@@ -69,8 +68,8 @@ void Pipeline::worker_loop() {
         states_.record_processing_time(batch_seconds / static_cast<double>(batch.size()),
                                        counts.completed);
         latencies.clear();
-        for (const auto& f : batch)
-            latencies.push_back(std::chrono::duration<double>(ended - f.received_at).count());
+        for (const auto& h : batch.host)
+            latencies.push_back(std::chrono::duration<double>(ended - h.received_at).count());
         end_to_end_.observe_each(latencies);
         queue_.release(batch);
         batch.clear();
@@ -81,19 +80,21 @@ void Pipeline::worker_loop() {
 }
 
 void Pipeline::process_now(Frame& frame, std::vector<StageTiming>* timings) {
-    FrameEnvelope envelope(std::move(frame));
-    envelope.received_at = Clock::now();
-    envelope.camera_id = envelope.frame.camera_id;
-    envelope.camera_sequence = queue_.sequence_for(envelope.camera_id);
+    FrameBatch one;
+    one.frames.push_back(std::move(frame));
+    auto& host = one.host.emplace_back();
+    host.received_at = Clock::now();
+    host.camera_id = one.frames[0].camera_id;
+    host.camera_sequence = queue_.sequence_for(host.camera_id);
     states_.received(1);
     states_.processing(1, 0);
     std::vector<framehost::Outcome> outcomes;
-    auto counts = chain_.run(std::span<FrameEnvelope>(&envelope, 1), outcomes, timings);
-    double seconds = std::chrono::duration<double>(Clock::now() - envelope.received_at).count();
+    auto counts = chain_.run(one, outcomes, timings);
+    double seconds = std::chrono::duration<double>(Clock::now() - host.received_at).count();
     states_.finished(counts.completed, counts.failed, counts.filtered, seconds);
     states_.record_processing_time(seconds, counts.completed);
     end_to_end_.observe(seconds);
-    frame = std::move(envelope.frame);
+    frame = std::move(one.frames[0]);
 }
 
 }  // namespace framehost::core

@@ -77,10 +77,10 @@ void SourceRunner::failed(const std::string& what, Retry& retry) {
 void SourceRunner::loop() {
     Source& source = *instance_->source();
     Retry retry(retry_);
-    std::vector<Frame> buffer;
-    buffer.reserve(batch_size_);
-    std::vector<FrameEnvelope> envelopes;
-    envelopes.reserve(batch_size_);
+    // The source reads into the batch's frames; the host state goes beside them, so a batch
+    // reaches the queue without a frame being moved.
+    FrameBatch batch;
+    batch.reserve(batch_size_);
     bool connected = false;
     while (!stop_.load()) {
         if (auto wait = retry.wait_before_attempt(); wait.count() > 0) {
@@ -101,31 +101,33 @@ void SourceRunner::loop() {
         waiting_since_ns_ = 0;
         if (!room) break;
         ReadStatus status = ReadStatus::Idle;
-        if (auto error =
-                instance_->call("read", 0, [&] { status = source.read(buffer, batch_size_); })) {
-            buffer.clear();
+        if (auto error = instance_->call(
+                "read", 0, [&] { status = source.read(batch.frames, batch_size_); })) {
+            batch.clear();
             connected = false;
             connected_ = false;
             failed("read failed: " + *error, retry);
             continue;
         }
-        if (!buffer.empty()) {
+        if (!batch.empty()) {
             auto now = Clock::now();
-            for (auto& frame : buffer) {
+            batch.host.resize(batch.frames.size());
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                Frame& frame = batch.frames[i];
                 // A frame the source could not read (malformed on the wire) failed there.
                 if (frame.failed() && frame.failed_in().empty())
                     frame.set_failed_in(instance_->name());
-                auto& envelope = envelopes.emplace_back(std::move(frame));
-                envelope.received_at = now;
-                envelope.source = ticket_;
-                envelope.delivery = envelope.frame.delivery;
+                auto& host = batch.host[i];
+                host.received_at = now;
+                host.source = ticket_;
+                host.delivery = frame.delivery;
             }
-            buffer.clear();
-            states_.received(envelopes.size());
-            instance_->frames.add(static_cast<double>(envelopes.size()));
-            frames_ += envelopes.size();
-            unsettled_ += static_cast<std::int64_t>(envelopes.size());
-            queue_.push(envelopes);
+            auto n = batch.size();
+            states_.received(n);
+            instance_->frames.add(static_cast<double>(n));
+            frames_ += n;
+            unsettled_ += static_cast<std::int64_t>(n);
+            queue_.push(batch);
         }
         if (status == ReadStatus::NotConnected) {
             connected = false;

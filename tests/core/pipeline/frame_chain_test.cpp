@@ -28,7 +28,9 @@ struct BudgetRig {
     void run(std::size_t batches, std::size_t batch_size) {
         FrameChain chain({instance}, {}, states);
         for (std::size_t b = 0; b < batches; ++b) {
-            std::vector<FrameEnvelope> frames(batch_size);
+            FrameBatch frames;
+            frames.frames.resize(batch_size);
+            frames.host.resize(batch_size);
             std::vector<Outcome> outcomes;
             chain.run(frames, outcomes);
         }

@@ -9,10 +9,12 @@ using namespace framehost;
 using namespace framehost::core;
 
 namespace {
-std::vector<FrameEnvelope> frames(int n, int first = 0) {
-    std::vector<FrameEnvelope> out(static_cast<std::size_t>(n));
+FrameBatch frames(int n, int first = 0) {
+    FrameBatch out;
+    out.frames.resize(static_cast<std::size_t>(n));
+    out.host.resize(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i)
-        out[static_cast<std::size_t>(i)].frame.id = std::to_string(first + i);
+        out.frames[static_cast<std::size_t>(i)].id = std::to_string(first + i);
     return out;
 }
 }  // namespace
@@ -22,39 +24,39 @@ TEST_CASE("frames come out in the order they went in, at most max at a time") {
     auto in = frames(10);
     queue.push(in);
     CHECK(in.empty());
-    std::vector<FrameEnvelope> out;
+    FrameBatch out;
     REQUIRE(queue.pop(out, 4));
     REQUIRE(out.size() == 4);
-    CHECK(out[0].frame.id == "0");
-    CHECK(out[3].frame.id == "3");
+    CHECK(out.frames[0].id == "0");
+    CHECK(out.frames[3].id == "3");
     out.clear();
     REQUIRE(queue.pop(out, 100));
     CHECK(out.size() == 6);
-    CHECK(out.back().frame.id == "9");
+    CHECK(out.frames.back().id == "9");
 }
 
 TEST_CASE("a pushed batch reaches the popping worker as the same vector, frames unmoved") {
     FrameQueue queue(100, 1 << 20);
     auto in = frames(10);
-    const FrameEnvelope* pushed = in.data();
+    const Frame* pushed = in.frames.data();
     queue.push(in);
-    std::vector<FrameEnvelope> out;
+    FrameBatch out;
     REQUIRE(queue.pop(out, 10));
-    CHECK(out.data() == pushed);
+    CHECK(out.frames.data() == pushed);
     CHECK(out.size() == 10);
     // The worker's emptied vector goes back to the next push's caller, capacity kept.
     out.clear();
     auto next = frames(10, 10);
     queue.push(next);
-    std::vector<FrameEnvelope> other;
+    FrameBatch other;
     other.reserve(64);
-    const FrameEnvelope* reserved = other.data();
+    const Frame* reserved = other.frames.data();
     REQUIRE(queue.pop(other, 10));
     auto again = frames(1, 20);
     queue.push(again);
     CHECK(again.empty());
-    CHECK(again.capacity() == 64);
-    CHECK(again.data() == reserved);
+    CHECK(again.frames.capacity() == 64);
+    CHECK(again.frames.data() == reserved);
 }
 
 TEST_CASE("a pop gathers small batches up to max, in order, and leaves the rest") {
@@ -63,23 +65,23 @@ TEST_CASE("a pop gathers small batches up to max, in order, and leaves the rest"
         auto in = frames(3, b * 3);
         queue.push(in);
     }
-    std::vector<FrameEnvelope> out;
+    FrameBatch out;
     REQUIRE(queue.pop(out, 7));
     REQUIRE(out.size() == 7);
-    for (std::size_t i = 0; i < out.size(); ++i) CHECK(out[i].frame.id == std::to_string(i));
+    for (std::size_t i = 0; i < out.size(); ++i) CHECK(out.frames[i].id == std::to_string(i));
     CHECK(queue.depth() == 2);
     out.clear();
     REQUIRE(queue.pop(out, 7));
     REQUIRE(out.size() == 2);
-    CHECK(out[0].frame.id == "7");
-    CHECK(out[1].frame.id == "8");
+    CHECK(out.frames[0].id == "7");
+    CHECK(out.frames[1].id == "8");
 }
 
 TEST_CASE("the ring grows past its first size without losing order") {
     FrameQueue queue(1000, 1 << 20);
     auto a = frames(50);
     queue.push(a);
-    std::vector<FrameEnvelope> skipped, out;
+    FrameBatch skipped, out;
     queue.pop(skipped, 30);         // splits the first batch
     for (int b = 0; b < 40; ++b) {  // 40 batches more: the ring of batches grows twice
         auto in = frames(5, 50 + b * 5);
@@ -88,7 +90,7 @@ TEST_CASE("the ring grows past its first size without losing order") {
     }
     while (queue.depth() > 0) queue.pop(out, 1000);
     REQUIRE(out.size() == 220);
-    for (std::size_t i = 0; i < out.size(); ++i) CHECK(out[i].frame.id == std::to_string(30 + i));
+    for (std::size_t i = 0; i < out.size(); ++i) CHECK(out.frames[i].id == std::to_string(30 + i));
 }
 
 TEST_CASE("a closed queue drains, then pop says it is over") {
@@ -96,7 +98,7 @@ TEST_CASE("a closed queue drains, then pop says it is over") {
     auto in = frames(3);
     queue.push(in);
     queue.close();
-    std::vector<FrameEnvelope> out;
+    FrameBatch out;
     CHECK(queue.pop(out, 10));
     CHECK(out.size() == 3);
     CHECK_FALSE(queue.pop(out, 10));
@@ -107,7 +109,7 @@ TEST_CASE("a closed queue drains, then pop says it is over") {
 TEST_CASE("abandon takes every queued frame out and gives their bytes back") {
     FrameQueue queue(10, 1 << 20);
     auto in = frames(4);
-    in[0].frame.image =
+    in.frames[0].image =
         image_from_bytes(PixelFormat::Unknown, 0, 0, std::vector<std::uint8_t>(100));
     queue.push(in);
     CHECK(queue.bytes_in_flight() == 100);
@@ -142,7 +144,7 @@ TEST_CASE("a source that had to wait for room goes on when the queue is down to 
     std::atomic<bool> stop_first{false}, first_went_on{false};
     auto first = start_source(stop_first, first_went_on);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::vector<FrameEnvelope> out;
+    FrameBatch out;
     REQUIRE(queue.pop(out, 1));  // 15 queued: room for one, but above 14
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK_FALSE(first_went_on.load());
