@@ -40,6 +40,7 @@ class Diagnostics {
     void error_without_position(std::string message);
 
     bool empty() const { return errors_.empty(); }
+    std::size_t count() const { return errors_.size(); }
     const std::string& file() const { return file_; }
     // Throws ConfigErrors with everything collected, sorted; does nothing when empty.
     void throw_if_any() const;

@@ -65,6 +65,7 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
         if (!node.IsSequence()) return fail("expected a list of mappings");
         nlohmann::json records = nlohmann::json::array();
         std::size_t index = 0;
+        std::size_t errors_before = diagnostics.count();
         for (const auto& item : node) {
             ++index;
             std::string subject = "item " + std::to_string(index) + " of " + where;
@@ -79,7 +80,35 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
             (spec.max && static_cast<double>(index) > *spec.max))
             return fail("expected a list with a number of items " + describe_range(spec) +
                         ", got " + std::to_string(index));
+        // The spec's own check sees the records as plain values, once every field is sound.
+        if (spec.check && diagnostics.count() == errors_before) {
+            nlohmann::json plain = nlohmann::json::array();
+            for (const auto& record : records) {
+                nlohmann::json values = nlohmann::json::object();
+                for (auto it = record.begin(); it != record.end(); ++it)
+                    if (!(*it)["value"].is_null()) values[it.key()] = (*it)["value"];
+                plain.push_back(std::move(values));
+            }
+            if (auto problem = check_param_value(spec, plain)) return fail(problem.text);
+        }
         return records;
+    }
+    if (spec.type == ParamType::Points) {
+        // [[x, y], ...]: each point a list of two numbers.
+        if (!node.IsSequence()) return fail("expected a list of [x, y] points");
+        nlohmann::json points = nlohmann::json::array();
+        for (const auto& point : node) {
+            double x = 0, y = 0;
+            if (!point.IsSequence() || point.size() != 2 || !point[0].IsScalar() ||
+                !point[1].IsScalar() || !parse_double(point[0].Scalar(), x) ||
+                !parse_double(point[1].Scalar(), y)) {
+                diagnostics.error(point, where + ": expected a point [x, y] of two numbers");
+                return nlohmann::json();
+            }
+            points.push_back({x, y});
+        }
+        if (auto problem = check_param_value(spec, points)) return fail(problem.text);
+        return points;
     }
     if (spec.type == ParamType::List) {
         std::vector<std::string> items;
@@ -145,6 +174,7 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
             break;
         case ParamType::List:
         case ParamType::Records:
+        case ParamType::Points:
             return fail("unsupported type");
     }
     // The range and allowed values are the SDK's rules, the harness's too.
@@ -275,6 +305,7 @@ std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec, bo
                                                       [](const auto& i) { return i.is_string(); });
                 break;
             case ParamType::Records:
+            case ParamType::Points:
                 type_ok = d.is_array();
                 break;
         }
@@ -283,11 +314,13 @@ std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec, bo
             continue;
         }
         // The same rules as every value given in a config.
-        if (auto problem = check_param_value(p, d))
+        if (auto problem = check_param_form(p, d, d.dump()))
             problems.push_back(
                 problem.not_allowed.empty()
                     ? who + " has a default outside its range (" + describe_range(p) + ")"
                     : who + " has a default '" + problem.not_allowed + "' not among its values");
+        else if (auto checked = check_param_value(p, d))
+            problems.push_back(who + " has a default its own check refuses: " + checked.text);
     }
     return problems;
 }

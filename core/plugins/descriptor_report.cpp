@@ -15,7 +15,9 @@ std::string number(double v) {
 
 std::string constraint(const ParamSpec& p) {
     std::string unit = p.type == ParamType::Duration ? "ms" : "";
-    std::string what = p.type == ParamType::List || p.type == ParamType::Records ? " items" : "";
+    std::string what = p.type == ParamType::List || p.type == ParamType::Records ? " items"
+                       : p.type == ParamType::Points                             ? " points"
+                                                                                 : "";
     std::string text;
     if (p.min && p.max)
         text = number(*p.min) + unit + ".." + number(*p.max) + unit + what;

@@ -32,12 +32,12 @@ struct ParamProblem {
     explicit operator bool() const { return !text.empty(); }
 };
 
-// Checks a value in its typed JSON form (bool, integer, number, string, integer milliseconds
-// for a duration, array of strings for a list, array of objects of plain values for records).
-// `shown` is how to quote the value in the message (the text as written); its JSON when empty.
 inline ParamProblem check_param_value(const ParamSpec& spec, const nlohmann::json& value,
-                                      std::string shown = "") {
-    if (shown.empty()) shown = value.dump();
+                                      std::string shown = "");
+
+// The type, range and allowed values of a value, not the spec's own check.
+inline ParamProblem check_param_form(const ParamSpec& spec, const nlohmann::json& value,
+                                     std::string shown) {
     auto outside = [&](double v) {
         return (spec.min && v < *spec.min) || (spec.max && v > *spec.max);
     };
@@ -94,6 +94,20 @@ inline ParamProblem check_param_value(const ParamSpec& spec, const nlohmann::jso
                             item.get<std::string>()};
             return {};
         }
+        case ParamType::Points: {
+            const std::string expected = "expected a list of [x, y] points, got " + shown;
+            if (!value.is_array()) return {expected, ""};
+            for (const auto& point : value)
+                if (!point.is_array() || point.size() != 2 || !point[0].is_number() ||
+                    !point[1].is_number() || !std::isfinite(point[0].get<double>()) ||
+                    !std::isfinite(point[1].get<double>()))
+                    return {expected, ""};
+            if (outside(static_cast<double>(value.size())))
+                return {"expected a number of points " + describe_range(spec) + ", got " +
+                            std::to_string(value.size()),
+                        ""};
+            return {};
+        }
         case ParamType::Records: {
             if (!value.is_array()) return {"expected a list of mappings, got " + shown, ""};
             if (outside(static_cast<double>(value.size())))
@@ -127,6 +141,26 @@ inline ParamProblem check_param_value(const ParamSpec& spec, const nlohmann::jso
         }
     }
     return {"unsupported type", ""};
+}
+
+// Checks a value in its plain JSON form (bool, integer, number, string, integer milliseconds
+// for a duration, array of strings for a list, array of objects of plain values for records,
+// array of [x, y] for points): its type, range and allowed values, then the spec's own check.
+// `shown` is how to quote the value in the message (the text as written); its JSON when empty.
+inline ParamProblem check_param_value(const ParamSpec& spec, const nlohmann::json& value,
+                                      std::string shown) {
+    if (shown.empty()) shown = value.dump();
+    if (auto problem = check_param_form(spec, value, shown)) return problem;
+    if (spec.check) {
+        std::string problem;
+        try {
+            problem = spec.check(value);
+        } catch (const std::exception& e) {
+            problem = e.what();
+        }
+        if (!problem.empty()) return {problem, ""};
+    }
+    return {};
 }
 
 // What is wrong with plain JSON values for a spec (an HTTP body, the harness's values): a name
@@ -176,6 +210,11 @@ inline nlohmann::json typed_params(const std::vector<ParamSpec>& specs,
 
 inline nlohmann::json typed_param_value(const ParamSpec& spec, nlohmann::json value) {
     if (spec.type == ParamType::Double && value.is_number()) return value.get<double>();
+    if (spec.type == ParamType::Points && value.is_array()) {
+        nlohmann::json points = nlohmann::json::array();
+        for (const auto& p : value) points.push_back({p[0].get<double>(), p[1].get<double>()});
+        return points;
+    }
     if (spec.type != ParamType::Records || !value.is_array()) return value;
     nlohmann::json records = nlohmann::json::array();
     for (const auto& record : value) records.push_back(typed_params(spec.fields, record));

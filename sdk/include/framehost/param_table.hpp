@@ -20,9 +20,11 @@
 //
 // A member's C++ type gives the parameter's type: bool; any integer (Int, and a value outside the
 // member's range is refused when read); float or double; std::string; std::chrono::milliseconds
-// (Duration); std::vector<std::string> (List); std::vector<Record> with a table of Record's own
-// (Records, param::records). A std::optional<T> member is a parameter with no default: absent
+// (Duration); std::vector<std::string> (List); std::vector<std::array<double, 2>> (Points,
+// written [[x, y], ...]); std::vector<Record> with a table of Record's own (Records,
+// param::records). A std::optional<T> member is a parameter with no default: absent
 // unless the config gives it (a camera that inherits the source's value, say).
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -62,6 +64,8 @@ constexpr ParamType type_of() {
         return ParamType::Duration;
     else if constexpr (std::is_same_v<T, std::vector<std::string>>)
         return ParamType::List;
+    else if constexpr (std::is_same_v<T, std::vector<std::array<double, 2>>>)
+        return ParamType::Points;
     else
         static_assert(sizeof(T) == 0, "no parameter type for this member type");
 }
@@ -118,6 +122,13 @@ struct ParamBinding {
     template <class T>
     ParamBinding&& defaults_to(const T& value) && {
         spec.default_value = param_detail::to_value(value);
+        return std::move(*this);
+    }
+    // What else a value must meet, beyond its type and range: `problem(value)` gets the plain
+    // JSON value and answers "" or what is wrong; the host reports it at the value's
+    // file:line:column (params.hpp, ParamSpec::check).
+    ParamBinding&& check(std::function<std::string(const nlohmann::json&)> problem) && {
+        spec.check = std::move(problem);
         return std::move(*this);
     }
     // No default: the config must give it. The member's initializer is then never used.

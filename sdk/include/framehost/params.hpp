@@ -2,8 +2,10 @@
 // A plugin's parameters: one typed spec per parameter, declared once in the plugin's descriptor.
 // The host reads that spec to validate a config (with file:line:column), to fill defaults, to
 // print `framehost inspect`, and to generate docs/plugins.md. A plugin never parses its own config.
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,7 +16,7 @@
 
 namespace framehost {
 
-enum class ParamType { Bool, Int, Double, String, Duration, List, Records };
+enum class ParamType { Bool, Int, Double, String, Duration, List, Records, Points };
 
 inline const char* to_string(ParamType type) {
     switch (type) {
@@ -32,17 +34,22 @@ inline const char* to_string(ParamType type) {
             return "list";
         case ParamType::Records:
             return "records";
+        case ParamType::Points:
+            return "points";
     }
     return "?";
 }
 
 // One parameter. Values in `default_value` use the JSON form of their type: bool, integer,
 // number, string, integer milliseconds for a duration, array of strings for a list, array of
-// objects for records. `min`/`max` bound numbers and durations (milliseconds) and, for lists and
-// records, the number of items. `allowed` restricts a string, or each item of a list, to those
-// values. Records are a list of small mappings ({id: door, url: rtsp://...}) whose keys are
-// `fields`, each checked by its own spec; a field may be left `unset()` (no default, not
-// required: the record does without it, e.g. to inherit the plugin-wide value).
+// objects for records, array of [x, y] number pairs for points. `min`/`max` bound numbers and
+// durations (milliseconds) and, for lists, records and points, the number of items. `allowed`
+// restricts a string, or each item of a list, to those values. Records are a list of small mappings
+// ({id: door, url: rtsp://...}) whose keys are `fields`, each checked by its own spec; a field may
+// be left `unset()` (no default, not required: the record does without it, e.g. to inherit the
+// plugin-wide value). `check`, when set, says what else is wrong with a value that has the right
+// type and range (a polygon that crosses itself, a name given twice): the host reports it at the
+// value's file:line:column.
 struct ParamSpec {
     std::string name;
     ParamType type = ParamType::String;
@@ -53,6 +60,9 @@ struct ParamSpec {
     std::vector<std::string> allowed;
     std::string description;
     std::vector<ParamSpec> fields;  // records only
+    // [main thread, while a config is validated] Gets the value in its plain JSON form (records:
+    // an array of objects of plain values); answers "" when it is fine, else what is wrong.
+    std::function<std::string(const nlohmann::json& value)> check;
 
     ParamSpec&& range(double lo, double hi) && {
         min = lo;
@@ -84,17 +94,25 @@ struct ParamSpec {
 //   param::Double("detection_threshold", 0.5, "Minimum confidence kept").range(0, 1)
 namespace param {
 inline ParamSpec Bool(std::string name, bool def, std::string doc) {
-    return {std::move(name), ParamType::Bool, def, false, {}, {}, {}, std::move(doc), {}};
+    return {std::move(name), ParamType::Bool, def, false, {}, {}, {}, std::move(doc), {}, {}};
 }
 inline ParamSpec Int(std::string name, std::int64_t def, std::string doc) {
-    return {std::move(name), ParamType::Int, def, false, {}, {}, {}, std::move(doc), {}};
+    return {std::move(name), ParamType::Int, def, false, {}, {}, {}, std::move(doc), {}, {}};
 }
 inline ParamSpec Double(std::string name, double def, std::string doc) {
-    return {std::move(name), ParamType::Double, def, false, {}, {}, {}, std::move(doc), {}};
+    return {std::move(name), ParamType::Double, def, false, {}, {}, {}, std::move(doc), {}, {}};
 }
 inline ParamSpec String(std::string name, std::string def, std::string doc) {
-    return {
-        std::move(name), ParamType::String, std::move(def), false, {}, {}, {}, std::move(doc), {}};
+    return {std::move(name),
+            ParamType::String,
+            std::move(def),
+            false,
+            {},
+            {},
+            {},
+            std::move(doc),
+            {},
+            {}};
 }
 inline ParamSpec Duration(std::string name, std::chrono::milliseconds def, std::string doc) {
     return {std::move(name),
@@ -105,15 +123,24 @@ inline ParamSpec Duration(std::string name, std::chrono::milliseconds def, std::
             {},
             {},
             std::move(doc),
+            {},
             {}};
 }
 inline ParamSpec List(std::string name, std::vector<std::string> def, std::string doc) {
-    return {std::move(name), ParamType::List, def, false, {}, {}, {}, std::move(doc), {}};
+    return {std::move(name), ParamType::List, def, false, {}, {}, {}, std::move(doc), {}, {}};
 }
 // A list of records, empty by default, each with these fields.
 inline ParamSpec Records(std::string name, std::vector<ParamSpec> fields, std::string doc) {
-    return {std::move(name), ParamType::Records, nlohmann::json::array(), false, {}, {}, {},
-            std::move(doc),  std::move(fields)};
+    return {std::move(name),
+            ParamType::Records,
+            nlohmann::json::array(),
+            false,
+            {},
+            {},
+            {},
+            std::move(doc),
+            std::move(fields),
+            {}};
 }
 }  // namespace param
 
@@ -140,6 +167,9 @@ class Params {
     }
     std::vector<std::string> list(const std::string& name) const {
         return at(name, ParamType::List).get<std::vector<std::string>>();
+    }
+    std::vector<std::array<double, 2>> points(const std::string& name) const {
+        return at(name, ParamType::Points).get<std::vector<std::array<double, 2>>>();
     }
     // Each record's fields, read like any parameters (an unset field: has() is false).
     std::vector<Params> records(const std::string& name) const {

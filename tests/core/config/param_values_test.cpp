@@ -63,7 +63,7 @@ TEST_CASE("the spec checker finds duplicates, bad defaults and contradictions") 
         param::Int("a", 50, "").range(0, 10),
         param::Int("a", 1, ""),
         param::String("f", "x", "").one_of({"y"}),
-        ParamSpec{"nodefault", ParamType::Int, nullptr, false, {}, {}, {}, "", {}},
+        ParamSpec{"nodefault", ParamType::Int, nullptr, false, {}, {}, {}, "", {}, {}},
     };
     auto problems = check_param_spec(spec);
     REQUIRE(problems.size() == 4);
