@@ -94,10 +94,15 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
         return records;
     }
     if (spec.type == ParamType::Points) {
-        // [[x, y], ...]: each point a list of two numbers.
+        // [[x, y], ...]: each point a list of two numbers; a lone [x, y] is one point.
         if (!node.IsSequence()) return fail("expected a list of [x, y] points");
         nlohmann::json points = nlohmann::json::array();
-        for (const auto& point : node) {
+        std::vector<YAML::Node> list;
+        if (node.size() == 2 && node[0].IsScalar() && node[1].IsScalar())
+            list.push_back(node);
+        else
+            for (const auto& point : node) list.push_back(point);
+        for (const auto& point : list) {
             double x = 0, y = 0;
             if (!point.IsSequence() || point.size() != 2 || !point[0].IsScalar() ||
                 !point[1].IsScalar() || !parse_double(point[0].Scalar(), x) ||

@@ -30,10 +30,16 @@ struct Detection {
     // The object's track among its camera's frames, from 1 (object_tracker sets it); 0 when
     // the detection is not tracked.
     std::uint64_t track_id = 0;
+    // Landmarks of the object in frame pixels, in the model's order (a face detector's eyes,
+    // nose, mouth, ears); empty when the detector gives none.
+    std::vector<std::array<float, 2>> keypoints;
+    // The zones the object is in (the zones processor names them); empty when none.
+    std::vector<std::string> zones;
 };
 
 // The JSON form every output of framehost uses for a detection:
-// {"class": "car", "confidence": 0.91, "bbox": [x1, y1, x2, y2]}, and "track_id" when tracked.
+// {"class": "car", "confidence": 0.91, "bbox": [x1, y1, x2, y2]}, and "track_id" when tracked,
+// "keypoints": [[x, y], ...] and "zones": [...] when it has them.
 // With it, nlohmann::json(frame.detections) is the list as the HTTP API, jsonl_sink and
 // redis_streams_sink write it.
 inline void to_json(nlohmann::json& j, const Detection& d) {
@@ -41,6 +47,8 @@ inline void to_json(nlohmann::json& j, const Detection& d) {
          {"confidence", d.confidence},
          {"bbox", {d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]}}};
     if (d.track_id != 0) j["track_id"] = d.track_id;
+    if (!d.keypoints.empty()) j["keypoints"] = d.keypoints;
+    if (!d.zones.empty()) j["zones"] = d.zones;
 }
 
 struct Frame {

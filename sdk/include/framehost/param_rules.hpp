@@ -97,6 +97,8 @@ inline ParamProblem check_param_form(const ParamSpec& spec, const nlohmann::json
         case ParamType::Points: {
             const std::string expected = "expected a list of [x, y] points, got " + shown;
             if (!value.is_array()) return {expected, ""};
+            if (value.size() == 2 && value[0].is_number() && value[1].is_number())
+                return check_param_form(spec, nlohmann::json::array({value}), shown);  // one
             for (const auto& point : value)
                 if (!point.is_array() || point.size() != 2 || !point[0].is_number() ||
                     !point[1].is_number() || !std::isfinite(point[0].get<double>()) ||
@@ -211,6 +213,7 @@ inline nlohmann::json typed_params(const std::vector<ParamSpec>& specs,
 inline nlohmann::json typed_param_value(const ParamSpec& spec, nlohmann::json value) {
     if (spec.type == ParamType::Double && value.is_number()) return value.get<double>();
     if (spec.type == ParamType::Points && value.is_array()) {
+        if (value.size() == 2 && value[0].is_number()) value = nlohmann::json::array({value});
         nlohmann::json points = nlohmann::json::array();
         for (const auto& p : value) points.push_back({p[0].get<double>(), p[1].get<double>()});
         return points;
