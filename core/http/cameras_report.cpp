@@ -25,19 +25,21 @@ std::map<std::string, std::pair<std::string, nlohmann::json>> source_cameras(Hos
 
 }  // namespace
 
-std::string camera_path(const std::string& camera, const std::string& leaf) {
+std::string camera_path(const std::string& camera, const std::string& route) {
     static const char* kHex = "0123456789ABCDEF";
-    std::string path = "/cameras/";
+    std::string id;
     for (unsigned char c : camera) {
         if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            path += static_cast<char>(c);
+            id += static_cast<char>(c);
         } else {
-            path += '%';
-            path += kHex[c >> 4];
-            path += kHex[c & 15];
+            id += '%';
+            id += kHex[c >> 4];
+            id += kHex[c & 15];
         }
     }
-    return path + "/" + leaf;
+    std::string path = route;
+    auto at = path.find("{id}");
+    return at == std::string::npos ? path : path.replace(at, 4, id);
 }
 
 bool camera_known(Host& host, const std::string& camera) {
@@ -68,8 +70,8 @@ nlohmann::json cameras_report(Host& host, const PreviewBoard& previews) {
             c["preview"] = nullptr;
         } else {
             const Preview& p = picture->second;
-            c["preview"] = {{"snapshot", camera_path(id, kSnapshotLeaf)},
-                            {"stream", camera_path(id, kStreamLeaf)},
+            c["preview"] = {{"snapshot", camera_path(id, kSnapshotRoute)},
+                            {"stream", camera_path(id, kStreamRoute)},
                             {"frame_id", p.frame_id},
                             {"width", p.width},
                             {"height", p.height},

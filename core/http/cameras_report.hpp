@@ -19,9 +19,9 @@ nlohmann::json cameras_report(Host& host, const PreviewBoard& previews);
 // Whether a source of the host reports this camera.
 bool camera_known(Host& host, const std::string& camera);
 
-// The leaves of a camera's own paths.
-inline constexpr const char* kSnapshotLeaf = "snapshot.jpg";
-inline constexpr const char* kStreamLeaf = "stream.mjpg";
-// A camera's own paths: /cameras/<id, percent-encoded>/<leaf>.
-std::string camera_path(const std::string& camera, const std::string& leaf);
+// A camera's pictures: the route table serves these patterns, and /cameras links to them.
+inline constexpr const char* kSnapshotRoute = "/cameras/{id}/snapshot.jpg";
+inline constexpr const char* kStreamRoute = "/cameras/{id}/stream.mjpg";
+// `route` with its {id} replaced by the camera's id, percent-encoded.
+std::string camera_path(const std::string& camera, const std::string& route);
 }  // namespace framehost::core
