@@ -3,29 +3,33 @@
 namespace framehost::core {
 
 namespace {
-// Keys the config gives in a larger unit than the member holds.
-template <class Settings>
-ParamBinding<Settings> megabytes(std::size_t Settings::*member, std::string name, std::string doc) {
+// A key the config gives as an integer in another unit than the member holds (megabytes for
+// bytes, seconds for a std::chrono::seconds): `to_config` turns the member's default into the
+// key's, `from_config` the key's value into the member's.
+template <class Settings, class Member, class ToConfig, class FromConfig>
+ParamBinding<Settings> converted(Member Settings::*member, std::string name, std::string doc,
+                                 ToConfig to_config, FromConfig from_config) {
     ParamSpec spec;
     spec.name = std::move(name);
     spec.type = ParamType::Int;
-    spec.default_value = static_cast<std::int64_t>(Settings{}.*member >> 20);
+    spec.default_value = static_cast<std::int64_t>(to_config(Settings{}.*member));
     spec.description = std::move(doc);
-    return {std::move(spec), [member](Settings& s, const nlohmann::json& v) {
-                s.*member = static_cast<std::size_t>(v.get<std::int64_t>()) << 20;
+    return {std::move(spec), [member, from_config](Settings& s, const nlohmann::json& v) {
+                s.*member = from_config(v.get<std::int64_t>());
             }};
+}
+template <class Settings>
+ParamBinding<Settings> megabytes(std::size_t Settings::*member, std::string name, std::string doc) {
+    return converted(
+        member, std::move(name), std::move(doc), [](std::size_t bytes) { return bytes >> 20; },
+        [](std::int64_t mb) { return static_cast<std::size_t>(mb) << 20; });
 }
 template <class Settings>
 ParamBinding<Settings> seconds(std::chrono::seconds Settings::*member, std::string name,
                                std::string doc) {
-    ParamSpec spec;
-    spec.name = std::move(name);
-    spec.type = ParamType::Int;
-    spec.default_value = static_cast<std::int64_t>((Settings{}.*member).count());
-    spec.description = std::move(doc);
-    return {std::move(spec), [member](Settings& s, const nlohmann::json& v) {
-                s.*member = std::chrono::seconds(v.get<std::int64_t>());
-            }};
+    return converted(
+        member, std::move(name), std::move(doc), [](std::chrono::seconds s) { return s.count(); },
+        [](std::int64_t n) { return std::chrono::seconds(n); });
 }
 }  // namespace
 
