@@ -1,6 +1,7 @@
 #include "wire_pixels.hpp"
 
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include <turbojpeg.h>
@@ -12,17 +13,59 @@ namespace {
 struct HandleDeleter {
     void operator()(void* handle) const { tjDestroy(handle); }
 };
-// One compressor per thread: sinks are called from several workers at once.
-tjhandle compressor() {
-    thread_local std::unique_ptr<void, HandleDeleter> handle(tjInitCompress());
-    if (!handle) throw std::runtime_error("TurboJPEG: cannot create a compressor");
-    return handle.get();
+using Compressor = std::unique_ptr<void, HandleDeleter>;
+
+// Compressors lent to one caller at a time: sinks are called from several workers at once. A
+// pool, not a thread_local: a thread_local in a dlopen()ed plugin is dynamic TLS, whose first
+// use on a thread makes GCC 12's ThreadSanitizer fail to map shadow memory now and then.
+class CompressorPool {
+  public:
+    Compressor take() {
+        {
+            std::lock_guard lock(mutex_);
+            if (!idle_.empty()) {
+                Compressor c = std::move(idle_.back());
+                idle_.pop_back();
+                return c;
+            }
+        }
+        Compressor c(tjInitCompress());
+        if (!c) throw std::runtime_error("TurboJPEG: cannot create a compressor");
+        return c;
+    }
+    void give_back(Compressor c) {
+        std::lock_guard lock(mutex_);
+        idle_.push_back(std::move(c));
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<Compressor> idle_;
+};
+
+CompressorPool& compressors() {
+    static CompressorPool pool;
+    return pool;
 }
+
+// A compressor for one call, back to the pool when the call ends.
+class BorrowedCompressor {
+  public:
+    BorrowedCompressor() : handle_(compressors().take()) {}
+    ~BorrowedCompressor() { compressors().give_back(std::move(handle_)); }
+    BorrowedCompressor(const BorrowedCompressor&) = delete;
+    BorrowedCompressor& operator=(const BorrowedCompressor&) = delete;
+    tjhandle get() const { return handle_.get(); }
+
+  private:
+    Compressor handle_;
+};
 
 }  // namespace
 
 std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality) {
-    tjhandle tj = compressor();
+    BorrowedCompressor borrowed;
+    tjhandle tj = borrowed.get();
     unsigned char* jpeg = nullptr;
     unsigned long size = 0;
     int rc = -1;
