@@ -14,7 +14,7 @@ namespace framehost::core {
 namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"service", "plugin_paths", "pipeline",
-                                                "http",    "tracing",      "source",
+                                                "http",    "tracing",      "events",       "source",
                                                 "sources", "processors",   "sinks"};
 const std::vector<std::string> kPluginUseKeys = {"plugin", "name", "enabled", "params"};
 
@@ -191,8 +191,20 @@ HostConfig read_host_config(YAML::Node root, const std::filesystem::path& file,
         }
     }
     read_section(root, "tracing", tracing_section(), config.tracing, diagnostics);
+    read_section(root, "events", events_section(), config.events, diagnostics);
 
     auto base = file.parent_path();
+    if (!config.events.path.empty()) {
+        // Relative to the working directory, as the sinks' files are.
+        auto store = std::filesystem::absolute(config.events.path).lexically_normal();
+        std::error_code ec;
+        if (!std::filesystem::is_directory(store.parent_path(), ec))
+            diagnostics.error(root["events"]["path"], "events.path " + store.string() +
+                                                          ": its folder " +
+                                                          store.parent_path().string() +
+                                                          " does not exist");
+        config.events.path = store.string();
+    }
     if (auto paths = root["plugin_paths"]; paths.IsDefined() && !paths.IsNull()) {
         if (!paths.IsSequence()) {
             diagnostics.error(paths, "'plugin_paths' must be a list of directories");

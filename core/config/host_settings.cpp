@@ -80,8 +80,10 @@ const ParamTable<HttpSettings>& http_section() {
         megabytes(&S::max_body_bytes, "max_body_mb",
                   "Largest request body accepted; larger ones get 413")
             .range(1, 1024),
-        param::bind(&S::auth_token, "auth_token",
-                    "Bearer token required on POST endpoints; empty leaves them open"),
+        param::bind(
+            &S::auth_token, "auth_token",
+            "Bearer token required on POST endpoints and the event endpoints (/events, /zones); "
+            "empty leaves them open"),
         param::bind(&S::read_timeout, "read_timeout",
                     "A request not fully received in this time, or answers the client does not "
                     "take in it, close the connection")
@@ -114,12 +116,30 @@ const ParamTable<TracingSettings>& tracing_section() {
     return table;
 }
 
+const ParamTable<EventsSettings>& events_section() {
+    using S = EventsSettings;
+    static const ParamTable<S> table{
+        param::bind(&S::path, "path",
+                    "The SQLite file events are kept in (created with its tables; its folder "
+                    "must exist), relative to the working directory; empty: no event store"),
+        param::bind(&S::retention_days, "retention_days",
+                    "Events that started longer ago are removed; 0 keeps them for ever")
+            .range(0, 36500),
+        param::bind(&S::max_events, "max_events",
+                    "The oldest events beyond this many are removed; 0: no limit")
+            .range(0, 1'000'000'000),
+    };
+    return table;
+}
+
 std::vector<ConfigSection> config_sections() {
     return {
         {"service", "what /health and /metrics call this host", service_section().specs()},
         {"pipeline", "the workers, the queue and the memory budget", pipeline_section().specs()},
         {"http", "the API (docs/http-api.md)", http_section().specs()},
         {"tracing", "W3C trace spans of /process-with-tracking", tracing_section().specs()},
+        {"events", "the event store the `events` processor writes and /events reads",
+         events_section().specs()},
     };
 }
 

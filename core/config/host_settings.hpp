@@ -49,10 +49,18 @@ struct TracingSettings {
     std::chrono::milliseconds export_timeout{2000};
 };
 
+// The event store (core/events/event_store.hpp); none when `path` is empty.
+struct EventsSettings {
+    std::string path;  // the SQLite file; made absolute (from the working directory) when read
+    int retention_days = 30;
+    std::size_t max_events = 1'000'000;
+};
+
 const ParamTable<ServiceSettings>& service_section();
 const ParamTable<PipelineSettings>& pipeline_section();
 const ParamTable<HttpSettings>& http_section();
 const ParamTable<TracingSettings>& tracing_section();
+const ParamTable<EventsSettings>& events_section();
 
 // Every host section by its key, in the order the docs show them.
 struct ConfigSection {

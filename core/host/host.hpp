@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "core/config/host_config.hpp"
+#include "core/events/event_store.hpp"
+#include "core/host/zone_board.hpp"
 #include "core/host/previews.hpp"
 #include "core/host/runtime_cameras.hpp"
 #include "core/metrics/frame_states.hpp"
@@ -36,6 +38,10 @@ class Host {
     RuntimeCameras& cameras() { return *cameras_; }
     // The pictures this host's plugins published (framehost.preview).
     PreviewBoard& previews() { return previews_; }
+    // The event store (framehost.events), or null when the config has no events.path.
+    SqliteEventStore* events() { return events_.get(); }
+    // What the zones plugins published of each camera (framehost.zones).
+    ZoneBoard& zones() { return zones_; }
 
   private:
     void report_progress();
@@ -45,6 +51,8 @@ class Host {
     FrameStates states_;
     // Declared before every plugin instance: the services outlive them.
     PreviewBoard previews_;
+    ZoneBoard zones_;
+    std::unique_ptr<SqliteEventStore> events_;
     HostExtensions extensions_;
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<RuntimeCameras> cameras_;

@@ -7,6 +7,7 @@
 
 #include "core/http/bearer_auth.hpp"
 #include "core/http/cameras_report.hpp"
+#include "core/http/events_api.hpp"
 #include "core/http/health_report.hpp"
 #include "core/http/live_page.hpp"
 #include "core/http/metrics_report.hpp"
@@ -84,6 +85,17 @@ const Route<HttpApi> HttpApi::kRoutes[] = {
      "the camera's latest annotated picture, JPEG"},
     {"GET", kStreamRoute, false, &HttpApi::stream,
      "the camera's pictures as they come, MJPEG (`?fps=` 0.1 to 25)"},
+    {"GET", "/events", true, &HttpApi::events,
+     "stored events, newest first: `?camera= &label= &zone= &type= &after= &before=` (seconds "
+     "since the epoch), `&limit=` (1 to 1000, 50) and `&cursor=` (the page before's "
+     "next_cursor)"},
+    {"GET", "/events/stream", true, &HttpApi::event_stream,
+     "Server-Sent Events: each event as it starts, changes and ends (`Last-Event-ID` resumes)"},
+    {"GET", "/events/{id}", true, &HttpApi::event, "one stored event"},
+    {"GET", "/events/{id}/snapshot.jpg", true, &HttpApi::event_snapshot,
+     "the event's best sighting with its box drawn, JPEG"},
+    {"GET", "/zones", true, &HttpApi::zones,
+     "each camera's zones (occupancy per label) and counting lines (crossings in and out)"},
     {"GET", "/health", false, &HttpApi::health,
      "200 healthy or degraded, 503 unhealthy; details of the pipeline and every plugin"},
     {"GET", "/live", false, &HttpApi::live, "200 while the process serves requests"},
@@ -127,6 +139,26 @@ HttpResponse HttpApi::remove_camera(const HttpRequest&, const PathMatch& match) 
     auto r = host_.cameras().remove(id, camera_known(host_, id));
     if (r.ok()) host_.previews().forget(id);
     return camera_answer(r);
+}
+
+HttpResponse HttpApi::events(const HttpRequest& request, const PathMatch&) {
+    return list_events(host_.events(), request);
+}
+
+HttpResponse HttpApi::event(const HttpRequest&, const PathMatch& match) {
+    return one_event(host_.events(), match.id);
+}
+
+HttpResponse HttpApi::event_snapshot(const HttpRequest&, const PathMatch& match) {
+    return core::event_snapshot(host_.events(), match.id);
+}
+
+HttpResponse HttpApi::event_stream(const HttpRequest& request, const PathMatch&) {
+    return core::event_stream(host_.events(), request);
+}
+
+HttpResponse HttpApi::zones(const HttpRequest&, const PathMatch&) {
+    return json_response(200, host_.zones().report());
 }
 
 HttpResponse HttpApi::health(const HttpRequest&, const PathMatch&) {

@@ -40,6 +40,11 @@ class HttpApi {
     HttpResponse remove_camera(const HttpRequest&, const PathMatch& match);
     HttpResponse snapshot(const HttpRequest&, const PathMatch& match);
     HttpResponse stream(const HttpRequest& request, const PathMatch& match);
+    HttpResponse events(const HttpRequest& request, const PathMatch&);
+    HttpResponse event(const HttpRequest&, const PathMatch& match);
+    HttpResponse event_snapshot(const HttpRequest&, const PathMatch& match);
+    HttpResponse event_stream(const HttpRequest& request, const PathMatch&);
+    HttpResponse zones(const HttpRequest&, const PathMatch&);
     HttpResponse health(const HttpRequest&, const PathMatch&);
     HttpResponse live(const HttpRequest&, const PathMatch&);
     HttpResponse ready(const HttpRequest&, const PathMatch&);

@@ -14,7 +14,7 @@
 #include <framehost/param_table.hpp>
 #include <framehost/preview.hpp>
 
-#include "image_mat.hpp"
+#include "drawing.hpp"
 #include "wire_pixels.hpp"
 
 namespace {
@@ -129,43 +129,22 @@ class AnnotatedSnapshot final : public Sink {
 
     void snapshot(const Frame& frame) {
         if (frame.image.empty()) return;  // metadata only: nothing to draw on
-        cv::Mat scratch, picture;
-        cv::Mat bgr = opencv::bgr_view(frame.image, scratch);
-        if (bgr.empty())
-            throw std::runtime_error(std::string("cannot draw on ") + to_string(frame.format) +
-                                     " pixels");
         double scale = 1;
-        if (settings_.max_width > 0 && bgr.cols > settings_.max_width) {
-            scale = static_cast<double>(settings_.max_width) / bgr.cols;
-            cv::resize(
-                bgr, picture,
-                cv::Size(settings_.max_width, std::max(1, static_cast<int>(bgr.rows * scale))), 0,
-                0, cv::INTER_AREA);
-        } else {
-            picture = bgr.clone();  // never draw on the frame's own pixels: they are shared
-        }
+        cv::Mat picture = opencv::drawable_copy(frame.image, settings_.max_width, scale);
         int thickness = std::max(1, picture.cols / 320);
         for (const auto& d : frame.detections) {
             cv::Rect box(
                 cv::Point(static_cast<int>(d.bbox[0] * scale), static_cast<int>(d.bbox[1] * scale)),
                 cv::Point(static_cast<int>(d.bbox[2] * scale),
                           static_cast<int>(d.bbox[3] * scale)));
-            auto colour = colour_of(d);
-            cv::rectangle(picture, box, colour, thickness);
             char label[96];
             if (d.track_id)
                 std::snprintf(label, sizeof label, "%s %.2f #%llu", d.class_name.c_str(),
                               d.confidence, static_cast<unsigned long long>(d.track_id));
             else
                 std::snprintf(label, sizeof label, "%s %.2f", d.class_name.c_str(), d.confidence);
-            int baseline = 0;
-            double font = 0.4 * thickness;
-            auto size = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, font, 1, &baseline);
-            cv::Point at(box.x, std::max(size.height + 2, box.y - 2));
-            cv::rectangle(picture, at + cv::Point(0, baseline),
-                          at + cv::Point(size.width, -size.height - 2), colour, cv::FILLED);
-            cv::putText(picture, label, at, cv::FONT_HERSHEY_SIMPLEX, font, cv::Scalar(0, 0, 0), 1,
-                        cv::LINE_AA);
+            opencv::draw_labelled_box(picture, box, colour_of(d), label, thickness,
+                                      0.4 * thickness);
         }
         std::array<ImagePlane, 4> planes{};
         planes[0] = {picture.data, picture.step[0],

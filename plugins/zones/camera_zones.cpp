@@ -33,12 +33,12 @@ CameraZones::CameraZones(std::string camera, std::vector<ZoneSpec> zones,
       occupancy_(zones_.size()),
       crossings_(lines_.size(), {0, 0}) {}
 
-void CameraZones::resize_to(int width, int height) {
-    if (width == width_ && height == height_) return;
+bool CameraZones::resize_to(int width, int height) {
+    if (width == width_ && height == height_) return false;
     width_ = width;
     height_ = height;
-    zone_px_.clear();
-    line_px_.clear();
+    std::vector<Polygon> zone_px;
+    std::vector<std::array<Point, 3>> line_px;
     std::string problem;
     auto note = [&](const std::string& what, Point p) {
         if (problem.empty() && outside_frame(p, width, height))
@@ -52,7 +52,7 @@ void CameraZones::resize_to(int width, int height) {
             px.push_back(scaled(p, z.fractional, width, height));
             note("zone '" + z.name + "'", px.back());
         }
-        zone_px_.push_back(std::move(px));
+        zone_px.push_back(std::move(px));
     }
     for (const auto& l : lines_) {
         std::array<Point, 3> px = {scaled(l.a, l.fractional, width, height),
@@ -60,10 +60,13 @@ void CameraZones::resize_to(int width, int height) {
                                    scaled(l.in, l.fractional, width, height)};
         note("line '" + l.name + "'", px[0]);
         note("line '" + l.name + "'", px[1]);
-        line_px_.push_back(px);
+        line_px.push_back(px);
     }
     std::lock_guard lock(mutex_);
+    zone_px_ = std::move(zone_px);
+    line_px_ = std::move(line_px);
     problem_ = problem.empty() ? "" : "camera '" + camera_ + "': " + problem;
+    return true;
 }
 
 void CameraZones::enter(std::size_t zone, const std::string& label, std::int64_t delta) {
@@ -89,7 +92,7 @@ nlohmann::json CameraZones::process(Frame& frame) {
     ++frames_;
     nlohmann::json changes = nlohmann::json::array();
     if (frame.width <= 0 || frame.height <= 0) return changes;  // no size: nothing to place
-    resize_to(frame.width, frame.height);
+    resized_ = resize_to(frame.width, frame.height);
     double now_s = static_cast<double>(frame.timestamp_ms) / 1000.0;
 
     for (auto& d : frame.detections) {
@@ -201,9 +204,18 @@ nlohmann::json CameraZones::summary() const {
         nlohmann::json occupancy = nlohmann::json::object();
         for (const auto& [label, n] : occupancy_[z]) occupancy[label] = n;
         zones[zones_[z].name] = {{"occupancy", occupancy}};
+        if (z < zone_px_.size()) {
+            auto& points = zones[zones_[z].name]["points"] = nlohmann::json::array();
+            for (const auto& p : zone_px_[z]) points.push_back({p.x, p.y});
+        }
     }
-    for (std::size_t l = 0; l < lines_.size(); ++l)
+    for (std::size_t l = 0; l < lines_.size(); ++l) {
         lines[lines_[l].name] = {{"in", crossings_[l][0]}, {"out", crossings_[l][1]}};
+        if (l < line_px_.size()) {
+            const auto& [a, b, in] = line_px_[l];
+            lines[lines_[l].name]["points"] = {{a.x, a.y}, {b.x, b.y}};
+        }
+    }
     return {{"zones", zones}, {"lines", lines}};
 }
 

@@ -54,8 +54,11 @@ class CameraZones {
     // [one thread at a time, in the camera's order] Names each tracked detection's zones and
     // returns what its tracks did on this frame, one JSON object per change.
     nlohmann::json process(Frame& frame);
-    // [any thread] {"zones": {NAME: {"occupancy": {LABEL: n}}}, "lines": {NAME: {"in", "out"}}}
+    // [any thread] {"zones": {NAME: {"occupancy": {LABEL: n}, "points"}}, "lines": {NAME: {"in",
+    // "out", "points"}}}; points in pixels, once the frame size is known.
     nlohmann::json summary() const;
+    // Whether the last frame processed gave the camera a new size (its zones new pixels).
+    bool resized() const { return resized_; }
     // [any thread] Coordinates beyond the frame, once its size is known; "" when none.
     std::string problem() const;
 
@@ -78,7 +81,8 @@ class CameraZones {
         std::vector<TrackLine> lines;
     };
 
-    void resize_to(int width, int height);
+    // False when the frame size is the one already known.
+    bool resize_to(int width, int height);
     void enter(std::size_t zone, const std::string& label, std::int64_t delta);
     nlohmann::json change(const char* type, std::uint64_t track_id, const Track& track) const;
 
@@ -89,8 +93,11 @@ class CameraZones {
     PluginContext& context_;
 
     int width_ = 0, height_ = 0;
-    std::vector<Polygon> zone_px_;               // zones_ in this frame size's pixels
-    std::vector<std::array<Point, 3>> line_px_;  // a, b, in
+    bool resized_ = false;
+    // zones_ and lines_ (a, b, in) in this frame size's pixels; written under mutex_, read by
+    // the camera's thread without it.
+    std::vector<Polygon> zone_px_;
+    std::vector<std::array<Point, 3>> line_px_;
     std::unordered_map<std::uint64_t, Track> tracks_;
     std::uint64_t frames_ = 0;
     // Metric handles, made once each (the context's metrics live as long as the host).

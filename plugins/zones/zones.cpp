@@ -11,6 +11,7 @@
 
 #include <framehost/export.hpp>
 #include <framehost/param_table.hpp>
+#include <framehost/zones.hpp>
 
 #include "camera_zones.hpp"
 
@@ -189,10 +190,16 @@ class Zones final : public Processor {
 
     // With no zone and no line it only passes frames on (its status says so).
     Zones(const Params& p, PluginContext& context)
-        : context_(context), settings_(params().read(p)) {}
+        : context_(context),
+          settings_(params().read(p)),
+          publisher_(find_extension<ZonePublisher>(context)) {}
 
     void process(Frame& frame) override {
-        auto changes = camera_of(frame.camera_id).process(frame);
+        auto& camera = camera_of(frame.camera_id);
+        auto changes = camera.process(frame);
+        // The host's /zones and live page see each camera's zones once placed, then each change.
+        if (publisher_ && (camera.resized() || !changes.empty()))
+            publisher_->publish(frame.camera_id, camera.summary());
         frame.results[context_.instance_name()] = {{"changes", std::move(changes)}};
     }
 
@@ -244,6 +251,7 @@ class Zones final : public Processor {
 
     PluginContext& context_;
     const Settings settings_;
+    ZonePublisher* publisher_;  // null without a host (the test harness)
     mutable std::mutex mutex_;  // guards the map; each camera's state is its one thread's
     std::map<std::string, std::unique_ptr<CameraZones>> cameras_;
 };

@@ -21,7 +21,9 @@ TEST_CASE("the people-counting config tracks pedestrians with stable ids and dra
     auto r = run_program(kFramehostBinary,
                          {"--config", kSourceDir + "/configs/people-counting.yaml", "--set",
                           "http.port=0", "--set", "source.params.max_fps=1"},
-                         {{"RESULTS_PATH", results.string()}, {"SNAPSHOT_DIR", snapshots.string()}},
+                         {{"RESULTS_PATH", results.string()},
+                          {"SNAPSHOT_DIR", snapshots.string()},
+                          {"EVENTS_PATH", (dir / "events.db").string()}},
                          std::chrono::seconds(280));
     INFO(r.err);
     REQUIRE(r.exit_code == 0);

@@ -6,6 +6,7 @@
 
 #include "core/config/param_values.hpp"
 #include "core/metrics/metrics_registry.hpp"
+#include "core/plugins/host_extensions.hpp"
 #include "core/plugins/plugin_instance.hpp"
 #include "tests/support/cameras.hpp"
 #include "tests/support/paths.hpp"
@@ -17,13 +18,14 @@ using Box4 = std::array<int, 4>;
 struct LoadedProcessor {
     MetricsRegistry metrics;
     std::shared_ptr<PluginInstance> instance;
-    LoadedProcessor(const std::string& name, const std::string& yaml) {
+    LoadedProcessor(const std::string& name, const std::string& yaml,
+                    const HostExtensions* extensions = nullptr) {
         auto library = PluginLibrary::load(kBundledPluginDir + "/" + name + ".so");
         Diagnostics d("test");
         YAML::Node node = YAML::Load(yaml);
         auto params = validate_params(node, node, library->descriptor().params, name, d);
         d.throw_if_any();
-        instance = PluginInstance::create(library, name, params, metrics);
+        instance = PluginInstance::create(library, name, params, metrics, extensions);
         instance->plugin().start();
     }
     ~LoadedProcessor() { instance->plugin().stop(); }

@@ -52,13 +52,42 @@ inline Frame make_frame(std::string id, int width, int height, std::uint8_t fill
     return f;
 }
 
+// Host services a test lends the plugin (framehost/extension.hpp), e.g. an event store:
+//   HostServices services;
+//   services.offer<EventStore>(&store);
+// The harness offers none unless given them, as check-plugin's child offers none.
+class HostServices {
+  public:
+    template <class Service>
+    HostServices& offer(Service* service) {
+        offers_.push_back(
+            {std::string(Service::kExtensionId), Service::kExtensionVersion, service});
+        return *this;
+    }
+    void* find(std::string_view id, std::uint32_t version) const {
+        for (const auto& o : offers_)
+            if (o.id == id && o.version == version) return o.service;
+        return nullptr;
+    }
+
+  private:
+    struct Offer {
+        std::string id;
+        std::uint32_t version;
+        void* service;
+    };
+    std::vector<Offer> offers_;
+};
+
 class LoadedPlugin {
   public:
     // Loads the plugin, checks its ABI, builds its Params from `values` over the spec's defaults
     // (types and ranges checked), creates the instance and starts it. Throws
-    // std::runtime_error saying what is wrong.
+    // std::runtime_error saying what is wrong. `services` must outlive the instance.
     explicit LoadedPlugin(const std::string& path,
-                          const nlohmann::json& values = nlohmann::json::object()) {
+                          const nlohmann::json& values = nlohmann::json::object(),
+                          HostServices services = {}) {
+        context_.services = std::move(services);
         handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!handle_) throw std::runtime_error(path + ": " + dlerror());
         auto checked = check_plugin_abi([this](const char* name) { return dlsym(handle_, name); });
@@ -179,8 +208,10 @@ class LoadedPlugin {
         std::vector<std::string> lines;
         std::map<std::string, double> metrics;
         const std::string& instance_name() const override { return name; }
-        // The harness is no host: it offers no service, as check-plugin's child does not.
-        void* extension(std::string_view, std::uint32_t) const override { return nullptr; }
+        HostServices services;  // none unless the test lends some
+        void* extension(std::string_view id, std::uint32_t version) const override {
+            return services.find(id, version);
+        }
         void log(LogLevel, std::string_view message) override {
             std::lock_guard lock(mutex);
             lines.emplace_back(message);

@@ -1,0 +1,393 @@
+#include "core/events/event_store.hpp"
+
+#include <stdexcept>
+
+#include "core/log/log.hpp"
+
+namespace framehost::core {
+
+namespace {
+
+constexpr std::size_t kRecentChanges = 1024;
+// Retention runs after this many writes or this long, whichever comes first.
+constexpr std::uint64_t kRetentionEveryWrites = 2000;
+constexpr auto kRetentionEvery = std::chrono::seconds(30);
+// Changes every consumer has taken are kept this long more (a consumer that starts later
+// begins at the newest change, not at history).
+constexpr std::int64_t kChangesKeptMs = 10 * 60 * 1000;
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+CREATE TABLE IF NOT EXISTS events(
+  id TEXT PRIMARY KEY,
+  camera_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  label TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER,
+  body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_start ON events(start_ms);
+CREATE INDEX IF NOT EXISTS events_by_camera ON events(camera_id, start_ms);
+CREATE INDEX IF NOT EXISTS events_by_label ON events(label, start_ms);
+CREATE TABLE IF NOT EXISTS event_zones(
+  zone TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  PRIMARY KEY(zone, event_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS event_zones_by_event ON event_zones(event_id);
+CREATE TABLE IF NOT EXISTS snapshots(event_id TEXT PRIMARY KEY, jpeg BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS changes(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_by_event ON changes(event_id);
+CREATE TABLE IF NOT EXISTS consumers(name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+)sql";
+
+std::int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Event event_from_body(const std::string& body) {
+    return nlohmann::json::parse(body).get<Event>();
+}
+
+// "START:ROWID" of the last event of a page: where the next page starts.
+std::string make_cursor(std::int64_t start_ms, std::int64_t rowid) {
+    return std::to_string(start_ms) + ":" + std::to_string(rowid);
+}
+
+std::pair<std::int64_t, std::int64_t> parse_cursor(const std::string& cursor) {
+    auto colon = cursor.find(':');
+    std::size_t used_start = 0, used_rowid = 0;
+    try {
+        if (colon == std::string::npos) throw std::invalid_argument("no colon");
+        auto start = std::stoll(cursor.substr(0, colon), &used_start);
+        auto rowid = std::stoll(cursor.substr(colon + 1), &used_rowid);
+        if (used_start != colon || used_rowid != cursor.size() - colon - 1)
+            throw std::invalid_argument("trailing characters");
+        return {start, rowid};
+    } catch (const std::exception&) {
+        throw std::invalid_argument("cursor '" + cursor.substr(0, 40) +
+                                    "' is not one this host gave (use next_cursor)");
+    }
+}
+
+}  // namespace
+
+SqliteEventStore::SqliteEventStore(const EventsSettings& settings)
+    : settings_(settings), writer_(settings.path), reader_(settings.path) {
+    writer_.execute(kSchema);
+    sqlite::Statement last(writer_, "SELECT coalesce(max(seq), 0) FROM changes");
+    last.step();
+    last_seq_ = static_cast<std::uint64_t>(last.integer(0));
+    // AUTOINCREMENT keeps counting after the newest changes are trimmed away.
+    sqlite::Statement counted(writer_, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
+    if (counted.step())
+        last_seq_ = std::max(last_seq_, static_cast<std::uint64_t>(counted.integer(0)));
+    sqlite::Statement held(writer_, "SELECT count(*) FROM events");
+    held.step();
+    events_held_ = static_cast<std::uint64_t>(held.integer(0));
+    last_retention_ = std::chrono::steady_clock::now();
+    apply_retention(wall_clock_ms());
+}
+
+SqliteEventStore::~SqliteEventStore() = default;
+
+void SqliteEventStore::write(std::span<const EventWrite> events) {
+    if (events.empty()) return;
+    std::vector<EventChange> made;
+    std::uint64_t added = 0;
+    bool retention_due = false;
+    {
+        std::lock_guard lock(write_mutex_);
+        sqlite::Transaction transaction(writer_);
+        sqlite::Statement existing(
+            writer_,
+            "SELECT end_ms, EXISTS(SELECT 1 FROM snapshots WHERE event_id = ?1) FROM events "
+            "WHERE id = ?1");
+        sqlite::Statement upsert(
+            writer_,
+            "INSERT INTO events(id, camera_id, type, label, start_ms, end_ms, body) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET "
+            "camera_id = ?2, type = ?3, label = ?4, start_ms = ?5, end_ms = ?6, body = ?7");
+        sqlite::Statement forget_zones(writer_, "DELETE FROM event_zones WHERE event_id = ?1");
+        sqlite::Statement add_zone(
+            writer_, "INSERT OR IGNORE INTO event_zones(zone, event_id) VALUES(?1, ?2)");
+        sqlite::Statement keep_snapshot(
+            writer_, "INSERT OR REPLACE INTO snapshots(event_id, jpeg) VALUES(?1, ?2)");
+        sqlite::Statement add_change(
+            writer_,
+            "INSERT INTO changes(event_id, kind, created_ms, body) VALUES(?1, ?2, ?3, ?4)");
+        auto now = wall_clock_ms();
+        for (const auto& w : events) {
+            if (w.event.id.empty()) throw std::invalid_argument("an event without an id");
+            Event event = w.event;
+            existing.reset();
+            existing.bind(1, event.id);
+            std::string kind = "new";
+            if (existing.step()) {
+                bool was_open = existing.is_null(0);
+                kind = was_open && event.end_ms ? "end" : "update";
+                event.has_snapshot = existing.integer(1) != 0;
+            } else {
+                ++added;
+            }
+            if (w.snapshot && !w.snapshot->empty()) {
+                keep_snapshot.reset();
+                keep_snapshot.bind(1, event.id).bind_blob(2, *w.snapshot);
+                keep_snapshot.step();
+                event.has_snapshot = true;
+            }
+            auto body = nlohmann::json(event).dump(-1, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace);
+            upsert.reset();
+            upsert.bind(1, event.id)
+                .bind(2, event.camera_id)
+                .bind(3, event.type)
+                .bind(4, event.label)
+                .bind(5, event.start_ms);
+            if (event.end_ms)
+                upsert.bind(6, *event.end_ms);
+            else
+                upsert.bind_null(6);
+            upsert.bind(7, body);
+            upsert.step();
+            forget_zones.reset();
+            forget_zones.bind(1, event.id);
+            forget_zones.step();
+            for (const auto& zone : event.zones) {
+                add_zone.reset();
+                add_zone.bind(1, zone).bind(2, event.id);
+                add_zone.step();
+            }
+            add_change.reset();
+            add_change.bind(1, event.id).bind(2, kind).bind(3, now).bind(4, body);
+            add_change.step();
+            made.push_back({0, kind, std::move(event)});
+        }
+        transaction.commit();
+        // The seqs AUTOINCREMENT gave, in order: the last is the newest row's.
+        std::uint64_t last;
+        {
+            sqlite::Statement newest(writer_,
+                                     "SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
+            newest.step();
+            last = static_cast<std::uint64_t>(newest.integer(0));
+        }
+        for (std::size_t i = 0; i < made.size(); ++i) made[i].seq = last - (made.size() - 1 - i);
+        ++writes_since_retention_;
+        retention_due = writes_since_retention_ >= kRetentionEveryWrites ||
+                        std::chrono::steady_clock::now() - last_retention_ >= kRetentionEvery;
+        std::lock_guard changes_lock(changes_mutex_);
+        for (auto& change : made) {
+            recent_.push_back(change);
+            if (recent_.size() > kRecentChanges) recent_.pop_front();
+        }
+        last_seq_ = made.back().seq;
+        events_written_ += made.size();
+        events_held_ += added;
+    }
+    changed_.notify_all();
+    if (settings_.max_events > 0 && figures().events_held > settings_.max_events)
+        retention_due = true;
+    if (retention_due) apply_retention(wall_clock_ms());
+}
+
+std::uint64_t SqliteEventStore::cursor(std::string_view consumer) {
+    std::lock_guard lock(write_mutex_);
+    sqlite::Statement known(writer_, "SELECT seq FROM consumers WHERE name = ?1");
+    known.bind(1, consumer);
+    if (known.step()) return static_cast<std::uint64_t>(known.integer(0));
+    // A new consumer starts at the newest change: it delivers what happens from now on.
+    std::uint64_t now = last_seq();
+    sqlite::Statement add(writer_, "INSERT INTO consumers(name, seq) VALUES(?1, ?2)");
+    add.bind(1, consumer).bind(2, static_cast<std::int64_t>(now));
+    add.step();
+    return now;
+}
+
+void SqliteEventStore::acknowledge(std::string_view consumer, std::uint64_t seq) {
+    std::lock_guard lock(write_mutex_);
+    sqlite::Statement move(writer_,
+                           "INSERT INTO consumers(name, seq) VALUES(?1, ?2) ON CONFLICT(name) DO "
+                           "UPDATE SET seq = max(seq, ?2)");
+    move.bind(1, consumer).bind(2, static_cast<std::int64_t>(seq));
+    move.step();
+}
+
+std::vector<EventChange> SqliteEventStore::read_changes(std::uint64_t after, std::size_t limit) {
+    std::lock_guard lock(read_mutex_);
+    sqlite::Statement query(reader_,
+                            "SELECT seq, kind, body FROM changes WHERE seq > ?1 ORDER BY seq "
+                            "LIMIT ?2");
+    query.bind(1, static_cast<std::int64_t>(after)).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<EventChange> changes;
+    while (query.step())
+        changes.push_back({static_cast<std::uint64_t>(query.integer(0)), query.text(1),
+                           event_from_body(query.text(2))});
+    return changes;
+}
+
+std::vector<EventChange> SqliteEventStore::changes_after(std::uint64_t after, std::size_t limit,
+                                                         std::chrono::milliseconds wait) {
+    if (limit == 0) return {};
+    {
+        std::unique_lock lock(changes_mutex_);
+        changed_.wait_for(lock, wait, [&] { return last_seq_ > after; });
+        if (last_seq_ <= after) return {};
+    }
+    return read_changes(after, limit);
+}
+
+std::vector<EventChange> SqliteEventStore::recent_changes_after(std::uint64_t after) const {
+    std::lock_guard lock(changes_mutex_);
+    std::vector<EventChange> changes;
+    for (const auto& change : recent_)
+        if (change.seq > after) changes.push_back(change);
+    return changes;
+}
+
+std::uint64_t SqliteEventStore::last_seq() const {
+    std::lock_guard lock(changes_mutex_);
+    return last_seq_;
+}
+
+EventPage SqliteEventStore::find(const EventQuery& query) {
+    std::string sql = "SELECT rowid, start_ms, body FROM events WHERE 1";
+    std::vector<std::string> texts;
+    std::vector<std::int64_t> numbers;
+    // Positional parameters: texts first (?1..), then numbers.
+    auto text_condition = [&](const std::string& value, const std::string& condition) {
+        if (value.empty()) return;
+        texts.push_back(value);
+        sql += " AND " + condition + " ?" + std::to_string(texts.size());
+    };
+    text_condition(query.camera_id, "camera_id =");
+    text_condition(query.label, "label =");
+    text_condition(query.type, "type =");
+    if (!query.zone.empty()) {
+        texts.push_back(query.zone);
+        sql += " AND id IN (SELECT event_id FROM event_zones WHERE zone = ?" +
+               std::to_string(texts.size()) + ")";
+    }
+    auto number = [&](std::int64_t value) {
+        numbers.push_back(value);
+        return "?" + std::to_string(texts.size() + numbers.size());
+    };
+    if (query.after_ms) sql += " AND start_ms > " + number(*query.after_ms);
+    if (query.before_ms) sql += " AND start_ms < " + number(*query.before_ms);
+    if (!query.cursor.empty()) {
+        auto [start, rowid] = parse_cursor(query.cursor);
+        auto start_param = number(start);
+        auto rowid_param = number(rowid);
+        sql += " AND (start_ms < " + start_param + " OR (start_ms = " + start_param +
+               " AND rowid < " + rowid_param + "))";
+    }
+    // One more than asked: whether a next page exists.
+    sql += " ORDER BY start_ms DESC, rowid DESC LIMIT " +
+           number(static_cast<std::int64_t>(query.limit) + 1);
+
+    std::lock_guard lock(read_mutex_);
+    sqlite::Statement statement(reader_, sql);
+    int index = 1;
+    for (const auto& text : texts) statement.bind(index++, text);
+    for (auto value : numbers) statement.bind(index++, value);
+    EventPage page;
+    std::int64_t last_start = 0, last_rowid = 0;
+    while (statement.step()) {
+        if (page.events.size() == query.limit) {
+            page.next_cursor = make_cursor(last_start, last_rowid);
+            break;
+        }
+        last_rowid = statement.integer(0);
+        last_start = statement.integer(1);
+        page.events.push_back(event_from_body(statement.text(2)));
+    }
+    return page;
+}
+
+std::optional<Event> SqliteEventStore::get(const std::string& id) {
+    std::lock_guard lock(read_mutex_);
+    sqlite::Statement query(reader_, "SELECT body FROM events WHERE id = ?1");
+    query.bind(1, id);
+    if (!query.step()) return std::nullopt;
+    return event_from_body(query.text(0));
+}
+
+std::optional<std::vector<std::uint8_t>> SqliteEventStore::snapshot(const std::string& id) {
+    std::lock_guard lock(read_mutex_);
+    sqlite::Statement query(reader_, "SELECT jpeg FROM snapshots WHERE event_id = ?1");
+    query.bind(1, id);
+    if (!query.step()) return std::nullopt;
+    auto bytes = query.blob(0);
+    return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
+}
+
+std::size_t SqliteEventStore::apply_retention(std::int64_t now_ms) {
+    std::size_t removed = 0;
+    {
+        std::lock_guard lock(write_mutex_);
+        writes_since_retention_ = 0;
+        last_retention_ = std::chrono::steady_clock::now();
+        sqlite::Transaction transaction(writer_);
+        writer_.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS doomed(id TEXT PRIMARY KEY); DELETE FROM doomed");
+        if (settings_.retention_days > 0) {
+            sqlite::Statement old(writer_,
+                                  "INSERT OR IGNORE INTO doomed SELECT id FROM events WHERE "
+                                  "start_ms < ?1");
+            old.bind(1, now_ms - static_cast<std::int64_t>(settings_.retention_days) * 86'400'000);
+            old.step();
+        }
+        if (settings_.max_events > 0) {
+            sqlite::Statement count(writer_, "SELECT count(*) FROM events");
+            count.step();
+            auto held = count.integer(0);
+            auto excess = held - static_cast<std::int64_t>(settings_.max_events);
+            if (excess > 0) {
+                sqlite::Statement oldest(writer_,
+                                         "INSERT OR IGNORE INTO doomed SELECT id FROM events "
+                                         "ORDER BY start_ms, rowid LIMIT ?1");
+                oldest.bind(1, excess);
+                oldest.step();
+            }
+        }
+        sqlite::Statement doomed(writer_, "SELECT count(*) FROM doomed");
+        doomed.step();
+        removed = static_cast<std::size_t>(doomed.integer(0));
+        if (removed > 0)
+            writer_.execute(
+                "DELETE FROM event_zones WHERE event_id IN (SELECT id FROM doomed);"
+                "DELETE FROM snapshots WHERE event_id IN (SELECT id FROM doomed);"
+                "DELETE FROM changes WHERE event_id IN (SELECT id FROM doomed);"
+                "DELETE FROM events WHERE id IN (SELECT id FROM doomed);");
+        // Changes every consumer took, once old enough.
+        sqlite::Statement taken(
+            writer_,
+            "DELETE FROM changes WHERE created_ms < ?1 AND seq <= coalesce((SELECT min(seq) FROM "
+            "consumers), (SELECT max(seq) FROM changes))");
+        taken.bind(1, now_ms - kChangesKeptMs);
+        taken.step();
+        writer_.execute("DELETE FROM doomed");
+        transaction.commit();
+        std::lock_guard changes_lock(changes_mutex_);
+        events_removed_ += removed;
+        events_held_ -= std::min<std::uint64_t>(events_held_, removed);
+    }
+    if (removed > 0)
+        log(LogLevel::Info, "events",
+            "retention removed " + std::to_string(removed) + " event(s) from " + settings_.path);
+    return removed;
+}
+
+SqliteEventStore::Figures SqliteEventStore::figures() const {
+    std::lock_guard lock(changes_mutex_);
+    return {events_written_, events_removed_, events_held_};
+}
+
+}  // namespace framehost::core
