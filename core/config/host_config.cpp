@@ -13,9 +13,9 @@ namespace framehost::core {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"service", "plugin_paths", "pipeline",
-                                                "http",    "tracing",      "events",       "source",
-                                                "sources", "processors",   "sinks"};
+const std::vector<std::string> kTopLevelKeys = {"service",    "plugin_paths", "pipeline", "http",
+                                                "tracing",    "events",       "source",   "sources",
+                                                "processors", "sinks"};
 const std::vector<std::string> kPluginUseKeys = {"plugin", "name", "enabled", "params"};
 
 // Returns how many keys were unknown.
@@ -199,10 +199,9 @@ HostConfig read_host_config(YAML::Node root, const std::filesystem::path& file,
         auto store = std::filesystem::absolute(config.events.path).lexically_normal();
         std::error_code ec;
         if (!std::filesystem::is_directory(store.parent_path(), ec))
-            diagnostics.error(root["events"]["path"], "events.path " + store.string() +
-                                                          ": its folder " +
-                                                          store.parent_path().string() +
-                                                          " does not exist");
+            diagnostics.error(root["events"]["path"],
+                              "events.path " + store.string() + ": its folder " +
+                                  store.parent_path().string() + " does not exist");
         config.events.path = store.string();
     }
     if (auto paths = root["plugin_paths"]; paths.IsDefined() && !paths.IsNull()) {

@@ -26,9 +26,9 @@ Host::Host(HostConfig config) : config_(std::move(config)) {
     if (!config_.events.path.empty()) {
         events_ = std::make_unique<SqliteEventStore>(config_.events);
         extensions_.offer<EventStore>(events_.get());
-        log(LogLevel::Info, "events", "event store " + config_.events.path + ": " +
-                                          std::to_string(events_->figures().events_held) +
-                                          " event(s) held");
+        log(LogLevel::Info, "events",
+            "event store " + config_.events.path + ": " +
+                std::to_string(events_->figures().events_held) + " event(s) held");
     }
     PipelineParts parts;
     for (const auto& use : config_.sources) {

@@ -9,9 +9,9 @@
 
 #include "core/config/host_config.hpp"
 #include "core/events/event_store.hpp"
-#include "core/host/zone_board.hpp"
 #include "core/host/previews.hpp"
 #include "core/host/runtime_cameras.hpp"
+#include "core/host/zone_board.hpp"
 #include "core/metrics/frame_states.hpp"
 #include "core/metrics/metrics_registry.hpp"
 #include "core/pipeline/pipeline.hpp"

@@ -13,8 +13,11 @@
 //
 // A service's pointer stays valid for the instance's whole life: look it up once and keep it.
 // A service changes only by a new version under the same id; a host may offer several.
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "framehost/plugin.hpp"
 
@@ -35,5 +38,33 @@ Service& require_extension(const PluginContext& context) {
     throw std::runtime_error("this host does not offer " + std::string(Service::kExtensionId) +
                              " version " + std::to_string(Service::kExtensionVersion));
 }
+
+// The services one host (or the test harness, framehost/testing.hpp) offers its plugins, by id
+// and version. Filled before the first instance is created, read-only after.
+class ExtensionTable {
+  public:
+    // Offers `service` (a pointer to the service class, e.g. PreviewPublisher*) under its id and
+    // version; the service outlives every instance it is offered to.
+    template <class Service>
+    ExtensionTable& offer(Service* service) {
+        offers_.push_back({std::string(Service::kExtensionId), Service::kExtensionVersion,
+                           static_cast<void*>(service)});
+        return *this;
+    }
+    // [any thread] The service, or null when not offered at that version.
+    void* find(std::string_view id, std::uint32_t version) const {
+        for (const auto& o : offers_)
+            if (o.id == id && o.version == version) return o.service;
+        return nullptr;
+    }
+
+  private:
+    struct Offer {
+        std::string id;
+        std::uint32_t version;
+        void* service;
+    };
+    std::vector<Offer> offers_;
+};
 
 }  // namespace framehost

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "framehost/abi_check.hpp"
+#include "framehost/extension.hpp"
 #include "framehost/param_rules.hpp"
 #include "framehost/plugin.hpp"
 #include "framehost/version.hpp"
@@ -56,28 +57,7 @@ inline Frame make_frame(std::string id, int width, int height, std::uint8_t fill
 //   HostServices services;
 //   services.offer<EventStore>(&store);
 // The harness offers none unless given them, as check-plugin's child offers none.
-class HostServices {
-  public:
-    template <class Service>
-    HostServices& offer(Service* service) {
-        offers_.push_back(
-            {std::string(Service::kExtensionId), Service::kExtensionVersion, service});
-        return *this;
-    }
-    void* find(std::string_view id, std::uint32_t version) const {
-        for (const auto& o : offers_)
-            if (o.id == id && o.version == version) return o.service;
-        return nullptr;
-    }
-
-  private:
-    struct Offer {
-        std::string id;
-        std::uint32_t version;
-        void* service;
-    };
-    std::vector<Offer> offers_;
-};
+using HostServices = ExtensionTable;
 
 class LoadedPlugin {
   public:
