@@ -22,7 +22,7 @@ std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistr
 
 Host::Host(HostConfig config) : config_(std::move(config)) {
     extensions_.offer<PreviewPublisher>(&previews_);
-    extensions_.offer<ZonePublisher>(&zones_);
+    extensions_.offer<ZoneSummaries>(&zones_);
     if (!config_.events.path.empty()) {
         events_ = std::make_unique<SqliteEventStore>(config_.events);
         extensions_.offer<EventStore>(events_.get());

@@ -192,7 +192,7 @@ class Zones final : public Processor {
     Zones(const Params& p, PluginContext& context)
         : context_(context),
           settings_(params().read(p)),
-          publisher_(find_extension<ZonePublisher>(context)) {}
+          publisher_(find_extension<ZoneSummaries>(context)) {}
 
     void process(Frame& frame) override {
         auto& camera = camera_of(frame.camera_id);
@@ -251,7 +251,7 @@ class Zones final : public Processor {
 
     PluginContext& context_;
     const Settings settings_;
-    ZonePublisher* publisher_;  // null without a host (the test harness)
+    ZoneSummaries* publisher_;  // null without a host (the test harness)
     mutable std::mutex mutex_;  // guards the map; each camera's state is its one thread's
     std::map<std::string, std::unique_ptr<CameraZones>> cameras_;
 };

@@ -90,6 +90,36 @@ void RedisServer::launch() {
                                  process_->out());
 }
 
+MqttBroker::MqttBroker() : port_(free_port()) {
+    // As with redis-server: a chosen port may be taken before the broker binds it.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            launch();
+            return;
+        } catch (const std::exception&) {
+            if (attempt == 3 || process_->running()) throw;
+            port_ = free_port();
+        }
+    }
+}
+
+void MqttBroker::launch() {
+    // -p alone: mosquitto 2 listens on loopback only ("local only mode").
+    process_ = std::make_unique<ChildProcess>(
+        "/usr/sbin/mosquitto", std::vector<std::string>{"-p", std::to_string(port_)});
+    if (!wait_for_port(port_, std::chrono::seconds(10)))
+        throw std::runtime_error("mosquitto did not start: " + process_->err() + process_->out());
+}
+
+void MqttBroker::kill() {
+    process_->signal(SIGKILL);
+    process_->wait(std::chrono::seconds(5));
+}
+
+void MqttBroker::restart() {
+    launch();
+}
+
 void RedisServer::kill() {
     process_->signal(SIGKILL);
     process_->wait(std::chrono::seconds(5));

@@ -42,6 +42,21 @@ class RedisServer {
     std::unique_ptr<ChildProcess> process_;
 };
 
+// A real mosquitto broker on a free port of loopback, no persistence: a restart starts empty.
+class MqttBroker {
+  public:
+    MqttBroker();  // throws when mosquitto is missing or does not start
+    int port() const { return port_; }
+    std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+    void kill();     // SIGKILL
+    void restart();  // same port
+
+  private:
+    void launch();
+    int port_;
+    std::unique_ptr<ChildProcess> process_;
+};
+
 class FrameBufferServer {
   public:
     // `env`: extra environment (the original Frame Buffer's variables). With `port_from_env`,

@@ -1,8 +1,10 @@
 #pragma once
-// What a zones plugin knows of a camera, for the host's GET /zones and the live page: its zones
-// and lines (their points in frame pixels), occupancy per zone and label, and crossings per line
-// and direction. A host service (framehost/extension.hpp).
+// What the zones plugins know of each camera, kept by the host: for GET /zones, the live page
+// and sinks that publish occupancy (mqtt_sink). Per camera: its zones and lines (their points in
+// frame pixels), occupancy per zone and label, crossings per line and direction. A host service
+// (framehost/extension.hpp).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -12,7 +14,7 @@
 
 namespace framehost {
 
-class ZonePublisher {
+class ZoneSummaries {
   public:
     static constexpr std::string_view kExtensionId = "framehost.zones";
     static constexpr std::uint32_t kExtensionVersion = 1;
@@ -22,8 +24,12 @@ class ZonePublisher {
     // y]]}}}. [any thread] cheap; never throws.
     virtual void publish(const std::string& camera, nlohmann::json summary) = 0;
 
+    // The summaries of the cameras published since `version` (0: all), and `version` moved to
+    // now. [any thread]
+    virtual std::map<std::string, nlohmann::json> changed_since(std::uint64_t& version) const = 0;
+
   protected:
-    ~ZonePublisher() = default;
+    ~ZoneSummaries() = default;
 };
 
 }  // namespace framehost
