@@ -261,6 +261,9 @@ HttpResponse HttpApi::plugins(const HttpRequest&, const PathMatch&) {
         for (auto it = instance->params().json().begin(); it != instance->params().json().end();
              ++it)
             params[it.key()] = it.value()["value"];
+        for (const auto& spec : instance->descriptor().params)
+            if (spec.secret && params.contains(spec.name) && params[spec.name] != "")
+                params[spec.name] = "***";
         list.push_back({{"name", instance->name()},
                         {"plugin", instance->descriptor().name},
                         {"kind", to_string(instance->descriptor().kind)},

@@ -87,7 +87,8 @@ void params_markdown(std::ostringstream& out, const std::vector<ParamSpec>& spec
                               ? "*unset*"
                               : "`" + format_param_value(p, p.default_value) + "`";
         out << "| `" << prefix << p.name << "` | " << to_string(p.type) << " | " << def << " | "
-            << constraint(p) << " | " << p.description << " |\n";
+            << constraint(p) << " | " << p.description
+            << (p.secret ? " (secret: /plugins shows ***)" : "") << " |\n";
         if (p.type == ParamType::Records) params_markdown(out, p.fields, prefix + p.name + "[].");
     }
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 #include "tests/support/paths.hpp"
@@ -201,6 +202,11 @@ void ScriptedHttpServer::answer(int status, std::string body) {
     body_ = std::move(body);
 }
 
+std::vector<ScriptedHttpServer::Request> ScriptedHttpServer::received() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+}
+
 void ScriptedHttpServer::serve(int fd) {
     std::string pending;
     char buffer[4096];
@@ -212,7 +218,28 @@ void ScriptedHttpServer::serve(int fd) {
         pending.append(buffer, static_cast<std::size_t>(n));
         std::size_t end;
         while ((end = pending.find("\r\n\r\n")) != std::string::npos) {
-            pending.erase(0, end + 4);  // GET requests only: no body
+            Request request;
+            request.head = pending.substr(0, end);
+            std::istringstream lines(request.head);
+            std::string line;
+            std::getline(lines, line);  // the request line
+            while (std::getline(lines, line)) {
+                if (!line.empty() && line.back() == '\r') line.pop_back();
+                auto colon = line.find(':');
+                if (colon == std::string::npos) continue;
+                std::string name = line.substr(0, colon);
+                for (auto& c : name)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                auto value = line.substr(colon + 1);
+                value.erase(0, value.find_first_not_of(' '));
+                request.headers[name] = value;
+            }
+            std::size_t length = 0;
+            if (auto it = request.headers.find("content-length"); it != request.headers.end())
+                length = std::stoul(it->second);
+            if (pending.size() < end + 4 + length) break;  // the body is still coming
+            request.body = pending.substr(end + 4, length);
+            pending.erase(0, end + 4 + length);
             ++requests_;
             std::string reply;
             {
@@ -221,6 +248,8 @@ void ScriptedHttpServer::serve(int fd) {
                         " X\r\nContent-Type: application/json\r\n"
                         "Content-Length: " +
                         std::to_string(body_.size()) + "\r\n\r\n" + body_;
+                request.answered = status_;
+                received_.push_back(std::move(request));
             }
             ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
         }

@@ -81,7 +81,8 @@ class FrameBufferServer {
     std::unique_ptr<ChildProcess> process_;
 };
 
-// Answers every request with the current status and body, keeping connections alive.
+// Answers every request with the current status and body, keeping connections alive; keeps
+// what it was sent (a webhook receiver).
 class ScriptedHttpServer {
   public:
     ScriptedHttpServer();
@@ -90,13 +91,22 @@ class ScriptedHttpServer {
     void answer(int status, std::string body);
     std::uint64_t requests() const { return requests_.load(); }
 
+    struct Request {
+        std::string head;                            // request line and headers
+        std::map<std::string, std::string> headers;  // names lowercased
+        std::string body;
+        int answered = 0;  // the status it was given
+    };
+    std::vector<Request> received() const;
+
   private:
     void serve(int fd);
     int listener_ = -1;
     int port_ = 0;
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> requests_{0};
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
+    std::vector<Request> received_;
     int status_ = 200;
     std::string body_ = "{}";
     std::thread acceptor_;

@@ -131,6 +131,11 @@ struct ParamBinding {
         spec.check = std::move(problem);
         return std::move(*this);
     }
+    // A password or key: shown as "***" by the host (params.hpp, ParamSpec::secret).
+    ParamBinding&& as_secret() && {
+        spec.secret = true;
+        return std::move(*this);
+    }
     // No default: the config must give it. The member's initializer is then never used.
     ParamBinding&& mandatory() && {
         spec.required = true;

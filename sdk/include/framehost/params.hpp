@@ -63,6 +63,8 @@ struct ParamSpec {
     // [main thread, while a config is validated] Gets the value in its plain JSON form (records:
     // an array of objects of plain values); answers "" when it is fine, else what is wrong.
     std::function<std::string(const nlohmann::json& value)> check;
+    // A password or key: the host shows its value as "***" (GET /plugins) and never logs it.
+    bool secret = false;
 
     ParamSpec&& range(double lo, double hi) && {
         min = lo;
@@ -80,6 +82,10 @@ struct ParamSpec {
     ParamSpec&& mandatory() && {
         required = true;
         default_value = nullptr;
+        return std::move(*this);
+    }
+    ParamSpec&& as_secret() && {
+        secret = true;
         return std::move(*this);
     }
     // A record field with no default: absent unless the record gives it (Params::has()).
