@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -75,10 +76,13 @@ class SqliteEventStore final : public EventStore {
   private:
     std::vector<EventChange> read_changes(std::uint64_t after, std::size_t limit);
 
+    struct WriteStatements;
+
     EventsSettings settings_;
     sqlite::Database writer_;
     sqlite::Database reader_;
     std::mutex write_mutex_;
+    std::unique_ptr<WriteStatements> statements_;  // under write_mutex_
     std::mutex read_mutex_;
 
     mutable std::mutex changes_mutex_;

@@ -31,6 +31,10 @@ void Database::execute(std::string_view sql) {
     }
 }
 
+std::int64_t Database::last_insert_rowid() const {
+    return sqlite3_last_insert_rowid(db_);
+}
+
 void Database::fail(std::string_view what) const {
     throw std::runtime_error("event store " + file_.string() + ": " + std::string(what) + ": " +
                              sqlite3_errmsg(db_));

@@ -25,6 +25,7 @@ class Database {
     // Runs SQL without results (several statements allowed).
     void execute(std::string_view sql);
     sqlite3* handle() const { return db_; }
+    std::int64_t last_insert_rowid() const;
     const std::filesystem::path& file() const { return file_; }
     [[noreturn]] void fail(std::string_view what) const;  // throws with SQLite's last message
 
