@@ -131,7 +131,9 @@ TEST_CASE(
         std::stoull(sql(store, "select seq from consumers where name = 'mqtt_sink'"));
 
     // Every change the broker acknowledged was received by a subscriber, and each event's
-    // changes came in order (new before update before end) within each connection's stream.
+    // changes came in order (new before update before end) within each subscriber's stream. At
+    // least once: a change in flight when the broker died comes again (mosquitto_sub reconnects
+    // to the restarted broker too), so an end may repeat, but nothing else follows it.
     std::set<std::pair<std::string, std::string>> received;
     for (const auto* sub : {first_sub.get(), second_sub.get()}) {
         std::map<std::string, std::string> last_change;
@@ -140,7 +142,8 @@ TEST_CASE(
             auto change = e["change"].get<std::string>();
             received.insert({id, change});
             auto before = last_change.find(id);
-            if (before != last_change.end()) CHECK_MESSAGE(before->second != "end", id);
+            if (before != last_change.end() && before->second == "end")
+                CHECK_MESSAGE(change == "end", id, " after its end: ", e.dump());
             last_change[id] = change;
         }
     }
