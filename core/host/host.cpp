@@ -8,6 +8,10 @@
 namespace framehost::core {
 
 namespace {
+// Five minutes of the live page's charts, a point every two seconds.
+constexpr auto kHistoryInterval = std::chrono::seconds(2);
+constexpr std::size_t kHistoryPoints = 150;
+
 std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistry& metrics,
                                             const HostExtensions& extensions) {
     try {
@@ -41,6 +45,8 @@ Host::Host(HostConfig config) : config_(std::move(config)) {
         parts.sinks.push_back(instantiate(use, metrics_, extensions_));
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
     cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_, extensions_);
+    history_ = std::make_unique<MetricsHistory>(states_, pipeline_->end_to_end_latency(),
+                                                kHistoryInterval, kHistoryPoints);
 }
 
 Host::~Host() {
@@ -54,12 +60,14 @@ Host::~Host() {
 
 void Host::start() {
     pipeline_->start();
+    history_->start();
     if (config_.pipeline.progress_interval.count() > 0)
         progress_thread_ = std::thread([this] { report_progress(); });
 }
 
 Pipeline::Outcome Host::wait() {
     auto outcome = pipeline_->wait();
+    history_->stop();
     {
         std::lock_guard lock(progress_mutex_);
         progress_done_ = true;

@@ -13,6 +13,7 @@
 #include "core/host/runtime_cameras.hpp"
 #include "core/host/zone_board.hpp"
 #include "core/metrics/frame_states.hpp"
+#include "core/metrics/history.hpp"
 #include "core/metrics/metrics_registry.hpp"
 #include "core/pipeline/pipeline.hpp"
 #include "core/plugins/host_extensions.hpp"
@@ -42,6 +43,8 @@ class Host {
     SqliteEventStore* events() { return events_.get(); }
     // What the zones plugins published of each camera (framehost.zones).
     ZoneBoard& zones() { return zones_; }
+    // The last minutes' figures, sampled by the host (GET /metrics/history).
+    const MetricsHistory& history() const { return *history_; }
 
   private:
     void report_progress();
@@ -56,6 +59,7 @@ class Host {
     HostExtensions extensions_;
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<RuntimeCameras> cameras_;
+    std::unique_ptr<MetricsHistory> history_;
 
     std::thread progress_thread_;
     std::mutex progress_mutex_;

@@ -105,6 +105,9 @@ const Route<HttpApi> HttpApi::kRoutes[] = {
     {"GET", "/metrics", false, &HttpApi::metrics,
      "JSON, or Prometheus text 0.0.4 when the Accept header prefers `text/plain` or "
      "OpenMetrics"},
+    {"GET", "/metrics/history", false, &HttpApi::metrics_history,
+     "the last five minutes as the host sampled them every 2 s: frames and failures a second, "
+     "latency p99 (the live page's charts)"},
     {"GET", "/plugins", false, &HttpApi::plugins,
      "the plugin instances and the parameters in effect"},
     {"POST", "/process", true, &HttpApi::process,
@@ -159,6 +162,10 @@ HttpResponse HttpApi::event_stream(const HttpRequest& request, const PathMatch&)
 
 HttpResponse HttpApi::zones(const HttpRequest&, const PathMatch&) {
     return json_response(200, host_.zones().report());
+}
+
+HttpResponse HttpApi::metrics_history(const HttpRequest&, const PathMatch&) {
+    return json_response(200, host_.history().report());
 }
 
 HttpResponse HttpApi::health(const HttpRequest&, const PathMatch&) {

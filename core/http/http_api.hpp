@@ -49,6 +49,7 @@ class HttpApi {
     HttpResponse live(const HttpRequest&, const PathMatch&);
     HttpResponse ready(const HttpRequest&, const PathMatch&);
     HttpResponse metrics(const HttpRequest& request, const PathMatch&);
+    HttpResponse metrics_history(const HttpRequest&, const PathMatch&);
     HttpResponse plugins(const HttpRequest&, const PathMatch&);
     HttpResponse process(const HttpRequest& request, const PathMatch&);
     HttpResponse process_traced(const HttpRequest& request, const PathMatch&);

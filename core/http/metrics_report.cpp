@@ -37,10 +37,7 @@ nlohmann::json metrics_json(Host& host) {
     auto count = [&](FrameState s) { return states.current[static_cast<int>(s)]; };
     auto completed = count(FrameState::Completed);
     auto failed = count(FrameState::Failed);
-    auto latency = host.metrics()
-                       .histogram("framehost_frame_latency_seconds",
-                                  "From a frame entering the host to its last sink")
-                       .snapshot();
+    auto latency = host.pipeline().end_to_end_latency().snapshot();
 
     nlohmann::json state_counts = nlohmann::json::object();
     nlohmann::json transitions = nlohmann::json::object();

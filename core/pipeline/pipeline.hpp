@@ -106,6 +106,8 @@ class Pipeline {
     std::vector<StuckInstance> stuck() const;
 
     const PipelineParts& parts() const { return parts_; }
+    // From a frame entering the host to its last sink (framehost_frame_latency_seconds).
+    const Histogram& end_to_end_latency() const { return end_to_end_; }
     const PipelineSettings& settings() const { return settings_; }
     // Every instance: sources (those added at runtime after the configured ones, removed ones
     // left out), processors, sinks, in that order.

@@ -65,6 +65,7 @@ bool CameraZones::resize_to(int width, int height) {
     std::lock_guard lock(mutex_);
     zone_px_ = std::move(zone_px);
     line_px_ = std::move(line_px);
+    frame_size_ = {width, height};
     problem_ = problem.empty() ? "" : "camera '" + camera_ + "': " + problem;
     return true;
 }
@@ -216,7 +217,9 @@ nlohmann::json CameraZones::summary() const {
             lines[lines_[l].name]["points"] = {{a.x, a.y}, {b.x, b.y}};
         }
     }
-    return {{"zones", zones}, {"lines", lines}};
+    nlohmann::json summary = {{"zones", zones}, {"lines", lines}};
+    if (frame_size_[0] > 0) summary["frame_size"] = frame_size_;
+    return summary;
 }
 
 std::string CameraZones::problem() const {

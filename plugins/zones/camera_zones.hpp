@@ -55,7 +55,7 @@ class CameraZones {
     // returns what its tracks did on this frame, one JSON object per change.
     nlohmann::json process(Frame& frame);
     // [any thread] {"zones": {NAME: {"occupancy": {LABEL: n}, "points"}}, "lines": {NAME: {"in",
-    // "out", "points"}}}; points in pixels, once the frame size is known.
+    // "out", "points"}}, "frame_size": [w, h]}; points in pixels, once the frame size is known.
     nlohmann::json summary() const;
     // Whether the last frame processed gave the camera a new size (its zones new pixels).
     bool resized() const { return resized_; }
@@ -98,6 +98,7 @@ class CameraZones {
     // the camera's thread without it.
     std::vector<Polygon> zone_px_;
     std::vector<std::array<Point, 3>> line_px_;
+    std::array<int, 2> frame_size_{0, 0};  // what the points are pixels of
     std::unordered_map<std::uint64_t, Track> tracks_;
     std::uint64_t frames_ = 0;
     // Metric handles, made once each (the context's metrics live as long as the host).

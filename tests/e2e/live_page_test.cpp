@@ -30,7 +30,8 @@ struct PeopleCounting {
                 {"VIDEO_LOOP", "true"},
                 {"VIDEO_MAX_FPS", "4"},
                 {"RESULTS_PATH", (dir / "people.jsonl").string()},
-                {"SNAPSHOT_DIR", (dir / "snapshots").string()}}) {}
+                {"SNAPSHOT_DIR", (dir / "snapshots").string()},
+                {"EVENTS_PATH", (dir / "events.db").string()}}) {}
 
     // The camera's entry in /cameras once it has a picture.
     json camera_with_picture(const std::string& id) {
@@ -171,4 +172,42 @@ TEST_CASE(
     auto phone = std::filesystem::path(kArtifactDir) / "live-page-phone.png";
     browser.screenshot(app.host.url("/"), phone, 390, 844, 7000);
     CHECK(std::filesystem::file_size(phone) > 10'000);
+}
+
+TEST_CASE(
+    "the live page in headless Chromium draws each camera's zones and line over its picture, "
+    "shows the counts, charts the host's own history and lists events with their snapshots") {
+    PeopleCounting app;
+    REQUIRE(!app.camera_with_picture("street").is_null());
+    HttpClient http;
+    // Events have been stored and the host has sampled its figures a few times.
+    REQUIRE(eventually(
+        [&] {
+            auto events = json::parse(http.get(app.host.url("/events?limit=1")).body)["events"];
+            auto history = json::parse(http.get(app.host.url("/metrics/history")).body);
+            return !events.empty() && events[0]["has_snapshot"] == true &&
+                   history["points"].size() >= 2;
+        },
+        120s));
+    auto history = json::parse(http.get(app.host.url("/metrics/history")).body);
+    CHECK(history["interval_s"] == 2.0);
+    CHECK(history["points"][0].contains("frames_per_s"));
+    CHECK(history["points"].back()["frames_per_s"].get<double>() > 0);
+
+    Browser browser;
+    auto page = browser.dump_dom(app.host.url("/"), 8000);
+    INFO(page.console);
+    CHECK(page.console.empty());
+    CHECK(attribute(page.dom, R"(id="page-errors">([^<]*)<)").empty());
+    // The pavement zone and the walkway line, drawn over the picture.
+    CHECK(attribute(page.dom, R"re(class="overlay"[^>]*data-drawn="(\d+)")re") == "2");
+    CHECK(std::regex_search(page.dom, std::regex(R"(data-line="walkway">\d+ in, \d+ out<)")));
+    CHECK(page.dom.find(R"(data-zone="pavement")") != std::string::npos);
+    // Events, each with its snapshot (fetched as a blob: the same code works under a token).
+    CHECK(page.dom.find(R"(<tr data-event=")") != std::string::npos);
+    CHECK(std::regex_search(page.dom, std::regex(R"(<img src="blob:[^"]+" alt="snapshot of )")));
+    std::filesystem::create_directories(kArtifactDir);
+    browser.screenshot(app.host.url("/"),
+                       std::filesystem::path(kArtifactDir) / "live-page-events.png", 1280, 1400,
+                       8000);
 }

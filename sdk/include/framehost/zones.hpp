@@ -21,7 +21,7 @@ class ZoneSummaries {
 
     // Replaces what is known of `camera`: {"zones": {NAME: {"occupancy": {LABEL: n},
     // "points": [[x, y], ...]}}, "lines": {NAME: {"in": n, "out": m, "points": [[x, y], [x,
-    // y]]}}}. [any thread] cheap; never throws.
+    // y]]}}, "frame_size": [width, height]}. [any thread] cheap; never throws.
     virtual void publish(const std::string& camera, nlohmann::json summary) = 0;
 
     // The summaries of the cameras published since `version` (0: all), and `version` moved to
