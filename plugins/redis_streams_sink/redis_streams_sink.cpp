@@ -3,10 +3,12 @@
 // in the original capture's flat form, so the original Frame Buffer and processors consume
 // framehost's capture of `frames:metadata` unchanged. One round trip per batch: the commands of
 // a batch are pipelined.
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 
+#include <framehost/event_delivery.hpp>
 #include <framehost/export.hpp>
 
 #include "redis_connection.hpp"
@@ -23,6 +25,7 @@ class RedisStreamsSink final : public framehost::Sink {
         std::string stream = "framehost:results";
         int max_length = 100000;
         std::string entry = "results";
+        std::string events_stream;
         framehost::wire_pixels::Settings pixels;
     };
 
@@ -42,6 +45,10 @@ class RedisStreamsSink final : public framehost::Sink {
                     "results, error) or capture (the frame in the original capture's flat form, "
                     "for frames:metadata)")
                     .one_of({"results", "capture"}),
+                param::bind(&Settings::events_stream, "events_stream",
+                            "Also publish every event change from the host's event store to "
+                            "this stream (event_id, change, camera_id, type, event as JSON), in "
+                            "order and at least once; empty: no events"),
             };
             // Only entry: capture carries pixels.
             t.include(&Settings::pixels, framehost::wire_pixels::params("none"));
@@ -61,7 +68,7 @@ class RedisStreamsSink final : public framehost::Sink {
         return d;
     }
 
-    RedisStreamsSink(const framehost::Params& p, framehost::PluginContext&)
+    RedisStreamsSink(const framehost::Params& p, framehost::PluginContext& context)
         : settings_(params().read(p)),
           address_(framehost::redis_support::parse_url(settings_.url)),
           stream_(settings_.stream),
@@ -70,16 +77,44 @@ class RedisStreamsSink final : public framehost::Sink {
           payload_(settings_.pixels.payload()) {
         if (!capture_ && payload_ != framehost::wire_pixels::Payload::None)
             throw std::invalid_argument("pixels travel only with entry: capture");
+        if (!settings_.events_stream.empty()) {
+            auto* store = framehost::find_extension<framehost::EventStore>(context);
+            if (!store)
+                throw std::invalid_argument(
+                    "events_stream publishes the host's stored events: give the config an "
+                    "`events:` section with a `path` (the SQLite file)");
+            events_ = std::make_unique<framehost::EventDelivery>(
+                *store, context.instance_name(), 100,
+                framehost::Backoff(std::chrono::milliseconds(200), std::chrono::seconds(30)),
+                [this](const std::vector<framehost::EventChange>& batch) {
+                    return publish_events(batch);
+                });
+        }
     }
 
     void start() override {
-        std::lock_guard lock(mutex_);
-        redis_.open(address_);
+        {
+            std::lock_guard lock(mutex_);
+            redis_.open(address_);
+        }
+        if (events_) events_->start();
     }
 
     void stop() override {
+        if (events_) events_->stop();
         std::lock_guard lock(mutex_);
         redis_.close();
+    }
+
+    nlohmann::json status() const override {
+        if (!events_) return nlohmann::json::object();
+        auto s = events_->status();
+        nlohmann::json status = {{"events_delivered", s.delivered},
+                                 {"events_acknowledged_seq", s.acknowledged_seq},
+                                 {"healthy", s.error.empty()}};
+        if (!s.error.empty())
+            status["error"] = "events to " + settings_.events_stream + ": " + s.error;
+        return status;
     }
 
     // A lost connection throws (the batch is not written); an error reply fails its frame only.
@@ -115,6 +150,28 @@ class RedisStreamsSink final : public framehost::Sink {
     }
 
   private:
+    // [the events' delivery thread] One pipelined XADD per change; "" when Redis took them all.
+    std::string publish_events(const std::vector<framehost::EventChange>& batch) {
+        std::vector<std::vector<std::string>> commands;
+        for (const auto& change : batch)
+            commands.push_back({"XADD", settings_.events_stream, "MAXLEN", "~", max_length_, "*",
+                                "event_id", change.event.id, "change", change.kind, "camera_id",
+                                change.event.camera_id, "type", change.event.type, "event",
+                                nlohmann::json(change.event).dump()});
+        try {
+            if (!events_redis_.is_open()) events_redis_.open(address_);
+            auto replies = events_redis_.pipeline(commands);
+            for (const auto& reply : replies)
+                if (reply->type == REDIS_REPLY_ERROR)
+                    return "XADD " + settings_.events_stream + ": " +
+                           framehost::redis_support::str(reply.get());
+        } catch (const std::exception& e) {
+            events_redis_.close();
+            return e.what();
+        }
+        return "";
+    }
+
     std::mutex mutex_;  // workers write concurrently; one hiredis context is single-threaded
     const Settings settings_;
     framehost::redis_support::Address address_;
@@ -123,6 +180,8 @@ class RedisStreamsSink final : public framehost::Sink {
     bool capture_;
     framehost::wire_pixels::Payload payload_;
     framehost::redis_support::Connection redis_;
+    framehost::redis_support::Connection events_redis_;  // the events' delivery thread's
+    std::unique_ptr<framehost::EventDelivery> events_;   // last: stopped before the rest goes
 };
 
 }  // namespace

@@ -4,12 +4,10 @@
 // with backoff, across restarts: delivered at least once. Frames pass through untouched.
 #include <curl/curl.h>
 
-#include <condition_variable>
+#include <memory>
 #include <mutex>
-#include <thread>
 
-#include <framehost/backoff.hpp>
-#include <framehost/events.hpp>
+#include <framehost/event_delivery.hpp>
 #include <framehost/export.hpp>
 #include <framehost/param_table.hpp>
 
@@ -56,8 +54,6 @@ const ParamTable<Settings>& params() {
     return table;
 }
 
-constexpr auto kIdleWait = milliseconds(200);
-
 size_t discard(char*, size_t size, size_t count, void*) {
     return size * count;
 }
@@ -80,39 +76,25 @@ class WebhookSink final : public Sink {
     WebhookSink(const Params& p, PluginContext& context)
         : context_(context),
           settings_(params().read(p)),
-          store_(require_events(context)),
           delivered_(&context.counter("webhook_deliveries", "Event changes delivered", {})),
-          failed_(&context.counter("webhook_failures", "Delivery attempts that failed", {})) {
-        static std::once_flag curl_ready;
-        std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-        // Registered now, before the first frame: every event this host stores is delivered.
-        acknowledged_ = store_.cursor(context.instance_name());
-    }
+          failed_(&context.counter("webhook_failures", "Delivery attempts that failed", {})),
+          curl_(init_curl(), &curl_easy_cleanup),
+          delivery_(require_events(context), context.instance_name(), 1,
+                    Backoff(settings_.backoff, settings_.max_backoff),
+                    [this](const std::vector<EventChange>& batch) { return deliver(batch); }) {}
 
-    void start() override {
-        stopping_ = false;
-        thread_ = std::thread([this] { run(); });
-    }
-
-    void stop() override {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-
+    void start() override { delivery_.start(); }
+    void stop() override { delivery_.stop(); }
     void write(std::span<const Frame* const>, SinkReport&) override {}
 
     nlohmann::json status() const override {
-        std::lock_guard lock(mutex_);
-        nlohmann::json s = {{"delivered", delivered_count_},
-                            {"acknowledged_seq", acknowledged_},
-                            {"failing", failing_},
-                            {"healthy", !failing_}};
-        if (failing_) s["error"] = last_error_;
-        return s;
+        auto s = delivery_.status();
+        nlohmann::json status = {{"delivered", s.delivered},
+                                 {"acknowledged_seq", s.acknowledged_seq},
+                                 {"failing", !s.error.empty()},
+                                 {"healthy", s.error.empty()}};
+        if (!s.error.empty()) status["error"] = s.error;
+        return status;
     }
 
   private:
@@ -125,35 +107,31 @@ class WebhookSink final : public Sink {
         return *store;
     }
 
-    void run() {
-        std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                                 &curl_easy_cleanup);
-        Backoff backoff(settings_.backoff, settings_.max_backoff);
-        std::uint64_t after = acknowledged_;
-        while (!stopping()) {
-            auto changes = store_.changes_after(after, 1, kIdleWait);
-            if (changes.empty()) continue;
-            const auto& change = changes.front();
-            std::string error = deliver(curl.get(), change);
-            if (!error.empty()) {
-                failed_->add(1);
-                note_failure(error);
-                pause(backoff.next());
-                continue;
-            }
-            backoff.reset();
-            after = change.seq;
-            store_.acknowledge(context_.instance_name(), after);
-            delivered_->add(1);
-            std::lock_guard lock(mutex_);
-            acknowledged_ = after;
-            ++delivered_count_;
-            failing_ = false;
-        }
+    static CURL* init_curl() {
+        static std::once_flag curl_ready;
+        std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+        return curl_easy_init();
     }
 
-    // "" when the receiver answered 2xx, else why not.
-    std::string deliver(CURL* curl, const EventChange& change) {
+    // [the delivery's thread] One change a POST: "" when the receiver answered 2xx.
+    std::string deliver(const std::vector<EventChange>& batch) {
+        for (const auto& change : batch) {
+            auto error = post(change);
+            if (!error.empty()) {
+                failed_->add(1);
+                if (error != last_error_)
+                    context_.log(LogLevel::Warn, "delivery failed, will retry: " + error);
+                last_error_ = error;
+                return error;
+            }
+            delivered_->add(1);
+        }
+        last_error_.clear();
+        return "";
+    }
+
+    std::string post(const EventChange& change) {
+        CURL* curl = curl_.get();
         nlohmann::json body = change.event;
         body["change"] = change.kind;
         auto text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -174,7 +152,7 @@ class WebhookSink final : public Sink {
         curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.timeout.count()));
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &discard);
-        // Only the configured scheme: a redirect never takes an event elsewhere.
+        // Only the configured URL: a redirect never takes an event elsewhere.
         curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         auto rc = curl_easy_perform(curl);
         curl_slist_free_all(headers);
@@ -185,41 +163,13 @@ class WebhookSink final : public Sink {
         return "";
     }
 
-    bool stopping() {
-        std::lock_guard lock(mutex_);
-        return stopping_;
-    }
-
-    void pause(milliseconds delay) {
-        std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, delay, [&] { return stopping_; });
-    }
-
-    void note_failure(const std::string& error) {
-        bool changed;
-        {
-            std::lock_guard lock(mutex_);
-            changed = !failing_ || last_error_ != error;
-            failing_ = true;
-            last_error_ = error;
-        }
-        if (changed) context_.log(LogLevel::Warn, "delivery failed, will retry: " + error);
-    }
-
     PluginContext& context_;
     const Settings settings_;
-    EventStore& store_;
     CounterMetric* delivered_;
     CounterMetric* failed_;
-    std::thread thread_;
-
-    mutable std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::uint64_t acknowledged_ = 0;
-    std::uint64_t delivered_count_ = 0;
-    bool failing_ = false;
-    std::string last_error_;
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl_;  // the delivery's thread's
+    std::string last_error_;                                    // the delivery's thread's
+    EventDelivery delivery_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace

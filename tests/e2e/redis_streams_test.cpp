@@ -9,11 +9,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "tests/support/jsonl.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_client.hpp"
+#include "tests/support/running_host.hpp"
 #include "tests/support/services.hpp"
 
 using namespace framehost::test;
@@ -349,4 +352,59 @@ TEST_CASE(
     CHECK(seen["twin"] == 2);  // the good twin completed; the bad one reached the sink failed
     host.signal(SIGTERM);
     CHECK(host.wait(20s) == 0);
+}
+
+TEST_CASE(
+    "redis_streams_sink with events_stream publishes every event change of the store, in "
+    "order, Redis restarted meanwhile") {
+    TempDir dir;
+    RedisServer redis;
+    auto store = dir / "events.db";
+    RunningHost host(
+        "pipeline: { progress_interval_s: 0 }\n"
+        "source: { plugin: synthetic_source, params: { rate_fps: 50, width: 320, height: 240 } "
+        "}\n"
+        "processors:\n"
+        "  - { plugin: fixture_processor, params: { mode: walker } }\n"
+        "  - { plugin: events, params: { min_frames: 1, track_lost_frames: 2, snapshots: false } "
+        "}\n"
+        "sinks: [ { plugin: redis_streams_sink, params: { url: '" +
+            redis.url() +
+            "', stream: 'framehost:results', events_stream: 'framehost:events' } } ]\n" +
+            "events: { path: '" + store.string() + "' }\n",
+        {"--plugin-path", kFixturePluginDir});
+    RedisClient client(redis.port());
+    REQUIRE(eventually(
+        [&] { return client.field_values("framehost:events", "event_id").size() >= 6; }, 20s));
+    redis.kill();
+    std::this_thread::sleep_for(1s);  // events go on being stored meanwhile
+    redis.restart();                  // empty: only what comes after is in the new stream
+    RedisClient again(redis.port());
+    REQUIRE(eventually(
+        [&] { return again.field_values("framehost:events", "event_id").size() >= 6; }, 30s));
+    host.process().signal(SIGTERM);
+    REQUIRE(host.process().wait(20s) == 0);
+    // The new stream holds the store's changes in the store's order, from where Redis left off.
+    auto ids = again.field_values("framehost:events", "event_id");
+    auto changes = again.field_values("framehost:events", "change");
+    auto rows =
+        run_program("/usr/bin/sqlite3",
+                    {store.string(), "select event_id || ' ' || kind from changes order by seq"});
+    REQUIRE(rows.exit_code == 0);
+    std::vector<std::string> stored;
+    std::istringstream lines(rows.out);
+    for (std::string line; std::getline(lines, line);) stored.push_back(line);
+    std::vector<std::string> published;
+    for (std::size_t i = 0; i < ids.size(); ++i) published.push_back(ids[i] + " " + changes[i]);
+    auto start = std::find(stored.begin(), stored.end(), published.front());
+    REQUIRE(start != stored.end());
+    // Contiguous and in order from there: what Redis lost with its restart was sent again
+    // (the cursor had not moved past it), then everything after. Changes stored in the last
+    // moments before SIGTERM wait in the store for the next start.
+    std::vector<std::string> expected(start, stored.end());
+    CHECK(std::vector<std::string>(
+              expected.begin(),
+              expected.begin() + static_cast<long>(std::min(expected.size(), published.size()))) ==
+          published);
+    CHECK(published.size() >= 6);
 }
