@@ -1,6 +1,8 @@
 // People by OpenCV's HOG descriptor and its default people SVM (Dalal-Triggs, a 64x128 window):
 // no model file. Each detection's confidence is the logistic of the SVM's margin,
 // 1 / (1 + e^-weight): 0.5 at the decision boundary, 0.88 at a margin of 2.
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 #include <opencv2/imgproc.hpp>
@@ -23,6 +25,7 @@ struct Settings {
     int working_width = 0;
     double min_confidence = 0.5;
     int group_threshold = 2;
+    double max_overlap = 0.6;
     std::string class_name = "person";
 };
 
@@ -52,6 +55,11 @@ class HogPersonDetector final : public Processor {
                         "Overlapping windows needed to keep a group (OpenCV's finalThreshold); "
                         "0 keeps every window")
                 .range(0, 100),
+            param::bind(&Settings::max_overlap, "max_overlap",
+                        "A box whose overlap with a likelier one is more than this share of "
+                        "the smaller box is the same person and dropped (OpenCV's grouping "
+                        "leaves nested boxes of two scales); 1 keeps them all")
+                .range(0, 1),
             param::bind(&Settings::class_name, "class_name", "Class of the detections"),
         };
         return table;
@@ -103,6 +111,11 @@ class HogPersonDetector final : public Processor {
                               cv::Size(settings_.window_stride, settings_.window_stride),
                               cv::Size(settings_.padding, settings_.padding), settings_.scale_step,
                               settings_.group_threshold);
+        struct Candidate {
+            double confidence;
+            std::array<int, 4> box;
+        };
+        std::vector<Candidate> candidates;
         for (std::size_t i = 0; i < found.size(); ++i) {
             double weight = i < weights.size() ? weights[i] : 0;
             double confidence = 1 / (1 + std::exp(-weight));
@@ -113,11 +126,33 @@ class HogPersonDetector final : public Processor {
                          static_cast<int>(std::lround(found[i].height * factor)));
             auto clamped = opencv::box_of(box, frame.width, frame.height);
             if (clamped[2] <= clamped[0] || clamped[3] <= clamped[1]) continue;
-            frame.detections.push_back({settings_.class_name, confidence, clamped});
+            candidates.push_back({confidence, clamped});
+        }
+        // Likeliest first; a box mostly inside one already kept is that person again.
+        std::stable_sort(
+            candidates.begin(), candidates.end(),
+            [](const Candidate& a, const Candidate& b) { return a.confidence > b.confidence; });
+        std::vector<std::array<int, 4>> kept;
+        for (const auto& c : candidates) {
+            bool same = std::any_of(kept.begin(), kept.end(), [&](const std::array<int, 4>& k) {
+                return overlap_of_smaller(c.box, k) > settings_.max_overlap;
+            });
+            if (same) continue;
+            kept.push_back(c.box);
+            frame.detections.push_back({settings_.class_name, c.confidence, c.box});
         }
     }
 
   private:
+    // The intersection as a share of the smaller box's area.
+    static double overlap_of_smaller(const std::array<int, 4>& a, const std::array<int, 4>& b) {
+        double w = std::max(0, std::min(a[2], b[2]) - std::max(a[0], b[0]));
+        double h = std::max(0, std::min(a[3], b[3]) - std::max(a[1], b[1]));
+        double smaller = std::min(static_cast<double>(a[2] - a[0]) * (a[3] - a[1]),
+                                  static_cast<double>(b[2] - b[0]) * (b[3] - b[1]));
+        return smaller > 0 ? w * h / smaller : 0;
+    }
+
     cv::HOGDescriptor hog_;  // detectMultiScale is const: workers share it
     const Settings settings_;
 };
