@@ -52,3 +52,33 @@ TEST_CASE("the people-counting config tracks pedestrians with stable ids and dra
     REQUIRE(decoded.exit_code == 0);
     CHECK(decoded.out.rfind("P6\n768 576\n255\n", 0) == 0);
 }
+
+TEST_CASE(
+    "two runs of the people-counting config over the pedestrian clip count the same "
+    "crossings of the walkway line") {
+    auto totals = [](int run) {
+        TempDir dir;
+        auto results = dir / "people.jsonl";
+        auto r = run_program(kFramehostBinary,
+                             {"--config", kSourceDir + "/configs/people-counting.yaml", "--set",
+                              "http.port=0", "--set", "source.params.max_fps=1"},
+                             {{"RESULTS_PATH", results.string()},
+                              {"SNAPSHOT_DIR", (dir / "snapshots").string()},
+                              {"EVENTS_PATH", (dir / "events.db").string()}},
+                             std::chrono::seconds(280));
+        INFO("run ", run, ": ", r.err);
+        REQUIRE(r.exit_code == 0);
+        std::map<std::string, int> crossings;
+        for (const auto& line : read_jsonl(results))
+            for (const auto& c : line["results"]["zones"]["changes"])
+                if (c["type"] == "crossing") ++crossings[c["direction"].get<std::string>()];
+        return crossings;
+    };
+    auto first = totals(1);
+    auto second = totals(2);
+    CHECK(first == second);
+    // People walk both ways past the middle of the clip.
+    CHECK(first["in"] >= 1);
+    CHECK(first["out"] >= 1);
+    MESSAGE("walkway crossings: ", first["in"], " in, ", first["out"], " out");
+}
