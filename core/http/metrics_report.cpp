@@ -79,6 +79,10 @@ nlohmann::json metrics_json(Host& host) {
                          {"circuit_state", first.circuit},
                          {"circuit_opened", first.circuit_opened},
                          {"frames_received", first.frames}});
+    }
+    // Its own status, from the first configured source: a host may have none, only cameras
+    // added over HTTP (status.sources lists those too).
+    if (!parts.sources.empty()) {
         auto& instance = *parts.sources[0].instance;
         nlohmann::json own;
         if (auto error = instance.call("status", 0, [&] { own = instance.plugin().status(); }))

@@ -160,3 +160,22 @@ TEST_CASE(
     REQUIRE(http.post(host.url("/cameras"), door(), token).status == 201);
     CHECK(http.request("DELETE", host.url("/cameras/door"), "", token).status == 200);
 }
+
+TEST_CASE("a host with no configured source and one camera added over HTTP serves /metrics") {
+    // Hardening round 3, item 1: the JSON metrics read the first configured source's status
+    // even when only cameras added over HTTP exist (SIGSEGV).
+    RunningHost host("processors: [ { plugin: identity } ]\n");
+    HttpClient http;
+    auto added = http.post(host.url("/cameras"), door(), {"Content-Type: application/json"});
+    REQUIRE_MESSAGE(added.status == 201, added.body);
+    REQUIRE(eventually(
+        [&] {
+            auto metrics = http.get(host.url("/metrics"));
+            return metrics.status == 200 &&
+                   json::parse(metrics.body)["consumer_metrics"]["frames_received"].get<int>() > 0;
+        },
+        20s));
+    CHECK(json::parse(http.get(host.url("/metrics")).body)["consumer_metrics"]["enabled"] == false);
+    CHECK(http.get(host.url("/health")).status == 200);
+    CHECK(host.process().running());
+}
