@@ -13,9 +13,17 @@ namespace framehost::core {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"service",    "plugin_paths", "pipeline", "http",
-                                                "tracing",    "events",       "source",   "sources",
-                                                "processors", "sinks"};
+// The host's sections (config_sections(), written once there) and the plugin lists.
+const std::vector<std::string>& top_level_keys() {
+    static const std::vector<std::string> keys = [] {
+        std::vector<std::string> k;
+        for (const auto& section : config_sections()) k.push_back(section.key);
+        for (const char* more : {"plugin_paths", "source", "sources", "processors", "sinks"})
+            k.push_back(more);
+        return k;
+    }();
+    return keys;
+}
 const std::vector<std::string> kPluginUseKeys = {"plugin", "name", "enabled", "params"};
 
 // Returns how many keys were unknown.
@@ -169,7 +177,7 @@ HostConfig read_host_config(YAML::Node root, const std::filesystem::path& file,
         diagnostics.throw_if_any();
     }
     for (const auto& o : overrides) apply_override(root, o, diagnostics);
-    reject_unknown_keys(root, kTopLevelKeys, "the config", diagnostics);
+    reject_unknown_keys(root, top_level_keys(), "the config", diagnostics);
 
     read_section(root, "service", service_section(), config.service, diagnostics);
     read_section(root, "pipeline", pipeline_section(), config.pipeline, diagnostics);
@@ -192,6 +200,7 @@ HostConfig read_host_config(YAML::Node root, const std::filesystem::path& file,
     }
     read_section(root, "tracing", tracing_section(), config.tracing, diagnostics);
     read_section(root, "events", events_section(), config.events, diagnostics);
+    read_section(root, "camera_api", camera_api_section(), config.camera_api, diagnostics);
 
     auto base = file.parent_path();
     if (!config.events.path.empty()) {

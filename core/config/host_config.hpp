@@ -38,7 +38,8 @@ struct HostConfig {
     PipelineSettings pipeline;
     HttpSettings http;
     TracingSettings tracing;
-    EventsSettings events;           // path made absolute
+    EventsSettings events;  // path made absolute
+    CameraApiSettings camera_api;
     std::vector<PluginUse> sources;  // `sources:`, or `source:` as a list of one; enabled ones only
     std::vector<PluginUse> processors;
     std::vector<PluginUse> sinks;

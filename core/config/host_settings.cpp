@@ -1,5 +1,7 @@
 #include "core/config/host_settings.hpp"
 
+#include <set>
+
 namespace framehost::core {
 
 namespace {
@@ -132,6 +134,29 @@ const ParamTable<EventsSettings>& events_section() {
     return table;
 }
 
+const ParamTable<CameraApiSettings>& camera_api_section() {
+    using S = CameraApiSettings;
+    static const ParamTable<S> table{
+        param::bind(&S::protocols, "protocols",
+                    "The schemes a camera added over HTTP may use (of rtsp, rtsps, http, https, "
+                    "rtmp, rtmps, udp, rtp, srt, file); add file to let it open files")
+            .check([](const nlohmann::json& list) -> std::string {
+                static const std::set<std::string> known = {
+                    "rtsp", "rtsps", "http", "https", "rtmp", "rtmps", "udp", "rtp", "srt", "file"};
+                for (const auto& p : list)
+                    if (!known.count(p.get<std::string>()))
+                        return "'" + p.get<std::string>() +
+                               "' is not one of rtsp, rtsps, http, "
+                               "https, rtmp, rtmps, udp, rtp, srt, file";
+                return "";
+            }),
+        param::bind(&S::allow_loopback, "allow_loopback",
+                    "Let a camera added over HTTP reach this machine itself (loopback or one of "
+                    "its addresses), where the host's own services listen"),
+    };
+    return table;
+}
+
 std::vector<ConfigSection> config_sections() {
     return {
         {"service", "what /health and /metrics call this host", service_section().specs()},
@@ -140,6 +165,8 @@ std::vector<ConfigSection> config_sections() {
         {"tracing", "W3C trace spans of /process-with-tracking", tracing_section().specs()},
         {"events", "the event store the `events` processor writes and /events reads",
          events_section().specs()},
+        {"camera_api", "what cameras added with POST /cameras may open",
+         camera_api_section().specs()},
     };
 }
 

@@ -56,11 +56,18 @@ struct EventsSettings {
     std::size_t max_events = 1'000'000;
 };
 
+// What cameras added over HTTP (POST /cameras) may open (core/host/camera_url_policy.hpp).
+struct CameraApiSettings {
+    std::vector<std::string> protocols = {"rtsp", "rtsps", "http", "https", "rtmp", "udp"};
+    bool allow_loopback = false;
+};
+
 const ParamTable<ServiceSettings>& service_section();
 const ParamTable<PipelineSettings>& pipeline_section();
 const ParamTable<HttpSettings>& http_section();
 const ParamTable<TracingSettings>& tracing_section();
 const ParamTable<EventsSettings>& events_section();
+const ParamTable<CameraApiSettings>& camera_api_section();
 
 // Every host section by its key, in the order the docs show them.
 struct ConfigSection {

@@ -44,7 +44,8 @@ Host::Host(HostConfig config) : config_(std::move(config)) {
     for (const auto& use : config_.sinks)
         parts.sinks.push_back(instantiate(use, metrics_, extensions_));
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
-    cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_, extensions_);
+    cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_, extensions_,
+                                                CameraUrlPolicy(config_.camera_api));
     history_ = std::make_unique<MetricsHistory>(states_, pipeline_->end_to_end_latency(),
                                                 kHistoryInterval, kHistoryPoints);
 }

@@ -36,6 +36,14 @@ RuntimeCameras::Result RuntimeCameras::add_checked(const nlohmann::json& camera)
         camera["url"].get<std::string>().empty())
         return {
             Outcome::Invalid, "url", "'url' is required: the camera's URL or file, a string", {}};
+    if (auto refused = policy_.problem(camera["url"].get<std::string>()); !refused.empty())
+        return {Outcome::Invalid, "url", refused, {}};
+    for (const char* hosts : {"protocol_whitelist", "format_whitelist"})
+        if (camera.contains(hosts))
+            return {Outcome::Invalid,
+                    hosts,
+                    std::string("'") + hosts + "' is the host's to set (camera_api in its config)",
+                    {}};
     for (const char* taken : {"camera_id", "cameras"})
         if (camera.contains(taken))
             return {Outcome::Invalid,
@@ -57,6 +65,9 @@ RuntimeCameras::Result RuntimeCameras::add_checked(const nlohmann::json& camera)
     nlohmann::json params = camera;
     params.erase("id");
     params["camera_id"] = id;
+    // FFmpeg is told the same as the policy: it never opens more than the URL's check allowed.
+    params["protocol_whitelist"] = policy_.ffmpeg_protocols();
+    params["format_whitelist"] = policy_.ffmpeg_formats();
     const auto& spec = library->descriptor().params;
     if (auto problem = check_json_params(spec, params))
         return {Outcome::Invalid, problem.field, problem.text, {}};

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/host/camera_url_policy.hpp"
 #include "core/metrics/metrics_registry.hpp"
 #include "core/pipeline/pipeline.hpp"
 #include "core/plugins/host_extensions.hpp"
@@ -21,8 +22,12 @@ namespace framehost::core {
 
 class RuntimeCameras {
   public:
-    RuntimeCameras(Pipeline& pipeline, MetricsRegistry& metrics, const HostExtensions& extensions)
-        : pipeline_(pipeline), metrics_(metrics), extensions_(extensions) {}
+    RuntimeCameras(Pipeline& pipeline, MetricsRegistry& metrics, const HostExtensions& extensions,
+                   CameraUrlPolicy policy)
+        : pipeline_(pipeline),
+          metrics_(metrics),
+          extensions_(extensions),
+          policy_(std::move(policy)) {}
 
     // The camera plugin's library, found on the plugin path when the host starts; without it
     // cameras cannot be added.
@@ -68,6 +73,7 @@ class RuntimeCameras {
     Pipeline& pipeline_;
     MetricsRegistry& metrics_;
     const HostExtensions& extensions_;
+    const CameraUrlPolicy policy_;
     mutable std::mutex mutex_;
     std::shared_ptr<PluginLibrary> library_;
     std::map<std::string, std::string> added_;  // camera id -> source instance name

@@ -62,6 +62,12 @@ VideoInput::VideoInput(const InputOptions& options, const std::atomic<bool>& sto
     auto read_us = std::to_string(options_.read_timeout.count() * 1000);
     av_dict_set(&dict, "timeout", read_us.c_str(), 0);
     av_dict_set(&dict, "rw_timeout", read_us.c_str(), 0);
+    // What an input may open and be read as (cameras added over HTTP: no files, no nested
+    // protocols such as concat:, no text demuxers drawing a file as a picture).
+    if (!options_.protocols.empty())
+        av_dict_set(&dict, "protocol_whitelist", options_.protocols.c_str(), 0);
+    if (!options_.formats.empty())
+        av_dict_set(&dict, "format_whitelist", options_.formats.c_str(), 0);
     arm(options_.connect_timeout);
     int rc = avformat_open_input(&format_, options_.url.c_str(), nullptr, &dict);
     av_dict_free(&dict);

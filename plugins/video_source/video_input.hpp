@@ -23,6 +23,8 @@ struct InputOptions {
     std::chrono::milliseconds read_timeout{5000};    // bounds each read of the input
     std::chrono::milliseconds stall_timeout{10000};  // bounds the wait for one decoded frame
     int decoder_threads = 1;                         // 0: as many as FFmpeg chooses
+    // FFmpeg's protocol_whitelist and format_whitelist (comma-separated); empty: FFmpeg's own.
+    std::string protocols, formats;
 };
 
 class VideoInput {

@@ -66,6 +66,8 @@ struct Settings {
     std::chrono::milliseconds connect_timeout_ms{5000};
     std::chrono::milliseconds read_timeout_ms{5000};
     std::chrono::milliseconds stall_timeout_ms{10000};
+    std::string protocol_whitelist;
+    std::string format_whitelist;
     SourceRetry retry;  // each camera's reconnects, paced as the host paces a source
 };
 
@@ -113,6 +115,13 @@ const ParamTable<Settings>& params() {
             param::bind(&Settings::stall_timeout_ms, "stall_timeout_ms",
                         "Reconnect when no frame was decoded for this long")
                 .range(1, 3'600'000),
+            param::bind(&Settings::protocol_whitelist, "protocol_whitelist",
+                        "FFmpeg's protocol_whitelist: the protocols an input may use, "
+                        "comma-separated (e.g. rtsp,rtp,udp,tcp); empty: FFmpeg's default. The "
+                        "host sets it for cameras added over HTTP"),
+            param::bind(&Settings::format_whitelist, "format_whitelist",
+                        "FFmpeg's format_whitelist: the container formats an input may be read "
+                        "as; empty: any. The host sets it for cameras added over HTTP"),
         };
         t.include(&Settings::retry, source_retry_params());
         return t;
@@ -145,6 +154,8 @@ class VideoSource final : public Source {
         if ((common.shape.width == 0) != (common.shape.height == 0))
             throw std::invalid_argument("width and height are given together or not at all");
         common.input.rtsp_over_tcp = settings.transport == "tcp";
+        common.input.protocols = settings.protocol_whitelist;
+        common.input.formats = settings.format_whitelist;
         common.input.decoder_threads = settings.decoder_threads;
         common.input.connect_timeout = settings.connect_timeout_ms;
         common.input.read_timeout = settings.read_timeout_ms;

@@ -19,8 +19,11 @@ using nlohmann::json;
 
 namespace {
 
+// Cameras added over HTTP may open files here (the tests' cameras are clips); by default they
+// may not (camera_api).
 std::string street_config(const std::string& http = "") {
     return http + R"(
+camera_api: { protocols: [file, rtsp] })
 source: { plugin: video_source, params: { url: ")" +
            kPedestrianClip.string() + R"(", camera_id: street, realtime: true, loop: true } }
 processors: [ { plugin: identity } ]
@@ -164,7 +167,7 @@ TEST_CASE(
 TEST_CASE("a host with no configured source and one camera added over HTTP serves /metrics") {
     // Hardening round 3, item 1: the JSON metrics read the first configured source's status
     // even when only cameras added over HTTP exist (SIGSEGV).
-    RunningHost host("processors: [ { plugin: identity } ]\n");
+    RunningHost host("camera_api: { protocols: [file] }\nprocessors: [ { plugin: identity } ]\n");
     HttpClient http;
     auto added = http.post(host.url("/cameras"), door(), {"Content-Type: application/json"});
     REQUIRE_MESSAGE(added.status == 201, added.body);
@@ -178,4 +181,78 @@ TEST_CASE("a host with no configured source and one camera added over HTTP serve
     CHECK(json::parse(http.get(host.url("/metrics")).body)["consumer_metrics"]["enabled"] == false);
     CHECK(http.get(host.url("/health")).status == 200);
     CHECK(host.process().running());
+}
+
+TEST_CASE(
+    "cameras added over HTTP open no file, no nested protocol and nothing on this machine "
+    "unless the config allows it") {
+    // Hardening round 3, items 2 and 3: concat: drew /etc/shadow as a picture; a camera at the
+    // Frame Buffer's /frames/dequeue consumed its frames.
+    TempDir dir;
+    auto secret = dir.write("secret.txt", "API_TOKEN=do-not-show\n");
+    RunningHost host("processors: [ { plugin: identity } ]\n");
+    HttpClient http;
+    auto refused = [&](const std::string& url) {
+        auto r = http.post(host.url("/cameras"), json{{"id", "probe"}, {"url", url}}.dump(),
+                           {"Content-Type: application/json"});
+        INFO(url, " -> ", r.status, " ", r.body);
+        CHECK(r.status == 422);
+        CHECK(field_of(r) == json({"body", "url"}));
+        return r.status == 422 ? json::parse(r.body)["detail"][0]["msg"].get<std::string>() : "";
+    };
+    CHECK(refused(secret.string()).find("files cannot be opened") != std::string::npos);
+    CHECK(refused("file:" + secret.string()).find("files cannot") != std::string::npos);
+    CHECK(refused("concat:" + secret.string() + "|" + secret.string()).find("'concat:'") !=
+          std::string::npos);
+    for (const char* nested :
+         {"subfile:,,start,0,end,0,,:/etc/passwd", "pipe:0", "data:text/plain,x"})
+        refused(nested);
+    CHECK(refused("gopher://example.org/").find("camera_api.protocols") != std::string::npos);
+    // This machine: the Frame Buffer's port, any loopback address, the host's own API.
+    CHECK(refused("http://127.0.0.1:8002/frames/dequeue?count=100").find("this machine") !=
+          std::string::npos);
+    refused("http://localhost:" + std::to_string(host.port()) + "/metrics");
+    refused("rtsp://127.9.9.9:8554/cam");
+    refused("http://[::1]:8002/frames");
+    refused("http://0.0.0.0:8002/frames");
+    // The whitelists are the host's, not the client's.
+    auto loosened = http.post(
+        host.url("/cameras"),
+        json{
+            {"id", "probe"}, {"url", "rtsp://192.0.2.1/cam"}, {"protocol_whitelist", "file,concat"}}
+            .dump(),
+        {"Content-Type: application/json"});
+    CHECK(loosened.status == 422);
+    CHECK(json::parse(http.get(host.url("/cameras")).body)["cameras"].empty());
+    CHECK(host.process().running());
+}
+
+TEST_CASE(
+    "camera_api.allow_loopback and file let the operator open this machine's cameras; "
+    "FFmpeg still reads no text file as a picture") {
+    TempDir dir;
+    auto text = dir.write("notes.txt", std::string(2000, 'x') + "\n");
+    RunningHost host(
+        "camera_api: { protocols: [file, rtsp], allow_loopback: true }\n"
+        "processors: [ { plugin: identity } ]\n"
+        "sinks: [ { plugin: annotated_snapshot } ]\n");
+    HttpClient http;
+    REQUIRE(http.post(host.url("/cameras"), door(), {"Content-Type: application/json"}).status ==
+            201);
+    // A text file passes the URL check (files are allowed) but FFmpeg's format whitelist keeps
+    // its text demuxer from drawing it.
+    auto notes =
+        http.post(host.url("/cameras"), json{{"id", "notes"}, {"url", text.string()}}.dump(),
+                  {"Content-Type: application/json"});
+    REQUIRE(notes.status == 201);
+    REQUIRE(
+        eventually([&] { return !camera_entry(http, host, "door")["preview"].is_null(); }, 30s));
+    REQUIRE(eventually(
+        [&] {
+            auto entry = camera_entry(http, host, "notes");
+            return entry.contains("last_error") && !entry["last_error"].get<std::string>().empty();
+        },
+        30s));
+    CHECK(camera_entry(http, host, "notes")["preview"].is_null());
+    CHECK(http.get(host.url("/cameras/notes/snapshot.jpg")).status != 200);
 }

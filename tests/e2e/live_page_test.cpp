@@ -25,7 +25,9 @@ struct PeopleCounting {
     TempDir dir;
     RunningHost host;
     explicit PeopleCounting(const std::string& config_file = "configs/people-counting.yaml")
-        : host(read_file(kSourceDir + "/" + config_file), {},
+        // The test adds a camera from a file over HTTP: camera_api lets it.
+        : host(read_file(kSourceDir + "/" + config_file) + "\ncamera_api: { protocols: [file] }\n",
+               {},
                {{"VIDEO_REALTIME", "true"},
                 {"VIDEO_LOOP", "true"},
                 {"VIDEO_MAX_FPS", "4"},
