@@ -1,5 +1,7 @@
 #include "core/host/previews.hpp"
 
+#include <algorithm>
+
 namespace framehost::core {
 
 void PreviewBoard::publish(const PluginContext& from, const std::string& camera,
@@ -21,7 +23,17 @@ void PreviewBoard::publish(const PluginContext& from, const std::string& camera,
 
 void PreviewBoard::publish(const std::string& camera, Preview preview) {
     preview.published = std::chrono::steady_clock::now();
+    Preview evicted;  // released after the lock
     std::lock_guard lock(mutex_);
+    if (!latest_.count(camera) && latest_.size() >= max_cameras_) {
+        // A new camera beyond the cap: the one whose picture is oldest makes room (camera ids
+        // come from outside, e.g. every frame given to POST /process names one).
+        auto oldest = std::min_element(
+            latest_.begin(), latest_.end(),
+            [](const auto& a, const auto& b) { return a.second.published < b.second.published; });
+        std::swap(evicted, oldest->second);
+        latest_.erase(oldest);
+    }
     auto& slot = latest_[camera];
     preview.sequence = slot.sequence + 1;
     // The previous picture is released after the lock: its last reference may be this one.

@@ -27,6 +27,11 @@ struct Preview {
 
 class PreviewBoard final : public PreviewPublisher {
   public:
+    // At most `max_cameras` pictures: a new camera beyond it evicts the one published longest
+    // ago.
+    static constexpr std::size_t kMaxCameras = 256;
+    explicit PreviewBoard(std::size_t max_cameras = kMaxCameras) : max_cameras_(max_cameras) {}
+
     // PreviewPublisher: never throws into a plugin.
     void publish(const PluginContext& from, const std::string& camera, const std::string& frame_id,
                  std::shared_ptr<const std::vector<std::uint8_t>> jpeg, int width,
@@ -40,6 +45,7 @@ class PreviewBoard final : public PreviewPublisher {
     void forget(const std::string& camera);
 
   private:
+    const std::size_t max_cameras_;
     mutable std::mutex mutex_;
     std::map<std::string, Preview> latest_;
 };
