@@ -119,7 +119,7 @@ HttpResponse FrameBufferApi::enqueue_body(const std::string& body) {
     try {
         frame = json::parse(body);
     } catch (const json::exception& e) {
-        return core::json_decode_error(e);
+        return core::json_decode_error(e, body);
     }
     if (!frame.is_object())
         return validation_error({"body"}, "value is not a valid dict", "type_error.dict");

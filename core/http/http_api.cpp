@@ -212,7 +212,7 @@ HttpResponse HttpApi::add_camera(const HttpRequest& request, const PathMatch&) {
     try {
         body = nlohmann::json::parse(request.body);
     } catch (const nlohmann::json::exception& e) {
-        return json_decode_error(e);
+        return json_decode_error(e, request.body);
     }
     auto r =
         host_.cameras().add(body, [&](const std::string& id) { return camera_known(host_, id); });

@@ -1,9 +1,11 @@
 #pragma once
 // A request and a response as the API sees them, independent of the server library.
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -71,15 +73,39 @@ inline HttpResponse validation_error(nlohmann::json loc, const std::string& msg,
 }
 
 // A body that is not JSON, as FastAPI answers it: 422, located at the offset where parsing
-// failed (0-based, as Python's json module counts). A number out of range (1e400, a 5,000-digit
-// integer) is refused the same way; the message is cut, so an answer never echoes a huge token.
-inline HttpResponse json_decode_error(const nlohmann::json::exception& e) {
+// failed (0-based, as Python's json module counts), with pydantic's `ctx`: {"msg", "doc", "pos",
+// "lineno", "colno"}. A number out of range (1e400, a 5,000-digit integer) is refused the same
+// way. The message and the document are cut (kDecodeErrorDocument), so an answer never echoes a
+// huge body; positions count bytes where Python counts characters (the same for ASCII).
+inline constexpr std::size_t kDecodeErrorDocument = 256;
+inline HttpResponse json_decode_error(const nlohmann::json::exception& e, std::string_view body) {
     std::string what = e.what();
     if (what.size() > 200) what = what.substr(0, 200) + "...";
-    nlohmann::json loc = {"body"};
+    std::size_t pos = 0;
     if (const auto* parse = dynamic_cast<const nlohmann::json::parse_error*>(&e))
-        loc.push_back(parse->byte > 0 ? parse->byte - 1 : 0);
-    return validation_error(std::move(loc), "invalid JSON: " + what, "value_error.jsondecode");
+        pos = parse->byte > 0 ? std::min<std::size_t>(parse->byte - 1, body.size()) : 0;
+    // nlohmann's "[json.exception...] parse error at line 1, column 2: syntax error ...": the
+    // part after the position, as Python's msg is the reason alone.
+    std::string reason = what;
+    if (auto colon = reason.find(": "); colon != std::string::npos)
+        reason = reason.substr(colon + 2);
+    // As Python's json module: lineno counts the newlines before pos; colno is pos less the
+    // last newline before it (pos + 1 on the first line).
+    auto before = body.substr(0, pos);  // a view
+    auto lineno = static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n')) + 1;
+    auto newline = before.rfind('\n');
+    std::size_t colno = newline == std::string::npos ? pos + 1 : pos - newline;
+    nlohmann::json ctx = {{"msg", reason},
+                          {"doc", std::string(body.substr(0, kDecodeErrorDocument))},
+                          {"pos", pos},
+                          {"lineno", lineno},
+                          {"colno", colno}};
+    auto response =
+        json_response(422, {{"detail", nlohmann::json::array({{{"loc", {"body", pos}},
+                                                               {"msg", "invalid JSON: " + what},
+                                                               {"type", "value_error.jsondecode"},
+                                                               {"ctx", std::move(ctx)}}})}});
+    return response;
 }
 
 }  // namespace framehost::core

@@ -44,7 +44,7 @@ std::variant<Frame, HttpResponse> decode_process_request(
         body = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
         // The replaced service (FastAPI) answers a body that is not JSON with 422 too.
-        return json_decode_error(e);
+        return json_decode_error(e, text);
     }
     if (!body.is_object())
         return validation_error({"body"}, "value is not a valid dict", "type_error.dict");

@@ -23,7 +23,7 @@ namespace {
 // may not (camera_api).
 std::string street_config(const std::string& http = "") {
     return http + R"(
-camera_api: { protocols: [file, rtsp] })
+camera_api: { protocols: [file, rtsp] }
 source: { plugin: video_source, params: { url: ")" +
            kPedestrianClip.string() + R"(", camera_id: street, realtime: true, loop: true } }
 processors: [ { plugin: identity } ]

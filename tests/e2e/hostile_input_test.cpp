@@ -79,7 +79,9 @@ TEST_CASE(
         auto r =
             client.post(fb.url("/frames"), R"({"frame_id":"n","metadata":{"v":)" + number + "}}");
         CHECK(r.status == 422);
-        CHECK(r.body.size() < 600);  // the answer does not echo a 5,000-digit token
+        // The answer does not echo a 5,000-digit token: its messages and pydantic's ctx.doc are
+        // cut (256 bytes of the document).
+        CHECK(r.body.size() < 1000);
     }
     RunningHost host(
         "pipeline: { progress_interval_s: 0 }\nprocessors: [ { plugin: identity } ]\n");
@@ -90,7 +92,7 @@ TEST_CASE(
     auto huge = client.post(host.url("/process"), R"({"frame_data":"QUJD","metadata":{"v":)" +
                                                       std::string(1 << 20, '9') + "}}");
     CHECK(huge.status == 422);
-    CHECK(huge.body.size() < 600);
+    CHECK(huge.body.size() < 1000);
     std::istringstream log(host.process().err());
     for (std::string line; std::getline(log, line);) CHECK(line.size() < 2200);
 }

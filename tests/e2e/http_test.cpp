@@ -242,6 +242,18 @@ processors: [ { plugin: sample_detector, params: { processing_delay_ms: 0 } } ]
         CHECK(detail[0]["type"] == type);
     };
     expect("{oops", json::array({"body", 1}), "invalid JSON", "value_error.jsondecode");
+    // pydantic's ctx of a JSONDecodeError (hardening round 3, item 10): where, as Python counts.
+    auto ctx =
+        parsed(client.post(host.url("/process"), "{\n  \"a\": 1,\n  oops}"))["detail"][0]["ctx"];
+    CHECK(ctx["pos"] == 14);  // Python: "line 3 column 3 (char 14)"
+    CHECK(ctx["lineno"] == 3);
+    CHECK(ctx["colno"] == 3);
+    CHECK(ctx["doc"] == "{\n  \"a\": 1,\n  oops}");
+    CHECK(!ctx["msg"].get<std::string>().empty());
+    auto long_doc = parsed(client.post(host.url("/process"),
+                                       "[" + std::string(100'000, ' ') + "x"))["detail"][0]["ctx"];
+    CHECK(long_doc["doc"].get<std::string>().size() == 256);  // cut: never the whole body
+    CHECK(long_doc["pos"] == 100'001);
     expect("[1,2]", {"body"}, "value is not a valid dict", "type_error.dict");
     expect("{}", {"body", "frame_data"}, "field required", "value_error.missing");
     expect(R"({"frame_data": ""})", {"body", "frame_data"}, "frame_data cannot be empty",
