@@ -65,18 +65,26 @@ int wait_for_listening(ChildProcess& process, const std::string& name,
     throw std::runtime_error(name + " did not start listening:\n" + process.err());
 }
 
-RedisServer::RedisServer(bool durable) : durable_(durable), port_(free_port()) {
-    // redis-server cannot bind port 0 and say which it got: a chosen port can be taken by another
-    // test before it binds, and then it exits. Such a launch is tried again on another port.
+namespace {
+// redis-server and mosquitto cannot bind port 0 and say which they got: a chosen port can be
+// taken by another test before they bind it, and then they exit. Such a launch is tried again on
+// another port.
+template <class Launch>
+void launch_on_a_free_port(int& port, const std::unique_ptr<ChildProcess>& process, Launch launch) {
     for (int attempt = 1;; ++attempt) {
         try {
             launch();
             return;
         } catch (const std::exception&) {
-            if (attempt == 3 || process_->running()) throw;
-            port_ = free_port();
+            if (attempt == 3 || process->running()) throw;
+            port = free_port();
         }
     }
+}
+}  // namespace
+
+RedisServer::RedisServer(bool durable) : durable_(durable), port_(free_port()) {
+    launch_on_a_free_port(port_, process_, [this] { launch(); });
 }
 
 void RedisServer::launch() {
@@ -92,16 +100,7 @@ void RedisServer::launch() {
 }
 
 MqttBroker::MqttBroker() : port_(free_port()) {
-    // As with redis-server: a chosen port may be taken before the broker binds it.
-    for (int attempt = 1;; ++attempt) {
-        try {
-            launch();
-            return;
-        } catch (const std::exception&) {
-            if (attempt == 3 || process_->running()) throw;
-            port_ = free_port();
-        }
-    }
+    launch_on_a_free_port(port_, process_, [this] { launch(); });
 }
 
 void MqttBroker::launch() {
