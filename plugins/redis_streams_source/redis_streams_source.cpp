@@ -171,6 +171,7 @@ class RedisStreamsSource final : public framehost::Source {
                     throw;
                 }
                 acknowledged_ += acks.size();
+                release(acks);
             } else {
                 flush_acks();
                 reply = reader_.run(read_command);
@@ -196,11 +197,13 @@ class RedisStreamsSource final : public framehost::Source {
         if (it == in_flight_.end()) return;
         std::string entry = std::move(it->second);
         in_flight_.erase(it);
-        held_.erase(entry);
         if (outcome == framehost::Outcome::Undelivered) {
+            held_.erase(entry);  // claimable again, by any host, after claim_idle_ms
             ++undelivered_;
             return;
         }
+        // Stays held until its acknowledgement reaches Redis: a claim between now and then
+        // would otherwise take it back from the pending list and process it twice.
         if (outcome == framehost::Outcome::Failed)
             dead_.push_back(
                 {entry, frame.id, "failed in " + frame.failed_in() + ": " + frame.error()});
@@ -365,6 +368,12 @@ class RedisStreamsSource final : public framehost::Source {
         return acks;
     }
 
+    // Acknowledged in Redis: no longer pending, so no longer to be skipped by claim().
+    void release(const std::vector<std::string>& acks) {
+        std::lock_guard lock(ack_mutex_);
+        for (const auto& id : acks) held_.erase(id);
+    }
+
     void give_back(const std::vector<std::string>& acks) {
         std::lock_guard lock(ack_mutex_);
         acks_.insert(acks_.end(), acks.begin(), acks.end());
@@ -391,6 +400,7 @@ class RedisStreamsSource final : public framehost::Source {
                 args.insert(args.end(), acks.begin(), acks.end());
                 reader_.run(args);
                 acknowledged_ += acks.size();
+                release(acks);
             }
         } catch (...) {
             // Kept for the next flush; if this host dies first, the entries stay pending and
@@ -423,7 +433,7 @@ class RedisStreamsSource final : public framehost::Source {
     std::mutex ack_mutex_;
     std::uint64_t last_delivery_ = 0;
     std::unordered_map<std::uint64_t, std::string> in_flight_;  // delivery token -> entry id
-    std::unordered_set<std::string> held_;                      // the entry ids in flight here
+    std::unordered_set<std::string> held_;  // in flight here, or finished and not yet acknowledged
     std::vector<std::string> acks_;
     std::vector<DeadLetter> dead_;
 
