@@ -4,7 +4,8 @@
 // process being killed (synchronous=NORMAL: only a crash of the machine itself can lose the
 // last transactions). Changes are numbered for delivery; each consumer's cursor is a row of
 // the file. Retention removes events older than retention_days and the oldest beyond
-// max_events, with their changes and snapshots.
+// max_events, with their snapshots; their changes stay until every consumer has taken them (or
+// they pass the same age, or 4 x max_events changes), so a sink behind still delivers them.
 //
 // Two connections: writes go through one, the HTTP API's queries through the other, so a query
 // never waits for a burst of writes (WAL lets a reader work beside the writer).

@@ -211,6 +211,39 @@ TEST_CASE("event store: retention removes the oldest beyond max_events and those
 }
 
 TEST_CASE(
+    "event store: a change outlives its event's retention until its consumer takes it, and seq "
+    "counts on after old changes are trimmed and the store reopened") {
+    TempDir dir;
+    std::uint64_t last = 0;
+    {
+        SqliteEventStore store(settings_in(dir, 2, 0));
+        CHECK(store.cursor("mqtt") == 0);
+        std::vector<EventWrite> writes;
+        for (int i = 0; i < 5; ++i)
+            writes.push_back({object_event("e" + std::to_string(i), "c", now_ms() + i), nullptr});
+        store.write(writes);
+        CHECK(store.figures().events_held == 2);  // the write applied retention
+        CHECK_FALSE(store.get("e0"));
+        // The consumer behind still gets the change of an event retention removed.
+        auto changes = store.changes_after(store.cursor("mqtt"), 10, std::chrono::milliseconds(0));
+        REQUIRE(changes.size() == 5);
+        CHECK(changes[0].event.id == "e0");
+        store.acknowledge("mqtt", changes.back().seq);
+        // Taken by every consumer and old enough (an hour from now): trimmed, the newest kept.
+        store.apply_retention(now_ms() + 3'600'000);
+        CHECK(store.changes_after(0, 10, std::chrono::milliseconds(0)).size() == 1);
+        last = store.last_seq();
+    }
+    SqliteEventStore reopened(settings_in(dir, 2, 0));
+    CHECK(reopened.last_seq() == last);
+    write_one(reopened, object_event("e5", "c", now_ms()));
+    auto newest = reopened.changes_after(last, 10, std::chrono::milliseconds(0));
+    REQUIRE(newest.size() == 1);
+    CHECK(newest[0].seq == last + 1);
+    CHECK(newest[0].event.id == "e5");
+}
+
+TEST_CASE(
     "event store: a file that is not SQLite, or a folder that is missing, is refused by name") {
     TempDir dir;
     auto text = dir.write("notes.db", std::string(4096, 'x'));
