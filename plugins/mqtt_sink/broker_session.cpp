@@ -35,6 +35,7 @@ BrokerSession::BrokerSession(const BrokerUrl& broker, const std::string& client_
     mosquitto_connect_callback_set(client_, &BrokerSession::on_connect);
     mosquitto_disconnect_callback_set(client_, &BrokerSession::on_disconnect);
     mosquitto_publish_callback_set(client_, &BrokerSession::on_publish);
+    mosquitto_log_callback_set(client_, &BrokerSession::on_log);
     if (!broker.username.empty() &&
         mosquitto_username_pw_set(client_, broker.username.c_str(),
                                   broker.password.empty() ? nullptr : broker.password.c_str()) !=
@@ -57,11 +58,13 @@ BrokerSession::BrokerSession(const BrokerUrl& broker, const std::string& client_
     if (mosquitto_loop_start(client_) != MOSQ_ERR_SUCCESS) fail("cannot start the MQTT thread");
     std::unique_lock lock(mutex_);
     if (!connack_.wait_for(lock, timeout, [&] { return answered_; })) {
+        auto logged = last_error_logged_;
         lock.unlock();
         mosquitto_disconnect(client_);
         mosquitto_loop_stop(client_, true);
         fail("the broker at " + broker.host + ":" + std::to_string(broker.port) +
-             " did not answer the connection in " + std::to_string(timeout.count()) + " ms");
+             " did not answer the connection in " + std::to_string(timeout.count()) + " ms" +
+             (logged.empty() ? "" : " (" + logged + ")"));
     }
     if (!connected_) {
         auto reason = lost_;
@@ -130,6 +133,13 @@ void BrokerSession::on_disconnect(mosquitto*, void* self, int rc) {
                                      : "connection lost: " + std::string(mosquitto_strerror(rc));
     }
     session->connack_.notify_all();
+}
+
+void BrokerSession::on_log(mosquitto*, void* self, int level, const char* text) {
+    if (level != MOSQ_LOG_ERR || !text) return;
+    auto* session = static_cast<BrokerSession*>(self);
+    std::lock_guard lock(session->mutex_);
+    session->last_error_logged_ = text;
 }
 
 void BrokerSession::on_publish(mosquitto*, void* self, int mid) {

@@ -38,6 +38,7 @@ class BrokerSession {
     static void on_connect(mosquitto*, void* self, int rc);
     static void on_disconnect(mosquitto*, void* self, int rc);
     static void on_publish(mosquitto*, void* self, int mid);
+    static void on_log(mosquitto*, void* self, int level, const char* text);
 
     mosquitto* client_ = nullptr;
     mutable std::mutex mutex_;
@@ -45,6 +46,8 @@ class BrokerSession {
     bool answered_ = false;
     bool connected_ = false;
     std::string lost_;
+    // libmosquitto's last error line: a failed TLS handshake is told only there.
+    std::string last_error_logged_;
     std::vector<int> acknowledged_;
 };
 

@@ -2,7 +2,8 @@
 // Home Assistant discovery and availability; the broker killed mid-run and the host stopped
 // while it is away, then both back: every event stored is published, in order. A broker that is
 // not there leaves the host running, /health degraded with the reason, and its password
-// nowhere.
+// nowhere. Over TLS (a certificate made by openssl, a mosquitto listener with a password file):
+// events arrive; a wrong password and an untrusted certificate are each named in /health.
 #include <doctest/doctest.h>
 
 #include <csignal>
@@ -192,4 +193,78 @@ TEST_CASE("mqtt_sink: a url that is not a broker's is refused at its position") 
     CHECK(r.exit_code != 0);
     CHECK(r.err.find("bad.yaml:4:20") != std::string::npos);
     CHECK(r.err.find("mqtt://") != std::string::npos);
+}
+
+namespace {
+// A certificate for 127.0.0.1, its own CA, made by openssl in `dir`: cert.pem and key.pem.
+void make_loopback_certificate(const TempDir& dir) {
+    auto r = run_program("/usr/bin/openssl",
+                         {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                          "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+                          (dir / "key.pem").string(), "-out", (dir / "cert.pem").string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+}  // namespace
+
+TEST_CASE(
+    "mqtt_sink over mqtts:// with a user and password: events arrive; a wrong password and an "
+    "unknown CA are each told in /health, the password never shown") {
+    TempDir dir;
+    make_loopback_certificate(dir);
+    auto passwords = dir / "passwords";
+    auto made = run_program("/usr/bin/mosquitto_passwd",
+                            {"-b", "-c", passwords.string(), "watcher", "s3cret-pw"});
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+    MqttBroker broker("certfile " + (dir / "cert.pem").string() + "\nkeyfile " +
+                      (dir / "key.pem").string() + "\nallow_anonymous false\npassword_file " +
+                      passwords.string());
+    auto sub = std::make_unique<ChildProcess>(
+        "/usr/bin/mosquitto_sub",
+        std::vector<std::string>{"-h", "127.0.0.1", "-p", std::to_string(broker.port()), "--cafile",
+                                 (dir / "cert.pem").string(), "-u", "watcher", "-P", "s3cret-pw",
+                                 "-q", "1", "-v", "-t", "test/#"});
+    std::this_thread::sleep_for(300ms);
+    auto tls_url = [&](const std::string& password) {
+        return "mqtts://watcher:" + password + "@127.0.0.1:" + std::to_string(broker.port());
+    };
+    auto with_ca = [&](std::string config) {
+        auto at = config.find("topic_prefix: test");
+        return config.insert(at, "ca_file: '" + (dir / "cert.pem").string() + "', ");
+    };
+    HttpClient client;
+    {
+        RunningHost host(with_ca(walker_config(tls_url("s3cret-pw"), dir / "a.db")), kFixtures);
+        REQUIRE(eventually([&] { return events_in(sub->out()).size() >= 4; }, 30s));
+        auto health = json::parse(client.get(host.url("/health")).body);
+        CHECK(health["details"]["plugins"]["mqtt_sink"]["connected"] == true);
+        CHECK(health["details"]["plugins"]["mqtt_sink"]["tls"] == true);
+        auto e = events_in(sub->out()).front();
+        CHECK(e["camera_id"] == "camera_01");
+        CHECK(e["label"] == "person");
+    }
+    struct Refusal {
+        std::string what, config, reason;
+    };
+    for (const auto& refusal :
+         {Refusal{"a wrong password", with_ca(walker_config(tls_url("wrong-pw"), dir / "b.db")),
+                  "not authori"},
+          Refusal{"a CA the host does not trust", walker_config(tls_url("s3cret-pw"), dir / "c.db"),
+                  "certificate"}}) {
+        CAPTURE(refusal.what);
+        RunningHost host(refusal.config, kFixtures);
+        json health;
+        REQUIRE(eventually(
+            [&] {
+                health = json::parse(client.get(host.url("/health")).body);
+                return health["details"]["plugins"]["mqtt_sink"].contains("error");
+            },
+            20s));
+        CHECK(health["status"] == "degraded");
+        auto error = health["details"]["plugins"]["mqtt_sink"]["error"].get<std::string>();
+        CHECK_MESSAGE(error.find(refusal.reason) != std::string::npos, error);
+        for (const char* path : {"/health", "/plugins", "/metrics"})
+            CHECK_MESSAGE(client.get(host.url(path)).body.find("-pw") == std::string::npos, path);
+        CHECK(host.process().err().find("-pw") == std::string::npos);
+        CHECK(host.process().running());
+    }
 }

@@ -99,14 +99,27 @@ void RedisServer::launch() {
                                  process_->out());
 }
 
-MqttBroker::MqttBroker() : port_(free_port()) {
+MqttBroker::MqttBroker(std::string listener_options)
+    : port_(free_port()), listener_options_(std::move(listener_options)) {
+    if (!listener_options_.empty()) config_dir_ = std::make_unique<TempDir>();
     launch_on_a_free_port(port_, process_, [this] { launch(); });
 }
 
 void MqttBroker::launch() {
-    // -p alone: mosquitto 2 listens on loopback only ("local only mode").
-    process_ = std::make_unique<ChildProcess>(
-        "/usr/sbin/mosquitto", std::vector<std::string>{"-p", std::to_string(port_)});
+    std::vector<std::string> args;
+    if (listener_options_.empty()) {
+        // -p alone: mosquitto 2 listens on loopback only ("local only mode").
+        args = {"-p", std::to_string(port_)};
+    } else {
+        // Run as root (CI), mosquitto would switch to its own user, who cannot read the test's
+        // files; "user root" keeps it as it was started (no effect when not root).
+        auto config = config_dir_->write(
+            "mosquitto.conf", "user root\nper_listener_settings true\nlistener " +
+                                  std::to_string(port_) + " 127.0.0.1\n" + listener_options_ +
+                                  "\n");
+        args = {"-c", config.string()};
+    }
+    process_ = std::make_unique<ChildProcess>("/usr/sbin/mosquitto", args);
     if (!wait_for_port(port_, std::chrono::seconds(10)))
         throw std::runtime_error("mosquitto did not start: " + process_->err() + process_->out());
 }

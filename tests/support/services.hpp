@@ -45,7 +45,10 @@ class RedisServer {
 // A real mosquitto broker on a free port of loopback, no persistence: a restart starts empty.
 class MqttBroker {
   public:
-    MqttBroker();  // throws when mosquitto is missing or does not start
+    // Throws when mosquitto is missing or does not start. `listener_options`: lines of
+    // mosquitto.conf for its one listener on loopback (TLS files, password_file); none: plain,
+    // anonymous.
+    explicit MqttBroker(std::string listener_options = "");
     int port() const { return port_; }
     std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
     void kill();     // SIGKILL
@@ -54,6 +57,8 @@ class MqttBroker {
   private:
     void launch();
     int port_;
+    std::string listener_options_;
+    std::unique_ptr<TempDir> config_dir_;
     std::unique_ptr<ChildProcess> process_;
 };
 
