@@ -24,16 +24,18 @@ namespace {
 struct PeopleCounting {
     TempDir dir;
     RunningHost host;
-    explicit PeopleCounting(const std::string& config_file = "configs/people-counting.yaml")
+    explicit PeopleCounting(const std::string& api_token = "")
         // The test adds a camera from a file over HTTP: camera_api lets it.
-        : host(read_file(kSourceDir + "/" + config_file) + "\ncamera_api: { protocols: [file] }\n",
+        : host(read_file(kSourceDir + "/configs/people-counting.yaml") +
+                   "\ncamera_api: { protocols: [file] }\n",
                {},
                {{"VIDEO_REALTIME", "true"},
                 {"VIDEO_LOOP", "true"},
                 {"VIDEO_MAX_FPS", "4"},
                 {"RESULTS_PATH", (dir / "people.jsonl").string()},
                 {"SNAPSHOT_DIR", (dir / "snapshots").string()},
-                {"EVENTS_PATH", (dir / "events.db").string()}}) {}
+                {"EVENTS_PATH", (dir / "events.db").string()},
+                {"API_TOKEN", api_token}}) {}
 
     // The camera's entry in /cameras once it has a picture.
     json camera_with_picture(const std::string& id) {
@@ -212,4 +214,36 @@ TEST_CASE(
     browser.screenshot(app.host.url("/"),
                        std::filesystem::path(kArtifactDir) / "live-page-events.png", 1280, 1400,
                        8000);
+}
+
+TEST_CASE(
+    "the live page under an API token: without it, it asks for it and shows no event; opened "
+    "from a /#token= link, it shows the zones, the counts and the events with their snapshots") {
+    const std::string token = "page-token-7f3a";
+    PeopleCounting app(token);
+    REQUIRE(!app.camera_with_picture("street").is_null());
+    HttpClient http;
+    CHECK(http.get(app.host.url("/events")).status == 401);
+    REQUIRE(eventually(
+        [&] {
+            auto r = http.get(app.host.url("/events?limit=1"), {"Authorization: Bearer " + token});
+            return r.status == 200 && !json::parse(r.body)["events"].empty();
+        },
+        120s));
+
+    Browser browser;
+    auto asked = browser.dump_dom(app.host.url("/"), 6000);
+    CHECK(asked.dom.find(R"(<form id="token-form" hidden)") == std::string::npos);
+    CHECK(asked.dom.find(R"(<tr data-event=")") == std::string::npos);
+    CHECK(attribute(asked.dom, R"(id="status" class="badge (\w+))") == "healthy");
+
+    auto shown = browser.dump_dom(app.host.url("/#token=" + token), 8000);
+    INFO(shown.console);
+    CHECK(shown.console.empty());
+    CHECK(attribute(shown.dom, R"(id="page-errors">([^<]*)<)").empty());
+    CHECK(shown.dom.find(R"(<form id="token-form" hidden)") != std::string::npos);
+    CHECK(attribute(shown.dom, R"re(class="overlay"[^>]*data-drawn="(\d+)")re") == "2");
+    CHECK(std::regex_search(shown.dom, std::regex(R"(data-line="walkway">\d+ in, \d+ out<)")));
+    CHECK(shown.dom.find(R"(<tr data-event=")") != std::string::npos);
+    CHECK(std::regex_search(shown.dom, std::regex(R"(<img src="blob:[^"]+" alt="snapshot of )")));
 }
