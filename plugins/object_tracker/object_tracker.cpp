@@ -1,10 +1,12 @@
 // Gives detections a track id that stays the same while an object moves through a camera's
 // frames. Per camera (ordered_per_camera: its frames arrive one at a time, in order): each
 // detection is matched to a live track of its class by overlap (IoU, best first), failing that
-// by the distance of the centres; unmatched detections start tracks, tracks unmatched for more
-// than max_age frames end. Each frame reports its tracks with their ages, and the camera's
-// tracks started and ended so far.
+// by the distance of the centres, each against where the track's box would be now at its recent
+// speed (two people passing each other otherwise swap ids, and a counting line counts neither);
+// unmatched detections start tracks, tracks unmatched for more than max_age frames end. Each frame
+// reports its tracks with their ages, and the camera's tracks started and ended so far.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <map>
@@ -43,7 +45,19 @@ struct Settings {
     double max_centre_distance = 0.5;
     int max_age = 5;
     int min_hits = 1;
+    bool predict_motion = true;
 };
+
+// The box moved by `frames` steps of `velocity` (pixels a frame, of its centre).
+Box moved(const Box& b, const std::array<double, 2>& velocity, int frames) {
+    auto dx = static_cast<int>(std::lround(velocity[0] * frames));
+    auto dy = static_cast<int>(std::lround(velocity[1] * frames));
+    return {b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy};
+}
+
+// Weight of the newest step in a track's speed: enough to follow a walker who turns, not so much
+// that one jittery box sends the prediction off.
+constexpr double kVelocitySmoothing = 0.5;
 
 class ObjectTracker final : public Processor {
   public:
@@ -62,6 +76,9 @@ class ObjectTracker final : public Processor {
             param::bind(&Settings::min_hits, "min_hits",
                         "Matches a track needs before its id is put on detections")
                 .range(1, 1000),
+            param::bind(&Settings::predict_motion, "predict_motion",
+                        "Match detections against where each track would be at its recent speed "
+                        "(centre moved a frame, smoothed), not where it was last seen"),
         };
         return table;
     }
@@ -92,6 +109,11 @@ class ObjectTracker final : public Processor {
             double score;
             std::size_t detection, track;
         };
+        std::vector<Box> expected(tracks.size());
+        for (std::size_t t = 0; t < tracks.size(); ++t)
+            expected[t] = settings_.predict_motion
+                              ? moved(tracks[t].box, tracks[t].velocity, tracks[t].missed + 1)
+                              : tracks[t].box;
         for (int pass = 0; pass < 2; ++pass) {
             std::vector<Pair> pairs;
             for (std::size_t d = 0; d < frame.detections.size(); ++d) {
@@ -101,12 +123,12 @@ class ObjectTracker final : public Processor {
                         continue;
                     const auto& box = frame.detections[d].bbox;
                     if (pass == 0) {
-                        double overlap = iou(box, tracks[t].box);
+                        double overlap = iou(box, expected[t]);
                         if (overlap >= settings_.iou_threshold && overlap > 0)
                             pairs.push_back({overlap, d, t});
                     } else if (settings_.max_centre_distance > 0) {
-                        double distance = centre_distance(box, tracks[t].box);
-                        if (distance <= settings_.max_centre_distance * diagonal(tracks[t].box))
+                        double distance = centre_distance(box, expected[t]);
+                        if (distance <= settings_.max_centre_distance * diagonal(expected[t]))
                             pairs.push_back({-distance, d, t});
                     }
                 }
@@ -122,14 +144,32 @@ class ObjectTracker final : public Processor {
         for (std::size_t d = 0; d < frame.detections.size(); ++d) {
             auto& detection = frame.detections[d];
             if (match[d] < 0) {
-                tracks.push_back({++camera.last_id, detection.class_name, detection.bbox, 0, 0,
-                                  frame.timestamp_ms});
+                tracks.push_back({++camera.last_id,
+                                  detection.class_name,
+                                  detection.bbox,
+                                  0,
+                                  0,
+                                  frame.timestamp_ms,
+                                  {0, 0}});
                 taken.push_back(true);
                 match[d] = static_cast<int>(tracks.size() - 1);
                 ++camera.started;
                 camera.started_metric->add(1);
             }
             auto& track = tracks[static_cast<std::size_t>(match[d])];
+            if (track.hits > 0) {
+                // The centre's step per frame since the track was last seen.
+                double steps = track.missed + 1;
+                for (int axis = 0; axis < 2; ++axis) {
+                    double step = ((detection.bbox[axis] + detection.bbox[axis + 2]) -
+                                   (track.box[axis] + track.box[axis + 2])) /
+                                  2.0 / steps;
+                    track.velocity[axis] =
+                        track.hits == 1 ? step
+                                        : kVelocitySmoothing * step +
+                                              (1 - kVelocitySmoothing) * track.velocity[axis];
+                }
+            }
             track.box = detection.bbox;
             track.missed = 0;
             ++track.hits;
@@ -175,6 +215,7 @@ class ObjectTracker final : public Processor {
         int hits;
         int missed;
         std::int64_t first_ms;
+        std::array<double, 2> velocity;  // of the box's centre, pixels a frame
     };
     struct Camera {
         std::vector<Track> tracks;

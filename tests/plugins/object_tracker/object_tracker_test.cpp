@@ -62,3 +62,26 @@ TEST_CASE("object_tracker gives two crossing boxes distinct ids that they keep")
         }
     }
 }
+
+TEST_CASE(
+    "object_tracker: two people walking past each other at one height keep their ids, one hidden "
+    "behind the other for two frames") {
+    LoadedProcessor tracker("object_tracker", "{}");
+    std::uint64_t rightwards_id = 0, leftwards_id = 0;
+    for (int i = 0; i < 40; ++i) {
+        // They meet at i = 20; at i = 20 and 21 the detector sees only the one in front.
+        Box4 rightwards{100 + i * 10, 100, 160 + i * 10, 260};
+        Box4 leftwards{500 - i * 10, 104, 560 - i * 10, 264};
+        bool hidden = i == 20 || i == 21;
+        auto f = tracker.run(with_boxes(
+            hidden ? std::vector<Box4>{rightwards} : std::vector{rightwards, leftwards}, i));
+        if (i == 0) {
+            rightwards_id = f.detections[0].track_id;
+            leftwards_id = f.detections[1].track_id;
+            REQUIRE(rightwards_id != leftwards_id);
+        }
+        CAPTURE(i);
+        CHECK(f.detections[0].track_id == rightwards_id);
+        if (!hidden) CHECK(f.detections[1].track_id == leftwards_id);
+    }
+}
