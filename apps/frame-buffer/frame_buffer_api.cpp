@@ -61,7 +61,7 @@ const core::Route<FrameBufferApi> FrameBufferApi::kRoutes[] = {
     {"POST", "/frames", false, &FrameBufferApi::enqueue, "enqueues a frame"},
     {"POST", "/frames/enqueue", false, &FrameBufferApi::enqueue, "the same"},
     {"GET", "/frames/dequeue", false, &FrameBufferApi::dequeue,
-     "takes up to `count` frames (1..100)"},
+     "takes up to `count` frames (1..100)", true},
     {"GET", "/frames/status", false, &FrameBufferApi::status, "the buffer's figures"},
     {"GET", "/health", false, &FrameBufferApi::health, "healthy, degraded or unhealthy"},
     {"GET", "/ready", false, &FrameBufferApi::ready, "200 when the backend is reachable"},
@@ -87,7 +87,8 @@ HttpResponse FrameBufferApi::handle(const core::HttpRequest& request) {
     try {
         // The original Frame Buffer asks for no token.
         return core::dispatch<FrameBufferApi>(
-            kRoutes, *this, request, [] { return true; }, [] { return HttpResponse{}; });
+            kRoutes, *this, request, settings_.browser_guard, [] { return true; },
+            [] { return HttpResponse{}; });
     } catch (const std::exception& e) {
         return error_response(503, std::string("frame store unavailable: ") + e.what());
     }

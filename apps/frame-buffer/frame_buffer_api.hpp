@@ -7,6 +7,7 @@
 #include <string>
 
 #include "apps/frame-buffer/frame_store.hpp"
+#include "core/http/browser_guard.hpp"
 #include "core/http/http_message.hpp"
 #include "core/http/routes.hpp"
 #include "core/metrics/metrics_registry.hpp"
@@ -21,6 +22,8 @@ struct ApiSettings {
     // The most frame JSON one dequeue answer holds (one frame is always given whatever its
     // size): the largest request body, so an answer is never far bigger than a frame may be.
     std::size_t max_answer_bytes = 16u << 20;
+    // Other sites' pages in a browser on this machine (core/http/browser_guard.hpp).
+    core::BrowserGuard browser_guard;
 };
 
 class FrameBufferApi {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include <boost/program_options.hpp>
 
@@ -73,7 +74,12 @@ int main(int argc, char** argv) {
         "this server's consumer name in the groups (one per server sharing a stream)")(
         "dlq", po::value<std::string>(), "Redis stream of dead letters (default: <stream>:dlq)")(
         "threads", po::value<int>()->default_value(2), "server threads")(
-        "max-body-mb", po::value<int>()->default_value(16), "largest frame accepted");
+        "max-body-mb", po::value<int>()->default_value(16), "largest frame accepted")(
+        "allowed-host", po::value<std::vector<std::string>>()->composing(),
+        "a name (Host header) answered besides IP literals and localhost; repeatable")(
+        "allowed-origin", po::value<std::vector<std::string>>()->composing(),
+        "a web page's origin (scheme://host:port) that may enqueue, dequeue or clear; "
+        "repeatable");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, options), vm);
@@ -117,6 +123,13 @@ int main(int argc, char** argv) {
     frame_buffer::ApiSettings api_settings;
     api_settings.consumer_batch_size = static_cast<std::size_t>(capture_batch);
     api_settings.max_answer_bytes = static_cast<std::size_t>(vm["max-body-mb"].as<int>()) << 20;
+    api_settings.browser_guard.bind = vm["bind"].as<std::string>();
+    if (vm.count("allowed-host"))
+        api_settings.browser_guard.allowed_hosts =
+            vm["allowed-host"].as<std::vector<std::string>>();
+    if (vm.count("allowed-origin"))
+        api_settings.browser_guard.allowed_origins =
+            vm["allowed-origin"].as<std::vector<std::string>>();
     try {
         if (!redis_url.empty()) {
             frame_buffer::RedisStoreSettings s;

@@ -100,6 +100,13 @@ const ParamTable<HttpSettings>& http_section() {
         param::bind(&S::allow_open_bind, "allow_open_bind",
                     "Serve the POST endpoints beyond loopback without an auth_token; otherwise "
                     "such a host refuses to start"),
+        param::bind(&S::allowed_hosts, "allowed_hosts",
+                    "Names (Host header) the server answers to besides IP literals: bound to "
+                    "loopback, localhost and these; bound beyond it, any name unless some are "
+                    "listed (a page whose name is re-pointed at this machine reads nothing)"),
+        param::bind(&S::allowed_origins, "allowed_origins",
+                    "Origins (scheme://host:port) of other web pages that may POST or DELETE "
+                    "here; the server's own always may"),
     };
     return table;
 }

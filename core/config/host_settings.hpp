@@ -41,6 +41,10 @@ struct HttpSettings {
     std::chrono::milliseconds idle_timeout{60000};
     std::size_t max_connections = 1024;
     bool allow_open_bind = false;
+    // Names besides IP literals and localhost the server answers to, and other pages' origins
+    // that may change it (core/http/browser_guard.hpp).
+    std::vector<std::string> allowed_hosts;
+    std::vector<std::string> allowed_origins;
 };
 
 struct TracingSettings {

@@ -55,7 +55,11 @@ HttpResponse camera_answer(const RuntimeCameras::Result& r) {
 }  // namespace
 
 HttpApi::HttpApi(Host& host, SpanExporter& spans)
-    : host_(host), spans_(spans), mjpeg_parts_(std::make_shared<MjpegParts>(host_.previews())) {}
+    : host_(host),
+      spans_(spans),
+      mjpeg_parts_(std::make_shared<MjpegParts>(host_.previews())),
+      browser_guard_{host.config().http.bind, host.config().http.allowed_hosts,
+                     host.config().http.allowed_origins} {}
 
 HttpResponse HttpApi::handle(const HttpRequest& request) {
     try {
@@ -122,7 +126,7 @@ std::span<const Route<HttpApi>> HttpApi::routes() {
 
 HttpResponse HttpApi::route(const HttpRequest& request) {
     return dispatch<HttpApi>(
-        kRoutes, *this, request,
+        kRoutes, *this, request, browser_guard_,
         [&] { return bearer_authorized(request, host_.config().http.auth_token); },
         &bearer_unauthorized);
 }

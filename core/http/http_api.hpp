@@ -59,6 +59,7 @@ class HttpApi {
     SpanExporter& spans_;
     std::atomic<std::uint64_t> generated_ids_{0};
     std::shared_ptr<MjpegParts> mjpeg_parts_;
+    BrowserGuard browser_guard_;  // from the config's http section
 };
 
 }  // namespace framehost::core

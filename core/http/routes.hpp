@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/http/browser_guard.hpp"
 #include "core/http/http_message.hpp"
 
 namespace framehost::core {
@@ -28,6 +29,11 @@ struct Route {
     bool needs_token;  // when a token is configured
     HttpResponse (Api::*handle)(const HttpRequest&, const PathMatch&);
     const char* summary;  // what it answers, one line
+    // A GET that changes something (the Frame Buffer's dequeue): guarded against other sites'
+    // pages as the other methods are.
+    bool get_changes_state = false;
+
+    bool changes_state() const { return std::string_view(method) != "GET" || get_changes_state; }
 };
 
 // Whether `path` is an instance of `pattern`, filling `match`.
@@ -36,12 +42,14 @@ bool match_path(std::string_view pattern, std::string_view path, PathMatch& matc
 // 405 with the methods the path has.
 HttpResponse method_not_allowed(const std::string& allowed);
 
-// The route for the request: `api`'s handler's answer, 401 when the route needs the token and
-// `authorized()` says no, or 404/405 when no route takes it.
+// The route for the request: `api`'s handler's answer; 421, 403 or 415 when `guard` refuses the
+// request (core/http/browser_guard.hpp), 401 when the route needs the token and `authorized()`
+// says no, or 404/405 when no route takes it.
 template <class Api>
 HttpResponse dispatch(std::span<const Route<Api>> routes, Api& api, const HttpRequest& request,
-                      const std::function<bool()>& authorized,
+                      const BrowserGuard& guard, const std::function<bool()>& authorized,
                       const std::function<HttpResponse()>& unauthorized) {
+    if (auto refused = refuse_host(request, guard)) return *refused;
     const Route<Api>* found = nullptr;
     PathMatch found_match;
     std::string allowed;
@@ -60,6 +68,10 @@ HttpResponse dispatch(std::span<const Route<Api>> routes, Api& api, const HttpRe
     if (!found) {
         if (allowed.empty()) return error_response(404, "Not Found");
         return method_not_allowed(allowed);
+    }
+    if (found->changes_state()) {
+        if (auto refused = refuse_cross_site(request, guard)) return *refused;
+        if (auto refused = refuse_body_type(request)) return *refused;
     }
     if (found->needs_token && !authorized()) return unauthorized();
     return (api.*(found->handle))(request, found_match);

@@ -109,10 +109,10 @@ TEST_CASE("a space before a header's colon is a 400 naming why, and the body is 
         std::string length = field[0] == 'C' ? std::to_string(smuggled.size()) : "chunked";
         for (int port : {fb.port(), host.port()}) {
             bool closed = false;
-            auto reply = raw_exchange(
-                port,
-                "POST /frames HTTP/1.1\r\nHost: x\r\n" + field + length + "\r\n\r\n" + smuggled, 1s,
-                &closed);
+            auto reply = raw_exchange(port,
+                                      "POST /frames HTTP/1.1\r\nHost: 127.0.0.1\r\n" + field +
+                                          length + "\r\n\r\n" + smuggled,
+                                      1s, &closed);
             CHECK(answers_in(reply) == 1);
             CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
             CHECK(reply.find("malformed request: ") != std::string::npos);
@@ -146,7 +146,7 @@ TEST_CASE("a kept-alive connection is closed after idle_timeout, never while it 
         "pipeline: { progress_interval_s: 0 }\nhttp: { idle_timeout: 600ms, read_timeout: 5s "
         "}\nprocessors: [ { plugin: identity } ]\n");
     int idle = connect_loopback(host.port());
-    std::string get = "GET /live HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string get = "GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     ::send(idle, get.data(), get.size(), MSG_NOSIGNAL);
     CHECK(closed_within(idle, 3s));
     ::close(idle);
@@ -189,7 +189,7 @@ TEST_CASE("past max_connections a new connection is answered 503 and closed, the
     CHECK(refused.rfind("HTTP/1.1 503", 0) == 0);
     CHECK(refused.find("too many connections (4)") != std::string::npos);
     CHECK(closed);
-    std::string get = "GET /live HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string get = "GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     ::send(held[0], get.data(), get.size(), MSG_NOSIGNAL);
     char buffer[4096];
     pollfd p{held[0], POLLIN, 0};
@@ -322,7 +322,7 @@ TEST_CASE("a client pipelining requests without reading cannot grow the host's m
     auto before = rss_mib(host.process().pid());
     int fd = connect_loopback(host.port());
     std::string requests;
-    for (int i = 0; i < 1000; ++i) requests += "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < 1000; ++i) requests += "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     std::size_t sent = 0;
     bool closed = false;
     auto until = std::chrono::steady_clock::now() + 4s;

@@ -397,11 +397,11 @@ TEST_CASE("plain HTTP/1.1 clients keep their connection, HTTP/1.0 ones are close
 
 TEST_CASE("pipelined requests are all answered, in order") {
     RunningHost host(kServing);
-    auto reply =
-        raw_exchange(host.port(),
-                     "GET /live HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-                     "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n",
-                     1s);
+    auto reply = raw_exchange(
+        host.port(),
+        "GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        1s);
     auto first = reply.find("HTTP/1.1 200");
     auto second = reply.find("HTTP/1.1 404");
     auto third = reply.find("HTTP/1.1 200", second);
@@ -417,7 +417,7 @@ http: { max_body_mb: 1 }
 processors: [ { plugin: identity } ]
 )");
     std::string request =
-        "POST /process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "POST /process HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         "Content-Length: 3000000\r\n\r\n" +
         std::string(3'000'000, 'a');
     bool closed = false;
@@ -436,8 +436,8 @@ processors: [ { plugin: identity } ]
     bool closed = false;
     auto started = std::chrono::steady_clock::now();
     raw_exchange(host.port(),
-                 "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"fra", 8s,
-                 &closed);
+                 "POST /process HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"fra",
+                 8s, &closed);
     CHECK(closed);
     CHECK(std::chrono::steady_clock::now() - started < 5s);
 }

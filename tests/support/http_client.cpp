@@ -1,5 +1,7 @@
 #include "tests/support/http_client.hpp"
 
+#include <strings.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -59,8 +61,14 @@ HttpResult HttpClient::request(const std::string& method, const std::string& url
     auto* curl = static_cast<CURL*>(curl_);
     HttpResult result;
     curl_slist* list = nullptr;
-    for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-    if (method == "POST") list = curl_slist_append(list, "Content-Type: application/json");
+    bool typed = false;
+    for (const auto& h : headers) {
+        list = curl_slist_append(list, h.c_str());
+        typed = typed || strncasecmp(h.c_str(), "content-type:", 13) == 0;
+    }
+    // JSON unless the test says otherwise ("Content-Type:" alone: none sent).
+    if (method == "POST" && !typed)
+        list = curl_slist_append(list, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(
         curl, CURLOPT_CUSTOMREQUEST,

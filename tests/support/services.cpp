@@ -208,10 +208,11 @@ ScriptedHttpServer::~ScriptedHttpServer() {
     ::close(listener_);
 }
 
-void ScriptedHttpServer::answer(int status, std::string body) {
+void ScriptedHttpServer::answer(int status, std::string body, std::string content_type) {
     std::lock_guard lock(mutex_);
     status_ = status;
     body_ = std::move(body);
+    content_type_ = std::move(content_type);
 }
 
 std::vector<ScriptedHttpServer::Request> ScriptedHttpServer::received() const {
@@ -257,7 +258,8 @@ void ScriptedHttpServer::serve(int fd) {
             {
                 std::lock_guard lock(mutex_);
                 reply = "HTTP/1.1 " + std::to_string(status_) +
-                        " X\r\nContent-Type: application/json\r\n"
+                        " X\r\nContent-Type: " + content_type_ +
+                        "\r\n"
                         "Content-Length: " +
                         std::to_string(body_.size()) + "\r\n\r\n" + body_;
                 request.answered = status_;

@@ -87,13 +87,13 @@ class FrameBufferServer {
 };
 
 // Answers every request with the current status and body, keeping connections alive; keeps
-// what it was sent (a webhook receiver).
+// what it was sent (a webhook receiver, or another site's page).
 class ScriptedHttpServer {
   public:
     ScriptedHttpServer();
     ~ScriptedHttpServer();
     int port() const { return port_; }
-    void answer(int status, std::string body);
+    void answer(int status, std::string body, std::string content_type = "application/json");
     std::uint64_t requests() const { return requests_.load(); }
 
     struct Request {
@@ -114,6 +114,7 @@ class ScriptedHttpServer {
     std::vector<Request> received_;
     int status_ = 200;
     std::string body_ = "{}";
+    std::string content_type_ = "application/json";
     std::thread acceptor_;
     std::vector<std::thread> connections_;
 };
