@@ -93,6 +93,10 @@ const ParamTable<HttpSettings>& http_section() {
         param::bind(&S::idle_timeout, "idle_timeout",
                     "A kept-alive connection with no request in this time is closed")
             .range(100, 3'600'000),
+        param::bind(&S::stream_idle_timeout, "stream_idle_timeout",
+                    "A picture stream (stream.mjpg) that had no picture to send for this long "
+                    "is ended, so viewers of a camera with none do not hold the stream slots")
+            .range(100, 3'600'000),
         param::bind(&S::max_connections, "max_connections",
                     "Connections served at once; more get 503 and are closed (capped below the "
                     "descriptor limit, ulimit -n)")

@@ -39,6 +39,8 @@ struct HttpSettings {
     std::string auth_token;                  // empty: POST endpoints are open
     std::chrono::milliseconds read_timeout{10000};
     std::chrono::milliseconds idle_timeout{60000};
+    // A stream (MJPEG) that gave its viewer nothing for this long is ended.
+    std::chrono::milliseconds stream_idle_timeout{30000};
     std::size_t max_connections = 1024;
     bool allow_open_bind = false;
     // Names besides IP literals and localhost the server answers to, and other pages' origins

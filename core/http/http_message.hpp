@@ -37,6 +37,9 @@ class ResponseStream {
     virtual std::shared_ptr<const std::string> next_part() = 0;
     // The least time between two parts.
     virtual std::chrono::milliseconds interval() const = 0;
+    // [the server's stream thread] True when nothing more will come (the camera is gone): the
+    // writer finishes the part being written and closes the connection. Must not block.
+    virtual bool ended() { return false; }
 };
 
 struct HttpResponse {

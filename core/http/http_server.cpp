@@ -135,10 +135,13 @@ struct HttpServer::State {
     std::thread reaper;
 
     // Streamed responses (MJPEG), written from a thread of their own.
-    StreamWriter streams{kMaxStreamReaders, kStreamStallTimeout};
+    StreamWriter streams;
 
     State(HttpHandler h, LongRequests l, const HttpSettings& s)
-        : handle(std::move(h)), runs_long(std::move(l)), settings(s) {
+        : handle(std::move(h)),
+          runs_long(std::move(l)),
+          settings(s),
+          streams(kMaxStreamReaders, kStreamStallTimeout, s.stream_idle_timeout) {
         max_connections = settings.max_connections;
         rlimit files{};
         if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {

@@ -19,7 +19,11 @@ class MjpegParts {
   public:
     explicit MjpegParts(const PreviewBoard& board) : board_(board) {}
     // The camera's latest picture as a part, when newer than `after` (a sequence); sets `after`.
-    std::shared_ptr<const std::string> newer_than(const std::string& camera, std::uint64_t& after);
+    // With `again`, the latest even when it is not newer.
+    std::shared_ptr<const std::string> newer_than(const std::string& camera, std::uint64_t& after,
+                                                  bool again = false);
+    // Whether the camera has a picture (it is forgotten when the camera is removed).
+    bool has_picture(const std::string& camera) const;
 
   private:
     struct Built {
@@ -31,7 +35,10 @@ class MjpegParts {
     std::map<std::string, Built> built_;
 };
 
-// One reader's stream of one camera, at most `fps` parts a second.
+// One reader's stream of one camera, at most `fps` parts a second. A camera that publishes
+// nothing new for a while has its latest picture sent again every few seconds (so the viewer and
+// the server both see the connection is alive); the stream ends when the camera's picture is
+// gone (the camera was removed).
 std::shared_ptr<ResponseStream> mjpeg_stream(std::shared_ptr<MjpegParts> parts, std::string camera,
                                              double fps);
 

@@ -15,8 +15,12 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kTick{10};
 }  // namespace
 
-StreamWriter::StreamWriter(std::size_t max_readers, std::chrono::milliseconds stall_timeout)
-    : max_readers_(max_readers), stall_timeout_(stall_timeout), thread_([this] { run(); }) {}
+StreamWriter::StreamWriter(std::size_t max_readers, std::chrono::milliseconds stall_timeout,
+                           std::chrono::milliseconds idle_timeout)
+    : max_readers_(max_readers),
+      stall_timeout_(stall_timeout),
+      idle_timeout_(idle_timeout),
+      thread_([this] { run(); }) {}
 
 StreamWriter::~StreamWriter() {
     {
@@ -39,7 +43,7 @@ bool StreamWriter::add(int fd, std::string head, std::shared_ptr<ResponseStream>
         r.fd = fd;
         r.stream = std::move(stream);
         r.pending = std::make_shared<const std::string>(std::move(head));
-        r.last_progress = r.next_part_at = Clock::now();
+        r.last_progress = r.next_part_at = r.last_part_at = Clock::now();
         readers_.push_back(std::move(r));
     }
     wake_.notify_all();
@@ -77,15 +81,19 @@ void StreamWriter::run() {
         auto now = Clock::now();
         for (std::size_t i = 0; i < readers_.size();) {
             Reader& r = readers_[i];
+            bool alive = true;
             if (!r.pending && now >= r.next_part_at) {
                 // Parts that came while the reader was behind are skipped: it gets the newest.
                 if (auto part = r.stream->next_part()) {
                     r.pending = std::move(part);
                     r.offset = 0;
                     r.next_part_at = now + r.stream->interval();
+                    r.last_part_at = now;
+                } else if (r.stream->ended() || now - r.last_part_at >= idle_timeout_) {
+                    alive = false;
                 }
             }
-            bool alive = write_some(r, now);
+            alive = alive && write_some(r, now);
             // A reader that closed its side: a read of 0 bytes (what it sends is ignored).
             if (alive) {
                 char scratch[512];

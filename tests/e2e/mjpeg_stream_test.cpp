@@ -1,5 +1,6 @@
 // GET /cameras/{id}/stream.mjpg through the real binary: well-formed parts a JPEG decoder reads,
-// many viewers at once, a viewer that stops reading (closed, holding nothing), and the cap.
+// many viewers at once, a viewer that stops reading (closed, holding nothing), and the cap; a
+// stream ends with its camera, and viewers of a camera with no picture are let go.
 #include <doctest/doctest.h>
 
 #include <netinet/in.h>
@@ -186,4 +187,59 @@ TEST_CASE(
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (open && std::chrono::steady_clock::now() < deadline) open = stalled.read_some(100ms);
     CHECK_FALSE(open);
+}
+
+TEST_CASE(
+    "a camera removed while its stream is watched ends the stream; a camera with no picture "
+    "does not hold the 64 slots: its viewers are let go after stream_idle_timeout") {
+    // The configured camera "quiet" never has a picture (nothing listens where it points);
+    // "door" is added over HTTP and has its picture taken.
+    RunningHost host(R"(
+http: { stream_idle_timeout: 3000 }
+camera_api: { protocols: [file] }
+source: { plugin: video_source, params: { url: "rtsp://127.0.0.1:9/quiet", camera_id: quiet } }
+processors: [ { plugin: identity } ]
+sinks: [ { plugin: annotated_snapshot, params: { max_width: 320 } } ]
+)");
+    HttpClient http;
+    auto added =
+        http.post(host.url("/cameras"), R"({"id": "door", "url": ")" + kPedestrianClip.string() +
+                                            R"(", "realtime": true, "loop": true})");
+    REQUIRE_MESSAGE(added.status == 201, added.body);
+    Viewer watching(host.port(), "/cameras/door/stream.mjpg?fps=5");
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (watching.parts() < 2 && std::chrono::steady_clock::now() < deadline)
+        REQUIRE(watching.read_some(200ms));
+    REQUIRE(watching.parts() >= 2);
+    REQUIRE(http.request("DELETE", host.url("/cameras/door")).status == 200);
+    auto removed = std::chrono::steady_clock::now();
+    bool open = true;
+    while (open && std::chrono::steady_clock::now() - removed < 20s)
+        open = watching.read_some(100ms);
+    CHECK_FALSE(open);
+    CHECK(std::chrono::steady_clock::now() - removed < 5s);
+
+    // 64 viewers of the camera with no picture fill every slot; they are let go after 3 s, and
+    // the next viewer is served.
+    std::vector<std::unique_ptr<Viewer>> idle;
+    for (int i = 0; i < 64; ++i)
+        idle.push_back(std::make_unique<Viewer>(host.port(), "/cameras/quiet/stream.mjpg"));
+    std::this_thread::sleep_for(500ms);
+    Viewer refused(host.port(), "/cameras/quiet/stream.mjpg");
+    while (refused.read_some(2000ms) && refused.bytes.find("\r\n\r\n") == std::string::npos) {
+    }
+    CHECK(refused.bytes.rfind("HTTP/1.1 503", 0) == 0);
+    auto filled = std::chrono::steady_clock::now();
+    std::size_t closed = 0;
+    for (auto& v : idle) {
+        while (v->read_some(100ms) && std::chrono::steady_clock::now() - filled < 20s) {
+        }
+        if (!v->read_some(0ms)) ++closed;
+    }
+    CHECK(closed == 64);
+    for (auto& v : idle) CHECK(v->parts() == 0);
+    Viewer later(host.port(), "/cameras/quiet/stream.mjpg");
+    while (later.read_some(1000ms) && later.bytes.find("\r\n\r\n") == std::string::npos) {
+    }
+    CHECK(later.bytes.rfind("HTTP/1.1 200", 0) == 0);
 }
