@@ -80,6 +80,13 @@ HealthReport health_report(Host& host) {
             report.reasons.push_back("plugin '" + instance->name() + "' reports a problem" +
                                      (s.contains("error") ? ": " + s["error"].dump() : ""));
         }
+        if (auto writes = instance->write_failures(); writes.consecutive > 0) {
+            s["failed_writes_in_a_row"] = writes.consecutive;
+            s["last_write_error"] = writes.last_error;
+            report.reasons.push_back("sink '" + instance->name() + "' wrote none of its last " +
+                                     std::to_string(writes.consecutive) +
+                                     " batch(es): " + writes.last_error);
+        }
         for (const auto& st : stuck)
             if (st.instance == instance->name())
                 s["stuck"] = {{"call", st.call.what}, {"seconds", st.call.seconds}};

@@ -41,9 +41,10 @@ class BatchReport final : public SinkReport {
         auto at = static_cast<std::size_t>(frames_[index] - all_.data());
         failures_.push_back(
             {at, &sink_, reason.empty() ? std::string("not written") : std::string(reason)});
-        ++count_;
+        if (count_++ == 0) first_reason_ = failures_.back().reason;
     }
     std::size_t count() const { return count_; }
+    const std::string& first_reason() const { return first_reason_; }
 
   private:
     std::span<const Frame* const> frames_;
@@ -51,6 +52,7 @@ class BatchReport final : public SinkReport {
     const std::string& sink_;
     std::vector<SinkFailure>& failures_;
     std::size_t count_ = 0;
+    std::string first_reason_;
 };
 
 // Reused per thread: the frame path allocates nothing per batch once warm.
@@ -193,6 +195,8 @@ ChainCounts FrameChain::run(FrameBatch& batch, std::vector<Outcome>& outcomes,
                 not_written = written.size();
             }
             if (not_written) instance.failures.add(static_cast<double>(not_written));
+            instance.note_write(written.size(), not_written,
+                                error ? *error : report.first_reason());
             record_call(instance, seconds_between(started, Clock::now()), written.size());
         });
     }

@@ -258,4 +258,20 @@ std::shared_ptr<PluginInstance> PluginInstance::create(
     return self;
 }
 
+void PluginInstance::note_write(std::size_t frames, std::size_t not_written,
+                                const std::string& reason) {
+    std::lock_guard lock(write_failures_mutex_);
+    if (frames > 0 && not_written == frames) {
+        ++write_failures_.consecutive;
+        write_failures_.last_error = reason;
+    } else if (not_written < frames) {
+        write_failures_.consecutive = 0;
+    }
+}
+
+PluginInstance::WriteFailures PluginInstance::write_failures() const {
+    std::lock_guard lock(write_failures_mutex_);
+    return write_failures_;
+}
+
 }  // namespace framehost::core

@@ -69,6 +69,15 @@ class PluginInstance {
     // most `cap`. [any thread]
     std::optional<StuckCall> stuck_call(std::chrono::milliseconds cap) const;
 
+    // A sink's writes: each batch that wrote nothing says why; one that wrote anything ends
+    // the run of failures. /health is degraded while the last batch failed. [any thread]
+    struct WriteFailures {
+        std::uint64_t consecutive = 0;  // batches in a row that wrote nothing
+        std::string last_error;
+    };
+    void note_write(std::size_t frames, std::size_t not_written, const std::string& reason);
+    WriteFailures write_failures() const;
+
     // Kept by the host around every call.
     Counter& frames;
     Counter& failures;
@@ -104,6 +113,8 @@ class PluginInstance {
     std::shared_ptr<Plugin> plugin_;
     std::array<CallSlot, kCallSlots> calls_{};
     std::mutex serial_;  // held around per-frame calls of a Serialized plugin
+    mutable std::mutex write_failures_mutex_;
+    WriteFailures write_failures_;
 };
 
 template <class F>

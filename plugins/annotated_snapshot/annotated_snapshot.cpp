@@ -184,7 +184,12 @@ class AnnotatedSnapshot final : public Sink {
             std::ofstream out(aside, std::ios::binary | std::ios::trunc);
             out.write(reinterpret_cast<const char*>(jpeg.data()),
                       static_cast<std::streamsize>(jpeg.size()));
-            if (!out) throw std::runtime_error("cannot write " + aside.string());
+            out.close();  // a full disk may refuse only the last bytes, at the close
+            if (!out) {
+                std::error_code ignored;
+                fs::remove(aside, ignored);
+                throw std::runtime_error("cannot write " + aside.string());
+            }
         }
         fs::rename(aside, folder / name);
         std::vector<fs::path> files;

@@ -1,5 +1,8 @@
 // One JSON line per finished frame, to a file or stdout. Lines are built outside the lock and
 // written a batch at a time, so concurrent workers contend once per batch, not per frame.
+#include <stdio_ext.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -34,7 +37,8 @@ nlohmann::json frame_line(const Frame& frame) {
 struct Settings {
     std::string path = "-";
     bool append = false;
-    bool flush = true;
+    bool flush = true;  // no longer honoured when false: see start()
+    bool fsync = false;
     bool written_at = false;
 };
 
@@ -46,7 +50,11 @@ class JsonlSink final : public framehost::Sink {
             param::bind(&Settings::path, "path", "File to write; '-' is standard output"),
             param::bind(&Settings::append, "append", "Append to the file instead of replacing it"),
             param::bind(&Settings::flush, "flush",
-                        "Flush after every batch (lines visible at once)"),
+                        "Kept for old configs: every batch is flushed and checked before its "
+                        "frames are reported written (false is logged and ignored)"),
+            param::bind(&Settings::fsync, "fsync",
+                        "Also fsync the file after every batch: frames reported written survive "
+                        "the machine crashing (slower)"),
             param::bind(
                 &Settings::written_at, "written_at",
                 "Add written_at: when the line was written (Unix seconds, microseconds), for "
@@ -67,10 +75,16 @@ class JsonlSink final : public framehost::Sink {
         return d;
     }
 
-    JsonlSink(const framehost::Params& p, framehost::PluginContext&)
-        : settings_(params().read(p)) {}
+    JsonlSink(const framehost::Params& p, framehost::PluginContext& context)
+        : context_(context), settings_(params().read(p)) {}
 
     void start() override {
+        // Frames a buffer held were reported written, and lost when a later flush failed (a
+        // full disk): at-least-once delivery lied exactly then.
+        if (!settings_.flush)
+            context_.log(framehost::LogLevel::Warn,
+                         "flush: false is ignored: every batch is flushed and checked before its "
+                         "frames are reported written");
         if (settings_.path == "-") {
             out_ = stdout;
             return;
@@ -81,10 +95,11 @@ class JsonlSink final : public framehost::Sink {
     }
 
     void stop() override {
-        if (out_ && out_ != stdout)
-            std::fclose(out_);
-        else if (out_)
-            std::fflush(out_);
+        // Every batch was flushed already; a failure here loses nothing reported, but is told.
+        int closed = out_ && out_ != stdout ? std::fclose(out_) : out_ ? std::fflush(out_) : 0;
+        if (closed != 0)
+            context_.log(framehost::LogLevel::Warn,
+                         "closing " + settings_.path + " failed: " + std::strerror(errno));
         out_ = nullptr;
     }
 
@@ -104,13 +119,25 @@ class JsonlSink final : public framehost::Sink {
         }
         std::lock_guard lock(mutex_);
         if (!out_) throw std::runtime_error("jsonl_sink is not started");
-        if (std::fwrite(text.data(), 1, text.size(), out_) != text.size())
-            throw std::runtime_error("write to " + settings_.path +
-                                     " failed: " + std::strerror(errno));
-        if (settings_.flush) std::fflush(out_);
+        // Complete and checked before the frames count as written: fwrite may only fill stdio's
+        // buffer, and the file system's refusal (ENOSPC, EIO) comes at the flush.
+        long before = std::ftell(out_);  // -1 for a pipe or a device
+        if (std::fwrite(text.data(), 1, text.size(), out_) != text.size() ||
+            std::fflush(out_) != 0 || (settings_.fsync && ::fsync(::fileno(out_)) != 0)) {
+            auto reason = std::string(std::strerror(errno));
+            // The batch is undone: what stdio still holds is dropped (a later flush would carry
+            // it out after the host was told it failed), and a file is cut back to where the
+            // batch began, so no half line stays; the source hands the frames again.
+            __fpurge(out_);
+            std::clearerr(out_);
+            if (before >= 0 && ::ftruncate(::fileno(out_), before) == 0)
+                std::fseek(out_, before, SEEK_SET);
+            throw std::runtime_error("write to " + settings_.path + " failed: " + reason);
+        }
     }
 
   private:
+    framehost::PluginContext& context_;
     const Settings settings_;
     std::mutex mutex_;
     std::FILE* out_ = nullptr;

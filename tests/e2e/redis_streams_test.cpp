@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/http_client.hpp"
 #include "tests/support/jsonl.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
@@ -407,4 +408,47 @@ TEST_CASE(
               expected.begin() + static_cast<long>(std::min(expected.size(), published.size()))) ==
           published);
     CHECK(published.size() >= 6);
+}
+
+TEST_CASE(
+    "a sink writing to a full disk (/dev/full) acknowledges nothing: every frame stays pending in "
+    "Redis, counted failed in the sink with the reason") {
+    RedisServer redis;
+    RedisClient client(redis.port());
+    std::vector<std::vector<std::string>> adds;
+    for (int i = 0; i < 20; ++i)
+        adds.push_back({"XADD", "frames", "*", "frame",
+                        json({{"frame_id", "full-" + std::to_string(i)}}).dump()});
+    client.pipeline(adds);
+    TempDir dir;
+    auto config =
+        dir.write("h.yaml",
+                  "http: { port: 0 }\npipeline: { progress_interval_s: 0 }\n"
+                  "source: { plugin: redis_streams_source, params: { url: \"" +
+                      redis.url() +
+                      "\", stream: frames, group: workers, group_start: \"0\", consumer: only, "
+                      "claim_idle_ms: 600000 } }\n"
+                      "processors: [ { plugin: sample_detector } ]\n"
+                      "sinks: [ { plugin: jsonl_sink, params: { path: /dev/full } } ]\n");
+    RunningHost host(read_file(config));
+    HttpClient http;
+    json metrics;
+    REQUIRE(eventually(
+        [&] {
+            metrics = json::parse(http.get(host.url("/metrics")).body);
+            return metrics["processor_metrics"].value("frames_failed", 0) >= 20;
+        },
+        30s));
+    CHECK(metrics["processor_metrics"].value("frames_processed", 0) == 0);
+    std::this_thread::sleep_for(500ms);  // acknowledgements ride with the next reads
+    CHECK(client.pending("frames", "workers") == 20);
+    auto health = json::parse(http.get(host.url("/health")).body);
+    CHECK(health["details"]["plugins"]["redis_streams_source"]["acknowledged"] == 0);
+    CHECK(health["status"] == "degraded");
+    auto sink = health["details"]["plugins"]["jsonl_sink"];
+    CHECK(sink["failed_writes_in_a_row"].get<int>() >= 1);
+    CHECK(sink["last_write_error"].get<std::string>().find("No space left on device") !=
+          std::string::npos);
+    CHECK(health["details"]["reasons"][0].get<std::string>().find("jsonl_sink") !=
+          std::string::npos);
 }
