@@ -156,10 +156,11 @@ HttpResponse FrameBufferApi::enqueue_body(const std::string& body) {
                                {"queue_size", result.queue_size}});
 }
 
-std::string FrameBufferApi::dequeue_body(std::size_t count_wanted) {
+std::string FrameBufferApi::dequeue_body(std::size_t count_wanted,
+                                         std::shared_ptr<Receipt>& receipt) {
     auto started = std::chrono::steady_clock::now();
     std::size_t remaining = 0;
-    auto frames = store_->dequeue(count_wanted, settings_.max_answer_bytes, remaining);
+    auto frames = store_->dequeue(count_wanted, settings_.max_answer_bytes, remaining, receipt);
     metrics_
         .histogram("frame_buffer_processing_seconds", "Time an operation took",
                    {{"operation", "dequeue"}})
@@ -187,7 +188,10 @@ HttpResponse FrameBufferApi::dequeue(const core::HttpRequest& request, const cor
     auto n = query_integer(request, "count", 1);
     if (auto* error = std::get_if<HttpResponse>(&n)) return *error;
     auto wanted = static_cast<std::size_t>(std::clamp(std::get<long long>(n), 1LL, kMaxDequeue));
-    return {200, "application/json", dequeue_body(wanted), {}, {}};
+    std::shared_ptr<Receipt> receipt;
+    HttpResponse answer{200, "application/json", dequeue_body(wanted, receipt), {}, {}};
+    if (receipt) answer.after_send = [receipt](bool handed) { receipt->settle(handed); };
+    return answer;
 }
 
 HttpResponse FrameBufferApi::status(const core::HttpRequest&, const core::PathMatch&) {
@@ -355,11 +359,14 @@ HttpResponse FrameBufferApi::test_frame(const core::HttpRequest& request, const 
         frame["traceparent"] = core::TraceParent{trace_id, core::new_span_id(), "01"}.to_string();
     auto enqueued = enqueue_body(frame.dump());
     if (enqueued.status != 200) return enqueued;
-    json dequeued = json::parse(dequeue_body(1));
-    return json_response(200, {{"frame_tracking_enabled", true},
-                               {"trace_id", trace_id},
-                               {"enqueue_result", json::parse(enqueued.body)},
-                               {"dequeue_result", dequeued}});
+    std::shared_ptr<Receipt> receipt;
+    json dequeued = json::parse(dequeue_body(1, receipt));
+    auto answer = json_response(200, {{"frame_tracking_enabled", true},
+                                      {"trace_id", trace_id},
+                                      {"enqueue_result", json::parse(enqueued.body)},
+                                      {"dequeue_result", dequeued}});
+    if (receipt) answer.after_send = [receipt](bool handed) { receipt->settle(handed); };
+    return answer;
 }
 
 HttpResponse FrameBufferApi::prometheus(const core::HttpRequest&, const core::PathMatch&) {

@@ -52,7 +52,8 @@ class FrameBufferApi {
     core::HttpResponse test_frame(const Request& request, const Match&);
     core::HttpResponse prometheus(const Request&, const Match&);
     // The answer of a dequeue, its frames spliced in as stored.
-    std::string dequeue_body(std::size_t count);
+    // The answer's body; `receipt` (when the store gives one) is settled once it is sent.
+    std::string dequeue_body(std::size_t count, std::shared_ptr<Receipt>& receipt);
     void count(const char* operation, const char* outcome);
 
     std::unique_ptr<FrameStore> store_;

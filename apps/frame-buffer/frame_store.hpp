@@ -3,6 +3,7 @@
 // the JSON text it was enqueued with, so it comes back exactly as it went in.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,15 @@ struct ReprocessResult {
     std::size_t remaining = 0;    // dead letters left
 };
 
+// The entries one dequeue handed out, until the answer that carries them is sent: settled
+// (acknowledged) when it was handed to the client, given back (served again, first) when it
+// could not be. One never settled is given back when the last reference goes.
+class Receipt {
+  public:
+    virtual ~Receipt() = default;
+    virtual void settle(bool handed) = 0;
+};
+
 class FrameStore {
   public:
     virtual ~FrameStore() = default;
@@ -58,9 +68,11 @@ class FrameStore {
     // calls. Backend failures throw std::runtime_error.
     virtual EnqueueResult enqueue(const std::string& frame_id, const std::string& json) = 0;
     // The oldest frames, at most `count` of them and at most `max_bytes` of JSON in all (the
-    // first is given whatever its size): what does not fit stays, first in line.
+    // first is given whatever its size): what does not fit stays, first in line. A store that
+    // can wait for the answer to be sent before it lets the frames go sets `receipt`.
     virtual std::vector<StoredFrame> dequeue(std::size_t count, std::size_t max_bytes,
-                                             std::size_t& remaining) = 0;
+                                             std::size_t& remaining,
+                                             std::shared_ptr<Receipt>& receipt) = 0;
     virtual std::size_t clear() = 0;
     virtual StoreStatus status() = 0;
 

@@ -34,8 +34,9 @@ EnqueueResult MemoryStore::enqueue(const std::string& frame_id, const std::strin
     return {true, id, frames_.size()};
 }
 
+// In memory, frames handed out are gone at once: a server killed loses what it holds anyway.
 std::vector<StoredFrame> MemoryStore::dequeue(std::size_t count, std::size_t max_bytes,
-                                              std::size_t& remaining) {
+                                              std::size_t& remaining, std::shared_ptr<Receipt>&) {
     std::lock_guard lock(mutex_);
     std::vector<StoredFrame> out;
     std::size_t bytes = 0;

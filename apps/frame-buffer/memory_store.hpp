@@ -12,7 +12,8 @@ class MemoryStore final : public FrameStore {
     explicit MemoryStore(std::size_t max_size) : max_size_(max_size) {}
     EnqueueResult enqueue(const std::string& frame_id, const std::string& json) override;
     std::vector<StoredFrame> dequeue(std::size_t count, std::size_t max_bytes,
-                                     std::size_t& remaining) override;
+                                     std::size_t& remaining,
+                                     std::shared_ptr<Receipt>& receipt) override;
     std::size_t clear() override;
     StoreStatus status() override;
     std::vector<DeadLetter> dead_letters(std::size_t count, std::size_t& size) override;

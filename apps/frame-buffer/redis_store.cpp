@@ -181,6 +181,9 @@ void RedisStore::read_group(const std::string& stream, const std::string& group,
                             std::size_t count, std::vector<StoredFrame>& out,
                             std::vector<std::string>& ids) {
     if (count == 0) return;
+    std::size_t limit = out.size() + count;
+    // Pending entries in hand come back in a "0" read: read past them.
+    if (std::string_view(from) == "0") count += in_hand_.size();
     Reply read;
     try {
         read = command({"XREADGROUP", "GROUP", group, settings_.consumer, "COUNT",
@@ -194,9 +197,10 @@ void RedisStore::read_group(const std::string& stream, const std::string& group,
     }
     if (read->type != REDIS_REPLY_ARRAY || read->elements == 0) return;
     const redisReply* entries = read->element[0]->element[1];
-    for (std::size_t i = 0; i < entries->elements; ++i) {
+    for (std::size_t i = 0; i < entries->elements && out.size() < limit; ++i) {
         const redisReply* entry = entries->element[i];
         std::string id = str(entry->element[0]);
+        if (in_hand_.count(id)) continue;  // in an answer being sent
         ids.push_back(id);
         auto fields = entry_fields(entry->element[1]);
         if (fields.empty()) continue;  // trimmed or deleted while pending: nothing left to serve
@@ -211,8 +215,57 @@ void RedisStore::read_group(const std::string& stream, const std::string& group,
     }
 }
 
+class RedisStore::HandedOut final : public Receipt {
+  public:
+    HandedOut(RedisStore& store, std::vector<std::string> own, std::vector<std::string> capture)
+        : store_(store), own_(std::move(own)), capture_(std::move(capture)) {}
+    ~HandedOut() override {
+        if (!settled_) store_.settle(own_, capture_, false);
+    }
+    void settle(bool handed) override {
+        if (settled_) return;
+        settled_ = true;
+        store_.settle(own_, capture_, handed);
+    }
+
+  private:
+    RedisStore& store_;
+    std::vector<std::string> own_, capture_;
+    bool settled_ = false;
+};
+
+void RedisStore::settle(const std::vector<std::string>& own_ids,
+                        const std::vector<std::string>& capture_ids, bool handed) {
+    std::lock_guard lock(mutex_);
+    for (const auto* ids : {&own_ids, &capture_ids})
+        for (const auto& id : *ids) in_hand_.erase(id);
+    if (!handed) {
+        check_own_pending_ = true;  // pending with this consumer: served again, first
+        return;
+    }
+    try {
+        if (!own_ids.empty()) {
+            std::vector<std::string> ack = {"XACK", settings_.stream, settings_.group};
+            ack.insert(ack.end(), own_ids.begin(), own_ids.end());
+            integer(ack);
+        }
+        if (!capture_ids.empty()) {
+            std::vector<std::string> ack = {"XACK", settings_.capture_stream,
+                                            settings_.capture_group};
+            ack.insert(ack.end(), capture_ids.begin(), capture_ids.end());
+            integer(ack);
+        }
+    } catch (const std::exception& e) {
+        // Unacknowledged, they stay pending with this consumer and are served again first:
+        // the client may get them twice, never none.
+        check_own_pending_ = true;
+        last_error_ = e.what();
+    }
+}
+
 std::vector<StoredFrame> RedisStore::dequeue(std::size_t count, std::size_t max_bytes,
-                                             std::size_t& remaining) {
+                                             std::size_t& remaining,
+                                             std::shared_ptr<Receipt>& receipt) {
     std::lock_guard lock(mutex_);
     // Reconnected before deciding whether to look at this consumer's pending entries first,
     // which a lost connection may have left.
@@ -253,26 +306,18 @@ std::vector<StoredFrame> RedisStore::dequeue(std::size_t count, std::size_t max_
         out.resize(fits);
         check_own_pending_ = true;
     }
-    try {
-        if (!own_ids.empty()) {
-            std::vector<std::string> ack = {"XACK", settings_.stream, settings_.group};
-            ack.insert(ack.end(), own_ids.begin(), own_ids.end());
-            integer(ack);
-        }
-        if (!capture_ids.empty()) {
-            std::vector<std::string> ack = {"XACK", capture, settings_.capture_group};
-            ack.insert(ack.end(), capture_ids.begin(), capture_ids.end());
-            integer(ack);
-        }
-    } catch (...) {
-        // Unacknowledged, they stay pending with this consumer and are served again first.
-        check_own_pending_ = true;
-        throw;
+    // Acknowledged once the answer is handed over (settle), not now: a server killed while it
+    // builds or writes the answer would otherwise lose them.
+    if (!own_ids.empty() || !capture_ids.empty()) {
+        for (const auto* ids : {&own_ids, &capture_ids}) in_hand_.insert(ids->begin(), ids->end());
+        receipt = std::make_shared<HandedOut>(*this, std::move(own_ids), std::move(capture_ids));
     }
     if (!out.empty()) integer({"HINCRBY", stats_, "dequeued", std::to_string(out.size())});
     auto b = backlog(settings_.stream);
     trim(settings_.stream, b, false);
+    // Entries in answers being sent are pending, not waiting.
     remaining = b.waiting + waiting_in_capture();
+    remaining -= std::min(remaining, in_hand_.size());
     return out;
 }
 

@@ -3,8 +3,10 @@
 // them. Producers' frames are entries of `stream` (field "frame": the JSON as posted). With
 // `capture_stream` set, the original capture's stream (flat string fields) is served too,
 // converted as the original Frame Buffer does (capture_entry.hpp). A consumer group per stream
-// hands each entry to exactly one dequeue, which acknowledges it; entries that every consumer
-// group of the stream has acknowledged are trimmed, so Redis holds what still waits.
+// hands each entry to exactly one dequeue, which acknowledges it once its answer is handed to
+// the client (a server killed before that serves it again: at least once, never lost); entries
+// that every consumer group of the stream has acknowledged are trimmed, so Redis holds what
+// still waits.
 //
 // "What still waits" is the buffer's size: for each consumer group of the stream (this
 // server's, created at its first dequeue, and those of hosts reading the stream directly with
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "apps/frame-buffer/capture_entry.hpp"
@@ -39,7 +42,8 @@ class RedisStore final : public FrameStore {
     explicit RedisStore(RedisStoreSettings settings);
     EnqueueResult enqueue(const std::string& frame_id, const std::string& json) override;
     std::vector<StoredFrame> dequeue(std::size_t count, std::size_t max_bytes,
-                                     std::size_t& remaining) override;
+                                     std::size_t& remaining,
+                                     std::shared_ptr<Receipt>& receipt) override;
     std::size_t clear() override;
     StoreStatus status() override;
     std::vector<DeadLetter> dead_letters(std::size_t count, std::size_t& size) override;
@@ -70,14 +74,21 @@ class RedisStore final : public FrameStore {
     void trim(const std::string& stream, const Backlog& backlog, bool force);
     void ensure_groups();
     // Reads entries of one stream for this server's consumer: "0" its own unacknowledged
-    // ones (left by a dequeue whose acknowledgement failed), ">" new ones.
+    // ones (left by a server killed, or an answer not sent) but those in hand, ">" new ones.
     void read_group(const std::string& stream, const std::string& group, const char* from,
                     std::size_t count, std::vector<StoredFrame>& out,
                     std::vector<std::string>& ids);
     std::size_t waiting_in_capture();
 
+    class HandedOut;
+    // The receipt's end: acknowledged when the answer was handed over, else served again.
+    void settle(const std::vector<std::string>& own_ids,
+                const std::vector<std::string>& capture_ids, bool handed);
+
     std::mutex mutex_;
     RedisStoreSettings settings_;
+    // Entries of answers not yet sent: pending with this consumer, but not to be served again.
+    std::set<std::string> in_hand_;
     std::string stats_;
     redis_support::Connection redis_;
     bool groups_ready_ = false;      // this connection made sure the groups exist

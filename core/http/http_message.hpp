@@ -2,6 +2,7 @@
 // A request and a response as the API sees them, independent of the server library.
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,6 +49,10 @@ struct HttpResponse {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     std::shared_ptr<ResponseStream> stream;  // set: `body` is not sent, the parts are
+    // Called once the answer is handed to the connection (true), or could not be (false: the
+    // client is gone): what it gave out may be settled only then (the Frame Buffer's dequeue
+    // acknowledges its entries here, so a server killed before that hands them out again).
+    std::function<void(bool handed)> after_send;
 };
 
 inline HttpResponse json_response(int status, const nlohmann::json& body) {

@@ -321,7 +321,9 @@ class FramingHandler : public Http::Handler {
             if (request.method == "HEAD") response.status = 200;
         }
         if (!keep_alive) c->closing = true;  // nothing sent after this request is run
+        bool handed = !c->gone;
         send(c, response_text(response, keep_alive, request.method == "HEAD"));
+        if (response.after_send) response.after_send(handed && !c->gone);
     }
 
     // [c->mutex held] Queues `bytes` on Pistache's write queue, which its thread for the
@@ -422,6 +424,7 @@ class FramingHandler : public Http::Handler {
                 write_fully(own_fd, response_text(response, keep_alive, request.method == "HEAD"),
                             kDirectWriteTimeout);
                 ::close(own_fd);
+                if (response.after_send) response.after_send(true);
                 return;
             }
             std::unique_lock guard(conn->mutex);
@@ -431,6 +434,7 @@ class FramingHandler : public Http::Handler {
                 write_fully(own_fd, response_text(response, keep_alive, request.method == "HEAD"),
                             kDirectWriteTimeout);
                 ::close(own_fd);
+                if (response.after_send) response.after_send(true);
                 return;
             }
             ::close(own_fd);

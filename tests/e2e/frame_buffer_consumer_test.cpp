@@ -409,3 +409,42 @@ TEST_CASE(
     CHECK(rss_kib > 0);
     CHECK(rss_kib < 600 * 1024);  // the probe saw 3.1 GB (sanitizer builds need room)
 }
+
+TEST_CASE(
+    "the Redis-backed Frame Buffer SIGKILLed every 100 ms while a host dequeues large frames: "
+    "every frame reaches the sink (at least once), none vanishes") {
+    RedisServer redis;
+    FrameBufferServer fb(
+        {"--redis", redis.url(), "--stream", "kill:frames", "--capture-stream", ""});
+    // Answers of a few MB take a while to build and write: a kill lands in them often.
+    const int total = 300;
+    {
+        HttpClient client;
+        std::string padding(256 * 1024, 'p');
+        for (int i = 0; i < total; ++i)
+            REQUIRE(client
+                        .post(fb.url("/frames"), json({{"frame_id", "k" + std::to_string(i)},
+                                                       {"camera_id", "c"},
+                                                       {"metadata", {{"padding", padding}}}})
+                                                     .dump())
+                        .status == 200);
+    }
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    RunningHost host(host_config(fb.url(), out.string()));
+    std::set<std::string> seen;
+    std::size_t lines = 0, kills = 0;
+    auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (seen.size() < total && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(100ms);
+        fb.restart();  // SIGKILL, then the same server again on the same port
+        ++kills;
+        seen.clear();
+        auto read = read_lines(out);
+        lines = read.size();
+        for (const auto& line : read) seen.insert(line["frame_id"].get<std::string>());
+    }
+    MESSAGE(kills << " kills; " << lines << " lines for " << seen.size() << " frames");
+    CHECK(kills >= 10);
+    CHECK(seen.size() == total);
+}
