@@ -19,6 +19,8 @@
 #include <framehost/stop_request.hpp>
 #include <framehost/wire_frame.hpp>
 
+#include "dequeue_answer.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -123,27 +125,29 @@ class FrameBufferConsumer final : public framehost::Source {
         if (status != 200)
             fail("GET " + url_ + "/frames/dequeue answered HTTP " + std::to_string(status) + ": " +
                  body.substr(0, 200));
-        nlohmann::json answer;
-        std::set<int> too_deep;  // frames of the answer nested beyond the limit
+        framehost::frame_buffer_consumer::DequeueAnswer answer;
         try {
-            answer = parse_answer(body, too_deep);
-        } catch (const std::exception&) {
-            fail("GET " + url_ +
-                 "/frames/dequeue answered something that is not JSON: " + body.substr(0, 100));
+            answer = framehost::frame_buffer_consumer::read_dequeue_answer(body);
+        } catch (const std::invalid_argument& e) {
+            fail("GET " + url_ + "/frames/dequeue answered " + e.what() + ": " +
+                 body.substr(0, 100));
         }
-        if (!answer.is_object() || !answer.contains("frames") || !answer["frames"].is_array())
-            fail("GET " + url_ + "/frames/dequeue answered JSON without a frames list");
         succeeded();
-        remaining_ = answer.value("remaining", 0);
-        const auto& frames = answer["frames"];
+        remaining_ = answer.remaining;
+        const auto& frames = answer.frames;
         for (std::size_t i = 0; i < frames.size(); ++i) {
-            out.push_back(to_frame(frames[i]));
-            if (too_deep.count(static_cast<int>(i))) {
-                bool counted = out.back().failed();
-                out.back().fail("malformed frame: JSON nested deeper than " +
-                                std::to_string(framehost::kMaxJsonNesting) + " levels");
-                if (!counted) ++malformed_;
+            if (frames[i].json) {
+                out.push_back(to_frame(*frames[i].json));
+                continue;
             }
+            // Dequeued already: failed with its reason, so it is counted and told, not lost.
+            Frame f;
+            f.id = frames[i].frame_id.empty()
+                       ? "<frame " + std::to_string(i + 1) + " of a dequeue answer>"
+                       : frames[i].frame_id;
+            f.fail("malformed frame: " + frames[i].problem.substr(0, 300));
+            out.push_back(std::move(f));
+            ++malformed_;
         }
         fetched_ += frames.size();
         if (frames.empty()) {
@@ -259,25 +263,6 @@ class FrameBufferConsumer final : public framehost::Source {
         } else if (throw_on_failure) {
             fail("GET " + url_ + "/health answered HTTP " + std::to_string(status));
         }
-    }
-
-    // The dequeue answer. A frame nested too deep would crash the host when copied (the copy
-    // recurses per level), so then the answer is parsed again with its deep parts left out, and
-    // the frames that had them are noted, to be failed with the reason: the others go on.
-    static nlohmann::json parse_answer(const std::string& body, std::set<int>& too_deep) {
-        constexpr std::size_t kAnswerNesting =
-            framehost::kMaxJsonNesting + 2;  // the answer and its list around a frame
-        if (framehost::json_nesting(body, kAnswerNesting) <= kAnswerNesting)
-            return nlohmann::json::parse(body);
-        int frame = -1;
-        using Event = nlohmann::json::parse_event_t;
-        return nlohmann::json::parse(body, [&](int depth, Event event, nlohmann::json&) {
-            if (event != Event::object_start && event != Event::array_start) return true;
-            if (depth == 2 && event == Event::object_start) ++frame;  // {"frames": [ {frame}, ...
-            if (depth <= static_cast<int>(kAnswerNesting)) return true;
-            too_deep.insert(frame);
-            return false;
-        });
     }
 
     Frame to_frame(const nlohmann::json& item) {

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -447,4 +448,35 @@ TEST_CASE(
     MESSAGE(kills << " kills; " << lines << " lines for " << seen.size() << " frames");
     CHECK(kills >= 10);
     CHECK(seen.size() == total);
+}
+
+TEST_CASE(
+    "one hostile frame in a dequeue answer (NaN, a lone surrogate, bytes that are not UTF-8) "
+    "fails alone with its reason; the good frames of the answer go on") {
+    for (const std::string hostile :
+         {R"({"frame_id": "bad", "width": NaN})", R"({"frame_id": "bad", "camera_id": "\ud800"})",
+          "{\"frame_id\": \"bad\", \"camera_id\": \"\xff\xfe\"}"}) {
+        CAPTURE(hostile);
+        ScriptedHttpServer buffer;  // a Frame Buffer whose every dequeue answers these three
+        buffer.answer(200, R"({"frames": [{"frame_id": "good-1", "camera_id": "c"}, )" + hostile +
+                               R"(, {"frame_id": "good-2", "camera_id": "c"}], "count": 3, )"
+                               R"("remaining": 0})");
+        TempDir dir;
+        auto out = dir / "out.jsonl";
+        RunningHost host(
+            host_config("http://127.0.0.1:" + std::to_string(buffer.port()), out.string()));
+        auto lines = wait_for_lines(out, 3, 30s);
+        REQUIRE(lines.size() >= 3);
+        std::map<std::string, json> by_id;
+        for (std::size_t i = 0; i < 3; ++i) by_id[lines[i]["frame_id"]] = lines[i];
+        REQUIRE(by_id.size() == 3);
+        CHECK(by_id["good-1"]["state"] == "completed");
+        CHECK(by_id["good-2"]["state"] == "completed");
+        CHECK(by_id["bad"]["state"] == "failed");
+        CHECK(by_id["bad"]["error"].get<std::string>().find("malformed frame: not JSON") !=
+              std::string::npos);
+        HttpClient http;
+        auto health = parsed(http.get(host.url("/health")));
+        CHECK(health["details"]["plugins"]["frame_buffer_consumer"]["malformed_frames"] >= 1);
+    }
 }
