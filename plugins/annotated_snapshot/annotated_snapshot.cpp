@@ -3,6 +3,7 @@
 // kept in memory (for a live preview) and, with a directory, one file per camera every
 // interval is written there (written aside, then renamed into place, so a reader never sees
 // half a file), keeping the newest max_files per camera.
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -115,7 +116,7 @@ class AnnotatedSnapshot final : public Sink {
                            {"jpeg_bytes", c.jpeg ? c.jpeg->size() : 0},
                            {"age_s", std::chrono::duration<double>(now - c.updated).count()},
                            {"files_written", c.files_written}};
-        return {{"cameras", cameras}};
+        return {{"cameras", cameras}, {"frames_without_picture", frames_without_picture_.load()}};
     }
 
   private:
@@ -129,6 +130,12 @@ class AnnotatedSnapshot final : public Sink {
 
     void snapshot(const Frame& frame) {
         if (frame.image.empty()) return;  // metadata only: nothing to draw on
+        // Bytes whose format and size nobody declared (/process with frame_data alone, as the
+        // replaced service takes it): the frame is fine, there is just no picture to take.
+        if (frame.image.format == PixelFormat::Unknown) {
+            ++frames_without_picture_;
+            return;
+        }
         double scale = 1;
         cv::Mat picture = opencv::drawable_copy(frame.image, settings_.max_width, scale);
         int thickness = std::max(1, picture.cols / 320);
@@ -202,6 +209,7 @@ class AnnotatedSnapshot final : public Sink {
 
     PluginContext& context_;
     const Settings settings_;
+    std::atomic<std::uint64_t> frames_without_picture_{0};  // pixels of an undeclared format
     mutable std::mutex mutex_;
     std::map<std::string, Camera> cameras_;
 };

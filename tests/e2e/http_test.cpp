@@ -482,3 +482,17 @@ TEST_CASE("a port already in use stops the host with a clear message") {
     CHECK(r.exit_code == 1);
     CHECK(has(r.err, "cannot listen on 127.0.0.1:" + std::to_string(first.port())));
 }
+
+TEST_CASE(
+    "/process with frame_data alone (no width, height or format) answers 200 with "
+    "annotated_snapshot among the sinks: no picture to take is no failure") {
+    RunningHost host(
+        "processors: [ { plugin: identity } ]\nsinks: [ { plugin: annotated_snapshot } ]\n");
+    HttpClient http;
+    auto r = http.post(host.url("/process"),
+                       R"({"frame_data": "QkJC", "metadata": {"camera_id": "x"}})");
+    CHECK_MESSAGE(r.status == 200, r.body);
+    auto health = json::parse(http.get(host.url("/health")).body);
+    CHECK(health["details"]["plugins"]["annotated_snapshot"]["frames_without_picture"] == 1);
+    CHECK(health["details"]["plugins"]["annotated_snapshot"]["failures"] == 0);
+}
