@@ -14,6 +14,7 @@
 #include <framehost/param_table.hpp>
 
 #include "image_mat.hpp"
+#include "model_file.hpp"
 
 namespace {
 
@@ -25,9 +26,7 @@ const std::vector<std::string> kCascadeFolders = {"/usr/share/opencv4/haarcascad
 // A name (frontalface_default, lbpcascade_frontalface) or a path, as a file that exists.
 std::string find_cascade(const std::string& name) {
     if (name.find('/') != std::string::npos || name.ends_with(".xml")) {
-        if (!std::filesystem::is_regular_file(name))
-            throw std::invalid_argument("cascade file '" + name + "' does not exist");
-        return name;
+        return opencv::model_file("cascade", name);
     }
     std::vector<std::string> tried;
     for (const auto& folder : kCascadeFolders)

@@ -6,6 +6,7 @@
 // per class; boxes are mapped back onto the frame.
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -16,6 +17,7 @@
 #include <framehost/param_table.hpp>
 
 #include "image_mat.hpp"
+#include "model_file.hpp"
 #include "output_decoding.hpp"
 
 namespace {
@@ -79,9 +81,21 @@ std::pair<int, int> available_backend(const std::string& backend, const std::str
 }
 
 std::string existing_file(const std::string& what, const std::string& path) {
-    if (!std::filesystem::is_regular_file(path))
-        throw std::invalid_argument(what + " file '" + path + "' does not exist");
-    return path;
+    return opencv::model_file(what, path);
+}
+
+// The params' own check (run by --check too): what the path is, before the network is read.
+std::function<std::string(const nlohmann::json&)> file_problem(std::string what) {
+    return [what](const nlohmann::json& value) -> std::string {
+        const auto& path = value.get_ref<const std::string&>();
+        if (path.empty()) return {};
+        try {
+            opencv::model_file(what, path);
+        } catch (const std::invalid_argument& e) {
+            return e.what();
+        }
+        return {};
+    };
 }
 
 // One name per line (coco.names, voc.names...); the line number is the class id.
@@ -138,10 +152,12 @@ class DnnDetector final : public Processor {
         static const ParamTable<Settings> table{
             param::bind(&Settings::model, "model",
                         "Path to the network: .onnx, Darknet .weights, .caffemodel, TensorFlow .pb")
-                .mandatory(),
+                .mandatory()
+                .check(file_problem("model")),
             param::bind(&Settings::config, "config",
                         "Path to its description when the format has one (Darknet .cfg, Caffe "
-                        ".prototxt)"),
+                        ".prototxt)")
+                .check(file_problem("config")),
             param::bind(&Settings::output, "output",
                         "Layout of the outputs: yolov3 (Darknet through OpenCV), yolov5, yolov8, "
                         "ssd (README)")
@@ -164,7 +180,8 @@ class DnnDetector final : public Processor {
                         "Channel order the network expects")
                 .one_of({"rgb", "bgr"}),
             param::bind(&Settings::classes_file, "classes_file",
-                        "One class name per line, line n for class id n; without it, class_<id>"),
+                        "One class name per line, line n for class id n; without it, class_<id>")
+                .check(file_problem("classes")),
             param::bind(&Settings::classes, "classes",
                         "Keep only detections of these class names; empty keeps all"),
             param::bind(&Settings::confidence_threshold, "confidence_threshold",

@@ -280,3 +280,31 @@ TEST_CASE(
     CHECK(took < 2500ms);
     CHECK(host.process().err().find("did not return") == std::string::npos);
 }
+
+TEST_CASE(
+    "a model that is a directory, a device, an empty file or missing is named for what it is, by "
+    "--check at its position and by a run") {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "models");
+    dir.write("empty.onnx", "");
+    struct Case {
+        std::string path, says;
+    };
+    for (const auto& c : {Case{(dir / "models").string(), "is a directory"},
+                          Case{"/dev/zero", "is a device, not a file"},
+                          Case{(dir / "empty.onnx").string(), "is empty"},
+                          Case{(dir / "none.onnx").string(), "does not exist"}}) {
+        CAPTURE(c.path);
+        auto config = dir.write("host.yaml",
+                                "http: { enabled: false }\nprocessors:\n  - plugin: dnn_detector\n"
+                                "    params: { model: '" +
+                                    c.path + "' }\n");
+        auto check = run_program(kFramehostBinary, {"--config", config.string(), "--check"});
+        CHECK(check.exit_code == 1);
+        CHECK_MESSAGE(check.err.find("host.yaml:4:") != std::string::npos, check.err);
+        CHECK_MESSAGE(check.err.find(c.says) != std::string::npos, check.err);
+        auto run = run_program(kFramehostBinary, {"--config", config.string()}, {}, 30s);
+        CHECK(run.exit_code != 0);
+        CHECK_MESSAGE(run.err.find(c.says) != std::string::npos, run.err);
+    }
+}
