@@ -16,6 +16,7 @@ extern "C" {
 }
 
 #include "camera.hpp"
+#include "ffmpeg_log.hpp"
 
 namespace {
 
@@ -140,6 +141,8 @@ class VideoSource final : public Source {
     }
 
     VideoSource(const Params& p, PluginContext& context) : context_(context) {
+        // FFmpeg's errors only (its warnings and notes are many and say little to operators),
+        // into the host's log (ffmpeg_log.hpp).
         av_log_set_level(AV_LOG_ERROR);
         const Settings settings = params().read(p);
         CameraSettings common;
@@ -261,6 +264,7 @@ class VideoSource final : public Source {
     }
 
     PluginContext& context_;
+    FfmpegLog ffmpeg_log_{context_};  // before the cameras: outlives their threads
     Arrivals arrivals_;
     std::vector<std::unique_ptr<Camera>> cameras_;
     std::size_t next_ = 0;

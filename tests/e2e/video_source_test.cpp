@@ -5,7 +5,9 @@
 
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <framehost/base64.hpp>
@@ -213,4 +215,46 @@ TEST_CASE("frame_buffer_sink with pixels: jpeg posts JPEG pictures a JPEG decode
     auto decoded = run_program("/usr/bin/djpeg", {"-pnm", jpeg.string()});
     REQUIRE(decoded.exit_code == 0);
     CHECK(decoded.out.rfind("P6\n320 240\n255\n", 0) == 0);
+}
+
+TEST_CASE(
+    "a damaged clip: FFmpeg's complaints reach the host's log in its format, at most ten lines "
+    "a second, the rest counted; every frame still comes out") {
+    TempDir dir;
+    auto damaged = dir / "damaged.avi";
+    std::filesystem::copy_file(kPedestrianClip, damaged);
+    {
+        // Stretches of noise through the middle of the file: the decoder's blocks break.
+        std::fstream file(damaged, std::ios::in | std::ios::out | std::ios::binary);
+        std::uint32_t noise = 7;
+        for (std::streamoff at = 200'000; at < 6'000'000; at += 400'000) {
+            file.seekp(at);
+            for (int i = 0; i < 3000; ++i) {
+                noise = noise * 1664525u + 1013904223u;
+                file.put(static_cast<char>(noise >> 24));
+            }
+        }
+    }
+    auto out = dir / "out.jsonl";
+    auto config = dir.write("host.yaml",
+                            "http: { enabled: false }\npipeline: { progress_interval_s: 0 }\n"
+                            "source: { plugin: video_source, params: { url: '" +
+                                damaged.string() +
+                                "' } }\nprocessors: [ { plugin: identity } ]\n"
+                                "sinks: [ { plugin: jsonl_sink, params: { path: '" +
+                                out.string() + "' } } ]\n");
+    auto r = run_program(kFramehostBinary, {"--config", config.string()}, {}, 120s);
+    REQUIRE(r.exit_code == 0);
+    CHECK(read_jsonl(out).size() > 700);
+    static const std::regex host_line(R"(^\d{4}-\d\d-\d\dT[\d:.]+Z (DEBUG|INFO|WARN|ERROR) +\[)");
+    std::istringstream lines(r.err);
+    std::size_t total = 0, from_ffmpeg = 0;
+    for (std::string line; std::getline(lines, line);) {
+        ++total;
+        CHECK_MESSAGE(std::regex_search(line, host_line), line);
+        if (line.find("ffmpeg: [") != std::string::npos) ++from_ffmpeg;
+    }
+    CHECK(from_ffmpeg >= 1);
+    CHECK(total < 100);
+    CHECK(r.err.find("more FFmpeg messages") != std::string::npos);
 }
