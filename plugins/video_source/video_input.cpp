@@ -1,6 +1,8 @@
 #include "video_input.hpp"
 
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 extern "C" {
 #include <libavutil/error.h>
@@ -75,6 +77,14 @@ VideoInput::VideoInput(const InputOptions& options, const std::atomic<bool>& sto
         format_ = nullptr;  // freed by avformat_open_input on failure
         fail("cannot open", rc);
     }
+    // FFmpeg reads any file it can make nothing else of as text drawn into a picture (the tty
+    // and text-art demuxers): random bytes became a 1280x10000 'video'.
+    for (const char* text : {"tty", "bin", "xbin", "adf", "idf"})
+        if (std::string_view(format_->iformat->name) == text) {
+            release();
+            throw std::runtime_error("not a video: FFmpeg can read it only as text (" +
+                                     std::string(text) + ")");
+        }
     if ((rc = avformat_find_stream_info(format_, nullptr)) < 0) fail("cannot read stream info", rc);
     const AVCodec* codec = nullptr;
     int index = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
@@ -87,6 +97,16 @@ VideoInput::VideoInput(const InputOptions& options, const std::atomic<bool>& sto
     if (!decoder_) fail("cannot allocate a decoder", AVERROR(ENOMEM));
     if ((rc = avcodec_parameters_to_context(decoder_, stream_->codecpar)) < 0)
         fail("cannot configure the decoder", rc);
+    auto pixels = static_cast<long long>(decoder_->width) * decoder_->height;
+    if (pixels > kMaxFramePixels) {
+        release();
+        throw std::runtime_error(
+            "its frames are " + std::to_string(decoder_->width) + "x" +
+            std::to_string(decoder_->height) +
+            ", over the largest taken (8K: " + std::to_string(kMaxFramePixels) + " pixels)");
+    }
+    // A stream that changes size midway is held to the same bound by the decoder itself.
+    decoder_->max_pixels = kMaxFramePixels;
     decoder_->thread_count = options_.decoder_threads;
     decoder_->pkt_timebase = stream_->time_base;
     if ((rc = avcodec_open2(decoder_, codec, nullptr)) < 0)

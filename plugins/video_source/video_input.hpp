@@ -16,6 +16,11 @@ extern "C" {
 
 namespace framehost::video {
 
+// The largest frame a camera may deliver or be resized to: 8K UHD (7680x4320). A frame is
+// allocated before the host can charge it to memory_limit_mb, so a stream declaring 16384x16384
+// (805 MB a frame in BGR) is refused when it is opened.
+inline constexpr long long kMaxFramePixels = 7680LL * 4320;
+
 struct InputOptions {
     std::string url;
     bool rtsp_over_tcp = true;

@@ -156,6 +156,11 @@ class VideoSource final : public Source {
         common.shape.height = settings.height;
         if ((common.shape.width == 0) != (common.shape.height == 0))
             throw std::invalid_argument("width and height are given together or not at all");
+        if (static_cast<long long>(common.shape.width) * common.shape.height > kMaxFramePixels)
+            throw std::invalid_argument("width x height is " + std::to_string(common.shape.width) +
+                                        "x" + std::to_string(common.shape.height) +
+                                        ", over the largest frame taken (8K: " +
+                                        std::to_string(kMaxFramePixels) + " pixels)");
         common.input.rtsp_over_tcp = settings.transport == "tcp";
         common.input.protocols = settings.protocol_whitelist;
         common.input.formats = settings.format_whitelist;

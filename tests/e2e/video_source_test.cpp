@@ -258,3 +258,33 @@ TEST_CASE(
     CHECK(total < 100);
     CHECK(r.err.find("more FFmpeg messages") != std::string::npos);
 }
+
+TEST_CASE(
+    "a text file is no video (FFmpeg would draw it as a picture), and a camera asked for frames "
+    "over 8K is refused before any is allocated") {
+    TempDir dir;
+    std::string text;
+    for (int i = 0; i < 4000; ++i) text += "line " + std::to_string(i) + " of a text file\n";
+    auto notes = dir.write("notes.txt", text);
+    RunningHost host(
+        "camera_api: { protocols: [file] }\n"
+        "source: { plugin: video_source, params: { url: '" +
+        notes.string() + "', camera_id: notes } }\nprocessors: [ { plugin: identity } ]\n");
+    HttpClient http;
+    json camera;
+    REQUIRE(eventually(
+        [&] {
+            auto report = json::parse(http.get(host.url("/cameras")).body);
+            camera = report["cameras"][0];
+            return camera.value("last_error", "") != "";
+        },
+        20s));
+    CHECK(camera["last_error"].get<std::string>().find("not a video") != std::string::npos);
+    CHECK(camera["frames_decoded"] == 0);
+
+    auto big =
+        http.post(host.url("/cameras"), R"({"id": "big", "url": ")" + kPedestrianClip.string() +
+                                            R"(", "width": 16384, "height": 16384})");
+    CHECK(big.status == 422);
+    CHECK(big.body.find("over the largest frame taken") != std::string::npos);
+}
