@@ -81,6 +81,13 @@ Image FrameConverter::convert(const AVFrame& frame) {
         wanted = decoded == PixelFormat::Unknown ? PixelFormat::I420 : decoded;
     int width = shape_.width ? shape_.width : frame.width;
     int height = shape_.height ? shape_.height : frame.height;
+    // Half-size chroma planes: an odd size has no agreed layout (OpenCV's conversions refuse
+    // it with an assertion deep in a processor), so the camera is told here instead.
+    if ((wanted == PixelFormat::I420 || wanted == PixelFormat::NV12) && (width % 2 || height % 2))
+        throw std::runtime_error(
+            std::string(to_string(wanted)) + " needs an even width and height; the " +
+            "frames are " + std::to_string(width) + "x" + std::to_string(height) +
+            " (ask for format bgr24, or a width " + "and height that are even)");
     bool flipped = false;
     for (int p = 0; p < 4; ++p) flipped = flipped || frame.linesize[p] < 0;
     if (decoded == wanted && width == frame.width && height == frame.height && !flipped)

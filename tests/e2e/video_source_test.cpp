@@ -288,3 +288,27 @@ TEST_CASE(
     CHECK(big.status == 422);
     CHECK(big.body.find("over the largest frame taken") != std::string::npos);
 }
+
+TEST_CASE("a 1x1 video asked for yuv420p is refused by the camera, saying why, not by OpenCV") {
+    TempDir dir;
+    auto one = dir / "one.mkv";
+    auto made = run_program("/usr/bin/ffmpeg",
+                            {"-v", "error", "-f", "lavfi", "-i", "color=red:s=16x16:r=5", "-t", "1",
+                             "-vf", "scale=1:1", "-c:v", "ffv1", one.string()});
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+    RunningHost host("source: { plugin: video_source, params: { url: '" + one.string() +
+                     "', format: yuv420p } }\nprocessors: [ { plugin: motion_gate } ]\n"
+                     "sinks: [ { plugin: annotated_snapshot } ]\n");
+    HttpClient http;
+    json camera;
+    REQUIRE(eventually(
+        [&] {
+            camera = json::parse(http.get(host.url("/cameras")).body)["cameras"][0];
+            return camera.value("last_error", "") != "";
+        },
+        20s));
+    CHECK(camera["last_error"].get<std::string>().find("needs an even width and height") !=
+          std::string::npos);
+    auto metrics = json::parse(http.get(host.url("/metrics")).body);
+    CHECK(metrics["processor_metrics"]["frames_failed"] == 0);
+}
