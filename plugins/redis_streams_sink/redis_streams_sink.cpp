@@ -3,6 +3,8 @@
 // in the original capture's flat form, so the original Frame Buffer and processors consume
 // framehost's capture of `frames:metadata` unchanged. One round trip per batch: the commands of
 // a batch are pipelined.
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -25,6 +27,7 @@ class RedisStreamsSink final : public framehost::Sink {
         std::string stream = "framehost:results";
         int max_length = 100000;
         std::string entry = "results";
+        std::string processor_id;
         std::string events_stream;
         framehost::wire_pixels::Settings pixels;
     };
@@ -42,9 +45,13 @@ class RedisStreamsSink final : public framehost::Sink {
                 param::bind(
                     &Settings::entry, "entry",
                     "What an entry holds: results (frame_id, camera_id, state, detections, "
-                    "results, error) or capture (the frame in the original capture's flat form, "
-                    "for frames:metadata)")
-                    .one_of({"results", "capture"}),
+                    "results, error), capture (the frame in the original capture's flat form, "
+                    "for frames:metadata), or v2_result (a Frame Buffer v2 processor's result: "
+                    "frame_id, processor_id, timestamp, result as JSON)")
+                    .one_of({"results", "capture", "v2_result"}),
+                param::bind(&Settings::processor_id, "processor_id",
+                            "entry: v2_result: the processor_id its results carry (the id this "
+                            "host registered with the orchestrator)"),
                 param::bind(&Settings::events_stream, "events_stream",
                             "Also publish every event change from the host's event store to "
                             "this stream (event_id, change, camera_id, type, event as JSON), in "
@@ -77,6 +84,9 @@ class RedisStreamsSink final : public framehost::Sink {
           payload_(settings_.pixels.payload()) {
         if (!capture_ && payload_ != framehost::wire_pixels::Payload::None)
             throw std::invalid_argument("pixels travel only with entry: capture");
+        if ((settings_.entry == "v2_result") == settings_.processor_id.empty())
+            throw std::invalid_argument(
+                "processor_id is given with entry: v2_result, and only with it");
         if (!settings_.events_stream.empty()) {
             auto* store = framehost::find_extension<framehost::EventStore>(context);
             if (!store)
@@ -132,6 +142,27 @@ class RedisStreamsSink final : public framehost::Sink {
                     command.push_back(std::move(value));
                 }
                 commands.push_back(std::move(command));
+                continue;
+            }
+            if (settings_.entry == "v2_result") {
+                // As a v2 processor publishes it (services/shared/processor_client.py):
+                // timestamp in epoch seconds, the result as JSON text.
+                nlohmann::json result = {
+                    {"camera_id", f->camera_id},
+                    {"state", f->failed() ? "failed" : "completed"},
+                    {"detections", f->detections},
+                    {"total_objects", f->detections.size()},
+                    {"results", f->results.is_null() ? nlohmann::json::object() : f->results}};
+                if (f->failed()) result["error"] = f->error();
+                auto now = std::chrono::duration<double>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+                char timestamp[32];
+                std::snprintf(timestamp, sizeof timestamp, "%.6f", now);
+                commands.push_back(
+                    {"XADD", stream_, "MAXLEN", "~", max_length_, "*", "frame_id", f->id,
+                     "processor_id", settings_.processor_id, "timestamp", timestamp, "result",
+                     result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
                 continue;
             }
             commands.push_back(

@@ -21,6 +21,7 @@
 #include <framehost/source_retry.hpp>
 #include <framehost/wire_frame.hpp>
 
+#include "orchestrator.hpp"
 #include "redis_connection.hpp"
 
 namespace {
@@ -47,6 +48,12 @@ struct Settings {
     std::string group_start = "0";
     bool synthesize_pixels = true;
     framehost::SourceRetry retry;  // the host's (source_retry.hpp)
+    // Frame Buffer v2 (orchestrator.hpp): none when the URL is empty.
+    std::string orchestrator_url;
+    std::string processor_id;
+    std::vector<std::string> capabilities = {"detection"};
+    int capacity = 10;
+    int heartbeat_interval_s = 30;
 };
 
 const framehost::ParamTable<Settings>& params() {
@@ -77,6 +84,21 @@ const framehost::ParamTable<Settings>& params() {
                 .one_of({"0", "$"}),
             param::bind(&Settings::synthesize_pixels, "synthesize_pixels",
                         "Give frames without data a deterministic synthetic image"),
+            param::bind(&Settings::orchestrator_url, "orchestrator_url",
+                        "Frame Buffer v2: the orchestrator (http://host:port) this host "
+                        "registers with as a processor of `stream` (its frames:ready:<id>), "
+                        "with heartbeats, unregistering when it stops; empty: none"),
+            param::bind(&Settings::processor_id, "processor_id",
+                        "Frame Buffer v2: the id registered; empty: the consumer name"),
+            param::bind(&Settings::capabilities, "capabilities",
+                        "Frame Buffer v2: what this processor does, as the orchestrator routes "
+                        "by it (detection_type of the frames' metadata)"),
+            param::bind(&Settings::capacity, "capacity",
+                        "Frame Buffer v2: frames this processor takes at once, as registered")
+                .range(1, 100000),
+            param::bind(&Settings::heartbeat_interval_s, "heartbeat_interval_s",
+                        "Frame Buffer v2: seconds between heartbeats")
+                .range(1, 3600),
         };
         t.include(&Settings::retry, framehost::source_retry_params());
         return t;
@@ -117,6 +139,20 @@ class RedisStreamsSource final : public framehost::Source {
             gethostname(host, sizeof host - 1);
             consumer_ = std::string(host) + "-" + std::to_string(getpid());
         }
+        if (!s.orchestrator_url.empty()) {
+            framehost::redis_streams::OrchestratorSettings o;
+            o.url = s.orchestrator_url;
+            while (!o.url.empty() && o.url.back() == '/') o.url.pop_back();
+            if (o.url.rfind("http://", 0) != 0 && o.url.rfind("https://", 0) != 0)
+                throw std::invalid_argument("orchestrator_url '" + o.url +
+                                            "' is not an http:// or https:// URL");
+            o.processor_id = s.processor_id.empty() ? consumer_ : s.processor_id;
+            o.capabilities = s.capabilities;
+            o.capacity = s.capacity;
+            o.queue = stream_;
+            o.heartbeat_interval = std::chrono::seconds(s.heartbeat_interval_s);
+            orchestrator_ = std::make_unique<framehost::redis_streams::Orchestrator>(o);
+        }
     }
 
     void connect() override {
@@ -130,6 +166,16 @@ class RedisStreamsSource final : public framehost::Source {
             }
         }
         next_claim_ = Clock::now();  // take over what dead consumers left, first thing
+        // Registered once Redis is there: the orchestrator routes frames to a queue being read.
+        // Refused or away, connect() fails and the host tries again with its backoff.
+        if (orchestrator_ && !orchestrator_->status()["registered"].get<bool>()) {
+            try {
+                orchestrator_->register_and_beat();
+            } catch (const std::exception& e) {
+                set_error(e.what());
+                throw;
+            }
+        }
         connected_ = true;
     }
 
@@ -211,6 +257,15 @@ class RedisStreamsSource final : public framehost::Source {
     }
 
     void stop() override {
+        if (orchestrator_) {
+            orchestrator_->unregister();
+            auto said = orchestrator_->status();
+            context_.log(
+                said.contains("error") ? framehost::LogLevel::Warn : framehost::LogLevel::Info,
+                said.contains("error") ? said["error"].get<std::string>()
+                                       : "unregistered " + said["processor_id"].get<std::string>() +
+                                             " from the orchestrator");
+        }
         std::lock_guard lock(redis_mutex_);
         try {
             if (reader_.is_open()) flush_acks();
@@ -236,6 +291,7 @@ class RedisStreamsSource final : public framehost::Source {
                             {"dead_lettered", dead_lettered_.load()},
                             {"last_error", last_error_}};
         if (!connected_.load()) s["healthy"] = false;
+        if (orchestrator_) s["orchestrator"] = orchestrator_->status();
         return s;
     }
 
@@ -425,6 +481,7 @@ class RedisStreamsSource final : public framehost::Source {
     bool create_group_;
     std::string group_start_;
 
+    std::unique_ptr<framehost::redis_streams::Orchestrator> orchestrator_;  // v2 only
     std::mutex redis_mutex_;  // reader_: source thread, and stop()
     Connection reader_;
     framehost::WireFrameReader wire_;

@@ -215,6 +215,11 @@ void ScriptedHttpServer::answer(int status, std::string body, std::string conten
     content_type_ = std::move(content_type);
 }
 
+void ScriptedHttpServer::answer_for(const std::string& prefix, int status) {
+    std::lock_guard lock(mutex_);
+    status_for_[prefix] = status;
+}
+
 std::vector<ScriptedHttpServer::Request> ScriptedHttpServer::received() const {
     std::lock_guard lock(mutex_);
     return received_;
@@ -257,12 +262,19 @@ void ScriptedHttpServer::serve(int fd) {
             std::string reply;
             {
                 std::lock_guard lock(mutex_);
-                reply = "HTTP/1.1 " + std::to_string(status_) +
+                int status = status_;
+                std::size_t longest = 0;
+                for (const auto& [prefix, code] : status_for_)
+                    if (request.head.rfind(prefix, 0) == 0 && prefix.size() >= longest) {
+                        longest = prefix.size();
+                        status = code;
+                    }
+                reply = "HTTP/1.1 " + std::to_string(status) +
                         " X\r\nContent-Type: " + content_type_ +
                         "\r\n"
                         "Content-Length: " +
                         std::to_string(body_.size()) + "\r\n\r\n" + body_;
-                request.answered = status_;
+                request.answered = status;
                 received_.push_back(std::move(request));
             }
             ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);

@@ -94,6 +94,9 @@ class ScriptedHttpServer {
     ~ScriptedHttpServer();
     int port() const { return port_; }
     void answer(int status, std::string body, std::string content_type = "application/json");
+    // Requests whose request line starts with `prefix` ("POST /api/v1/processors/register")
+    // get `status` instead (the body stays the same); the longest matching prefix wins.
+    void answer_for(const std::string& prefix, int status);
     std::uint64_t requests() const { return requests_.load(); }
 
     struct Request {
@@ -115,6 +118,7 @@ class ScriptedHttpServer {
     int status_ = 200;
     std::string body_ = "{}";
     std::string content_type_ = "application/json";
+    std::map<std::string, int> status_for_;
     std::thread acceptor_;
     std::vector<std::thread> connections_;
 };

@@ -111,6 +111,17 @@ class WireFrameReader {
         }
         if (const auto* traceparent = field("traceparent"); traceparent && traceparent->is_string())
             f.traceparent = traceparent->get<std::string>();
+        // Frame Buffer v2's entries carry the trace as `trace_context`: the W3C carrier, an
+        // object (or its JSON text) with "traceparent". Kept in metadata too, as it came.
+        if (const auto* context = field("trace_context"); context && f.traceparent.empty()) {
+            auto carrier = context->is_string()
+                               ? parse_object(context->get_ref<const std::string&>())
+                               : std::optional<nlohmann::json>(*context);
+            if (carrier && carrier->is_object()) {
+                auto it = carrier->find("traceparent");
+                if (it != carrier->end() && it->is_string()) f.traceparent = it->get<std::string>();
+            }
+        }
         for (auto it = item.begin(); it != item.end(); ++it) {
             if (is_mapped(it.key())) continue;
             if (!f.metadata.is_object()) f.metadata = nlohmann::json::object();
