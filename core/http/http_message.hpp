@@ -49,7 +49,7 @@ struct HttpResponse {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     std::shared_ptr<ResponseStream> stream;  // set: `body` is not sent, the parts are
-    // Called once the answer is handed to the connection (true), or could not be (false: the
+    // Called once the kernel has every byte of the answer (true), or never will (false: the
     // client is gone): what it gave out may be settled only then (the Frame Buffer's dequeue
     // acknowledges its entries here, so a server killed before that hands them out again).
     std::function<void(bool handed)> after_send;

@@ -74,7 +74,11 @@ struct Connection {
     bool peer_finished = false;  // the client has sent FIN: Pistache closes on its next read
     // Answers for Pistache's write queue, handed over by flush() once c->mutex is released (see
     // flush()), and whether a thread is handing them over now.
-    std::vector<std::string> outbox;
+    struct Outgoing {
+        std::string bytes;
+        std::function<void(bool handed)> after_send;  // HttpResponse::after_send, if any
+    };
+    std::vector<Outgoing> outbox;
     bool flushing = false;
     std::size_t unsent = 0;  // bytes in Pistache's write queue
     Phase phase = Phase::Reading;
@@ -321,9 +325,8 @@ class FramingHandler : public Http::Handler {
             if (request.method == "HEAD") response.status = 200;
         }
         if (!keep_alive) c->closing = true;  // nothing sent after this request is run
-        bool handed = !c->gone;
-        send(c, response_text(response, keep_alive, request.method == "HEAD"));
-        if (response.after_send) response.after_send(handed && !c->gone);
+        send(c, response_text(response, keep_alive, request.method == "HEAD"),
+             std::move(response.after_send));
     }
 
     // [c->mutex held] Queues `bytes` on Pistache's write queue, which its thread for the
@@ -333,8 +336,13 @@ class FramingHandler : public Http::Handler {
     // to a client that has sent FIN, as what Pistache queues for it is lost, and from pool
     // threads, which are in no such round. This connection's next requests wait while more than
     // kMaxUnsentBytes are unsent.
-    void send(const std::shared_ptr<Connection>& c, std::string bytes) {
-        if (c->gone) return;
+    // `after_send` is told once the kernel has every byte (true), or that it never will (false).
+    void send(const std::shared_ptr<Connection>& c, std::string bytes,
+              std::function<void(bool handed)> after_send = {}) {
+        auto tell = [&](bool handed) {
+            if (after_send) after_send(handed);
+        };
+        if (c->gone) return tell(false);
         std::size_t sent = 0;
         if (c->unsent == 0 && (c->peer_finished || t_writes_directly)) {
             while (sent < bytes.size()) {
@@ -347,16 +355,17 @@ class FramingHandler : public Http::Handler {
                 } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                     break;
                 } else {
-                    return;  // the client is gone; Pistache learns it on its next read
+                    return tell(false);  // the client is gone; Pistache learns it on its next read
                 }
             }
         }
         if (sent == bytes.size()) {
             if (c->closing && c->unsent == 0) ::shutdown(c->fd, SHUT_WR);
-            return;
+            return tell(true);
         }
         c->unsent += bytes.size() - sent;
-        c->outbox.push_back(sent == 0 ? std::move(bytes) : bytes.substr(sent));
+        c->outbox.push_back(
+            {sent == 0 ? std::move(bytes) : bytes.substr(sent), std::move(after_send)});
     }
 
     // [c->mutex not held] Hands the connection's outbox to Pistache's write queue, in order.
@@ -372,14 +381,22 @@ class FramingHandler : public Http::Handler {
             c->outbox.clear();
             auto peer = c->peer.lock();
             guard.unlock();
-            for (auto& bytes : out) {
+            for (auto& [bytes, after_send] : out) {
                 std::size_t size = bytes.size();
-                if (peer) {
-                    peer->send(RawBuffer(std::move(bytes), size))
-                        .then([weak = std::weak_ptr<Connection>(c), size,
-                               self = this](ssize_t) { self->written(weak, size); },
-                              [](std::exception_ptr) {});
+                if (!peer) {
+                    if (after_send) after_send(false);
+                    continue;
                 }
+                peer->send(RawBuffer(std::move(bytes), size))
+                    .then(
+                        [weak = std::weak_ptr<Connection>(c), size, self = this,
+                         after_send](ssize_t) {
+                            self->written(weak, size);
+                            if (after_send) after_send(true);
+                        },
+                        [after_send](std::exception_ptr) {
+                            if (after_send) after_send(false);
+                        });
             }
             guard.lock();
             if (!peer) break;
