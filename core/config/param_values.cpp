@@ -1,4 +1,5 @@
 #include "core/config/param_values.hpp"
+#include "core/text/ascii.hpp"
 
 #include "framehost/param_rules.hpp"
 
@@ -12,12 +13,6 @@ namespace framehost::core {
 
 namespace {
 
-std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
-
 std::string trim(const std::string& text) {
     auto begin = text.find_first_not_of(" \t");
     if (begin == std::string::npos) return {};
@@ -26,7 +21,7 @@ std::string trim(const std::string& text) {
 }
 
 bool parse_bool(const std::string& text, bool& out) {
-    auto word = lower(trim(text));
+    auto word = ascii_lowercase(trim(text));
     if (word == "true" || word == "yes" || word == "on" || word == "1") return out = true, true;
     if (word == "false" || word == "no" || word == "off" || word == "0") return out = false, true;
     return false;

@@ -1,4 +1,5 @@
 #include "core/host/camera_url_policy.hpp"
+#include "core/text/ascii.hpp"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -37,11 +38,6 @@ const std::map<std::string, std::vector<std::string>>& layers() {
 constexpr const char* kFormats =
     "rtsp,sdp,rtp,mpegts,mpjpeg,mjpeg,jpeg_pipe,h264,hevc,flv,live_flv,hls,mov,mp4,matroska,"
     "webm,avi,asf,mpeg,mpegvideo,m4v,ivf,rawvideo";
-
-std::string lowercase(std::string text) {
-    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-}
 
 // The URL's host: after "scheme://", before the port, path or query; brackets of an IPv6
 // literal removed; user information skipped.
@@ -104,7 +100,7 @@ std::set<std::string> own_addresses() {
 std::string CameraUrlPolicy::problem(const std::string& url) const {
     auto colon = url.find(':');
     auto scheme =
-        colon == std::string::npos ? std::string("file") : lowercase(url.substr(0, colon));
+        colon == std::string::npos ? std::string("file") : ascii_lowercase(url.substr(0, colon));
     // A path, or "file:": a file. Anything else must be scheme://..., so nested protocols
     // (concat:, subfile:, pipe:, data:, crypto:) never pass as a scheme of their own.
     bool path = colon == std::string::npos || url.front() == '/' || url.front() == '.';

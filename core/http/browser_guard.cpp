@@ -1,4 +1,5 @@
 #include "core/http/browser_guard.hpp"
+#include "core/text/ascii.hpp"
 
 #include <arpa/inet.h>
 
@@ -9,12 +10,6 @@ namespace framehost::core {
 
 namespace {
 
-std::string lowercase(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
 // The name of a Host header without its port: "example.com:8099" -> "example.com",
 // "[::1]:8099" -> "::1".
 std::string host_name(const std::string& host) {
@@ -23,7 +18,7 @@ std::string host_name(const std::string& host) {
         return close == std::string::npos ? host : host.substr(1, close - 1);
     }
     auto colon = host.find(':');
-    return lowercase(colon == std::string::npos ? host : host.substr(0, colon));
+    return ascii_lowercase(colon == std::string::npos ? host : host.substr(0, colon));
 }
 
 bool is_ip_literal(const std::string& name) {
@@ -38,7 +33,7 @@ bool is_loopback_bind(const std::string& bind) {
 
 bool listed(const std::vector<std::string>& list, const std::string& value) {
     return std::any_of(list.begin(), list.end(),
-                       [&](const std::string& item) { return lowercase(item) == value; });
+                       [&](const std::string& item) { return ascii_lowercase(item) == value; });
 }
 
 }  // namespace
@@ -57,11 +52,11 @@ std::optional<HttpResponse> refuse_host(const HttpRequest& request, const Browse
 
 std::optional<HttpResponse> refuse_cross_site(const HttpRequest& request,
                                               const BrowserGuard& guard) {
-    auto origin = lowercase(request.header("origin"));
+    auto origin = ascii_lowercase(request.header("origin"));
     bool origin_allowed = !origin.empty() && listed(guard.allowed_origins, origin);
     if (origin_allowed) return std::nullopt;
     if (!origin.empty()) {
-        auto own = "://" + lowercase(request.header("host"));
+        auto own = "://" + ascii_lowercase(request.header("host"));
         auto scheme_end = origin.find("://");
         bool same = scheme_end != std::string::npos && origin.substr(scheme_end) == own;
         if (!same)
@@ -69,7 +64,7 @@ std::optional<HttpResponse> refuse_cross_site(const HttpRequest& request,
                                            " may not change this server (Origin); list it in "
                                            "http.allowed_origins");
     }
-    auto site = lowercase(request.header("sec-fetch-site"));
+    auto site = ascii_lowercase(request.header("sec-fetch-site"));
     if (site == "cross-site" || site == "same-site")
         return error_response(403,
                               "a request from another site's page may not change this server "
@@ -82,7 +77,7 @@ std::optional<HttpResponse> refuse_body_type(const HttpRequest& request) {
     if (request.method != "POST") return std::nullopt;
     auto type = request.header("content-type");
     if (type.empty()) return std::nullopt;
-    auto media = lowercase(type.substr(0, type.find(';')));
+    auto media = ascii_lowercase(type.substr(0, type.find(';')));
     while (!media.empty() && media.back() == ' ') media.pop_back();
     if (media == "application/json" ||
         (media.rfind("application/", 0) == 0 && media.ends_with("+json")))

@@ -1,4 +1,5 @@
 #include "core/http/request_framer.hpp"
+#include "core/text/ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -44,10 +45,7 @@ bool RequestFramer::take_continue_request() {
     if (!parser_ || continue_sent_ || !parser_->beast.is_header_done() || parser_->beast.is_done())
         return false;
     auto expect = parser_->beast.get()[http::field::expect];
-    std::string value(expect.data(), expect.size());
-    std::transform(value.begin(), value.end(), value.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    continue_sent_ = value == "100-continue";
+    continue_sent_ = ascii_lowercase(std::string(expect.data(), expect.size())) == "100-continue";
     return continue_sent_;
 }
 
@@ -133,9 +131,7 @@ RequestFramer::Verdict RequestFramer::next(HttpRequest& request, bool& keep_aliv
     parse_target(std::string_view(target.data(), target.size()), request);
     for (const auto& field : message) {
         auto name_view = field.name_string();
-        std::string name(name_view.data(), name_view.size());
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        auto name = ascii_lowercase(std::string(name_view.data(), name_view.size()));
         auto value = field.value();
         request.headers[std::move(name)] = std::string(value.data(), value.size());
     }

@@ -51,27 +51,31 @@ BrokerSession::BrokerSession(const BrokerUrl& broker, const std::string& client_
         if (rc != MOSQ_ERR_SUCCESS)
             fail("cannot set up TLS: " + std::string(mosquitto_strerror(rc)));
     }
+    // libmosquitto tells a failed TLS handshake's cause only to its log callback.
+    auto with_logged_cause = [this](std::string what) {
+        std::lock_guard lock(mutex_);
+        return last_error_logged_.empty() ? what : what + " (" + last_error_logged_ + ")";
+    };
     int rc = mosquitto_connect(client_, broker.host.c_str(), broker.port, 30);
     if (rc != MOSQ_ERR_SUCCESS)
-        fail("cannot connect to " + broker.host + ":" + std::to_string(broker.port) + ": " +
-             connect_problem(rc));
+        fail(with_logged_cause("cannot connect to " + broker.host + ":" +
+                               std::to_string(broker.port) + ": " + connect_problem(rc)));
     if (mosquitto_loop_start(client_) != MOSQ_ERR_SUCCESS) fail("cannot start the MQTT thread");
     std::unique_lock lock(mutex_);
     if (!connack_.wait_for(lock, timeout, [&] { return answered_; })) {
-        auto logged = last_error_logged_;
         lock.unlock();
         mosquitto_disconnect(client_);
         mosquitto_loop_stop(client_, true);
-        fail("the broker at " + broker.host + ":" + std::to_string(broker.port) +
-             " did not answer the connection in " + std::to_string(timeout.count()) + " ms" +
-             (logged.empty() ? "" : " (" + logged + ")"));
+        fail(with_logged_cause("the broker at " + broker.host + ":" + std::to_string(broker.port) +
+                               " did not answer the connection in " +
+                               std::to_string(timeout.count()) + " ms"));
     }
     if (!connected_) {
         auto reason = lost_;
         lock.unlock();
         mosquitto_loop_stop(client_, true);
-        fail("the broker at " + broker.host + ":" + std::to_string(broker.port) +
-             " refused the connection: " + reason);
+        fail(with_logged_cause("the broker at " + broker.host + ":" + std::to_string(broker.port) +
+                               " refused the connection: " + reason));
     }
 }
 

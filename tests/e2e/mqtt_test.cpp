@@ -76,6 +76,19 @@ std::unique_ptr<ChildProcess> subscribe(const MqttBroker& broker) {
     return sub;
 }
 
+// /health once mqtt_sink reports an error (it cannot connect), within 20 s.
+json health_once_the_sink_fails(const RunningHost& host) {
+    HttpClient client;
+    json health;
+    REQUIRE(eventually(
+        [&] {
+            health = json::parse(client.get(host.url("/health")).body);
+            return health["details"]["plugins"]["mqtt_sink"].contains("error");
+        },
+        20s));
+    return health;
+}
+
 std::string sql(const std::filesystem::path& db, const std::string& query) {
     auto r = run_program("/usr/bin/sqlite3", {db.string(), query});
     REQUIRE(r.exit_code == 0);
@@ -166,13 +179,7 @@ TEST_CASE(
     auto url = "mqtt://watcher:s3cret-pw@127.0.0.1:" + std::to_string(nobody);
     RunningHost host(walker_config(url, dir / "events.db"), kFixtures);
     HttpClient client;
-    json health;
-    REQUIRE(eventually(
-        [&] {
-            health = json::parse(client.get(host.url("/health")).body);
-            return health["details"]["plugins"]["mqtt_sink"].contains("error");
-        },
-        20s));
+    auto health = health_once_the_sink_fails(host);
     CHECK(health["status"] == "degraded");
     CHECK(health["details"]["plugins"]["mqtt_sink"]["connected"] == false);
     CHECK(health.dump().find("cannot connect") != std::string::npos);
@@ -252,13 +259,7 @@ TEST_CASE(
                   "certificate"}}) {
         CAPTURE(refusal.what);
         RunningHost host(refusal.config, kFixtures);
-        json health;
-        REQUIRE(eventually(
-            [&] {
-                health = json::parse(client.get(host.url("/health")).body);
-                return health["details"]["plugins"]["mqtt_sink"].contains("error");
-            },
-            20s));
+        auto health = health_once_the_sink_fails(host);
         CHECK(health["status"] == "degraded");
         auto error = health["details"]["plugins"]["mqtt_sink"]["error"].get<std::string>();
         CHECK_MESSAGE(error.find(refusal.reason) != std::string::npos, error);
