@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -98,6 +99,25 @@ std::function<std::string(const nlohmann::json&)> file_problem(std::string what)
     };
 }
 
+// The model param's own check: a file, and, for a format that needs no description (ONNX), a
+// network OpenCV reads, so --check refuses random bytes as the run does. OpenCV's importer logs
+// its complaints itself; they are silenced here, the reason is returned.
+std::string model_problem(const nlohmann::json& value) {
+    if (auto problem = file_problem("model")(value); !problem.empty()) return problem;
+    const auto& path = value.get_ref<const std::string&>();
+    if (!path.ends_with(".onnx")) return {};
+    auto before = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    std::string problem;
+    try {
+        if (cv::dnn::readNetFromONNX(path).empty()) problem = "no layers";
+    } catch (const cv::Exception& e) {
+        problem = e.err;
+    }
+    cv::utils::logging::setLogLevel(before);
+    if (problem.empty()) return {};
+    return "model file '" + path + "' is not a network OpenCV can load: " + problem.substr(0, 300);
+}
+
 // One name per line (coco.names, voc.names...); the line number is the class id.
 std::vector<std::string> read_class_names(const std::string& path) {
     std::vector<std::string> names;
@@ -153,7 +173,7 @@ class DnnDetector final : public Processor {
             param::bind(&Settings::model, "model",
                         "Path to the network: .onnx, Darknet .weights, .caffemodel, TensorFlow .pb")
                 .mandatory()
-                .check(file_problem("model")),
+                .check(model_problem),
             param::bind(&Settings::config, "config",
                         "Path to its description when the format has one (Darknet .cfg, Caffe "
                         ".prototxt)")

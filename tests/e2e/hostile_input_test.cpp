@@ -308,3 +308,26 @@ TEST_CASE(
         CHECK_MESSAGE(run.err.find(c.says) != std::string::npos, run.err);
     }
 }
+
+TEST_CASE("an ONNX model of random bytes is refused by --check at its position, as the run does") {
+    TempDir dir;
+    std::string noise(50'000, '\0');
+    std::uint32_t state = 11;
+    for (auto& c : noise) {
+        state = state * 1664525u + 1013904223u;
+        c = static_cast<char>(state >> 24);
+    }
+    auto model = dir.write("face.onnx", noise);
+    auto config = dir.write("host.yaml",
+                            "http: { enabled: false }\nprocessors:\n  - plugin: dnn_detector\n"
+                            "    params: { model: '" +
+                                model.string() + "' }\n");
+    auto check = run_program(kFramehostBinary, {"--config", config.string(), "--check"});
+    CHECK(check.exit_code == 1);
+    CHECK(check.err.find("host.yaml:4:") != std::string::npos);
+    CHECK_MESSAGE(check.err.find("is not a network OpenCV can load") != std::string::npos,
+                  check.err);
+    auto run = run_program(kFramehostBinary, {"--config", config.string()}, {}, 30s);
+    CHECK(run.exit_code != 0);
+    CHECK(run.err.find("is not a network OpenCV can load") != std::string::npos);
+}
