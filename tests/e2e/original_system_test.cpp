@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/support/http_client.hpp"
+#include "tests/support/jsonl.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_client.hpp"
@@ -142,7 +143,8 @@ TEST_CASE("the capture's stream entries are served by frame-buffer as the origin
     CHECK(frame["processing_stages"] == "[\"capture\"]");
     CHECK(frame["tags"] == "{\"site\": \"gate\"}");
     CHECK(frame["frame_buffer_key"] == "frame:cam1-7");
-    CHECK(r.pending("frames:metadata", "frame-buffer-group") == 0);  // acknowledged once served
+    // Acknowledged once the answer is written (it may reach this test a moment before).
+    CHECK(eventually([&] { return r.pending("frames:metadata", "frame-buffer-group") == 0; }, 5s));
     auto status = json::parse(client.get(fb.url("/frames/status")).body);
     CHECK(status["consumer_running"] == true);
 }
