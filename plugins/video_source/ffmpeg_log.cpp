@@ -41,6 +41,10 @@ void on_message(void* avcl, int level, const char* format, va_list arguments) {
     if (!ended && pending.size() < kMaxPending) return;
     while (!pending.empty() && (pending.back() == '\n' || pending.back() == '\r'))
         pending.pop_back();
+    // A message may hold more than one line ("ac-tex damaged ...\nerror while decoding block
+    // ..."): one message, one line of the host's log.
+    for (auto& c : pending)
+        if (c == '\n' || c == '\r') c = ' ';
     if (!pending.empty()) {
         std::lock_guard lock(live_mutex);
         auto now = std::chrono::steady_clock::now();

@@ -45,7 +45,7 @@ std::string frame(const std::string& id) {
 
 TEST_CASE(
     "the host refuses a camera posted as text/plain, from another origin or marked cross-site, "
-    "and a name it does not answer to; its own origin and listed names pass") {
+    "and a name it does not answer to, its own origin and listed names pass") {
     RunningHost host(kNoCameras);
     HttpClient http;
     auto own = "http://127.0.0.1:" + std::to_string(host.port());
@@ -101,7 +101,7 @@ TEST_CASE("allowed_hosts and allowed_origins let a named host and another page i
 
 TEST_CASE(
     "the Frame Buffer: a dequeue or a clear from another site's page is refused and loses "
-    "nothing; a frame posted as text/plain is refused") {
+    "nothing, a frame posted as text/plain is refused") {
     FrameBufferServer fb;
     HttpClient http;
     REQUIRE(http.post(fb.url("/frames"), frame("kept")).status == 200);

@@ -51,8 +51,8 @@ json field_of(const HttpResult& r) {
 }  // namespace
 
 TEST_CASE(
-    "a camera added with POST /cameras streams beside the configured one; DELETE removes "
-    "it after its frames in flight; the configured camera never stops") {
+    "a camera added with POST /cameras streams beside the configured one, DELETE removes "
+    "it after its frames in flight, the configured camera never stops") {
     RunningHost host(street_config());
     HttpClient http;
     REQUIRE(eventually([&] { return camera_entry(http, host, "street")["state"] == "streaming"; },
@@ -121,8 +121,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "POST /cameras and DELETE need the token when one is set; bad bodies get 422 naming "
-    "the field; a camera of the config file is not removed over HTTP") {
+    "POST /cameras and DELETE need the token when one is set, bad bodies get 422 naming "
+    "the field, a camera of the config file is not removed over HTTP") {
     RunningHost host(street_config("http: { auth_token: s3cret }\n"));
     HttpClient http;
     const std::vector<std::string> token = {"Authorization: Bearer s3cret"};
@@ -228,7 +228,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "camera_api.allow_loopback and file let the operator open this machine's cameras; "
+    "camera_api.allow_loopback and file let the operator open this machine's cameras, "
     "FFmpeg still reads no text file as a picture") {
     TempDir dir;
     auto text = dir.write("notes.txt", std::string(2000, 'x') + "\n");

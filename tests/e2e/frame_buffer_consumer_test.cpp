@@ -457,7 +457,7 @@ TEST_CASE(
 
 TEST_CASE(
     "one hostile frame in a dequeue answer (NaN, a lone surrogate, bytes that are not UTF-8) "
-    "fails alone with its reason; the good frames of the answer go on") {
+    "fails alone with its reason, the good frames of the answer go on") {
     for (const std::string hostile :
          {R"({"frame_id": "bad", "width": NaN})", R"({"frame_id": "bad", "camera_id": "\ud800"})",
           "{\"frame_id\": \"bad\", \"camera_id\": \"\xff\xfe\"}"}) {

@@ -471,7 +471,7 @@ TEST_CASE("the original's environment variables configure it, and flags win over
 }
 
 TEST_CASE(
-    "a dequeue answer holds at most --max-body-mb of frames; the rest stay, in order, memory and "
+    "a dequeue answer holds at most --max-body-mb of frames, the rest stay, in order, memory and "
     "Redis alike") {
     RedisServer redis;
     for (bool with_redis : {false, true}) {

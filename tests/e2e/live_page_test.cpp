@@ -61,7 +61,7 @@ std::string attribute(const std::string& dom, const std::string& pattern) {
 }  // namespace
 
 TEST_CASE(
-    "/cameras lists each camera with its state, figures and latest picture; its snapshot "
+    "/cameras lists each camera with its state, figures and latest picture, its snapshot "
     "decodes to the frame's size") {
     PeopleCounting app;
     auto street = app.camera_with_picture("street");
@@ -217,7 +217,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "the live page under an API token: without it, it asks for it and shows no event; opened "
+    "the live page under an API token: without it, it asks for it and shows no event, opened "
     "from a /#token= link, it shows the zones, the counts and the events with their snapshots") {
     const std::string token = "page-token-7f3a";
     PeopleCounting app(token);

@@ -190,7 +190,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a camera removed while its stream is watched ends the stream; a camera with no picture "
+    "a camera removed while its stream is watched ends the stream, a camera with no picture "
     "does not hold the 64 slots: its viewers are let go after stream_idle_timeout") {
     // The configured camera "quiet" never has a picture (nothing listens where it points);
     // "door" is added over HTTP and has its picture taken.

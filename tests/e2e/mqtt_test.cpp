@@ -97,7 +97,7 @@ std::string sql(const std::filesystem::path& db, const std::string& query) {
 }  // namespace
 
 TEST_CASE(
-    "mqtt_sink: events, retained states and discovery reach mosquitto_sub; none lost when "
+    "mqtt_sink: events, retained states and discovery reach mosquitto_sub, none lost when "
     "the broker and the host go away") {
     TempDir dir;
     auto store = dir / "events.db";
@@ -214,7 +214,7 @@ void make_loopback_certificate(const TempDir& dir) {
 }  // namespace
 
 TEST_CASE(
-    "mqtt_sink over mqtts:// with a user and password: events arrive; a wrong password and an "
+    "mqtt_sink over mqtts:// with a user and password: events arrive, a wrong password and an "
     "unknown CA are each told in /health, the password never shown") {
     TempDir dir;
     make_loopback_certificate(dir);

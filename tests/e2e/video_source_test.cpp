@@ -219,7 +219,7 @@ TEST_CASE("frame_buffer_sink with pixels: jpeg posts JPEG pictures a JPEG decode
 
 TEST_CASE(
     "a damaged clip: FFmpeg's complaints reach the host's log in its format, at most ten lines "
-    "a second, the rest counted; every frame still comes out") {
+    "a second, the rest counted, every frame still comes out") {
     TempDir dir;
     auto damaged = dir / "damaged.avi";
     std::filesystem::copy_file(kPedestrianClip, damaged);
