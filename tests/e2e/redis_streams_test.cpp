@@ -415,11 +415,7 @@ TEST_CASE(
     "Redis, counted failed in the sink with the reason") {
     RedisServer redis;
     RedisClient client(redis.port());
-    std::vector<std::vector<std::string>> adds;
-    for (int i = 0; i < 20; ++i)
-        adds.push_back({"XADD", "frames", "*", "frame",
-                        json({{"frame_id", "full-" + std::to_string(i)}}).dump()});
-    client.pipeline(adds);
+    fill_stream(client, "frames", "full-", 20);
     TempDir dir;
     auto config =
         dir.write("h.yaml",
