@@ -184,19 +184,26 @@ TEST_CASE(
     PeopleCounting app;
     REQUIRE(!app.camera_with_picture("street").is_null());
     HttpClient http;
+    // Some window of the history saw frames finish (one 2-s window of a loaded machine may see
+    // none, so not necessarily the last).
+    auto some_frames = [](const json& history) {
+        for (const auto& point : history["points"])
+            if (point["frames_per_s"].get<double>() > 0) return true;
+        return false;
+    };
     // Events have been stored and the host has sampled its figures a few times.
     REQUIRE(eventually(
         [&] {
             auto events = json::parse(http.get(app.host.url("/events?limit=1")).body)["events"];
             auto history = json::parse(http.get(app.host.url("/metrics/history")).body);
             return !events.empty() && events[0]["has_snapshot"] == true &&
-                   history["points"].size() >= 2;
+                   history["points"].size() >= 2 && some_frames(history);
         },
         120s));
     auto history = json::parse(http.get(app.host.url("/metrics/history")).body);
     CHECK(history["interval_s"] == 2.0);
     CHECK(history["points"][0].contains("frames_per_s"));
-    CHECK(history["points"].back()["frames_per_s"].get<double>() > 0);
+    CHECK(history["points"][0].contains("latency_p99_ms"));
 
     Browser browser;
     auto page = browser.dump_dom(app.host.url("/"), 8000);
