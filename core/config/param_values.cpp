@@ -260,7 +260,7 @@ Params default_params(const std::vector<ParamSpec>& spec) {
     return Params(std::move(result));
 }
 
-std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec, bool record_fields) {
+std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec) {
     std::vector<std::string> problems;
     std::set<std::string> names;
     for (const auto& p : spec) {
@@ -274,17 +274,14 @@ std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec, bo
         const auto& d = p.default_value;
         if (p.type == ParamType::Records) {
             if (p.fields.empty()) problems.push_back(who + " is records without fields");
-            for (const auto& problem : check_param_spec(p.fields, true))
+            for (const auto& problem : check_param_spec(p.fields))
                 problems.push_back(who + ", field " + problem);
         } else if (!p.fields.empty()) {
             problems.push_back(who + " has fields but is not records");
         }
-        if (d.is_null()) {
-            // A record's field may be absent (unset()): the record does without it.
-            if (!p.required && !record_fields)
-                problems.push_back(who + " has no default and is not required");
-            continue;
-        }
+        // No default and not required: unset(), absent unless the config gives it (a record's
+        // field inheriting the plugin-wide value, a part of a preset the config may replace).
+        if (d.is_null()) continue;
         bool type_ok = false;
         switch (p.type) {
             case ParamType::Bool:

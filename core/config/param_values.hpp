@@ -26,9 +26,7 @@ bool parse_duration_ms(const std::string& text, std::int64_t& milliseconds);
 
 // Problems of a spec itself: duplicate names, a default of the wrong type or outside its range,
 // a required parameter with a default. Empty when the spec is sound.
-// `record_fields`: the spec is a records parameter's fields, which may be unset().
-std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec,
-                                          bool record_fields = false);
+std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec);
 
 // The spec's value in human form, e.g. "0.5", "10ms", "[person, car]", "" when none.
 std::string format_param_value(const ParamSpec& spec, const nlohmann::json& value);

@@ -14,6 +14,13 @@ namespace framehost::test {
 inline const std::filesystem::path kPedestrianClip =
     "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 
+// Pictures with faces whose boxes the tests set by hand: scikit-image's astronaut (512x512 PNG,
+// python3-skimage) and opencv-doc's football player (548x342 JPEG).
+inline const std::filesystem::path kAstronaut =
+    "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
+inline const std::filesystem::path kFootballer =
+    "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
+
 // Writes an H.264 mp4 of testsrc2 at `path`: `seconds` x `fps` frames of width x height,
 // a key frame every `fps` frames, its index first (the RTSP camera reads it as a stream and
 // finds no index past 10 MB). Throws when ffmpeg fails.

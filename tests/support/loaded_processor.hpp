@@ -3,6 +3,7 @@
 // rules), and real frames to give them: pictures as BGR frames (rows optionally padded), and
 // Debian's pedestrian clip decoded by video_source.
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "core/config/param_values.hpp"
 #include "core/metrics/metrics_registry.hpp"
@@ -51,6 +52,22 @@ inline Frame frame_of(const cv::Mat& bgr, std::size_t padding = 0) {
     return f;
 }
 
+// A picture file as BGR, decoded by the ffmpeg CLI: cv::imread would bring GDAL, whose own
+// mutexes ThreadSanitizer reports as a lock-order inversion.
+inline cv::Mat picture(const std::filesystem::path& path) {
+    auto r = run_program("/usr/bin/ffmpeg", {"-v", "error", "-i", path.string(), "-f", "image2pipe",
+                                             "-vcodec", "ppm", "-"});
+    int width = 0, height = 0, consumed = 0;
+    if (r.exit_code != 0 ||
+        std::sscanf(r.out.c_str(), "P6 %d %d 255%n", &width, &height, &consumed) != 2 ||
+        width <= 0 || height <= 0 ||
+        r.out.size() != static_cast<std::size_t>(consumed) + 1 + width * height * 3ull)
+        throw std::runtime_error("cannot decode " + path.string() + ": " + r.err);
+    cv::Mat rgb(height, width, CV_8UC3, r.out.data() + consumed + 1), bgr;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    return bgr;
+}
+
 inline double iou(const std::array<int, 4>& a, const std::array<int, 4>& b) {
     int w = std::max(0, std::min(a[2], b[2]) - std::max(a[0], b[0]));
     int h = std::max(0, std::min(a[3], b[3]) - std::max(a[1], b[1]));
@@ -59,8 +76,9 @@ inline double iou(const std::array<int, 4>& a, const std::array<int, 4>& b) {
     return area > 0 ? inter / area : 0;
 }
 
-// Every `step`th frame of the pedestrian clip, decoded by video_source as BGR.
-inline std::vector<Frame> pedestrian_frames(int step) {
+// Every `step`th frame of the first `count` of the pedestrian clip (all by default), decoded by
+// video_source as BGR.
+inline std::vector<Frame> pedestrian_frames(int step, std::size_t count = 795) {
     // Loaded for good: the frames' images are freed by code in video_source.so (their owners'
     // deleters), so the library must outlive every frame, as the host keeps its libraries.
     static auto library = PluginLibrary::load(kBundledPluginDir + "/video_source.so");
@@ -72,8 +90,9 @@ inline std::vector<Frame> pedestrian_frames(int step) {
         metrics);
     source->plugin().start();
     std::vector<Frame> all, sampled;
-    while (source->source()->read(all, 50) != ReadStatus::EndOfInput) {
+    while (all.size() < count && source->source()->read(all, 50) != ReadStatus::EndOfInput) {
     }
+    if (all.size() > count) all.resize(count);
     source->plugin().stop();
     for (std::size_t i = 0; i < all.size(); i += static_cast<std::size_t>(step))
         sampled.push_back(std::move(all[i]));

@@ -45,11 +45,12 @@ inline const char* to_string(ParamType type) {
 // objects for records, array of [x, y] number pairs for points. `min`/`max` bound numbers and
 // durations (milliseconds) and, for lists, records and points, the number of items. `allowed`
 // restricts a string, or each item of a list, to those values. Records are a list of small mappings
-// ({id: door, url: rtsp://...}) whose keys are `fields`, each checked by its own spec; a field may
-// be left `unset()` (no default, not required: the record does without it, e.g. to inherit the
-// plugin-wide value). `check`, when set, says what else is wrong with a value that has the right
-// type and range (a polygon that crosses itself, a name given twice): the host reports it at the
-// value's file:line:column.
+// ({id: door, url: rtsp://...}) whose keys are `fields`, each checked by its own spec. A parameter
+// or field may be left `unset()` (no default, not required: absent unless the config gives it,
+// Params::has(); e.g. a field inheriting the plugin-wide value, or a part of a preset the config
+// may replace). A std::optional member bound by ParamTable is unset. `check`, when set, says what
+// else is wrong with a value that has the right type and range (a polygon that crosses itself, a
+// name given twice): the host reports it at the value's file:line:column.
 struct ParamSpec {
     std::string name;
     ParamType type = ParamType::String;
@@ -88,7 +89,7 @@ struct ParamSpec {
         secret = true;
         return std::move(*this);
     }
-    // A record field with no default: absent unless the record gives it (Params::has()).
+    // No default: absent unless the config gives it (Params::has()).
     ParamSpec&& unset() && {
         required = false;
         default_value = nullptr;

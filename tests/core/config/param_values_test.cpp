@@ -63,14 +63,16 @@ TEST_CASE("the spec checker finds duplicates, bad defaults and contradictions") 
         param::Int("a", 50, "").range(0, 10),
         param::Int("a", 1, ""),
         param::String("f", "x", "").one_of({"y"}),
-        ParamSpec{"nodefault", ParamType::Int, nullptr, false, {}, {}, {}, "", {}, {}},
+        ParamSpec{"both", ParamType::Int, 3, true, {}, {}, {}, "", {}, {}},
+        // Unset (no default, not required) is sound: absent unless the config gives it.
+        param::Int("unset", 0, "").unset(),
     };
     auto problems = check_param_spec(spec);
     REQUIRE(problems.size() == 4);
     CHECK(problems[0].find("outside its range") != std::string::npos);
     CHECK(problems[1].find("declared twice") != std::string::npos);
     CHECK(problems[2].find("not among its values") != std::string::npos);
-    CHECK(problems[3].find("no default and is not required") != std::string::npos);
+    CHECK(problems[3].find("is required and also has a default") != std::string::npos);
 }
 
 TEST_CASE("asking Params for an undeclared name or the wrong type is a logic error") {

@@ -10,27 +10,11 @@
 using namespace framehost;
 using namespace framehost::test;
 
-namespace {
-// The 512x512 PNG as BGR, decoded by the ffmpeg CLI: cv::imread would bring GDAL, whose own
-// mutexes ThreadSanitizer reports as a lock-order inversion.
-cv::Mat astronaut() {
-    auto r =
-        run_program("/usr/bin/ffmpeg", {"-v", "error", "-i",
-                                        "/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
-                                        "-f", "rawvideo", "-pix_fmt", "bgr24", "-"});
-    REQUIRE(r.exit_code == 0);
-    REQUIRE(r.out.size() == 512u * 512 * 3);
-    cv::Mat m(512, 512, CV_8UC3);
-    std::memcpy(m.data, r.out.data(), r.out.size());
-    return m;
-}
-}  // namespace
-
 TEST_CASE("cascade_detector finds the astronaut's face where it is, and nothing on a wall") {
-    auto picture = astronaut();
+    auto astronaut = picture(kAstronaut);
     LoadedProcessor faces("cascade_detector", "{cascade: frontalface_default}");
     for (std::size_t padding : {0, 24}) {
-        auto out = faces.run(frame_of(picture, padding));
+        auto out = faces.run(frame_of(astronaut, padding));
         REQUIRE(out.detections.size() == 1);
         CHECK(out.detections[0].class_name == "face");
         // Where a person marks her face by hand: x 177..272, y 66..161.

@@ -128,18 +128,18 @@ TEST_CASE("dnn_detector decodes the YOLOv5, Darknet YOLOv3 and SSD layouts") {
     SUBCASE("yolov5: [1, boxes, 5 + classes], confidence = objectness x class score") {
         // Box 1: objectness 0.9 x 0.5 = 0.45, dropped; box 2: 1 x 0.8.
         TinyModel model({1, 2, 7}, {32, 32, 16, 16, .9, .5, 0, /**/ 8, 8, 8, 8, 1, 0, .8});
-        LoadedProcessor detector("dnn_detector", model.config(", output: yolov5"));
+        LoadedProcessor detector("dnn_detector", model.config(", preset: yolov5"));
         CHECK(described(detector.run(frame_of(uniform({0, 0, 0})))) == "class_1 0.80 40 30 120 90");
     }
     SUBCASE("yolov3: coordinates as fractions of the input") {
         TinyModel model({1, 1, 6}, {.25, .5, .5, .25, 1, .75});
-        LoadedProcessor detector("dnn_detector", model.config(", output: yolov3"));
+        LoadedProcessor detector("dnn_detector", model.config(", preset: yolov3"));
         CHECK(described(detector.run(frame_of(uniform({0, 0, 0})))) ==
               "class_0 0.75 0 180 320 300");
     }
     SUBCASE("ssd: [1, 1, boxes, 7] of image, class, confidence, corners as fractions") {
         TinyModel model({1, 1, 2, 7}, {0, 15, .9, .1, .2, .5, .6, /**/ 0, 3, .2, 0, 0, 1, 1});
-        LoadedProcessor detector("dnn_detector", model.config(", output: ssd"));
+        LoadedProcessor detector("dnn_detector", model.config(", preset: ssd"));
         CHECK(described(detector.run(frame_of(uniform({0, 0, 0})))) ==
               "class_15 0.90 64 96 320 288");
     }
@@ -159,8 +159,18 @@ TEST_CASE("dnn_detector refuses at start what cannot work, saying why") {
     TinyModel model({1, 6, 5}, kYolov8);
     refused(model.config(", backend: cuda, target: cuda"),
             "backend cuda with target cuda is not in this OpenCV build (it offers opencv/cpu");
-    refused(model.config(", output: ssd"),
-            "output layout ssd needs outputs of shape [1, 1, boxes, 7]; the model gives [1, 6, 5]");
+    refused(model.config(", preset: ssd"),
+            "the description reads boxes at values 3 to 6, 7 values a row, but the model's "
+            "output [1, 6, 5] gives rows of 5");
+    // A tensor the description names that the model does not have: its outputs are listed.
+    refused(model.config(", scores_from: [logits]"),
+            "scores_from names 'logits', which is not an output of the model; its outputs are "
+            "output [1, 6, 5]");
+    refused(model.config(", anchor_strides: [8], anchors_per_cell: [2, 6]"),
+            "anchors_per_cell: give one count for every stride of anchor_strides (1)");
+    refused(model.config(", input_layout: nhwc"),
+            "does not run on a 64x64 nhwc ([1, H, W, 3]) input");
+    refused("{preset: ssd}", "model: required with preset ssd");
     auto three = dir.write("three.txt", "person\ncar\nbus\n");
     refused(model.config(", classes_file: '" + three.string() + "'"),
             "the model scores 2 classes, classes_file names 3");
