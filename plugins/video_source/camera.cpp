@@ -1,6 +1,7 @@
 #include "camera.hpp"
 
 #include <cmath>
+#include <optional>
 
 namespace framehost::video {
 
@@ -158,6 +159,11 @@ bool Camera::stream(VideoInput& input, Retry& retry) {
     bool first = true;
     double fallback_rate = input.frame_rate() > 0 ? input.frame_rate() : 25.0;
     std::uint64_t frames_since_open = 0;
+    // A looped file's clock carries on from one pass to the next, one frame after the last:
+    // realtime pacing and max_fps hold across the loop (a still picture looped as a camera is
+    // paced, not spun), and timestamps keep rising.
+    double pass_offset = 0, last_pts = 0;
+    std::optional<double> pass_start;
     for (;;) {
         auto started = Clock::now();
         auto next = input.decode(decoded);
@@ -165,8 +171,8 @@ bool Camera::stream(VideoInput& input, Retry& retry) {
             if (!file_) throw std::runtime_error("the stream ended");
             if (!settings_.loop) return true;
             input.rewind();
-            std::lock_guard lock(mutex_);
-            anchored_ = false;
+            pass_offset = last_pts + 1.0 / fallback_rate;
+            pass_start.reset();
             continue;
         }
         if (first) {
@@ -181,6 +187,11 @@ bool Camera::stream(VideoInput& input, Retry& retry) {
         auto ts = decoded->best_effort_timestamp;
         double pts = ts == AV_NOPTS_VALUE ? static_cast<double>(frames_since_open) / fallback_rate
                                           : static_cast<double>(ts) * av_q2d(input.time_base());
+        if (file_) {
+            if (!pass_start) pass_start = pts;
+            pts = pass_offset + (pts - *pass_start);
+        }
+        last_pts = pts;
         deliver(*decoded, converter, pts);
         decode_metric_.observe(std::chrono::duration<double>(Clock::now() - started).count());
         if (stop_) throw std::runtime_error("stopped");

@@ -139,6 +139,33 @@ TEST_CASE("a looping file goes on past its end with ids that keep counting") {
     CHECK(video.camera("a")["state"] == "streaming");
 }
 
+TEST_CASE("a looped clip or still picture keeps its clock across the loop: paced, max_fps held") {
+    test::TempDir dir;
+    auto clip = dir / "short.mp4";
+    test::make_clip(clip, 160, 120, 10, 1);  // 10 frames, 100 ms apart
+    // Timestamps rise by 100 ms across each pass's end, as within a pass.
+    VideoSource looped("{cameras: [ {id: a, url: '" + clip.string() + "', loop: true} ]}");
+    auto frames = looped.read(25, 30s);
+    REQUIRE(frames.size() == 25);
+    for (std::size_t i = 1; i < frames.size(); ++i)
+        CHECK(frames[i].timestamp_ms - frames[i - 1].timestamp_ms == 100);
+
+    // A still picture played as a live camera at 5 frames a second: one frame every 200 ms,
+    // not as fast as the file reopens.
+    VideoSource still("{cameras: [ {id: door, url: '" + test::kAstronaut.string() +
+                      "', loop: true, realtime: true, max_fps: 5} ]}");
+    auto started = std::chrono::steady_clock::now();
+    auto pictures = still.read(6, 30s);
+    auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE(pictures.size() == 6);
+    for (std::size_t i = 1; i < pictures.size(); ++i)
+        CHECK(pictures[i].timestamp_ms - pictures[i - 1].timestamp_ms == 200);
+    // Five intervals of 200 ms between the first and the sixth (generously bounded above: the
+    // point is that it is not a spin).
+    CHECK(took >= 900ms);
+    CHECK(took < 10s);
+}
+
 TEST_CASE(
     "a corrupt file and a path that does not exist fail per camera with the reason, others run") {
     test::TempDir dir;
