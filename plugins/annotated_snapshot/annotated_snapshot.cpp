@@ -152,6 +152,7 @@ class AnnotatedSnapshot final : public Sink {
                 std::snprintf(label, sizeof label, "%s %.2f", d.class_name.c_str(), d.confidence);
             opencv::draw_labelled_box(picture, box, colour_of(d), label, thickness,
                                       0.4 * thickness);
+            opencv::draw_keypoints(picture, d.keypoints, scale, colour_of(d), thickness);
         }
         std::array<ImagePlane, 4> planes{};
         planes[0] = {picture.data, picture.step[0],

@@ -100,8 +100,10 @@ const std::vector<Preset>& presets() {
         yolo("yolov5"),
         yolo("yolov8"),
         ssd(),
-        blazeface("blazeface_front_128", 128, {8, 16}, "face_detection_front_128x128_barracuda.onnx"),
-        blazeface("blazeface_back_256", 256, {16, 32}, "face_detection_back_256x256_barracuda.onnx"),
+        blazeface("blazeface_front_128", 128, {8, 16},
+                  "face_detection_front_128x128_barracuda.onnx"),
+        blazeface("blazeface_back_256", 256, {16, 32},
+                  "face_detection_back_256x256_barracuda.onnx"),
     };
     return all;
 }

@@ -49,9 +49,9 @@ struct OutputDescription {
     int keypoints_column = 4;
 
     std::vector<std::string> scores_from;
-    int score_column = 4;   // first class score
-    int score_count = 0;    // classes scored; 0: to the end of the row
-    bool score_logits = false;  // raw logits: a sigmoid makes them probabilities
+    int score_column = 4;        // first class score
+    int score_count = 0;         // classes scored; 0: to the end of the row
+    bool score_logits = false;   // raw logits: a sigmoid makes them probabilities
     int objectness_column = -1;  // multiplies the class score when >= 0
     int class_id_column = -1;    // the class as a value (SSD): then score_column is its score
 

@@ -63,6 +63,7 @@ std::vector<EventStep> CameraEvents::process(const Frame& frame,
             event.zones = d.zones;
             event.score = d.confidence;
             event.bbox = d.bbox;
+            event.keypoints = d.keypoints;
             steps.push_back({{event, nullptr}, true, "new"});
             continue;
         }
@@ -78,6 +79,7 @@ std::vector<EventStep> CameraEvents::process(const Frame& frame,
             if (snapshot) {
                 event.score = d.confidence;
                 event.bbox = d.bbox;
+                event.keypoints = d.keypoints;
                 changed = true;
             }
         }
@@ -111,6 +113,7 @@ std::vector<EventStep> CameraEvents::process(const Frame& frame,
                     e.zones = d->zones;
                     e.score = d->confidence;
                     e.bbox = d->bbox;
+                    e.keypoints = d->keypoints;
                 }
                 return e;
             };

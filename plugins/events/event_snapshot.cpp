@@ -21,6 +21,7 @@ std::shared_ptr<const std::vector<std::uint8_t>> draw_snapshot(const Frame& fram
     std::snprintf(label, sizeof label, "%s %.2f", event.label.c_str(), event.score);
     opencv::draw_labelled_box(picture, box, cv::Scalar(0, 200, 255), label, thickness,
                               0.45 * std::max(1, picture.cols / 320));
+    opencv::draw_keypoints(picture, event.keypoints, scale, cv::Scalar(0, 200, 255), thickness);
     std::array<ImagePlane, 4> planes{};
     planes[0] = {picture.data, picture.step[0],
                  picture.step[0] * static_cast<std::size_t>(picture.rows)};

@@ -39,4 +39,14 @@ void draw_labelled_box(cv::Mat& picture, const cv::Rect& box, const cv::Scalar& 
                 cv::LINE_AA);
 }
 
+void draw_keypoints(cv::Mat& picture, const std::vector<std::array<float, 2>>& keypoints,
+                    double scale, const cv::Scalar& colour, int thickness) {
+    int radius = std::max(2, thickness + 1);
+    for (const auto& k : keypoints) {
+        cv::Point at(cvRound(k[0] * scale), cvRound(k[1] * scale));
+        cv::circle(picture, at, radius + 1, cv::Scalar(0, 0, 0), cv::FILLED, cv::LINE_AA);
+        cv::circle(picture, at, radius, colour, cv::FILLED, cv::LINE_AA);
+    }
+}
+
 }  // namespace framehost::opencv

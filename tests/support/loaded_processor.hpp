@@ -11,6 +11,7 @@
 #include "core/plugins/plugin_instance.hpp"
 #include "tests/support/cameras.hpp"
 #include "tests/support/paths.hpp"
+#include "tests/support/pictures.hpp"
 
 namespace framehost::test {
 using namespace framehost::core;
@@ -52,19 +53,12 @@ inline Frame frame_of(const cv::Mat& bgr, std::size_t padding = 0) {
     return f;
 }
 
-// A picture file as BGR, decoded by the ffmpeg CLI: cv::imread would bring GDAL, whose own
-// mutexes ThreadSanitizer reports as a lock-order inversion.
+// A picture file as BGR (pictures.hpp decodes it).
 inline cv::Mat picture(const std::filesystem::path& path) {
-    auto r = run_program("/usr/bin/ffmpeg", {"-v", "error", "-i", path.string(), "-f", "image2pipe",
-                                             "-vcodec", "ppm", "-"});
-    int width = 0, height = 0, consumed = 0;
-    if (r.exit_code != 0 ||
-        std::sscanf(r.out.c_str(), "P6 %d %d 255%n", &width, &height, &consumed) != 2 ||
-        width <= 0 || height <= 0 ||
-        r.out.size() != static_cast<std::size_t>(consumed) + 1 + width * height * 3ull)
-        throw std::runtime_error("cannot decode " + path.string() + ": " + r.err);
-    cv::Mat rgb(height, width, CV_8UC3, r.out.data() + consumed + 1), bgr;
-    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    auto rgb = decoded_picture(path);
+    cv::Mat bgr;
+    cv::cvtColor(cv::Mat(rgb.height, rgb.width, CV_8UC3, rgb.pixels.data()), bgr,
+                 cv::COLOR_RGB2BGR);
     return bgr;
 }
 

@@ -34,13 +34,14 @@ struct Event {
     std::int64_t start_ms = 0;           // wall clock, milliseconds since the Unix epoch
     std::optional<std::int64_t> end_ms;  // unset while the event is open
     std::string start_frame_id, end_frame_id;
-    std::vector<std::string> zones;  // every zone the object entered, in order
-    double score = 0;                // the best confidence seen
-    std::array<int, 4> bbox{};       // the box of that best sighting
-    std::string line, direction;     // a crossing's line and "in" / "out"
-    std::string zone;                // a dwell's zone
-    double dwell_s = 0;              // a dwell's time in its zone so far
-    bool has_snapshot = false;       // the store holds a JPEG of the best sighting
+    std::vector<std::string> zones;               // every zone the object entered, in order
+    double score = 0;                             // the best confidence seen
+    std::array<int, 4> bbox{};                    // the box of that best sighting
+    std::vector<std::array<float, 2>> keypoints;  // and its keypoints (a face's eyes...), if any
+    std::string line, direction;                  // a crossing's line and "in" / "out"
+    std::string zone;                             // a dwell's zone
+    double dwell_s = 0;                           // a dwell's time in its zone so far
+    bool has_snapshot = false;                    // the store holds a JPEG of the best sighting
 };
 
 // The event JSON that the store, the HTTP API, MQTT and webhooks all carry. Times are seconds
@@ -61,6 +62,7 @@ inline void to_json(nlohmann::json& j, const Event& e) {
          {"score", e.score},
          {"bbox", {e.bbox[0], e.bbox[1], e.bbox[2], e.bbox[3]}},
          {"has_snapshot", e.has_snapshot}};
+    if (!e.keypoints.empty()) j["keypoints"] = e.keypoints;
     if (e.type == "crossing") {
         j["line"] = e.line;
         j["direction"] = e.direction;
@@ -89,6 +91,7 @@ inline void from_json(const nlohmann::json& j, Event& e) {
     e.score = j.value("score", 0.0);
     if (auto box = j.find("bbox"); box != j.end() && box->is_array() && box->size() == 4)
         for (std::size_t i = 0; i < 4; ++i) e.bbox[i] = (*box)[i].get<int>();
+    e.keypoints = j.value("keypoints", std::vector<std::array<float, 2>>{});
     e.line = j.value("line", std::string());
     e.direction = j.value("direction", std::string());
     e.zone = j.value("zone", std::string());
@@ -114,7 +117,8 @@ struct EventChange {
 class EventStore {
   public:
     static constexpr std::string_view kExtensionId = "framehost.events";
-    static constexpr std::uint32_t kExtensionVersion = 1;
+    // 2: Event::keypoints.
+    static constexpr std::uint32_t kExtensionVersion = 2;
 
     // Stores the events (new ones, or new states of stored ones, by id) in one transaction;
     // returns once they would survive the process being killed. Throws std::runtime_error

@@ -68,7 +68,8 @@ TEST_CASE("blazeface_back_256 finds the astronaut's and the footballer's faces")
     one_face(detector, picture(kFootballer), kFootballerFace);
 }
 
-TEST_CASE("BlazeFace finds no face on a uniform frame nor on the pedestrian clip's first 100 frames") {
+TEST_CASE(
+    "BlazeFace finds no face on a uniform frame nor on the pedestrian clip's first 100 frames") {
     for (const char* preset : {"blazeface_front_128", "blazeface_back_256"}) {
         INFO(preset);
         LoadedProcessor detector("dnn_detector", std::string("{preset: ") + preset + "}");
@@ -116,7 +117,8 @@ TEST_CASE("a BlazeFace description that does not fit the network is refused with
             LoadedProcessor("dnn_detector", yaml);
             FAIL("accepted: " << yaml);
         } catch (const std::exception& e) {
-            for (const auto& s : says) CHECK_MESSAGE(std::string(e.what()).find(s) != std::string::npos, e.what());
+            for (const auto& s : says)
+                CHECK_MESSAGE(std::string(e.what()).find(s) != std::string::npos, e.what());
         }
     };
     // Channels first: the network's first convolution refuses the blob.
@@ -135,8 +137,9 @@ TEST_CASE("a BlazeFace description that does not fit the network is refused with
              "Identity:0 [1, 512, 1], Identity_1:0 [1, 384, 1], Identity_2:0 [1, 512, 16]"});
     // Scores and regressors swapped: the scores hold one value a row, boxes need four.
     refused("{preset: blazeface_front_128, boxes_from: [Identity:0, Identity_1:0]}",
-            {"boxes at values 0 to 3", "Identity:0 [1, 512, 1] + Identity_1:0 [1, 384, 1] give "
-                                       "rows of 1"});
+            {"boxes at values 0 to 3",
+             "Identity:0 [1, 512, 1] + Identity_1:0 [1, 384, 1] give "
+             "rows of 1"});
     refused("{preset: blazeface_front_128, keypoints: 7}",
             {"7 keypoints from value 4, 18 values a row", "give rows of 16"});
 
@@ -148,7 +151,9 @@ TEST_CASE("a BlazeFace description that does not fit the network is refused with
     refused("{preset: blazeface_front_128, model: '" + truncated.string() + "'}",
             {"is not a network OpenCV can load"});
     std::string corrupt = whole;
-    for (std::size_t i = 1000; i < corrupt.size(); i += 997) corrupt[i] = static_cast<char>(~corrupt[i]);
-    refused("{preset: blazeface_front_128, model: '" + dir.write("bad.onnx", corrupt).string() + "'}",
-            {"is not a network OpenCV can load"});
+    for (std::size_t i = 1000; i < corrupt.size(); i += 997)
+        corrupt[i] = static_cast<char>(~corrupt[i]);
+    refused(
+        "{preset: blazeface_front_128, model: '" + dir.write("bad.onnx", corrupt).string() + "'}",
+        {"is not a network OpenCV can load"});
 }
