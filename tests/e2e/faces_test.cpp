@@ -65,8 +65,7 @@ void keypoints_drawn(const std::filesystem::path& drawn, const RgbPicture& origi
         CAPTURE(y);
         CHECK(difference(picture.at(x, y), original.at(x, y)) > 90);
     }
-    CHECK(difference(picture.at(8, original.height - 8), original.at(8, original.height - 8)) <
-          40);
+    CHECK(difference(picture.at(8, original.height - 8), original.at(8, original.height - 8)) < 40);
 }
 
 }  // namespace
@@ -82,11 +81,9 @@ TEST_CASE(
         json event;
         REQUIRE_MESSAGE(eventually(
                             [&] {
-                                auto found = json::parse(http.get(faces.host.url(
-                                                             "/events?limit=1"))
-                                                             .body)["events"];
-                                if (found.empty() || found[0]["has_snapshot"] != true)
-                                    return false;
+                                auto found = json::parse(
+                                    http.get(faces.host.url("/events?limit=1")).body)["events"];
+                                if (found.empty() || found[0]["has_snapshot"] != true) return false;
                                 event = found[0];
                                 return true;
                             },
@@ -112,8 +109,8 @@ TEST_CASE(
         REQUIRE(latest.status == 200);
         keypoints_drawn(faces.dir.write("latest.jpg", latest.body), original,
                         lines.back()["detections"][0]["keypoints"]);
-        auto stored = http.get(faces.host.url("/events/" + event["id"].get<std::string>() +
-                                              "/snapshot.jpg"));
+        auto stored =
+            http.get(faces.host.url("/events/" + event["id"].get<std::string>() + "/snapshot.jpg"));
         REQUIRE(stored.status == 200);
         keypoints_drawn(faces.dir.write("event.jpg", stored.body), original, event["keypoints"]);
 
@@ -121,10 +118,9 @@ TEST_CASE(
             // The footballer, through /process: a smaller face, for the full-range model.
             auto footballer = decoded_picture(kFootballer);
             json request = {
-                {"frame_data",
-                 framehost::encode_base64(
-                     {reinterpret_cast<const std::uint8_t*>(footballer.pixels.data()),
-                      footballer.pixels.size()})},
+                {"frame_data", framehost::encode_base64(
+                                   {reinterpret_cast<const std::uint8_t*>(footballer.pixels.data()),
+                                    footballer.pixels.size()})},
                 {"metadata",
                  {{"width", footballer.width}, {"height", footballer.height}, {"format", "RGB"}}}};
             auto answer = http.post(faces.host.url("/process"), request.dump(),

@@ -26,8 +26,8 @@ inline RgbPicture decoded_picture(const std::filesystem::path& path) {
     RgbPicture picture;
     int consumed = 0;
     if (r.exit_code != 0 ||
-        std::sscanf(r.out.c_str(), "P6 %d %d 255%n", &picture.width, &picture.height,
-                    &consumed) != 2 ||
+        std::sscanf(r.out.c_str(), "P6 %d %d 255%n", &picture.width, &picture.height, &consumed) !=
+            2 ||
         picture.width <= 0 || picture.height <= 0 ||
         r.out.size() != static_cast<std::size_t>(consumed) + 1 +
                             static_cast<std::size_t>(picture.width) * picture.height * 3)
