@@ -21,6 +21,11 @@ core::PluginCatalog make_catalog(const CommonOptions& options);
 
 int run_host(const CommonOptions& options, const std::filesystem::path& config_file,
              const std::vector<core::ConfigOverride>& overrides, bool check_only);
+// Runs the config's processors over recorded clips (replay.cpp); prints the events as JSON
+// lines, then "summary {...}". 0 when the clips were read.
+int replay(const CommonOptions& options, const std::filesystem::path& config_file,
+           const std::vector<core::ConfigOverride>& overrides,
+           const std::vector<std::filesystem::path>& clips);
 int list_plugins(const CommonOptions& options, const std::string& format);
 int inspect_plugins(const CommonOptions& options, const std::vector<std::string>& names, bool all,
                     const std::string& format);

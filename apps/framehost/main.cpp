@@ -33,6 +33,9 @@ Usage:
                                                                  with generated frames, report faults
   framehost new-plugin NAME [--kind processor|source|sink] [--dir DIR]
                                                                  write an out-of-tree plugin project
+  framehost replay --config FILE [--set ...] CLIP...             the config's processors over
+                                                                 recorded clips, every frame; the
+                                                                 events as JSON lines, then a summary
   framehost --version | --help
 
 The plugin search path is the executable's own plugins folder, then FRAMEHOST_PLUGIN_PATH
@@ -176,10 +179,20 @@ int main(int argc, char** argv) {
         }
         return app::new_plugin(words[1], vm["kind"].as<std::string>(), vm["dir"].as<std::string>());
     }
+    if (!words.empty() && words[0] == "replay") {
+        if (words.size() < 2 || !vm.count("config")) {
+            std::cerr << "framehost: replay takes --config FILE and one clip or more\n";
+            return 2;
+        }
+        std::vector<core::ConfigOverride> overrides;
+        if (!parse_overrides(vm, overrides)) return 2;
+        return app::replay(common, vm["config"].as<std::string>(), overrides,
+                           {words.begin() + 1, words.end()});
+    }
     if (!words.empty()) {
-        std::cerr
-            << "framehost: unknown command '" << words[0]
-            << "' (plugins, inspect, reference, check-plugin, new-plugin, or --config FILE)\n";
+        std::cerr << "framehost: unknown command '" << words[0]
+                  << "' (plugins, inspect, reference, check-plugin, new-plugin, replay, or "
+                     "--config FILE)\n";
         return 2;
     }
     if (!vm.count("config")) {

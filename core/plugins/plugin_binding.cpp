@@ -27,8 +27,9 @@ void bind_plugin(PluginUse& use, PluginKind expected, PluginCatalog& catalog,
 
 HostConfig read_and_bind(YAML::Node root, const std::filesystem::path& file,
                          const std::vector<ConfigOverride>& overrides, PluginCatalog& catalog,
-                         Diagnostics& diagnostics) {
+                         Diagnostics& diagnostics, const ConfigAdjustment& adjust = {}) {
     auto config = read_host_config(root, std::filesystem::absolute(file), overrides, diagnostics);
+    if (adjust) adjust(config);
     bind_plugins(config, catalog, diagnostics);
     diagnostics.throw_if_any();
     return config;
@@ -53,10 +54,10 @@ HostConfig parse_host_config(const std::string& text, const std::filesystem::pat
 
 HostConfig load_host_config(const std::filesystem::path& file,
                             const std::vector<ConfigOverride>& overrides, PluginCatalog& catalog,
-                            const EnvironmentLookup& environment) {
+                            const EnvironmentLookup& environment, const ConfigAdjustment& adjust) {
     Diagnostics diagnostics(file.string());
     auto root = load_yaml_config(file, environment, diagnostics);
-    return read_and_bind(root, file, overrides, catalog, diagnostics);
+    return read_and_bind(root, file, overrides, catalog, diagnostics, adjust);
 }
 
 }  // namespace framehost::core

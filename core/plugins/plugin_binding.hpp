@@ -4,6 +4,7 @@
 // its params are validated against its descriptor. Every problem of the file, in its sections
 // or its plugins, is reported together.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,15 @@ namespace framehost::core {
 // Binds the plugin entries of a config read with read_host_config.
 void bind_plugins(HostConfig& config, PluginCatalog& catalog, Diagnostics& diagnostics);
 
+// What a command changes in a config once read, before its plugins are bound (replay puts its
+// clips in place of the sources).
+using ConfigAdjustment = std::function<void(HostConfig&)>;
+
 // Reads, validates and binds a config file. Throws ConfigErrors listing every problem found.
 HostConfig load_host_config(const std::filesystem::path& file,
                             const std::vector<ConfigOverride>& overrides, PluginCatalog& catalog,
-                            const EnvironmentLookup& environment = process_environment());
+                            const EnvironmentLookup& environment = process_environment(),
+                            const ConfigAdjustment& adjust = {});
 
 // The same from text (for tests); `file` names it in messages and anchors plugin_paths.
 HostConfig parse_host_config(const std::string& text, const std::filesystem::path& file,
