@@ -72,13 +72,8 @@ Camera::Camera(CameraSettings settings, PluginContext& context, Arrivals& arriva
                                        "Time to read, decode and convert one frame",
                                        std::array{camera_label(settings_.id)})) {
     settings_.mailbox = std::max<std::size_t>(settings_.mailbox, 1);
-}
-
-Camera::~Camera() {
-    stop();
-}
-
-void Camera::start() {
+    // Known from the settings, so fixed before status() can read them from another thread (a
+    // camera added over HTTP is listed by GET /cameras while it starts).
     // A network stream is live whatever the pipeline does; a file is live only when paced.
     const auto& url = settings_.input.url;
     file_ = url.find("://") == std::string::npos || url.starts_with("file:");
@@ -86,6 +81,13 @@ void Camera::start() {
     // Read flat out, a file's decoder should not stop each time the source thread is a moment
     // late: a deeper mailbox decouples them (nothing is dropped either way).
     if (!live_) settings_.mailbox = std::max<std::size_t>(settings_.mailbox, kFileMailbox);
+}
+
+Camera::~Camera() {
+    stop();
+}
+
+void Camera::start() {
     thread_ = std::thread([this] { run(); });
 }
 
