@@ -172,6 +172,7 @@ const std::string kModelsDir = FRAMEHOST_MODELS_DIR;
 
 struct Settings {
     std::string model;
+    std::string models_dir;
     std::string config;
     std::string preset = "yolov8";
     // The network's description: each part left out is the preset's.
@@ -248,7 +249,7 @@ dnn::Preset described(const Settings& s) {
         throw std::invalid_argument("model: required with preset " + s.preset +
                                     " (only the BlazeFace presets bring their own)");
     } else {
-        auto file = kModelsDir + "/" + p.model;
+        auto file = (s.models_dir.empty() ? kModelsDir : s.models_dir) + "/" + p.model;
         if (!std::filesystem::exists(file))
             throw std::invalid_argument("model: preset " + s.preset + " uses '" + file +
                                         "', which is not there: scripts/models fetches it "
@@ -266,6 +267,9 @@ class DnnDetector final : public Processor {
                         "Path to the network: .onnx, Darknet .weights, .caffemodel, TensorFlow "
                         ".pb; with a BlazeFace preset, its file in models/ when left out")
                 .check(model_problem),
+            param::bind(&Settings::models_dir, "models_dir",
+                        "Folder of the presets' model files, as scripts/models lays it out; empty: "
+                        "the models/ folder of the tree framehost was built from"),
             param::bind(&Settings::config, "config",
                         "Path to its description when the format has one (Darknet .cfg, Caffe "
                         ".prototxt)")

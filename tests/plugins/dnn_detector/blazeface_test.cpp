@@ -83,6 +83,23 @@ TEST_CASE(
     }
 }
 
+TEST_CASE(
+    "models_dir moves where the presets find their files, and a folder without them is refused") {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "blazeface");
+    std::filesystem::copy_file(kFrontModel,
+                               dir / "blazeface/face_detection_front_128x128_barracuda.onnx");
+    LoadedProcessor moved(
+        "dnn_detector", "{preset: blazeface_front_128, models_dir: '" + dir.path().string() + "'}");
+    CHECK(moved.run(frame_of(picture(kAstronaut))).detections.size() == 1);
+    CHECK_THROWS_WITH_AS(
+        LoadedProcessor("dnn_detector",
+                        "{preset: blazeface_back_256, models_dir: '" + dir.path().string() + "'}"),
+        doctest::Contains("face_detection_back_256x256_barracuda.onnx', which is not there: "
+                          "scripts/models fetches it"),
+        std::exception);
+}
+
 TEST_CASE("a network described in the config alone finds what its preset finds") {
     // BlazeFace's front model with every part of its description written out, over the yolov8
     // preset: what a user of a network framehost has no preset for writes.
