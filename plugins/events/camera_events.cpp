@@ -20,13 +20,6 @@ EventStep CameraEvents::end_of(Event event, std::int64_t end_ms, const std::stri
     return {{std::move(event), nullptr}, false, "end"};
 }
 
-std::size_t CameraEvents::open_events() const {
-    std::size_t open = 0;
-    for (const auto& [id, track] : tracks_)
-        open += (track.started && !track.done ? 1 : 0) + track.dwells.size();
-    return open;
-}
-
 std::vector<EventStep> CameraEvents::process(const Frame& frame,
                                              const nlohmann::json& zone_changes) {
     ++frames_;
@@ -161,6 +154,10 @@ std::vector<EventStep> CameraEvents::process(const Frame& frame,
         }
         it = tracks_.erase(it);
     }
+    std::size_t open = 0;
+    for (const auto& [id, track] : tracks_)
+        open += (track.started && !track.done ? 1 : 0) + track.dwells.size();
+    open_.store(open, std::memory_order_relaxed);
     return steps;
 }
 

@@ -4,6 +4,7 @@
 // when it enters a zone or is seen with a better score; ended when the track is lost or the
 // event has lasted max_duration), a crossing event per line crossing, a dwell event per visit
 // that outlasts a zone's dwell_s (ended when the object leaves the zone or is lost).
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -41,7 +42,9 @@ class CameraEvents {
     // [one thread at a time, in the camera's order] `zone_changes` are the zones processor's
     // changes of this frame (an array, possibly empty).
     std::vector<EventStep> process(const Frame& frame, const nlohmann::json& zone_changes);
-    std::size_t open_events() const;
+    // The events open after the last frame processed. [any thread: /health reads it while a
+    // worker runs process()]
+    std::size_t open_events() const { return open_.load(std::memory_order_relaxed); }
 
   private:
     struct Track {
@@ -59,6 +62,7 @@ class CameraEvents {
     const Rules& rules_;
     std::map<std::uint64_t, Track> tracks_;
     std::uint64_t frames_ = 0;
+    std::atomic<std::size_t> open_{0};  // counted at the end of process(), from tracks_
 };
 
 }  // namespace framehost::events
