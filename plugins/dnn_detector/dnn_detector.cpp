@@ -5,6 +5,9 @@
 // (channels first or last, scaled and mean-subtracted), and the outputs are read as described
 // (output_decoding.hpp), then suppressed per class; boxes and keypoints are mapped back onto the
 // frame.
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -101,23 +104,90 @@ std::function<std::string(const nlohmann::json&)> file_problem(std::string what)
     };
 }
 
-// The model param's own check: a file, and, for a format that needs no description (ONNX), a
-// network OpenCV reads, so --check refuses random bytes as the run does. OpenCV's importer logs
-// its complaints itself; they are silenced here, the reason is returned.
-std::string model_problem(const nlohmann::json& value) {
-    if (auto problem = file_problem("model")(value); !problem.empty()) return problem;
-    const auto& path = value.get_ref<const std::string&>();
-    if (!path.ends_with(".onnx")) return {};
+// What OpenCV makes of a network file read alone, with its importer's own logging silenced:
+// empty when it reads, else its reason.
+std::string read_problem(const std::function<cv::dnn::Net()>& read) {
     auto before = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     std::string problem;
     try {
-        if (cv::dnn::readNetFromONNX(path).empty()) problem = "no layers";
+        if (read().empty()) problem = "no layers";
     } catch (const cv::Exception& e) {
         problem = e.err;
     }
     cv::utils::logging::setLogLevel(before);
+    return problem.substr(0, 300);
+}
+
+std::string extension_of(const std::string& path) {
+    auto ext = std::filesystem::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ext;
+}
+
+// A Darknet .weights file begins with its format's version, three int32 (0.2.0 for YOLO's).
+std::string darknet_weights_problem(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::int32_t version[3] = {};
+    if (!in.read(reinterpret_cast<char*>(version), sizeof version))
+        return "shorter than a Darknet weights header";
+    for (auto v : version)
+        if (v < 0 || v > 1000)
+            return "does not begin as Darknet weights do (a version such as 0.2.0; it says " +
+                   std::to_string(version[0]) + "." + std::to_string(version[1]) + "." +
+                   std::to_string(version[2]) + ")";
+    return {};
+}
+
+// The model param's own check, run by --check as by the run: a file, of a format OpenCV reads,
+// whose contents it reads. Formats that read alone (ONNX, TensorFlow, Torch) are read; a Caffe
+// model is parsed against an empty description; Darknet weights, raw numbers, have their
+// header checked (their description, the config param, is read by its own check).
+std::string model_problem(const nlohmann::json& value) {
+    if (auto problem = file_problem("model")(value); !problem.empty()) return problem;
+    const auto& path = value.get_ref<const std::string&>();
+    if (path.empty()) return {};  // a preset's own file
+    auto ext = extension_of(path);
+    std::string problem;
+    if (ext == ".onnx" || ext == ".pb" || ext == ".t7" || ext == ".net") {
+        problem = read_problem([&] { return cv::dnn::readNet(path); });
+    } else if (ext == ".caffemodel") {
+        static const std::string kEmptyDescription = "name: \"check\"\n";
+        problem = read_problem([&] {
+            std::ifstream in(path, std::ios::binary);
+            std::vector<uchar> model((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+            std::vector<uchar> description(kEmptyDescription.begin(), kEmptyDescription.end());
+            cv::dnn::readNetFromCaffe(description, model);
+            return cv::dnn::Net();
+        });
+        if (problem == "no layers") problem.clear();  // an empty description has none
+    } else if (ext == ".weights") {
+        problem = darknet_weights_problem(path);
+    } else {
+        return "model file '" + path + "' is of no format OpenCV reads (.onnx, .pb, .t7, .net, " +
+               ".caffemodel with a .prototxt config, .weights with a .cfg config)";
+    }
     if (problem.empty()) return {};
-    return "model file '" + path + "' is not a network OpenCV can load: " + problem.substr(0, 300);
+    return "model file '" + path + "' is not a network OpenCV can load: " + problem;
+}
+
+// The config param's own check: a description OpenCV reads (Caffe .prototxt, Darknet .cfg).
+std::string config_problem(const nlohmann::json& value) {
+    if (auto problem = file_problem("config")(value); !problem.empty()) return problem;
+    const auto& path = value.get_ref<const std::string&>();
+    if (path.empty()) return {};
+    auto ext = extension_of(path);
+    std::string problem;
+    if (ext == ".prototxt")
+        problem = read_problem([&] { return cv::dnn::readNetFromCaffe(path); });
+    else if (ext == ".cfg")
+        problem = read_problem([&] { return cv::dnn::readNetFromDarknet(path); });
+    else if (ext != ".pbtxt" && ext != ".xml")
+        return "config file '" + path + "' is of no description format OpenCV reads (.prototxt, " +
+               ".cfg, .pbtxt)";
+    if (problem.empty() || problem == "no layers") return {};
+    return "config file '" + path + "' is not a description OpenCV can read: " + problem;
 }
 
 // One name per line (coco.names, voc.names...); the line number is the class id.
@@ -273,7 +343,7 @@ class DnnDetector final : public Processor {
             param::bind(&Settings::config, "config",
                         "Path to its description when the format has one (Darknet .cfg, Caffe "
                         ".prototxt)")
-                .check(file_problem("config")),
+                .check(config_problem),
             param::bind(&Settings::preset, "preset",
                         "The network's input and outputs as a known family gives them (README); "
                         "each parameter below left out is the preset's")

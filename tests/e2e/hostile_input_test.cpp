@@ -28,6 +28,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Bytes that are no file format: a fixed pseudo-random sequence.
+std::string noise(std::size_t size) {
+    std::string bytes(size, '\0');
+    std::uint32_t state = 11;
+    for (auto& c : bytes) {
+        state = state * 1664525u + 1013904223u;
+        c = static_cast<char>(state >> 24);
+    }
+    return bytes;
+}
+
 // {"frame_id": ID, "metadata": {"x": [[[ ... ]]]}} with `depth` nested arrays.
 std::string deep_frame(const std::string& id, std::size_t depth) {
     return R"({"frame_id":")" + id + R"(","metadata":{"x":)" + std::string(depth, '[') +
@@ -311,13 +322,7 @@ TEST_CASE(
 
 TEST_CASE("an ONNX model of random bytes is refused by --check at its position, as the run does") {
     TempDir dir;
-    std::string noise(50'000, '\0');
-    std::uint32_t state = 11;
-    for (auto& c : noise) {
-        state = state * 1664525u + 1013904223u;
-        c = static_cast<char>(state >> 24);
-    }
-    auto model = dir.write("face.onnx", noise);
+    auto model = dir.write("face.onnx", noise(50'000));
     auto config = dir.write("host.yaml",
                             "http: { enabled: false }\nprocessors:\n  - plugin: dnn_detector\n"
                             "    params: { model: '" +
@@ -330,4 +335,51 @@ TEST_CASE("an ONNX model of random bytes is refused by --check at its position, 
     auto run = run_program(kFramehostBinary, {"--config", config.string()}, {}, 30s);
     CHECK(run.exit_code != 0);
     CHECK(run.err.find("is not a network OpenCV can load") != std::string::npos);
+}
+
+TEST_CASE(
+    "Caffe and Darknet files of random bytes, and files of no format OpenCV reads, are refused "
+    "by --check, and real ones pass") {
+    TempDir dir;
+    // The smallest real files of each: a one-layer Darknet network and its weights (version
+    // 0.2.0, 4 biases and 4x3x3x3 weights), a Caffe description and a model naming the net.
+    auto cfg = dir.write("tiny.cfg",
+                         "[net]\nwidth=32\nheight=32\nchannels=3\n\n[convolutional]\nfilters=4\n"
+                         "size=3\nstride=1\npad=1\nactivation=leaky\n");
+    std::string weights(12 + 8 + (4 + 4 * 27) * 4, '\0');
+    weights[4] = 2;  // major 0, minor 2, revision 0, then 8 bytes of images seen
+    auto real_weights = dir.write("tiny.weights", weights);
+    auto prototxt = dir.write("tiny.prototxt",
+                              "name: \"tiny\"\ninput: \"data\"\n"
+                              "input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\n");
+    auto real_caffemodel = dir.write("tiny.caffemodel", std::string("\x0a\x04tiny", 6));
+    auto random = [&](const std::string& name) { return dir.write(name, noise(50'000)).string(); };
+    struct Case {
+        std::string model, config, says;
+    };
+    const Case cases[] = {
+        {random("face.caffemodel"), prototxt.string(), "is not a network OpenCV can load"},
+        {random("yolo.weights"), cfg.string(), "does not begin as Darknet weights do"},
+        {random("model.bin"), "", "is of no format OpenCV reads"},
+        {real_weights.string(), random("yolo.cfg"), "is not a description OpenCV can read"},
+        {real_weights.string(), random("yolo.txt"), "is of no description format"},
+        {real_weights.string(), cfg.string(), ""},
+        {real_caffemodel.string(), prototxt.string(), ""},
+    };
+    for (const auto& c : cases) {
+        INFO(c.model, " with ", c.config);
+        auto config = dir.write(
+            "host.yaml",
+            "http: { enabled: false }\nprocessors:\n  - plugin: dnn_detector\n"
+            "    params: { model: '" +
+                c.model + "'" + (c.config.empty() ? "" : ", config: '" + c.config + "'") + " }\n");
+        auto check = run_program(kFramehostBinary, {"--config", config.string(), "--check"});
+        if (c.says.empty()) {
+            CHECK_MESSAGE(check.exit_code == 0, check.err);
+            continue;
+        }
+        CHECK(check.exit_code == 1);
+        CHECK_MESSAGE(check.err.find("host.yaml:4:") != std::string::npos, check.err);
+        CHECK_MESSAGE(check.err.find(c.says) != std::string::npos, check.err);
+    }
 }
