@@ -24,8 +24,10 @@ std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistr
 }
 }  // namespace
 
-Host::Host(HostConfig config) : config_(std::move(config)) {
+Host::Host(HostConfig config)
+    : config_(std::move(config)), pixel_budget_(config_.pipeline.memory_limit_bytes) {
     extensions_.offer<PreviewPublisher>(&previews_);
+    extensions_.offer<framehost::MemoryBudget>(&pixel_budget_);
     extensions_.offer<ZoneSummaries>(&zones_);
     if (!config_.events.path.empty()) {
         events_ = std::make_unique<SqliteEventStore>(config_.events);
@@ -44,6 +46,7 @@ Host::Host(HostConfig config) : config_(std::move(config)) {
     for (const auto& use : config_.sinks)
         parts.sinks.push_back(instantiate(use, metrics_, extensions_));
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
+    pixel_budget_.share_with(pipeline_->queue());
     cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_, extensions_,
                                                 CameraUrlPolicy(config_.camera_api));
     history_ = std::make_unique<MetricsHistory>(states_, pipeline_->end_to_end_latency(),

@@ -16,6 +16,7 @@
 #include "core/metrics/history.hpp"
 #include "core/metrics/metrics_registry.hpp"
 #include "core/pipeline/pipeline.hpp"
+#include "core/pipeline/pixel_budget.hpp"
 #include "core/plugins/host_extensions.hpp"
 
 namespace framehost::core {
@@ -45,6 +46,9 @@ class Host {
     ZoneBoard& zones() { return zones_; }
     // The last minutes' figures, sampled by the host (GET /metrics/history).
     const MetricsHistory& history() const { return *history_; }
+    // memory_limit_mb shared by the frames in flight and what plugins reserved
+    // (framehost.memory).
+    const PixelBudget& pixel_budget() const { return pixel_budget_; }
 
   private:
     void report_progress();
@@ -55,6 +59,7 @@ class Host {
     // Declared before every plugin instance: the services outlive them.
     PreviewBoard previews_;
     ZoneBoard zones_;
+    PixelBudget pixel_budget_;
     std::unique_ptr<SqliteEventStore> events_;
     HostExtensions extensions_;
     std::unique_ptr<Pipeline> pipeline_;

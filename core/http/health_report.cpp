@@ -150,6 +150,7 @@ HealthReport health_report(Host& host) {
             {"queue_depth", status.queue_depth},
             {"queue_capacity", status.queue_capacity},
             {"inflight_bytes", status.bytes_in_flight},
+            {"reserved_bytes", host.pixel_budget().reserved()},
             {"memory_limit_bytes", status.memory_limit_bytes}}},
           // The first source, where the replaced service's clients look; every source by name.
           {"source", first_source},

@@ -121,6 +121,9 @@ nlohmann::json metrics_json(Host& host) {
     auto cores = static_cast<long long>(std::max(1u, std::thread::hardware_concurrency()));
     double memory_limit_mb = static_cast<double>(status.memory_limit_bytes) / (1 << 20);
     double inflight_mb = static_cast<double>(status.bytes_in_flight) / (1 << 20);
+    // Pixels plugins hold outside the frames in flight (decoders, frames decoded ahead).
+    std::size_t reserved_bytes = host.pixel_budget().reserved();
+    double allocated_mb = inflight_mb + static_cast<double>(reserved_bytes) / (1 << 20);
     return {{"processor_metrics",
              {{"frames_processed", completed},
               {"frames_failed", failed},
@@ -155,15 +158,16 @@ nlohmann::json metrics_json(Host& host) {
               {"threads", resources.threads},
               {"memory_limit_mb", status.memory_limit_bytes >> 20},
               {"inflight_bytes", status.bytes_in_flight},
+              {"reserved_bytes", reserved_bytes},
               {"queue_depth", status.queue_depth},
               {"queue_capacity", status.queue_capacity},
               {"workers", host.config().pipeline.workers},
               {"active_allocations", count(FrameState::Processing)},
               {"allocated_cpus", std::min(workers, cores)},
-              {"allocated_memory_mb", inflight_mb},
+              {"allocated_memory_mb", allocated_mb},
               {"allocated_gpu_memory_mb", nlohmann::json::object()},
               {"available_cpus", std::max(0LL, cores - workers)},
-              {"available_memory_mb", std::max(0.0, memory_limit_mb - inflight_mb)}}},
+              {"available_memory_mb", std::max(0.0, memory_limit_mb - allocated_mb)}}},
             {"plugins", plugins},
             {"timestamp", iso_timestamp()}};
 }
@@ -203,6 +207,11 @@ std::string metrics_prometheus(Host& host) {
     e.sample("framehost_queue_capacity", {}, static_cast<double>(status.queue_capacity));
     e.family("framehost_inflight_bytes", "gauge", "Pixel bytes queued or processing");
     e.sample("framehost_inflight_bytes", {}, static_cast<double>(status.bytes_in_flight));
+    e.family("framehost_memory_reserved_bytes", "gauge",
+             "Pixel bytes plugins hold outside the frames in flight (decoders, frames decoded "
+             "ahead), within memory_limit_mb");
+    e.sample("framehost_memory_reserved_bytes", {},
+             static_cast<double>(host.pixel_budget().reserved()));
     e.family("framehost_source_up", "gauge", "1 when the source reaches its upstream");
     for (const auto& s : status.sources)
         e.sample("framehost_source_up", {{"source", s.name}}, s.connected ? 1 : 0);

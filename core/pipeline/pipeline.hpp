@@ -109,6 +109,8 @@ class Pipeline {
     // From a frame entering the host to its last sink (framehost_frame_latency_seconds).
     const Histogram& end_to_end_latency() const { return end_to_end_; }
     const PipelineSettings& settings() const { return settings_; }
+    // The frames in flight, charged their pixel bytes (memory_limit_mb).
+    const FrameQueue& queue() const { return queue_; }
     // Every instance: sources (those added at runtime after the configured ones, removed ones
     // left out), processors, sinks, in that order.
     std::vector<std::shared_ptr<PluginInstance>> instances() const;

@@ -25,6 +25,10 @@ std::string without_credentials(const std::string& url) {
     return url.substr(0, host) + url.substr(at + 1);
 }
 
+std::string megabytes(std::size_t bytes) {
+    return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MB";
+}
+
 MetricLabel camera_label(const std::string& id) {
     return {"camera", id};
 }
@@ -70,7 +74,9 @@ Camera::Camera(CameraSettings settings, PluginContext& context, Arrivals& arriva
                                 std::array{camera_label(settings_.id)})),
       decode_metric_(context.histogram("camera_decode",
                                        "Time to read, decode and convert one frame",
-                                       std::array{camera_label(settings_.id)})) {
+                                       std::array{camera_label(settings_.id)})),
+      budget_(find_extension<MemoryBudget>(context)),
+      mailbox_memory_(budget_) {
     settings_.mailbox = std::max<std::size_t>(settings_.mailbox, 1);
     // Known from the settings, so fixed before status() can read them from another thread (a
     // camera added over HTTP is listed by GET /cameras while it starts).
@@ -123,6 +129,8 @@ void Camera::run() {
         ever_tried = true;
         try {
             VideoInput input(settings_.input, stop_);
+            MemoryReservation decoder_memory(budget_);
+            reserve_decoder(input, decoder_memory);
             {
                 std::lock_guard lock(mutex_);
                 stream_description_ = input.description();
@@ -228,10 +236,20 @@ void Camera::deliver(const AVFrame& decoded, FrameConverter& converter, double p
     }
     if (settings_.realtime && file_ && due > Clock::now()) sleep_unless_stopped(due - Clock::now());
 
+    // Charged before the conversion allocates it.
+    std::size_t bytes = converter.output_bytes(decoded);
+    if (!reserve_frame(bytes)) return;
     Mailed mailed;
+    mailed.bytes = bytes;
     Frame& frame = mailed.frame;
     frame.camera_id = settings_.id;
-    frame.set_image(converter.convert(decoded));
+    try {
+        frame.set_image(converter.convert(decoded));
+    } catch (...) {
+        std::lock_guard lock(mutex_);
+        mailbox_memory_.shrink(bytes);
+        throw;
+    }
     mailed.decoded_at = Clock::now();
 
     std::unique_lock lock(mutex_);
@@ -242,18 +260,72 @@ void Camera::deliver(const AVFrame& decoded, FrameConverter& converter, double p
     wrapped_ = converter.wrapped();
     if (mailbox_.size() >= settings_.mailbox) {
         if (live_) {
+            mailbox_memory_.shrink(mailbox_.front().bytes);
             mailbox_.pop_front();
             ++dropped_;
             dropped_metric_.add(1);
         } else {
             // A file read as fast as the pipeline takes it: wait, drop nothing.
             space_.wait(lock, [&] { return mailbox_.size() < settings_.mailbox || stop_.load(); });
-            if (stop_) return;
+            if (stop_) {
+                mailbox_memory_.shrink(bytes);
+                return;
+            }
         }
     }
     mailbox_.push_back(std::move(mailed));
     lock.unlock();
     arrivals_.notify();
+}
+
+void Camera::reserve_decoder(const VideoInput& input, MemoryReservation& memory) {
+    if (!budget_) return;
+    auto limit = budget_->limit();
+    auto frame = output_bytes(settings_.shape, input.pixel_format(), input.width(), input.height());
+    if (frame > limit)
+        throw std::runtime_error("a frame of " + megabytes(frame) +
+                                 " is larger than memory_limit_mb (" + megabytes(limit) + ")");
+    auto bytes = input.decoder_bytes();
+    if (memory.grow_waiting(bytes, stop_, settings_.input.stall_timeout)) return;
+    if (stop_) throw std::runtime_error("stopped");
+    throw std::runtime_error(
+        "its decoder (" + input.description() + ") needs " + megabytes(bytes) +
+        " of pixel memory, and memory_limit_mb (" + megabytes(limit) + ") had no room for " +
+        std::to_string(settings_.input.stall_timeout.count() / 1000.0).substr(0, 4) +
+        " s beside the frames in flight and the other cameras: raise memory_limit_mb or ask for "
+        "a smaller stream");
+}
+
+bool Camera::reserve_frame(std::size_t bytes) {
+    std::unique_lock lock(mutex_);
+    if (mailbox_memory_.grow(bytes)) return true;
+    if (bytes > mailbox_memory_.limit())
+        throw std::runtime_error("a frame of " + megabytes(bytes) +
+                                 " is larger than memory_limit_mb (" +
+                                 megabytes(mailbox_memory_.limit()) + ")");
+    if (live_) {
+        // The newest frame wins, as with a full mailbox: the oldest make room, else this goes.
+        while (!mailbox_.empty()) {
+            mailbox_memory_.shrink(mailbox_.front().bytes);
+            mailbox_.pop_front();
+            ++dropped_;
+            ++dropped_for_memory_;
+            dropped_metric_.add(1);
+            if (mailbox_memory_.grow(bytes)) return true;
+        }
+        ++dropped_;
+        ++dropped_for_memory_;
+        dropped_metric_.add(1);
+        return false;
+    }
+    // A file waits its turn for the frames in flight to give memory back; nothing is dropped.
+    lock.unlock();
+    MemoryReservation waited(budget_);
+    while (!waited.grow_waiting(bytes, stop_, std::chrono::seconds(1)))
+        if (stop_) return false;
+    lock.lock();
+    mailbox_memory_.absorb(std::move(waited));
+    return true;
 }
 
 std::size_t Camera::take(std::vector<Frame>& out, std::size_t max) {
@@ -265,6 +337,8 @@ std::size_t Camera::take(std::vector<Frame>& out, std::size_t max) {
             auto& m = mailbox_.front();
             frame_age_s_ = std::chrono::duration<double>(now - m.decoded_at).count();
             out.push_back(std::move(m.frame));
+            // The pipeline's queue charges it from here on.
+            mailbox_memory_.shrink(m.bytes);
             mailbox_.pop_front();
             ++taken;
         }
@@ -290,6 +364,7 @@ nlohmann::json Camera::status() const {
                         {"frames_decoded", decoded_},
                         {"frames_out", delivered_},
                         {"frames_dropped", dropped_},
+                        {"frames_dropped_memory", dropped_for_memory_},
                         {"frames_skipped", skipped_},
                         {"frames_wrapped", wrapped_},
                         {"in_mailbox", mailbox_.size()},

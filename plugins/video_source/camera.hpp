@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <framehost/frame.hpp>
+#include <framehost/memory_budget.hpp>
 #include <framehost/plugin.hpp>
 #include <framehost/source_retry.hpp>
 #include <nlohmann/json.hpp>
@@ -70,11 +71,19 @@ class Camera {
     struct Mailed {
         Frame frame;
         std::chrono::steady_clock::time_point decoded_at;
+        std::size_t bytes = 0;  // reserved of the host's memory budget for its pixels
     };
     void run();
     // Reads the opened input until it ends (true) or throws.
     bool stream(VideoInput& input, Retry& retry);
     void deliver(const AVFrame& decoded, FrameConverter& converter, double pts_seconds);
+    // Reserves the memory budget for the decoder of `input`, or throws saying what does not fit
+    // (a frame larger than the whole budget, or no room within the stall timeout).
+    void reserve_decoder(const VideoInput& input, MemoryReservation& memory);
+    // Reserves `bytes` for a frame about to be converted into the mailbox. A live camera that
+    // finds no room drops its oldest frame, then this one (false), counted; a file waits for the
+    // pipeline to give memory back. Throws when one frame is larger than the whole budget.
+    bool reserve_frame(std::size_t bytes);
     void set_state(CameraState state);
     bool sleep_unless_stopped(std::chrono::steady_clock::duration duration);
 
@@ -91,6 +100,8 @@ class Camera {
     GaugeMetric& age_metric_;
     HistogramMetric& decode_metric_;
 
+    MemoryBudget* budget_;  // the host's memory_limit_mb, or null without a host
+
     std::atomic<bool> stop_{false};
     std::thread thread_;
     std::mutex wait_mutex_;
@@ -99,6 +110,7 @@ class Camera {
     mutable std::mutex mutex_;  // guards everything below
     std::condition_variable space_;
     std::deque<Mailed> mailbox_;
+    MemoryReservation mailbox_memory_;  // the pixels of the frames in the mailbox
     CameraState state_ = CameraState::Connecting;
     std::string last_error_;
     std::string stream_description_;
@@ -106,7 +118,8 @@ class Camera {
     std::uint64_t decoded_ = 0;
     std::uint64_t delivered_ = 0;
     std::uint64_t dropped_ = 0;  // the mailbox was full: an older frame made room for a newer
-    std::uint64_t skipped_ = 0;  // over max_fps
+    std::uint64_t dropped_for_memory_ = 0;  // of dropped_: no room in the memory budget
+    std::uint64_t skipped_ = 0;             // over max_fps
     std::uint64_t reconnects_ = 0;
     std::uint64_t wrapped_ = 0;
     double frame_age_s_ = 0;         // of the last frame the source took: decode to take

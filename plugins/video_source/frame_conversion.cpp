@@ -74,13 +74,28 @@ Image FrameConverter::wrap(const AVFrame& frame, PixelFormat format) {
                       std::shared_ptr<const void>(owner, reference));
 }
 
+OutputShape output_shape(const OutputShape& asked, int av_format, int width, int height) {
+    PixelFormat decoded = sdk_format(av_format);
+    OutputShape t = asked;
+    if (t.format == PixelFormat::Unknown)
+        t.format = decoded == PixelFormat::Unknown ? PixelFormat::I420 : decoded;
+    if (!t.width) t.width = width;
+    if (!t.height) t.height = height;
+    return t;
+}
+
+std::size_t output_bytes(const OutputShape& asked, int av_format, int width, int height) {
+    auto t = output_shape(asked, av_format, width, height);
+    return packed_image_bytes(t.format, t.width, t.height);
+}
+
+std::size_t FrameConverter::output_bytes(const AVFrame& frame) const {
+    return video::output_bytes(shape_, frame.format, frame.width, frame.height);
+}
+
 Image FrameConverter::convert(const AVFrame& frame) {
     PixelFormat decoded = sdk_format(frame.format);
-    PixelFormat wanted = shape_.format;
-    if (wanted == PixelFormat::Unknown)
-        wanted = decoded == PixelFormat::Unknown ? PixelFormat::I420 : decoded;
-    int width = shape_.width ? shape_.width : frame.width;
-    int height = shape_.height ? shape_.height : frame.height;
+    auto [wanted, width, height] = output_shape(shape_, frame.format, frame.width, frame.height);
     // Half-size chroma planes: an odd size has no agreed layout (OpenCV's conversions refuse
     // it with an assertion deep in a processor), so the camera is told here instead.
     if ((wanted == PixelFormat::I420 || wanted == PixelFormat::NV12) && (width % 2 || height % 2))

@@ -2,6 +2,7 @@
 // A decoded AVFrame as the SDK's image. When the frame already is in the format and size asked
 // for, the image wraps the decoder's buffers (a new reference, no copy: it keeps them alive for
 // as long as any copy of the image exists); otherwise libswscale converts it into fresh memory.
+#include <cstddef>
 #include <cstdint>
 
 #include <framehost/image.hpp>
@@ -27,6 +28,11 @@ struct OutputShape {
     int height = 0;
 };
 
+// The shape a frame of `av_format`, `width` x `height` is converted to: the asked one, with
+// the frame's own where unset; and the bytes of its image.
+OutputShape output_shape(const OutputShape& asked, int av_format, int width, int height);
+std::size_t output_bytes(const OutputShape& asked, int av_format, int width, int height);
+
 class FrameConverter {
   public:
     explicit FrameConverter(OutputShape shape) : shape_(shape) {}
@@ -36,6 +42,8 @@ class FrameConverter {
 
     // Throws std::runtime_error when libswscale cannot convert the frame.
     Image convert(const AVFrame& frame);
+    // The bytes convert() will give `frame`'s image: what to reserve before it allocates them.
+    std::size_t output_bytes(const AVFrame& frame) const;
     std::uint64_t wrapped() const { return wrapped_; }
     std::uint64_t converted() const { return converted_; }
 

@@ -1,11 +1,13 @@
 #include "video_input.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 extern "C" {
 #include <libavutil/error.h>
+#include <libavutil/imgutils.h>
 }
 
 namespace framehost::video {
@@ -114,6 +116,14 @@ VideoInput::VideoInput(const InputOptions& options, const std::atomic<bool>& sto
     packet_ = av_packet_alloc();
     if (!packet_) fail("cannot allocate a packet", AVERROR(ENOMEM));
     deadline_ns_ = 0;
+}
+
+std::size_t VideoInput::decoder_bytes() const {
+    int size = av_image_get_buffer_size(decoder_->pix_fmt, decoder_->width, decoder_->height, 1);
+    // A format the parameters do not name yet: yuv420p's 1.5 bytes a pixel.
+    auto frame = size > 0 ? static_cast<std::size_t>(size)
+                          : static_cast<std::size_t>(decoder_->width) * decoder_->height * 3 / 2;
+    return frame * static_cast<std::size_t>(4 + std::max(1, decoder_->thread_count));
 }
 
 VideoInput::~VideoInput() {

@@ -5,6 +5,7 @@
 // read). Errors are thrown as std::runtime_error naming what failed and FFmpeg's reason.
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,7 +51,12 @@ class VideoInput {
 
     int width() const { return decoder_->width; }
     int height() const { return decoder_->height; }
+    int pixel_format() const { return decoder_->pix_fmt; }  // an AVPixelFormat; may be NONE
     AVRational time_base() const { return stream_->time_base; }
+    // The pixel memory the decoder will hold: its reference and output frames at the stream's
+    // size and format, counted as 4 frames plus one a decoding thread (H.264 streams of
+    // cameras keep 1 to 4 references). An estimate, known before the first frame is decoded.
+    std::size_t decoder_bytes() const;
     double frame_rate() const;        // frames per second the stream declares; 0 when unknown
     std::string description() const;  // "h264 640x480 25 fps"
 

@@ -48,14 +48,6 @@ long buffered_frames(FrameBufferServer& fb) {
     return json::parse(HttpClient().get(fb.url("/frames/status")).body)["buffer"]["size"];
 }
 
-// The resident memory of a process, in MiB.
-long rss_mib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
-    return -1;
-}
-
 // True when the server has closed `fd` (a read sees the end) within `within`.
 bool closed_within(int fd, std::chrono::milliseconds within) {
     auto deadline = std::chrono::steady_clock::now() + within;
@@ -319,7 +311,7 @@ TEST_CASE("a client pipelining requests without reading cannot grow the host's m
     std::string asan_options = std::string(asan ? asan : "") + ":quarantine_size_mb=0";
     RunningHost host(std::string(kHost) + "http: { max_body_mb: 1 }\n", {},
                      {{"ASAN_OPTIONS", asan_options}});
-    auto before = rss_mib(host.process().pid());
+    auto before = process_memory_mib(host.process().pid(), "VmRSS");
     int fd = connect_loopback(host.port());
     std::string requests;
     for (int i = 0; i < 1000; ++i) requests += "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -337,7 +329,7 @@ TEST_CASE("a client pipelining requests without reading cannot grow the host's m
             break;
         }
     }
-    auto after = rss_mib(host.process().pid());
+    auto after = process_memory_mib(host.process().pid(), "VmRSS");
     ::close(fd);
     MESSAGE("sent " << sent / (1 << 20) << " MiB of requests"
                     << std::string(closed ? ", then the host closed the connection" : "")

@@ -135,4 +135,11 @@ std::filesystem::path TempDir::write(const std::string& name, const std::string&
     return file;
 }
 
+long process_memory_mib(pid_t pid, const std::string& field) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1)) / 1024;
+    return -1;
+}
+
 }  // namespace framehost::test

@@ -61,4 +61,8 @@ class TempDir {
 
 std::string read_file(const std::filesystem::path& file);
 
+// A memory figure of a running process from /proc/PID/status, in MiB: "VmRSS" (resident now),
+// "VmHWM" (the most it was resident); -1 when unreadable.
+long process_memory_mib(pid_t pid, const std::string& field);
+
 }  // namespace framehost::test
