@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS event_zones(
   zone TEXT NOT NULL,
   PRIMARY KEY(event_id, zone)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots(event_id TEXT PRIMARY KEY, jpeg BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS clips(event_id TEXT PRIMARY KEY, file TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS changes(
   seq INTEGER PRIMARY KEY,
   event_id TEXT NOT NULL,
@@ -105,8 +106,8 @@ SqliteEventStore::SqliteEventStore(const EventsSettings& settings)
 struct SqliteEventStore::WriteStatements {
     explicit WriteStatements(sqlite::Database& db)
         : existing(db,
-                   "SELECT end_ms, EXISTS(SELECT 1 FROM snapshots WHERE event_id = ?1) FROM events "
-                   "WHERE id = ?1"),
+                   "SELECT end_ms, EXISTS(SELECT 1 FROM snapshots WHERE event_id = ?1), "
+                   "EXISTS(SELECT 1 FROM clips WHERE event_id = ?1) FROM events WHERE id = ?1"),
           upsert(db,
                  "INSERT INTO events(id, camera_id, type, label, start_ms, end_ms, body) "
                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET "
@@ -114,24 +115,63 @@ struct SqliteEventStore::WriteStatements {
           forget_zones(db, "DELETE FROM event_zones WHERE event_id = ?1"),
           add_zone(db, "INSERT OR IGNORE INTO event_zones(zone, event_id) VALUES(?1, ?2)"),
           keep_snapshot(db, "INSERT OR REPLACE INTO snapshots(event_id, jpeg) VALUES(?1, ?2)"),
+          keep_clip(db, "INSERT OR REPLACE INTO clips(event_id, file) VALUES(?1, ?2)"),
           add_change(db,
                      "INSERT INTO changes(event_id, kind, created_ms, body) VALUES(?1, ?2, ?3, "
                      "?4)") {}
-    sqlite::Statement existing, upsert, forget_zones, add_zone, keep_snapshot, add_change;
+    sqlite::Statement existing, upsert, forget_zones, add_zone, keep_snapshot, keep_clip,
+        add_change;
 };
 
 SqliteEventStore::~SqliteEventStore() = default;
 
 void SqliteEventStore::write(std::span<const EventWrite> events) {
     if (events.empty()) return;
-    std::vector<EventChange> made;
-    std::uint64_t added = 0;
     bool retention_due = false;
     {
         std::lock_guard lock(write_mutex_);
+        retention_due = write_locked(events, nullptr);
+    }
+    changed_.notify_all();
+    if (settings_.max_events > 0 && figures().events_held > settings_.max_events)
+        retention_due = true;
+    if (retention_due) apply_retention(wall_clock_ms());
+}
+
+bool SqliteEventStore::attach_clip(const std::string& id, const std::string& file) {
+    {
+        std::lock_guard lock(write_mutex_);
+        std::optional<Event> event;
+        {
+            sqlite::Statement stored(writer_, "SELECT body FROM events WHERE id = ?1");
+            stored.bind(1, id);
+            if (stored.step()) event = event_from_body(stored.text(0));
+        }
+        if (!event) return false;
+        // The state stored now, written again with its clip: an "update" for every consumer.
+        const EventWrite update{*event, nullptr};
+        write_locked(std::span(&update, 1), &file);
+    }
+    changed_.notify_all();
+    return true;
+}
+
+std::optional<std::string> SqliteEventStore::clip_file(const std::string& id) {
+    std::lock_guard lock(read_mutex_);
+    sqlite::Statement query(reader_, "SELECT file FROM clips WHERE event_id = ?1");
+    query.bind(1, id);
+    if (!query.step()) return std::nullopt;
+    return query.text(0);
+}
+
+bool SqliteEventStore::write_locked(std::span<const EventWrite> events, const std::string* clip) {
+    std::vector<EventChange> made;
+    std::uint64_t added = 0;
+    {
         sqlite::Transaction transaction(writer_);
         if (!statements_) statements_ = std::make_unique<WriteStatements>(writer_);
-        auto& [existing, upsert, forget_zones, add_zone, keep_snapshot, add_change] = *statements_;
+        auto& [existing, upsert, forget_zones, add_zone, keep_snapshot, keep_clip, add_change] =
+            *statements_;
         auto now = wall_clock_ms();
         for (const auto& w : events) {
             if (w.event.id.empty()) throw std::invalid_argument("an event without an id");
@@ -144,6 +184,7 @@ void SqliteEventStore::write(std::span<const EventWrite> events) {
                 bool was_open = existing.is_null(0);
                 kind = was_open && event.end_ms ? "end" : "update";
                 event.has_snapshot = existing.integer(1) != 0;
+                if (existing.integer(2) != 0) event.clip = clip_path(event.id);
             } else {
                 ++added;
             }
@@ -153,6 +194,12 @@ void SqliteEventStore::write(std::span<const EventWrite> events) {
                 keep_snapshot.bind(1, event.id).bind_blob(2, *w.snapshot);
                 keep_snapshot.step();
                 event.has_snapshot = true;
+            }
+            if (clip) {
+                keep_clip.reset();
+                keep_clip.bind(1, event.id).bind(2, *clip);
+                keep_clip.step();
+                event.clip = clip_path(event.id);
             }
             auto body = nlohmann::json(event).dump(-1, ' ', false,
                                                    nlohmann::json::error_handler_t::replace);
@@ -185,22 +232,18 @@ void SqliteEventStore::write(std::span<const EventWrite> events) {
                 {static_cast<std::uint64_t>(writer_.last_insert_rowid()), kind, std::move(event)});
         }
         transaction.commit();
-        ++writes_since_retention_;
-        retention_due = writes_since_retention_ >= kRetentionEveryWrites ||
-                        std::chrono::steady_clock::now() - last_retention_ >= kRetentionEvery;
-        std::lock_guard changes_lock(changes_mutex_);
-        for (auto& change : made) {
-            recent_.push_back(change);
-            if (recent_.size() > kRecentChanges) recent_.pop_front();
-        }
-        last_seq_ = made.back().seq;
-        events_written_ += made.size();
-        events_held_ += added;
     }
-    changed_.notify_all();
-    if (settings_.max_events > 0 && figures().events_held > settings_.max_events)
-        retention_due = true;
-    if (retention_due) apply_retention(wall_clock_ms());
+    ++writes_since_retention_;
+    std::lock_guard changes_lock(changes_mutex_);
+    for (auto& change : made) {
+        recent_.push_back(change);
+        if (recent_.size() > kRecentChanges) recent_.pop_front();
+    }
+    last_seq_ = made.back().seq;
+    events_written_ += made.size();
+    events_held_ += added;
+    return writes_since_retention_ >= kRetentionEveryWrites ||
+           std::chrono::steady_clock::now() - last_retention_ >= kRetentionEvery;
 }
 
 std::uint64_t SqliteEventStore::cursor(std::string_view consumer) {
@@ -371,6 +414,7 @@ std::size_t SqliteEventStore::apply_retention(std::int64_t now_ms) {
             writer_.execute(
                 "DELETE FROM event_zones WHERE event_id IN (SELECT id FROM doomed);"
                 "DELETE FROM snapshots WHERE event_id IN (SELECT id FROM doomed);"
+                "DELETE FROM clips WHERE event_id IN (SELECT id FROM doomed);"
                 "DELETE FROM events WHERE id IN (SELECT id FROM doomed);");
         // A change outlives its event (a consumer behind still gets it) until every consumer took
         // it and it is old enough, or it is past the events' own retention by age or count (a

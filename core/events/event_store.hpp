@@ -51,11 +51,14 @@ class SqliteEventStore final : public EventStore {
     std::vector<EventChange> changes_after(std::uint64_t after, std::size_t limit,
                                            std::chrono::milliseconds wait) override;
     void acknowledge(std::string_view consumer, std::uint64_t seq) override;
+    bool attach_clip(const std::string& id, const std::string& file) override;
 
     // For the HTTP API. A cursor that is not one of ours throws std::invalid_argument.
     EventPage find(const EventQuery& query);
     std::optional<Event> get(const std::string& id);
     std::optional<std::vector<std::uint8_t>> snapshot(const std::string& id);
+    // The video file a recorder attached to event `id`, if any.
+    std::optional<std::string> clip_file(const std::string& id);
 
     // The changes after `after` still held in memory, oldest first, without touching the file
     // (for the live stream); `after` below what memory holds gives what it holds.
@@ -76,6 +79,9 @@ class SqliteEventStore final : public EventStore {
 
   private:
     std::vector<EventChange> read_changes(std::uint64_t after, std::size_t limit);
+    // A write's transaction and bookkeeping, under write_mutex_; `clip` (a file) is attached to
+    // every event written. True when retention is due.
+    bool write_locked(std::span<const EventWrite> events, const std::string* clip);
 
     struct WriteStatements;
 

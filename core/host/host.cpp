@@ -28,6 +28,7 @@ Host::Host(HostConfig config)
     : config_(std::move(config)), pixel_budget_(config_.pipeline.memory_limit_bytes) {
     extensions_.offer<PreviewPublisher>(&previews_);
     extensions_.offer<framehost::MemoryBudget>(&pixel_budget_);
+    extensions_.offer<PacketRings>(&packets_);
     extensions_.offer<ZoneSummaries>(&zones_);
     if (!config_.events.path.empty()) {
         events_ = std::make_unique<SqliteEventStore>(config_.events);

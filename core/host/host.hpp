@@ -9,6 +9,7 @@
 
 #include "core/config/host_config.hpp"
 #include "core/events/event_store.hpp"
+#include "core/host/packet_board.hpp"
 #include "core/host/previews.hpp"
 #include "core/host/runtime_cameras.hpp"
 #include "core/host/zone_board.hpp"
@@ -49,6 +50,8 @@ class Host {
     // memory_limit_mb shared by the frames in flight and what plugins reserved
     // (framehost.memory).
     const PixelBudget& pixel_budget() const { return pixel_budget_; }
+    // Each camera's last seconds of encoded packets (framehost.packets).
+    PacketBoard& packets() { return packets_; }
 
   private:
     void report_progress();
@@ -60,6 +63,7 @@ class Host {
     PreviewBoard previews_;
     ZoneBoard zones_;
     PixelBudget pixel_budget_;
+    PacketBoard packets_;
     std::unique_ptr<SqliteEventStore> events_;
     HostExtensions extensions_;
     std::unique_ptr<Pipeline> pipeline_;

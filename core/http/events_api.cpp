@@ -1,5 +1,7 @@
 #include "core/http/events_api.hpp"
 
+#include "core/http/file_ranges.hpp"
+
 #include <cmath>
 
 namespace framehost::core {
@@ -127,6 +129,19 @@ HttpResponse event_snapshot(SqliteEventStore* store, const std::string& id) {
     HttpResponse response{200, "image/jpeg", std::string(jpeg->begin(), jpeg->end()), {}, {}};
     response.headers.emplace_back("Cache-Control", "no-store");
     return response;
+}
+
+HttpResponse event_clip(SqliteEventStore* store, const std::string& id,
+                        const HttpRequest& request) {
+    if (!store) return no_store();
+    auto file = store->clip_file(id);
+    if (!file) {
+        if (!store->get(id)) return error_response(404, "no event '" + id + "'");
+        return error_response(
+            404, "event '" + id + "' has no clip (a recorder among the sinks " + "keeps them)");
+    }
+    return file_response(*file, "video/mp4", request.header("range"),
+                         "the clip of event '" + id + "'");
 }
 
 HttpResponse event_stream(SqliteEventStore* store, const HttpRequest& request) {

@@ -14,6 +14,8 @@ namespace framehost::core {
 HttpResponse list_events(SqliteEventStore* store, const HttpRequest& request);
 HttpResponse one_event(SqliteEventStore* store, const std::string& id);
 HttpResponse event_snapshot(SqliteEventStore* store, const std::string& id);
+// The event's clip file, whole or by byte range.
+HttpResponse event_clip(SqliteEventStore* store, const std::string& id, const HttpRequest& request);
 // Server-Sent Events: each change as `id: SEQ`, `event: new|update|end`, `data: EVENT JSON`,
 // from the moment of connecting (or after Last-Event-ID while the host still holds it in
 // memory); a comment line every 15 s keeps proxies from closing a quiet stream.

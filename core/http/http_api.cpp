@@ -98,6 +98,9 @@ const Route<HttpApi> HttpApi::kRoutes[] = {
     {"GET", "/events/{id}", true, &HttpApi::event, "one stored event"},
     {"GET", "/events/{id}/snapshot.jpg", true, &HttpApi::event_snapshot,
      "the event's best sighting with its box drawn, JPEG"},
+    {"GET", kEventClipRoute.data(), true, &HttpApi::event_clip,
+     "the event's video as the camera sent it, MP4 (kept by a `recorder` sink); byte ranges "
+     "(`Range`, 206) for seeking"},
     {"GET", "/zones", true, &HttpApi::zones,
      "each camera's zones (occupancy per label) and counting lines (crossings in and out)"},
     {"GET", "/health", false, &HttpApi::health,
@@ -158,6 +161,10 @@ HttpResponse HttpApi::event(const HttpRequest&, const PathMatch& match) {
 
 HttpResponse HttpApi::event_snapshot(const HttpRequest&, const PathMatch& match) {
     return core::event_snapshot(host_.events(), match.id);
+}
+
+HttpResponse HttpApi::event_clip(const HttpRequest& request, const PathMatch& match) {
+    return core::event_clip(host_.events(), match.id, request);
 }
 
 HttpResponse HttpApi::event_stream(const HttpRequest& request, const PathMatch&) {

@@ -43,6 +43,7 @@ class HttpApi {
     HttpResponse events(const HttpRequest& request, const PathMatch&);
     HttpResponse event(const HttpRequest&, const PathMatch& match);
     HttpResponse event_snapshot(const HttpRequest&, const PathMatch& match);
+    HttpResponse event_clip(const HttpRequest& request, const PathMatch& match);
     HttpResponse event_stream(const HttpRequest& request, const PathMatch&);
     HttpResponse zones(const HttpRequest&, const PathMatch&);
     HttpResponse health(const HttpRequest&, const PathMatch&);

@@ -76,6 +76,8 @@ Camera::Camera(CameraSettings settings, PluginContext& context, Arrivals& arriva
                                        "Time to read, decode and convert one frame",
                                        std::array{camera_label(settings_.id)})),
       budget_(find_extension<MemoryBudget>(context)),
+      packets_(settings_.packet_buffer.count() > 0 ? find_extension<PacketRings>(context)
+                                                   : nullptr),
       mailbox_memory_(budget_) {
     settings_.mailbox = std::max<std::size_t>(settings_.mailbox, 1);
     // Known from the settings, so fixed before status() can read them from another thread (a
@@ -174,6 +176,42 @@ bool Camera::stream(VideoInput& input, Retry& retry) {
     // paced, not spun), and timestamps keep rising.
     double pass_offset = 0, last_pts = 0;
     std::optional<double> pass_start;
+    auto stream_time = [&](double pts) {
+        if (!file_) return pts;
+        if (!pass_start) pass_start = pts;
+        return pass_offset + (pts - *pass_start);
+    };
+    if (packets_) {
+        // Every packet of the video stream as read, for recorders: copied once, never decoded
+        // again or re-encoded.
+        auto stream = std::make_shared<PacketStream>();
+        const AVCodecParameters& parameters = input.parameters();
+        stream->codec = avcodec_get_name(parameters.codec_id);
+        if (parameters.extradata && parameters.extradata_size > 0)
+            stream->extradata.assign(parameters.extradata,
+                                     parameters.extradata + parameters.extradata_size);
+        stream->width = parameters.width;
+        stream->height = parameters.height;
+        stream->time_base_num = input.time_base().num;
+        stream->time_base_den = input.time_base().den;
+        stream->generation = ++generation_;
+        input.on_packet([this, stream, &stream_time, &input](const AVPacket& packet) {
+            EncodedPacket kept;
+            kept.stream = stream;
+            kept.data = std::make_shared<const std::vector<std::uint8_t>>(
+                packet.data, packet.data + packet.size);
+            if (packet.pts != AV_NOPTS_VALUE) kept.pts = packet.pts;
+            if (packet.dts != AV_NOPTS_VALUE) kept.dts = packet.dts;
+            kept.duration = packet.duration;
+            kept.keyframe = (packet.flags & AV_PKT_FLAG_KEY) != 0;
+            auto ts = packet.pts != AV_NOPTS_VALUE ? packet.pts : packet.dts;
+            kept.wall_ms =
+                ts == AV_NOPTS_VALUE
+                    ? wall_ms()
+                    : wall_of(stream_time(static_cast<double>(ts) * av_q2d(input.time_base())));
+            packets_->publish(settings_.id, std::move(kept), settings_.packet_buffer);
+        });
+    }
     for (;;) {
         auto started = Clock::now();
         auto next = input.decode(decoded);
@@ -197,15 +235,18 @@ bool Camera::stream(VideoInput& input, Retry& retry) {
         auto ts = decoded->best_effort_timestamp;
         double pts = ts == AV_NOPTS_VALUE ? static_cast<double>(frames_since_open) / fallback_rate
                                           : static_cast<double>(ts) * av_q2d(input.time_base());
-        if (file_) {
-            if (!pass_start) pass_start = pts;
-            pts = pass_offset + (pts - *pass_start);
-        }
+        pts = stream_time(pts);
         last_pts = pts;
         deliver(*decoded, converter, pts);
         decode_metric_.observe(std::chrono::duration<double>(Clock::now() - started).count());
         if (stop_) throw std::runtime_error("stopped");
     }
+}
+
+std::int64_t Camera::wall_of(double pts) {
+    std::lock_guard lock(mutex_);
+    if (!anchored_) return wall_ms();
+    return anchor_wall_ms_ + static_cast<std::int64_t>(std::llround((pts - anchor_pts_) * 1000.0));
 }
 
 void Camera::deliver(const AVFrame& decoded, FrameConverter& converter, double pts) {

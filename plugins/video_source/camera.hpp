@@ -15,6 +15,7 @@
 
 #include <framehost/frame.hpp>
 #include <framehost/memory_budget.hpp>
+#include <framehost/packets.hpp>
 #include <framehost/plugin.hpp>
 #include <framehost/source_retry.hpp>
 #include <nlohmann/json.hpp>
@@ -33,7 +34,8 @@ struct CameraSettings {
     bool realtime = false;  // files: hand frames out at the stream's own rate
     double max_fps = 0;     // 0: every frame
     std::size_t mailbox = 2;
-    SourceRetry retry;  // reconnects, paced as the host paces a source
+    SourceRetry retry;                           // reconnects, paced as the host paces a source
+    std::chrono::milliseconds packet_buffer{0};  // of encoded packets kept for recorders
 };
 
 enum class CameraState { Connecting, Streaming, Reconnecting, Failed, Finished };
@@ -85,6 +87,8 @@ class Camera {
     // pipeline to give memory back. Throws when one frame is larger than the whole budget.
     bool reserve_frame(std::size_t bytes);
     void set_state(CameraState state);
+    // The wall clock of stream time `pts` (seconds), as frames are stamped.
+    std::int64_t wall_of(double pts);
     bool sleep_unless_stopped(std::chrono::steady_clock::duration duration);
 
     CameraSettings settings_;
@@ -100,7 +104,9 @@ class Camera {
     GaugeMetric& age_metric_;
     HistogramMetric& decode_metric_;
 
-    MemoryBudget* budget_;  // the host's memory_limit_mb, or null without a host
+    MemoryBudget* budget_;          // the host's memory_limit_mb, or null without a host
+    PacketRings* packets_;          // where its encoded packets go, or null (no host, or none kept)
+    std::uint64_t generation_ = 0;  // inputs opened, for the packets' stream
 
     std::atomic<bool> stop_{false};
     std::thread thread_;

@@ -172,6 +172,7 @@ VideoInput::Next VideoInput::decode(AVFrame* frame) {
             av_packet_unref(packet_);
             continue;
         }
+        if (on_packet_) on_packet_(*packet_);
         rc = avcodec_send_packet(decoder_, packet_);
         av_packet_unref(packet_);
         // A damaged packet is skipped as FFmpeg's own tools skip it; many in a row are not a

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -52,6 +53,11 @@ class VideoInput {
     int width() const { return decoder_->width; }
     int height() const { return decoder_->height; }
     int pixel_format() const { return decoder_->pix_fmt; }  // an AVPixelFormat; may be NONE
+    const AVCodecParameters& parameters() const { return *stream_->codecpar; }
+    // Called with each packet of the video stream as it is read, before it is decoded.
+    void on_packet(std::function<void(const AVPacket&)> callback) {
+        on_packet_ = std::move(callback);
+    }
     AVRational time_base() const { return stream_->time_base; }
     // The pixel memory the decoder will hold: its reference and output frames at the stream's
     // size and format, counted as 4 frames plus one a decoding thread (H.264 streams of
@@ -73,6 +79,7 @@ class VideoInput {
     AVStream* stream_ = nullptr;
     AVPacket* packet_ = nullptr;
     bool draining_ = false;
+    std::function<void(const AVPacket&)> on_packet_;
     bool timed_out_ = false;
 };
 

@@ -67,6 +67,7 @@ struct Settings {
     std::chrono::milliseconds connect_timeout_ms{5000};
     std::chrono::milliseconds read_timeout_ms{5000};
     std::chrono::milliseconds stall_timeout_ms{10000};
+    double packet_buffer_s = 10;
     std::string protocol_whitelist;
     std::string format_whitelist;
     SourceRetry retry;  // each camera's reconnects, paced as the host paces a source
@@ -116,6 +117,10 @@ const ParamTable<Settings>& params() {
             param::bind(&Settings::stall_timeout_ms, "stall_timeout_ms",
                         "Reconnect when no frame was decoded for this long")
                 .range(1, 3'600'000),
+            param::bind(&Settings::packet_buffer_s, "packet_buffer_s",
+                        "Seconds of each camera's encoded packets kept before its newest keyframe, "
+                        "as received, for recorders (framehost.packets); 0 keeps none")
+                .range(0, 600),
             param::bind(&Settings::protocol_whitelist, "protocol_whitelist",
                         "FFmpeg's protocol_whitelist: the protocols an input may use, "
                         "comma-separated (e.g. rtsp,rtp,udp,tcp); empty: FFmpeg's default. The "
@@ -169,6 +174,8 @@ class VideoSource final : public Source {
         common.input.read_timeout = settings.read_timeout_ms;
         common.input.stall_timeout = settings.stall_timeout_ms;
         common.retry = settings.retry;
+        common.packet_buffer = std::chrono::milliseconds(
+            static_cast<std::int64_t>(std::llround(settings.packet_buffer_s * 1000)));
 
         std::vector<CameraSettings> cameras;
         if (!settings.url.empty()) {

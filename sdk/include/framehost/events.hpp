@@ -42,6 +42,7 @@ struct Event {
     std::string zone;                             // a dwell's zone
     double dwell_s = 0;                           // a dwell's time in its zone so far
     bool has_snapshot = false;                    // the store holds a JPEG of the best sighting
+    std::string clip;  // GET path of its video (/events/{id}/clip.mp4) once a recorder kept one
 };
 
 // The event JSON that the store, the HTTP API, MQTT and webhooks all carry. Times are seconds
@@ -63,6 +64,7 @@ inline void to_json(nlohmann::json& j, const Event& e) {
          {"bbox", {e.bbox[0], e.bbox[1], e.bbox[2], e.bbox[3]}},
          {"has_snapshot", e.has_snapshot}};
     if (!e.keypoints.empty()) j["keypoints"] = e.keypoints;
+    if (!e.clip.empty()) j["clip"] = e.clip;
     if (e.type == "crossing") {
         j["line"] = e.line;
         j["direction"] = e.direction;
@@ -97,6 +99,14 @@ inline void from_json(const nlohmann::json& j, Event& e) {
     e.zone = j.value("zone", std::string());
     e.dwell_s = j.value("dwell_s", 0.0);
     e.has_snapshot = j.value("has_snapshot", false);
+    e.clip = j.value("clip", std::string());
+}
+
+// The GET path of an event's clip, as `clip` carries it and the host serves it.
+inline constexpr std::string_view kEventClipRoute = "/events/{id}/clip.mp4";
+inline std::string clip_path(const std::string& event_id) {
+    std::string path(kEventClipRoute);
+    return path.replace(path.find("{id}"), 4, event_id);
 }
 
 // One write of an event: its state now, and optionally a new snapshot (a JPEG of its best
@@ -117,8 +127,8 @@ struct EventChange {
 class EventStore {
   public:
     static constexpr std::string_view kExtensionId = "framehost.events";
-    // 2: Event::keypoints.
-    static constexpr std::uint32_t kExtensionVersion = 2;
+    // 2: Event::keypoints. 3: attach_clip, Event::clip.
+    static constexpr std::uint32_t kExtensionVersion = 3;
 
     // Stores the events (new ones, or new states of stored ones, by id) in one transaction;
     // returns once they would survive the process being killed. Throws std::runtime_error
@@ -135,6 +145,10 @@ class EventStore {
                                                    std::chrono::milliseconds wait) = 0;
     // Moves `consumer`'s cursor to `seq` (never back). [any thread]
     virtual void acknowledge(std::string_view consumer, std::uint64_t seq) = 0;
+    // Links the video file `file` (complete, an absolute path) to event `id`: the event gets
+    // its `clip` and an "update" change. False when no such event is stored (retention took
+    // it). [any thread]
+    virtual bool attach_clip(const std::string& id, const std::string& file) = 0;
 
   protected:
     ~EventStore() = default;
