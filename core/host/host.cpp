@@ -29,6 +29,7 @@ Host::Host(HostConfig config)
     extensions_.offer<PreviewPublisher>(&previews_);
     extensions_.offer<framehost::MemoryBudget>(&pixel_budget_);
     extensions_.offer<PacketRings>(&packets_);
+    extensions_.offer<RecordingCatalog>(&recordings_);
     extensions_.offer<ZoneSummaries>(&zones_);
     if (!config_.events.path.empty()) {
         events_ = std::make_unique<SqliteEventStore>(config_.events);

@@ -11,6 +11,7 @@
 #include "core/events/event_store.hpp"
 #include "core/host/packet_board.hpp"
 #include "core/host/previews.hpp"
+#include "core/host/recording_list.hpp"
 #include "core/host/runtime_cameras.hpp"
 #include "core/host/zone_board.hpp"
 #include "core/metrics/frame_states.hpp"
@@ -52,6 +53,8 @@ class Host {
     const PixelBudget& pixel_budget() const { return pixel_budget_; }
     // Each camera's last seconds of encoded packets (framehost.packets).
     PacketBoard& packets() { return packets_; }
+    // The files the recorders finished (framehost.recordings).
+    const RecordingList& recordings() const { return recordings_; }
 
   private:
     void report_progress();
@@ -64,6 +67,7 @@ class Host {
     ZoneBoard zones_;
     PixelBudget pixel_budget_;
     PacketBoard packets_;
+    RecordingList recordings_;
     std::unique_ptr<SqliteEventStore> events_;
     HostExtensions extensions_;
     std::unique_ptr<Pipeline> pipeline_;

@@ -1,6 +1,7 @@
 #include "core/http/events_api.hpp"
 
 #include "core/http/file_ranges.hpp"
+#include "core/http/query_params.hpp"
 
 #include <cmath>
 
@@ -17,31 +18,6 @@ HttpResponse no_store() {
     return error_response(404,
                           "this host keeps no events: give the config an `events:` section with "
                           "a `path` (the SQLite file)");
-}
-
-std::string query_value(const HttpRequest& request, const char* name) {
-    auto it = request.query.find(name);
-    return it == request.query.end() ? std::string() : it->second;
-}
-
-// A query value that must be a number; false when present and not one.
-bool read_number(const HttpRequest& request, const char* name, std::optional<double>& out) {
-    auto it = request.query.find(name);
-    if (it == request.query.end()) return true;
-    std::size_t used = 0;
-    double value = 0;
-    try {
-        value = std::stod(it->second, &used);
-    } catch (const std::exception&) {
-        return false;
-    }
-    if (used != it->second.size() || !std::isfinite(value)) return false;
-    out = value;
-    return true;
-}
-
-HttpResponse bad_query(const char* name, const std::string& msg) {
-    return validation_error({"query", name}, msg, "type_error.number");
 }
 
 class EventStream final : public ResponseStream {

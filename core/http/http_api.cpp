@@ -13,6 +13,7 @@
 #include "core/http/metrics_report.hpp"
 #include "core/http/mjpeg_stream.hpp"
 #include "core/http/process_request.hpp"
+#include "core/http/recordings_api.hpp"
 #include "core/log/log.hpp"
 #include "core/log/redaction.hpp"
 #include "core/metrics/prometheus_text.hpp"
@@ -101,6 +102,11 @@ const Route<HttpApi> HttpApi::kRoutes[] = {
     {"GET", kEventClipRoute.data(), true, &HttpApi::event_clip,
      "the event's video as the camera sent it, MP4 (kept by a `recorder` sink); byte ranges "
      "(`Range`, 206) for seeking"},
+    {"GET", "/recordings", true, &HttpApi::recordings,
+     "the files recorders finished (event clips, continuous segments), oldest first: `?camera= "
+     "&from= &to=` (seconds since the epoch, overlapping), `&limit=` (1 to 10000, 100)"},
+    {"GET", kRecordingRoute, true, &HttpApi::recording,
+     "one recording, MP4; byte ranges (`Range`, 206) for seeking"},
     {"GET", "/zones", true, &HttpApi::zones,
      "each camera's zones (occupancy per label) and counting lines (crossings in and out)"},
     {"GET", "/health", false, &HttpApi::health,
@@ -161,6 +167,14 @@ HttpResponse HttpApi::event(const HttpRequest&, const PathMatch& match) {
 
 HttpResponse HttpApi::event_snapshot(const HttpRequest&, const PathMatch& match) {
     return core::event_snapshot(host_.events(), match.id);
+}
+
+HttpResponse HttpApi::recordings(const HttpRequest& request, const PathMatch&) {
+    return list_recordings(host_.recordings(), request);
+}
+
+HttpResponse HttpApi::recording(const HttpRequest& request, const PathMatch& match) {
+    return recording_file(host_.recordings(), match.id, request);
 }
 
 HttpResponse HttpApi::event_clip(const HttpRequest& request, const PathMatch& match) {

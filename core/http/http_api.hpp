@@ -44,6 +44,8 @@ class HttpApi {
     HttpResponse event(const HttpRequest&, const PathMatch& match);
     HttpResponse event_snapshot(const HttpRequest&, const PathMatch& match);
     HttpResponse event_clip(const HttpRequest& request, const PathMatch& match);
+    HttpResponse recordings(const HttpRequest& request, const PathMatch& match);
+    HttpResponse recording(const HttpRequest& request, const PathMatch& match);
     HttpResponse event_stream(const HttpRequest& request, const PathMatch&);
     HttpResponse zones(const HttpRequest&, const PathMatch&);
     HttpResponse health(const HttpRequest&, const PathMatch&);

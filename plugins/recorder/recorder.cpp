@@ -25,6 +25,7 @@
 #include <framehost/export.hpp>
 #include <framehost/packets.hpp>
 #include <framehost/param_table.hpp>
+#include <framehost/recordings.hpp>
 
 #include "clip_writer.hpp"
 #include "retention.hpp"
@@ -105,6 +106,30 @@ fs::path created(const fs::path& folder) {
     return folder;
 }
 
+// A file a recorder of an earlier run left, as the catalog lists it: its camera is its folder
+// (<camera>/ or <camera>/segments/), its start the time its name gives (a segment's start in
+// ms, an event id's start in seconds), its end when it was last written.
+RecordingFile found_recording(const Recordings::File& f) {
+    RecordingFile r;
+    auto folder = f.path.parent_path();
+    bool segment = folder.filename() == "segments";
+    if (segment) folder = folder.parent_path();
+    r.camera = folder.filename().string();
+    r.file = f.path.string();
+    r.bytes = f.bytes;
+    r.end_ms = std::chrono::duration_cast<milliseconds>(
+                   std::chrono::file_clock::to_sys(f.written).time_since_epoch())
+                   .count();
+    auto stem = f.path.stem().string();
+    try {
+        r.start_ms = segment ? std::stoll(stem) : static_cast<std::int64_t>(std::stod(stem) * 1000);
+    } catch (const std::exception&) {
+        r.start_ms = r.end_ms;
+    }
+    if (!segment) r.event_id = stem.substr(0, stem.find('.', stem.find('-')));
+    return r;
+}
+
 // One recording in progress: an event's clip (its parts, after reconnects) or a continuous
 // segment.
 struct Recording {
@@ -139,6 +164,7 @@ class Recorder final : public Sink {
           root_(created(fs::absolute(settings_.path))),
           recordings_done_(root_),
           store_(find_extension<EventStore>(context)),
+          catalog_(find_extension<RecordingCatalog>(context)),
           rings_(&require_extension<PacketRings>(context)),
           clips_metric_(
               &context.counter("recorder_files_written", "Clips and segments written whole", {})),
@@ -150,6 +176,8 @@ class Recorder final : public Sink {
                 "nothing to record");
         // What a SIGKILL left half written: never listed, removed now.
         remove_unfinished(root_);
+        if (catalog_)
+            for (const auto& f : recordings_done_.files()) catalog_->add(found_recording(f));
         if (store_) cursor_ = store_->cursor(context.instance_name());
     }
 
@@ -337,6 +365,9 @@ class Recorder final : public Sink {
         std::error_code unknown;
         auto bytes = fs::file_size(writer->file(), unknown);
         recordings_done_.add(writer->file(), unknown ? 0 : bytes);
+        if (catalog_)
+            catalog_->add({r.camera, writer->first_wall_ms(), writer->last_wall_ms(),
+                           writer->file().string(), unknown ? 0 : bytes, r.event_id});
         {
             std::lock_guard lock(mutex_);
             ++written_;
@@ -369,9 +400,11 @@ class Recorder final : public Sink {
                                                        quota == 0           ? 0
                                                        : quota > open_bytes ? quota - open_bytes
                                                                             : 1);
-            if (removed > 0)
-                context_.log(LogLevel::Debug,
-                             "retention removed " + std::to_string(removed) + " recording(s)");
+            for (const auto& file : removed)
+                if (catalog_) catalog_->remove(file.string());
+            if (!removed.empty())
+                context_.log(LogLevel::Debug, "retention removed " +
+                                                  std::to_string(removed.size()) + " recording(s)");
         } catch (const std::exception& e) {
             fail(std::string("retention: ") + e.what());
         }
@@ -382,6 +415,7 @@ class Recorder final : public Sink {
     const fs::path root_;
     Recordings recordings_done_;  // the files finished, oldest first (the thread's)
     EventStore* store_;
+    RecordingCatalog* catalog_;  // the host's list of recordings, or null
     PacketRings* rings_;
     CounterMetric* clips_metric_;
     CounterMetric* failures_metric_;

@@ -44,18 +44,19 @@ void Recordings::add(const fs::path& file, std::uintmax_t bytes) {
     bytes_ += bytes;
 }
 
-std::size_t Recordings::remove_old(double retention_days, std::uintmax_t max_bytes) {
+std::vector<fs::path> Recordings::remove_old(double retention_days, std::uintmax_t max_bytes) {
     auto too_old = fs::file_time_type::clock::now() -
                    std::chrono::duration_cast<fs::file_time_type::duration>(
                        std::chrono::duration<double, std::ratio<86'400>>(retention_days));
-    std::size_t removed = 0;
+    std::vector<fs::path> removed;
     while (!files_.empty()) {
         const auto& oldest = files_.front();
         bool old = retention_days > 0 && oldest.written < too_old;
         bool over = max_bytes > 0 && bytes_ > max_bytes;
         if (!old && !over) break;
         std::error_code ignored;  // a file someone else removed is gone all the same
-        if (fs::remove(oldest.path, ignored)) ++removed;
+        fs::remove(oldest.path, ignored);
+        removed.push_back(oldest.path);
         bytes_ -= oldest.bytes;
         files_.pop_front();
     }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <vector>
 
 namespace framehost::recorder {
 
@@ -18,21 +19,22 @@ class Recordings {
     // Lists the recordings already under `root`, oldest first.
     explicit Recordings(const std::filesystem::path& root);
 
-    // A file just finished (the newest).
-    void add(const std::filesystem::path& file, std::uintmax_t bytes);
-    // Removes recordings older than `retention_days` (0: none by age), then the oldest until the
-    // rest take at most `max_bytes` (0: no bound). Returns how many went.
-    std::size_t remove_old(double retention_days, std::uintmax_t max_bytes);
-    std::uintmax_t bytes() const { return bytes_; }
-    std::size_t count() const { return files_.size(); }
-
-  private:
     struct File {
         std::filesystem::file_time_type written;
         std::uintmax_t bytes;
         std::filesystem::path path;
     };
-    std::deque<File> files_;  // oldest first
+
+    // A file just finished (the newest).
+    void add(const std::filesystem::path& file, std::uintmax_t bytes);
+    // Removes recordings older than `retention_days` (0: none by age), then the oldest until the
+    // rest take at most `max_bytes` (0: no bound). Returns the files that went.
+    std::vector<std::filesystem::path> remove_old(double retention_days, std::uintmax_t max_bytes);
+    std::uintmax_t bytes() const { return bytes_; }
+    const std::deque<File>& files() const { return files_; }  // oldest first
+
+  private:
+    std::deque<File> files_;
     std::uintmax_t bytes_ = 0;
 };
 

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/browser.hpp"
 #include "tests/support/cameras.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/jsonl.hpp"
@@ -199,6 +200,23 @@ TEST_CASE(
     CHECK(past.headers["content-range"] == "bytes */" + std::to_string(size));
 
     CHECK(http.get(host.url("/events/nothing/clip.mp4")).status == 404);
+
+    // Listed among the recordings, with its file.
+    auto listed = json::parse(http.get(host.url("/recordings?camera=door")).body)["recordings"];
+    INFO(listed.dump());
+    json clip_entry;
+    for (const auto& r : listed)
+        if (r["event_id"] == id) clip_entry = r;
+    REQUIRE(!clip_entry.is_null());
+    CHECK(clip_entry["camera_id"] == "door");
+    CHECK(clip_entry["bytes"] == size);
+    CHECK(clip_entry["start_time"].get<double>() <= event["start_time"].get<double>() - 1.0);
+    CHECK(clip_entry["end_time"].get<double>() >= event["end_time"].get<double>() + 0.9);
+    CHECK(http.get(host.url(clip_entry["url"])).body == whole.body);
+    CHECK(http.get(host.url(clip_entry["url"]), {"Range: bytes=0-9"}).status == 206);
+    CHECK(json::parse(http.get(host.url("/recordings?camera=nobody")).body)["recordings"].empty());
+    CHECK(http.get(host.url("/recordings?from=yesterday")).status == 422);
+    CHECK(http.get(host.url("/recordings/nothing.mp4")).status == 404);
     // Written under a temporary name: nothing half-written is left beside the clips.
     for (const auto& f : std::filesystem::recursive_directory_iterator(clips))
         CHECK(f.path().extension() != ".part");
@@ -218,7 +236,7 @@ TEST_CASE(
     REQUIRE(eventually(
         [&] {
             auto events = json::parse(http.get(host.url("/events")).body)["events"];
-            if (!events.empty()) id = events.back()["id"];
+            if (!events.empty()) id = events.back()["id"].get<std::string>();
             return !id.empty();
         },
         40s));
@@ -344,4 +362,56 @@ TEST_CASE(
     CHECK(files >= 16);
     CHECK(oldest > started_ms + 3000);
     CHECK(host.process().running());
+}
+
+TEST_CASE("recorder: the page plays an event's clip in headless Chromium, seeking by byte ranges") {
+    TempDir dir;
+    auto source = face_clip(dir);
+    RunningHost host(face_config(dir, "url: '" + source.string() + "', realtime: true, loop: true",
+                                 "path: '" + (dir / "clips").string() + "', pre_s: 1, post_s: 1"));
+    HttpClient http;
+    std::string id, events_body;
+    INFO(events_body);
+    REQUIRE(eventually(
+        [&] {
+            events_body = http.get(host.url("/events")).body;
+            auto events = json::parse(events_body)["events"];
+            for (const auto& e : events)
+                if (e.contains("clip")) id = e["id"].get<std::string>();
+            return !id.empty();
+        },
+        40s));
+    // Opened on the clip by a link, starting 1 s in: the browser asks for the file by ranges.
+    Browser browser;
+    auto net_log = dir / "net.json";
+    auto page = browser.dump_dom(host.url("/#play=" + id + "&at=1"), 8000,
+                                 {"--log-net-log=" + net_log.string()});
+    INFO(page.console);
+    auto video_at = page.dom.find("<video id=\"clip-video\"");
+    REQUIRE(video_at != std::string::npos);
+    auto video = page.dom.substr(video_at, page.dom.find('>', video_at) - video_at);
+    INFO(video);
+    CHECK(video.find("data-event=\"" + id + "\"") != std::string::npos);
+    CHECK(video.find("data-error") == std::string::npos);
+    auto time_at = video.find("data-time=\"");
+    REQUIRE(time_at != std::string::npos);
+    double played = std::stod(video.substr(time_at + 11));
+    CHECK(played > 1.5);  // it advanced past where it was sent
+
+    // The video element's requests: byte ranges, answered 206.
+    auto log = json::parse(read_file(net_log));
+    int ranges = 0, partial = 0;
+    for (const auto& e : log["events"]) {
+        auto headers =
+            e.contains("params") ? e["params"].value("headers", json::array()) : json::array();
+        if (!headers.is_array()) continue;
+        for (const auto& h : headers) {
+            if (!h.is_string()) continue;
+            auto line = h.get<std::string>();
+            if (line.rfind("Range: bytes=", 0) == 0) ++ranges;
+            if (line.rfind("HTTP/1.1 206", 0) == 0) ++partial;
+        }
+    }
+    CHECK(ranges >= 1);
+    CHECK(partial >= 1);
 }

@@ -28,8 +28,11 @@ RunResult Browser::run(std::vector<std::string> args, const std::string& url, in
     return r;
 }
 
-BrowserPage Browser::dump_dom(const std::string& url, int script_ms) {
-    auto r = run({"--dump-dom"}, url, script_ms);
+BrowserPage Browser::dump_dom(const std::string& url, int script_ms,
+                              const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--dump-dom"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run(args, url, script_ms);
     BrowserPage page{r.out, ""};
     std::istringstream lines(r.err);
     for (std::string line; std::getline(lines, line);)

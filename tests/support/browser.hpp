@@ -17,8 +17,10 @@ struct BrowserPage {
 class Browser {
   public:
     Browser();
-    // The DOM after `script_ms` of the page's time.
-    BrowserPage dump_dom(const std::string& url, int script_ms = 5000);
+    // The DOM after `script_ms` of the page's time; `extra` are more Chromium switches (say
+    // --log-net-log=FILE, its requests and answers as JSON).
+    BrowserPage dump_dom(const std::string& url, int script_ms = 5000,
+                         const std::vector<std::string>& extra = {});
     // A PNG of a width x height window after `script_ms`.
     void screenshot(const std::string& url, const std::filesystem::path& png, int width, int height,
                     int script_ms = 5000);
