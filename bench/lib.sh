@@ -74,3 +74,23 @@ start_host() {  # config log -> sets host_pid, host_port
 }
 
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# Of the video_source instance of a host at API port $1: "frames_out_total streaming_cameras".
+camera_figures() {
+  curl -s "http://127.0.0.1:$1/health" | /usr/bin/python3 -c 'import json,sys
+c = json.load(sys.stdin)["details"]["plugins"]["video_source"]["cameras"].values()
+print(sum(x["frames_out"] for x in c), sum(x["state"] == "streaming" for x in c))'
+}
+# CPU time of process $1 so far, in clock ticks (getconf CLK_TCK a second).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Waits until the host at API port $1 has $2 cameras streaming; false after 20 s.
+wait_cameras_streaming() {
+  local streaming=0
+  for _ in $(seq 100); do
+    read -r _ streaming <<<"$(camera_figures "$1")"
+    [ "$streaming" = "$2" ] && return 0
+    sleep 0.2
+  done
+  echo "only $streaming of $2 cameras stream" >&2
+  return 1
+}
