@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <limits>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "tests/support/cameras.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/jsonl.hpp"
+#include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/running_host.hpp"
 
@@ -182,6 +184,24 @@ TEST_CASE(
     CHECK(first <= event_start - 10);
     CHECK(first > event_start - 10 - 10);
     CHECK(last >= event_end + 10 - 1);
+
+    // The clip run back through the same config finds the same event on the same frames: the
+    // clip's frame 1 is the source's frame `first`.
+    auto config = dir.write("faces.yaml", face_config(dir, "url: '" + source.string() + "'",
+                                                      "path: '" + clips.string() + "'"));
+    auto replayed = run_program(kFramehostBinary,
+                                {"replay", "--config", config.string(), saved.string()}, {}, 120s);
+    INFO(replayed.err);
+    REQUIRE(replayed.exit_code == 0);
+    std::vector<json> found;
+    std::istringstream lines(replayed.out);
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind("summary ", 0) != 0) found.push_back(json::parse(line));
+    REQUIRE(found.size() == 1);
+    CHECK(frame_index(found[0]["start_frame_id"]) + first == event_start);
+    CHECK(frame_index(found[0]["end_frame_id"]) + first == event_end);
+    CHECK(found[0]["bbox"] == event["bbox"]);
+    CHECK(found[0]["label"] == "face");
 
     // Ranges, for a player that seeks.
     auto size = whole.body.size();
@@ -414,4 +434,54 @@ TEST_CASE("recorder: the page plays an event's clip in headless Chromium, seekin
     }
     CHECK(ranges >= 1);
     CHECK(partial >= 1);
+}
+
+TEST_CASE(
+    "recorder: after SIGKILL every recording is whole or absent, and the next run lists the "
+    "whole ones") {
+    TempDir dir;
+    auto source = face_clip(dir);
+    auto folder = dir / "recordings";
+    auto config = face_config(dir, "url: '" + source.string() + "', realtime: true, loop: true",
+                              "path: '" + folder.string() + "', continuous: true, segment_s: 1");
+    std::size_t whole = 0;
+    {
+        RunningHost host(config);
+        HttpClient http;
+        REQUIRE(eventually(
+            [&] {
+                return json::parse(http.get(host.url("/recordings")).body)["recordings"].size() >=
+                       3;
+            },
+            30s));
+        // Killed while the next segment is being written.
+        std::this_thread::sleep_for(500ms);
+        host.process().signal(SIGKILL);
+        host.process().wait(10s);
+    }
+    std::vector<std::filesystem::path> unfinished;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(folder)) {
+        if (f.path().extension() == ".part") {
+            unfinished.push_back(f.path());
+            continue;
+        }
+        if (f.path().extension() != ".mp4") continue;
+        ++whole;
+        std::string complaint;
+        CHECK_MESSAGE(plays(f.path(), complaint), (f.path().string() + ": " + complaint));
+    }
+    CHECK(whole >= 3);
+    // The segment and the event clip being written, never under their names.
+    CHECK(unfinished.size() <= 2);
+
+    // The next run: the .part is gone, the whole ones are listed (and served) from the start.
+    RunningHost again(config);
+    HttpClient http;
+    auto listed = json::parse(http.get(again.url("/recordings?camera=door")).body)["recordings"];
+    CHECK(listed.size() >= whole);
+    for (const auto& part : unfinished) CHECK_FALSE(std::filesystem::exists(part));
+    REQUIRE(!listed.empty());
+    auto first = http.get(again.url(listed[0]["url"].get<std::string>()));
+    CHECK(first.status == 200);
+    CHECK(first.headers["content-type"] == "video/mp4");
 }
