@@ -76,7 +76,6 @@ const ParamTable<Settings>& params() {
 }
 
 constexpr auto kTick = milliseconds(100);
-constexpr auto kRetentionEvery = std::chrono::seconds(30);
 // A clip whose camera sends nothing (gone, reconnecting) is closed this long after its end is
 // due, with what it has.
 constexpr std::int64_t kLateMs = 10'000;
@@ -216,7 +215,6 @@ class Recorder final : public Sink {
 
   private:
     void run() {
-        auto last_retention = std::chrono::steady_clock::time_point{};
         for (;;) {
             {
                 std::unique_lock lock(mutex_);
@@ -231,12 +229,9 @@ class Recorder final : public Sink {
             if (settings_.continuous) start_segments();
             for (auto it = recordings_.begin(); it != recordings_.end();)
                 it = pump(it->second) ? recordings_.erase(it) : std::next(it);
-            // By size every tick (the files being written grow meanwhile), by age every 30 s.
-            if (std::chrono::steady_clock::now() - last_retention >= kRetentionEvery ||
-                settings_.max_size_mb > 0) {
-                last_retention = std::chrono::steady_clock::now();
-                apply_retention();
-            }
+            // Every tick: the index is in memory and oldest first, so a look costs nothing
+            // when nothing is due, and the files being written grow meanwhile.
+            apply_retention();
             std::lock_guard lock(mutex_);
             open_ = recordings_.size();
         }

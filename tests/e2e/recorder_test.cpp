@@ -485,3 +485,32 @@ TEST_CASE(
     CHECK(first.status == 200);
     CHECK(first.headers["content-type"] == "video/mp4");
 }
+
+TEST_CASE("recorder: recordings older than retention_days go, the newer stay") {
+    TempDir dir;
+    auto clip = dir / "small.mp4";
+    make_clip(clip, 320, 240, 15, 2);
+    auto folder = dir / "recordings";
+    // 0.00005 days: 4.3 s.
+    RunningHost host("source: { plugin: video_source, params: { url: '" + clip.string() +
+                     "', camera_id: cam, realtime: true, loop: true } }\n"
+                     "processors: [ { plugin: identity } ]\n"
+                     "sinks: [ { plugin: recorder, params: { path: '" +
+                     folder.string() +
+                     "', continuous: true, segment_s: 1, retention_days: 0.00005 } } ]\n");
+    HttpClient http;
+    std::this_thread::sleep_for(10s);
+    auto now = std::filesystem::file_time_type::clock::now();
+    std::size_t files = 0;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(folder)) {
+        if (f.path().extension() != ".mp4") continue;
+        ++files;
+        auto age = std::chrono::duration<double>(now - f.last_write_time()).count();
+        INFO(f.path().string(), " is ", age, " s old");
+        CHECK(age < 4.3 + 1.5);  // checked every tick; a segment is finished a second at most late
+    }
+    CHECK(files >= 2);
+    // 10 s of 1 s segments were written; the first ones went.
+    auto listed = json::parse(http.get(host.url("/recordings")).body)["recordings"];
+    CHECK(listed.size() == files);
+}
