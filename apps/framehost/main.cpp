@@ -12,6 +12,7 @@
 
 #include "apps/framehost/commands.hpp"
 #include "core/config/param_values.hpp"
+#include "core/isolation/worker_main.hpp"
 #include "core/log/log.hpp"
 #include "framehost/version.hpp"
 
@@ -68,6 +69,16 @@ bool parse_overrides(const po::variables_map& vm, std::vector<core::ConfigOverri
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A plugin worker of an isolated instance (core/isolation/), started by a host, never by
+    // hand: it serves its host on inherited descriptors.
+    if (argc == 4 && std::string_view(argv[1]) == "worker" &&
+        std::string_view(argv[2]) == "--parent") {
+        LogLevel level = LogLevel::Info;
+        if (const char* text = std::getenv("FRAMEHOST_LOG_LEVEL"))
+            core::parse_log_level(text, level);
+        core::set_log_level(level);
+        return core::isolation::run_plugin_worker(static_cast<pid_t>(std::atoll(argv[3])));
+    }
     po::options_description options("Options");
     options.add_options()("help,h", "show this help")(
         "version", "print the framehost and SDK versions")("config,c", po::value<std::string>(),

@@ -18,6 +18,10 @@ int print_reference(const std::string& what) {
                       << core::params_markdown_table(section.specs, std::string(section.key) + ".");
             first = false;
         }
+        std::cout << "\n### `worker`: an isolated processor's or sink's worker processes "
+                     "(`isolation: process`)\n\n"
+                  << core::params_markdown_table(core::worker_section().specs(),
+                                                 "processors[].worker.");
         return 0;
     }
     if (what == "http") {

@@ -24,7 +24,8 @@ const std::vector<std::string>& top_level_keys() {
     }();
     return keys;
 }
-const std::vector<std::string> kPluginUseKeys = {"plugin", "name", "enabled", "params"};
+const std::vector<std::string> kPluginUseKeys = {"plugin", "name",      "enabled",
+                                                 "params", "isolation", "worker"};
 
 // Returns how many keys were unknown.
 int reject_unknown_keys(const YAML::Node& map, const std::vector<std::string>& known,
@@ -48,6 +49,41 @@ bool boolean_value(const YAML::Node& node, const std::string& where, Diagnostics
     wrapper["enabled"] = node;
     auto params = validate_params(wrapper, wrapper, {spec}, where, diagnostics);
     return params.has("enabled") ? params.boolean("enabled") : true;
+}
+
+bool all_present(const Params& params, const std::vector<ParamSpec>& spec);
+
+// `isolation:` and `worker:` of a plugin entry. Sources run in the host: a source's frames
+// would have to cross twice.
+void read_isolation(const YAML::Node& node, const std::string& where, IsolationSettings& out,
+                    Diagnostics& diagnostics) {
+    auto isolation = node["isolation"];
+    auto worker = node["worker"];
+    if (isolation.IsDefined()) {
+        YAML::Node wrapper;
+        wrapper["isolation"] = isolation;
+        auto params = validate_params(
+            wrapper, node, {param::String("isolation", "none", "").one_of(isolation_modes())},
+            where, diagnostics);
+        out.process = params.has("isolation") && params.string("isolation") == "process";
+        if (out.process && where.starts_with("source"))
+            diagnostics.error(isolation, where +
+                                             ": sources run in the host's process; "
+                                             "'isolation: process' is for processors and "
+                                             "sinks");
+    }
+    if (!worker.IsDefined()) return;
+    if (!out.process) {
+        diagnostics.error(worker, where + ": 'worker:' needs 'isolation: process'");
+        return;
+    }
+    auto params =
+        validate_params(worker, node, worker_section().specs(), where + " worker", diagnostics);
+    if (all_present(params, worker_section().specs())) {
+        bool process = out.process;
+        out = worker_section().read(params);
+        out.process = process;
+    }
 }
 
 std::optional<PluginUse> read_plugin_use(const YAML::Node& node, const std::string& where,
@@ -79,6 +115,7 @@ std::optional<PluginUse> read_plugin_use(const YAML::Node& node, const std::stri
         else
             use.instance_name = name.Scalar();
     }
+    read_isolation(node, where, use.isolation, diagnostics);
     return use;
 }
 

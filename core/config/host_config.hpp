@@ -29,6 +29,7 @@ struct PluginUse {
     YAML::Node node;                         // the whole entry, for positions
     std::shared_ptr<PluginLibrary> library;  // bound
     Params params;                           // bound
+    IsolationSettings isolation;             // `isolation:` and `worker:`
 };
 
 struct HostConfig {

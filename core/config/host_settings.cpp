@@ -168,6 +168,41 @@ const ParamTable<CameraApiSettings>& camera_api_section() {
     return table;
 }
 
+const ParamTable<IsolationSettings>& worker_section() {
+    using S = IsolationSettings;
+    static const ParamTable<S> table{
+        param::bind(&S::processes, "processes",
+                    "Worker processes of the instance; more than 1 only for a reentrant plugin")
+            .range(1, 64),
+        param::bind(&S::kill_budgets, "kill_budgets",
+                    "A call running longer than this many of the plugin's frame budgets per frame "
+                    "(at least 1 s, at most kill_after) is killed, its frames failed, the worker "
+                    "restarted")
+            .range(1, 1e6),
+        param::bind(&S::kill_after, "kill_after",
+                    "A call running longer than this is killed; the bound for plugins that "
+                    "declare no frame budget")
+            .range(100, 3'600'000),
+        param::bind(&S::start_timeout, "start_timeout",
+                    "How long the plugin may take to be created and started in its worker")
+            .range(100, 3'600'000),
+        param::bind(&S::restart_backoff, "restart_backoff",
+                    "Wait before restarting a worker that crashed; doubles with each crash in a "
+                    "row")
+            .range(0, 3'600'000),
+        param::bind(&S::restart_backoff_max, "restart_backoff_max",
+                    "The longest wait between restarts")
+            .range(0, 3'600'000),
+        param::bind(&S::crashes_to_open, "crashes_to_open",
+                    "Crashes in a row after which the worker is left down for open_for: its "
+                    "frames fail at once instead of waiting")
+            .range(1, 1000),
+        param::bind(&S::open_for, "open_for", "How long a worker that kept crashing is left down")
+            .range(0, 3'600'000),
+    };
+    return table;
+}
+
 std::vector<ConfigSection> config_sections() {
     return {
         {"service", "what /health and /metrics call this host", service_section().specs()},

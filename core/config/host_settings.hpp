@@ -68,12 +68,34 @@ struct CameraApiSettings {
     bool allow_loopback = false;
 };
 
+// How a processor or sink entry runs its plugin (`isolation:` and `worker:` beside `plugin:`):
+// in the host's process, or in worker processes of its own (core/isolation/).
+struct IsolationSettings {
+    bool process = false;  // `isolation: process`
+    // `worker:`
+    std::size_t processes = 1;
+    double kill_budgets = 50;
+    std::chrono::milliseconds kill_after{10000};
+    std::chrono::milliseconds start_timeout{30000};
+    std::chrono::milliseconds restart_backoff{100};
+    std::chrono::milliseconds restart_backoff_max{10000};
+    int crashes_to_open = 5;
+    std::chrono::milliseconds open_for{30000};
+};
+// The values `isolation:` takes.
+inline const std::vector<std::string>& isolation_modes() {
+    static const std::vector<std::string> modes = {"none", "process"};
+    return modes;
+}
+
 const ParamTable<ServiceSettings>& service_section();
 const ParamTable<PipelineSettings>& pipeline_section();
 const ParamTable<HttpSettings>& http_section();
 const ParamTable<TracingSettings>& tracing_section();
 const ParamTable<EventsSettings>& events_section();
 const ParamTable<CameraApiSettings>& camera_api_section();
+// A plugin entry's `worker:` mapping.
+const ParamTable<IsolationSettings>& worker_section();
 
 // Every host section by its key, in the order the docs show them.
 struct ConfigSection {

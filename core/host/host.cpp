@@ -1,7 +1,10 @@
 #include "core/host/host.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "core/isolation/isolated_plugin.hpp"
+#include "core/isolation/worker_process.hpp"
 #include "core/log/log.hpp"
 #include "core/resources/process_resources.hpp"
 
@@ -12,9 +15,36 @@ namespace {
 constexpr auto kHistoryInterval = std::chrono::seconds(2);
 constexpr std::size_t kHistoryPoints = 150;
 
-std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, MetricsRegistry& metrics,
+// An isolated instance's worker needs the pixels of the largest batch: no more than the pixel
+// budget; its untouched pages cost nothing.
+std::size_t arena_bytes(const PipelineSettings& pipeline) {
+    return std::clamp<std::size_t>(pipeline.memory_limit_bytes + (64u << 20), 128u << 20,
+                                   16ull << 30);
+}
+
+std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, const PipelineSettings& pipeline,
+                                            MetricsRegistry& metrics,
                                             const HostExtensions& extensions) {
     try {
+        if (use.isolation.process) {
+            isolation::WorkerSpec spec;
+            spec.executable = isolation::worker_executable();
+            spec.plugin_file = use.library->file();
+            spec.instance_name = use.instance_name;
+            YAML::Emitter params;
+            params << (use.params_node.IsDefined() ? use.params_node
+                                                   : YAML::Node(YAML::NodeType::Map));
+            spec.params_yaml = params.c_str();
+            spec.settings = use.isolation;
+            spec.arena_bytes = arena_bytes(pipeline);
+            const auto& descriptor = use.library->descriptor();
+            return PluginInstance::create(
+                use.library, use.instance_name, use.params, metrics,
+                [spec, &descriptor](PluginContext& context) {
+                    return isolation::make_isolated(spec, descriptor, context);
+                },
+                &extensions);
+        }
         return PluginInstance::create(use.library, use.instance_name, use.params, metrics,
                                       &extensions);
     } catch (const std::exception& e) {
@@ -40,13 +70,13 @@ Host::Host(HostConfig config)
     }
     PipelineParts parts;
     for (const auto& use : config_.sources) {
-        parts.sources.push_back(
-            {instantiate(use, metrics_, extensions_), source_retry_params().read(use.params)});
+        parts.sources.push_back({instantiate(use, config_.pipeline, metrics_, extensions_),
+                                 source_retry_params().read(use.params)});
     }
     for (const auto& use : config_.processors)
-        parts.processors.push_back(instantiate(use, metrics_, extensions_));
+        parts.processors.push_back(instantiate(use, config_.pipeline, metrics_, extensions_));
     for (const auto& use : config_.sinks)
-        parts.sinks.push_back(instantiate(use, metrics_, extensions_));
+        parts.sinks.push_back(instantiate(use, config_.pipeline, metrics_, extensions_));
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
     pixel_budget_.share_with(pipeline_->queue());
     cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_, extensions_,

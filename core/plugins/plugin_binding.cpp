@@ -23,6 +23,11 @@ void bind_plugin(PluginUse& use, PluginKind expected, PluginCatalog& catalog,
     }
     use.params = validate_params(use.params_node, use.node, descriptor.params,
                                  "plugin '" + use.plugin + "'", diagnostics);
+    if (use.isolation.processes > 1 && descriptor.concurrency != Concurrency::Reentrant)
+        diagnostics.error(use.node["worker"], use.where + ": plugin '" + use.plugin + "' is " +
+                                                  to_string(descriptor.concurrency) +
+                                                  ": its frames need one worker process, not " +
+                                                  std::to_string(use.isolation.processes));
 }
 
 HostConfig read_and_bind(YAML::Node root, const std::filesystem::path& file,

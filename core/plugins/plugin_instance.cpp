@@ -258,6 +258,14 @@ std::shared_ptr<PluginInstance> PluginInstance::create(
     return self;
 }
 
+std::shared_ptr<PluginInstance> PluginInstance::create(
+    std::shared_ptr<PluginLibrary> library, const std::string& instance_name, const Params& params,
+    MetricsRegistry& metrics, const Factory& make, const HostExtensions* extensions) {
+    auto self = create(library->descriptor(), instance_name, params, metrics, make, extensions);
+    self->library_ = std::move(library);
+    return self;
+}
+
 void PluginInstance::note_write(std::size_t frames, std::size_t not_written,
                                 const std::string& reason) {
     std::lock_guard lock(write_failures_mutex_);

@@ -34,6 +34,13 @@ class PluginInstance {
                                                   const Params& params, MetricsRegistry& metrics,
                                                   const Factory& make,
                                                   const HostExtensions* extensions = nullptr);
+    // An instance of `library`'s plugin that `make` stands in for (an isolated one, whose
+    // plugin runs in a worker process): the library stays loaded for its descriptor.
+    static std::shared_ptr<PluginInstance> create(std::shared_ptr<PluginLibrary> library,
+                                                  const std::string& instance_name,
+                                                  const Params& params, MetricsRegistry& metrics,
+                                                  const Factory& make,
+                                                  const HostExtensions* extensions = nullptr);
 
     const std::string& name() const { return name_; }
     const PluginDescriptor& descriptor() const { return descriptor_; }

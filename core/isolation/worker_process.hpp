@@ -1,0 +1,46 @@
+#pragma once
+// One plugin worker process: the framehost binary started as `framehost worker`, with its end of
+// a socket pair as fd 3 and the shared arena as fd 4, in a process group of its own (a Ctrl-C
+// at the terminal reaches the host, which stops its workers in order); a worker whose host is
+// gone ends itself.
+#include <filesystem>
+#include <string>
+
+#include <sys/types.h>
+
+namespace framehost::core::isolation {
+
+class WorkerProcess {
+  public:
+    static constexpr int kSocketFd = 3;
+    static constexpr int kArenaFd = 4;
+
+    // Starts `executable worker`. Throws std::runtime_error when it cannot be started.
+    WorkerProcess(const std::filesystem::path& executable, int arena_fd);
+    ~WorkerProcess();  // kills and reaps it if still running
+    WorkerProcess(const WorkerProcess&) = delete;
+    WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+    pid_t pid() const { return pid_; }
+    int socket() const { return socket_; }
+
+    // Waits for the process to end (after `kill_first`, SIGKILL) and says how it ended:
+    // "SIGSEGV", "exited with status 3". Idempotent.
+    std::string end(bool kill_first);
+    // The same, waiting at most `grace` for a process told to stop before killing it.
+    std::string end_within(std::chrono::milliseconds grace);
+
+  private:
+    pid_t pid_ = -1;
+    int socket_ = -1;
+    std::string ended_;
+};
+
+// How a process ended, from waitpid's status.
+std::string describe_exit(int status);
+
+// The framehost binary that runs workers: this process when it is framehost, else the
+// framehost beside it (tests and benchmarks build the host into their own binaries).
+std::filesystem::path worker_executable();
+
+}  // namespace framehost::core::isolation
