@@ -48,6 +48,7 @@ class SignalWatcher {
     ~SignalWatcher() {
         done_ = true;
         thread_.join();
+        for (auto& r : reloads_) r.join();
     }
     static void block_in_this_and_future_threads() {
         sigset_t set = signals();
@@ -60,6 +61,7 @@ class SignalWatcher {
         sigemptyset(&set);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
         return set;
     }
     void watch() {
@@ -69,6 +71,13 @@ class SignalWatcher {
         while (!done_) {
             int sig = sigtimedwait(&set, nullptr, &tick);
             if (sig <= 0) continue;
+            if (sig == SIGHUP) {
+                // Off this thread: a reload waits for batches to finish, and a SIGTERM meanwhile
+                // must still be heard. Reloads run one at a time (Host::reload).
+                log(LogLevel::Info, "framehost", "SIGHUP: re-reading the config");
+                reloads_.emplace_back([this] { host_.reload(); });
+                continue;
+            }
             if (++received == 1) {
                 log(LogLevel::Info, "framehost",
                     std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") +
@@ -83,6 +92,7 @@ class SignalWatcher {
     core::Host& host_;
     std::atomic<bool> done_{false};
     std::thread thread_;
+    std::vector<std::thread> reloads_;  // joined when the host is done
 };
 
 void print_errors(const core::ConfigErrors& errors) {
@@ -129,6 +139,10 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
     std::unique_ptr<core::HttpServer> server;
     try {
         host = std::make_unique<core::Host>(std::move(config));
+        // SIGHUP and POST /config/reload read the same file with the same overrides again.
+        host->set_config_loader([&catalog, config_file, overrides] {
+            return core::load_host_config(config_file, overrides, catalog);
+        });
         // POST /cameras adds cameras as video_source instances, when it is on the plugin path.
         try {
             host->cameras().set_camera_plugin(catalog.load(kCameraPlugin));

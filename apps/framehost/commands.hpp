@@ -26,6 +26,9 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
 int replay(const CommonOptions& options, const std::filesystem::path& config_file,
            const std::vector<core::ConfigOverride>& overrides,
            const std::vector<std::filesystem::path>& clips);
+// Asks the host at `url` to re-read its config (POST /config/reload), with the bearer `token`
+// when not empty; prints what changed or every error. 0 when it reloaded.
+int reload_host(const std::string& url, const std::string& token);
 int list_plugins(const CommonOptions& options, const std::string& format);
 int inspect_plugins(const CommonOptions& options, const std::vector<std::string>& names, bool all,
                     const std::string& format);

@@ -37,6 +37,9 @@ Usage:
   framehost replay --config FILE [--set ...] CLIP...             the config's processors over
                                                                  recorded clips, every frame; the
                                                                  events as JSON lines, then a summary
+  framehost reload --url http://HOST:PORT [--token T]            make a running host re-read its
+                                                                 config (as SIGHUP does); prints
+                                                                 what changed or every error
   framehost --version | --help
 
 The plugin search path is the executable's own plugins folder, then FRAMEHOST_PLUGIN_PATH
@@ -97,7 +100,10 @@ int main(int argc, char** argv) {
         "new-plugin: processor, source or sink")("dir",
                                                  po::value<std::string>()->default_value("."),
                                                  "new-plugin: where the project folder is created")(
-        "log-level", po::value<std::string>(), "debug, info, warn or error");
+        "log-level", po::value<std::string>(), "debug, info, warn or error")(
+        "url", po::value<std::string>(), "reload: the running host, http://HOST:PORT")(
+        "token", po::value<std::string>(),
+        "reload: the host's API token (default: the API_TOKEN environment variable)");
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::vector<std::string>>(), "");
     po::positional_options_description positional;
@@ -190,6 +196,16 @@ int main(int argc, char** argv) {
         }
         return app::new_plugin(words[1], vm["kind"].as<std::string>(), vm["dir"].as<std::string>());
     }
+    if (!words.empty() && words[0] == "reload") {
+        if (words.size() != 1 || !vm.count("url")) {
+            std::cerr << "framehost: reload takes --url http://HOST:PORT\n";
+            return 2;
+        }
+        std::string token = vm.count("token")          ? vm["token"].as<std::string>()
+                            : std::getenv("API_TOKEN") ? std::getenv("API_TOKEN")
+                                                       : "";
+        return app::reload_host(vm["url"].as<std::string>(), token);
+    }
     if (!words.empty() && words[0] == "replay") {
         if (words.size() < 2 || !vm.count("config")) {
             std::cerr << "framehost: replay takes --config FILE and one clip or more\n";
@@ -202,7 +218,7 @@ int main(int argc, char** argv) {
     }
     if (!words.empty()) {
         std::cerr << "framehost: unknown command '" << words[0]
-                  << "' (plugins, inspect, reference, check-plugin, new-plugin, replay, or "
+                  << "' (plugins, inspect, reference, check-plugin, new-plugin, replay, reload, or "
                      "--config FILE)\n";
         return 2;
     }

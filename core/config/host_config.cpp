@@ -238,6 +238,11 @@ HostConfig read_host_config(YAML::Node root, const std::filesystem::path& file,
     read_section(root, "tracing", tracing_section(), config.tracing, diagnostics);
     read_section(root, "events", events_section(), config.events, diagnostics);
     read_section(root, "camera_api", camera_api_section(), config.camera_api, diagnostics);
+    for (const auto& section : config_sections())
+        config.section_text[section.key] =
+            root[section.key].IsDefined() ? YAML::Dump(root[section.key]) : "";
+    if (root["plugin_paths"].IsDefined())
+        config.section_text["plugin_paths"] = YAML::Dump(root["plugin_paths"]);
 
     auto base = file.parent_path();
     if (!config.events.path.empty()) {

@@ -3,6 +3,7 @@
 // parameters) and the plugins it names, loaded and their parameters checked. The schema is
 // documented in docs/configuration.md.
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,8 @@ struct HostConfig {
     std::vector<PluginUse> sources;  // `sources:`, or `source:` as a list of one; enabled ones only
     std::vector<PluginUse> processors;
     std::vector<PluginUse> sinks;
+    // Each host section as read (YAML, overrides applied), to tell what a reload changed.
+    std::map<std::string, std::string> section_text;
 };
 
 struct ConfigOverride {

@@ -22,9 +22,10 @@ std::size_t arena_bytes(const PipelineSettings& pipeline) {
                                    16ull << 30);
 }
 
-std::shared_ptr<PluginInstance> instantiate(const PluginUse& use, const PipelineSettings& pipeline,
-                                            MetricsRegistry& metrics,
-                                            const HostExtensions& extensions) {
+std::shared_ptr<PluginInstance> make_instance(const PluginUse& use,
+                                              const PipelineSettings& pipeline,
+                                              MetricsRegistry& metrics,
+                                              const HostExtensions& extensions) {
     try {
         if (use.isolation.process) {
             isolation::WorkerSpec spec;
@@ -70,19 +71,20 @@ Host::Host(HostConfig config)
     }
     PipelineParts parts;
     for (const auto& use : config_.sources) {
-        parts.sources.push_back({instantiate(use, config_.pipeline, metrics_, extensions_),
-                                 source_retry_params().read(use.params)});
+        parts.sources.push_back({instantiate(use), source_retry_params().read(use.params)});
     }
-    for (const auto& use : config_.processors)
-        parts.processors.push_back(instantiate(use, config_.pipeline, metrics_, extensions_));
-    for (const auto& use : config_.sinks)
-        parts.sinks.push_back(instantiate(use, config_.pipeline, metrics_, extensions_));
+    for (const auto& use : config_.processors) parts.processors.push_back(instantiate(use));
+    for (const auto& use : config_.sinks) parts.sinks.push_back(instantiate(use));
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, std::move(parts), metrics_, states_);
     pixel_budget_.share_with(pipeline_->queue());
     cameras_ = std::make_unique<RuntimeCameras>(*pipeline_, metrics_, extensions_,
                                                 CameraUrlPolicy(config_.camera_api));
     history_ = std::make_unique<MetricsHistory>(states_, pipeline_->end_to_end_latency(),
                                                 kHistoryInterval, kHistoryPoints);
+}
+
+std::shared_ptr<PluginInstance> Host::instantiate(const PluginUse& use) {
+    return make_instance(use, config_.pipeline, metrics_, extensions_);
 }
 
 Host::~Host() {

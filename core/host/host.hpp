@@ -3,6 +3,7 @@
 // and the progress line. What an app (framehost, a benchmark) wires together.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -34,7 +35,21 @@ class Host {
     void request_stop() { pipeline_->request_stop(); }
     Pipeline::Outcome wait();
 
+    // The config as started, sections included. [main thread, or under a reload's lock]
     const HostConfig& config() const { return config_; }
+
+    // How to read the config again (the file, with the command line's overrides): set by the
+    // app that started the host from a file. Without it a reload is refused.
+    void set_config_loader(std::function<HostConfig()> loader) { loader_ = std::move(loader); }
+    struct ReloadResult {
+        bool applied = false;
+        int status = 200;  // as POST /config/reload answers: 200, 422 (errors), 409
+        nlohmann::json body;
+    };
+    // Re-reads the config and applies what changed in its sources, processors and sinks
+    // (host_reload.cpp). A config that fails validation, or a new instance that cannot be
+    // created or started, leaves the running one as it was. [any thread, one at a time]
+    ReloadResult reload();
     MetricsRegistry& metrics() { return metrics_; }
     FrameStates& states() { return states_; }
     Pipeline& pipeline() { return *pipeline_; }
@@ -58,6 +73,8 @@ class Host {
 
   private:
     void report_progress();
+    std::shared_ptr<PluginInstance> instantiate(const PluginUse& use);
+    ReloadResult apply(HostConfig next);
 
     HostConfig config_;
     MetricsRegistry metrics_;
@@ -73,6 +90,10 @@ class Host {
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<RuntimeCameras> cameras_;
     std::unique_ptr<MetricsHistory> history_;
+
+    std::function<HostConfig()> loader_;
+    std::mutex reload_mutex_;
+    std::uint64_t reloads_ = 0;
 
     std::thread progress_thread_;
     std::mutex progress_mutex_;

@@ -123,6 +123,10 @@ const Route<HttpApi> HttpApi::kRoutes[] = {
      "latency p99 (the live page's charts)"},
     {"GET", "/plugins", false, &HttpApi::plugins,
      "the plugin instances and the parameters in effect"},
+    {"POST", "/config/reload", true, &HttpApi::reload_config,
+     "re-reads the config file and applies what changed (sources, processors, sinks) without a "
+     "restart: 200 with what changed, 422 with every error at file:line:column (the running "
+     "config stays)"},
     {"POST", "/process", true, &HttpApi::process,
      "runs one frame through the processors (and sinks) now"},
     {"POST", "/process-with-tracking", true, &HttpApi::process_traced,
@@ -144,6 +148,11 @@ HttpResponse HttpApi::page(const HttpRequest&, const PathMatch&) {
     HttpResponse page{200, "text/html; charset=utf-8", std::string(live_page_html()), {}, {}};
     page.headers.emplace_back("Cache-Control", "no-cache");
     return page;
+}
+
+HttpResponse HttpApi::reload_config(const HttpRequest&, const PathMatch&) {
+    auto result = host_.reload();
+    return json_response(result.status, result.body);
 }
 
 HttpResponse HttpApi::list_cameras(const HttpRequest&, const PathMatch&) {

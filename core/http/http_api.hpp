@@ -35,6 +35,7 @@ class HttpApi {
     // The endpoints, each answering one route of kRoutes.
     HttpResponse page(const HttpRequest&, const PathMatch&);
     HttpResponse list_cameras(const HttpRequest&, const PathMatch&);
+    HttpResponse reload_config(const HttpRequest&, const PathMatch&);
     HttpResponse add_camera(const HttpRequest& request, const PathMatch&);
     HttpResponse camera(const HttpRequest&, const PathMatch& match);
     HttpResponse remove_camera(const HttpRequest&, const PathMatch& match);

@@ -34,6 +34,10 @@ void group_by_camera(const FrameBatch& batch, std::span<const std::uint32_t> liv
 
 class CameraOrder {
   public:
+    // `next`: where each camera's order starts (an instance swapped in by a reload starts at the
+    // first frame it will see); cameras not in it start at 1.
+    explicit CameraOrder(std::unordered_map<std::string, std::uint64_t> next = {})
+        : next_(std::move(next)) {}
     // [worker] Blocks until some run not yet taken is next for its camera; marks it taken and
     // returns its index. Runs with nothing before them return at once.
     std::size_t wait_for_turn(std::span<CameraRun> runs);

@@ -89,7 +89,28 @@ FrameChain::FrameChain(std::vector<std::shared_ptr<PluginInstance>> processors,
     : processors_(std::move(processors)), sinks_(std::move(sinks)), states_(states) {
     auto stage = [](const std::shared_ptr<PluginInstance>& instance) {
         bool ordered = instance->descriptor().concurrency == Concurrency::OrderedPerCamera;
-        return Stage{instance, ordered ? std::make_unique<CameraOrder>() : nullptr};
+        return Stage{instance, ordered ? std::make_shared<CameraOrder>() : nullptr};
+    };
+    for (const auto& p : processors_) processor_stages_.push_back(stage(p));
+    for (const auto& s : sinks_) sink_stages_.push_back(stage(s));
+}
+
+FrameChain::FrameChain(std::vector<std::shared_ptr<PluginInstance>> processors,
+                       std::vector<std::shared_ptr<PluginInstance>> sinks, FrameStates& states,
+                       const FrameChain& previous,
+                       const std::unordered_map<std::string, std::uint64_t>& next)
+    : processors_(std::move(processors)), sinks_(std::move(sinks)), states_(states) {
+    auto kept_order = [&](const std::shared_ptr<PluginInstance>& instance) {
+        for (const auto* stages : {&previous.processor_stages_, &previous.sink_stages_})
+            for (const auto& s : *stages)
+                if (s.instance == instance) return s.order;
+        return std::shared_ptr<CameraOrder>();
+    };
+    auto stage = [&](const std::shared_ptr<PluginInstance>& instance) {
+        if (instance->descriptor().concurrency != Concurrency::OrderedPerCamera)
+            return Stage{instance, nullptr};
+        auto order = kept_order(instance);
+        return Stage{instance, order ? order : std::make_shared<CameraOrder>(next)};
     };
     for (const auto& p : processors_) processor_stages_.push_back(stage(p));
     for (const auto& s : sinks_) sink_stages_.push_back(stage(s));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/metrics/frame_states.hpp"
@@ -38,6 +39,13 @@ class FrameChain {
   public:
     FrameChain(std::vector<std::shared_ptr<PluginInstance>> processors,
                std::vector<std::shared_ptr<PluginInstance>> sinks, FrameStates& states);
+    // The chain a reload swaps in for `previous`: an ordered instance kept from it keeps its
+    // order (the frames of both chains pass it in one sequence); a new one starts each camera
+    // at `next` (FrameQueue::replace_epoch).
+    FrameChain(std::vector<std::shared_ptr<PluginInstance>> processors,
+               std::vector<std::shared_ptr<PluginInstance>> sinks, FrameStates& states,
+               const FrameChain& previous,
+               const std::unordered_map<std::string, std::uint64_t>& next);
 
     // [any thread, concurrently] Frames come back with detections/results added, failed() or
     // filtered(); `outcomes[i]` (resized to the batch) is frame i's outcome for its source.
@@ -55,7 +63,7 @@ class FrameChain {
   private:
     struct Stage {
         std::shared_ptr<PluginInstance> instance;
-        std::unique_ptr<CameraOrder> order;  // null unless ordered_per_camera
+        std::shared_ptr<CameraOrder> order;  // null unless ordered_per_camera
     };
     // Calls `call(indices)` on the stage with the live frames: once for all of them, or per
     // camera in turn.

@@ -114,7 +114,7 @@ void FrameQueue::take_front(FrameBatch& out, std::size_t limit) {
     count_ -= room;
 }
 
-bool FrameQueue::pop(FrameBatch& out, std::size_t max) {
+bool FrameQueue::pop(FrameBatch& out, std::size_t max, std::shared_ptr<void>* epoch) {
     std::unique_lock lock(mutex_);
     while (count_ == 0 && !closed_) {
         ++idle_workers_;
@@ -122,6 +122,7 @@ bool FrameQueue::pop(FrameBatch& out, std::size_t max) {
         --idle_workers_;
     }
     if (count_ == 0) return false;
+    if (epoch) *epoch = epoch_;
     std::size_t limit = out.size() + std::max<std::size_t>(max, 1);
     while (batch_count_ > 0 && out.size() < limit) take_front(out, limit);
     bool more = count_ > 0 && idle_workers_ > 0;
@@ -155,9 +156,25 @@ void FrameQueue::release(const FrameBatch& frames) {
     wake_waiting_producers();
 }
 
-std::uint64_t FrameQueue::sequence_for(const std::string& camera) {
-    if (!sequence_cameras_) return 0;
+void FrameQueue::replace_epoch(
+    const std::function<std::shared_ptr<void>(const NextSequences&)>& make, bool sequence_cameras) {
     std::lock_guard lock(mutex_);
+    NextSequences next;
+    for (const auto& [camera, last] : camera_sequences_) next[camera] = last + 1;
+    for (std::size_t b = 0; b < batch_count_; ++b)
+        for (const auto& h : batch(b).host)
+            if (h.camera_sequence != 0) {
+                auto& n = next[h.camera_id];
+                n = std::min(n, h.camera_sequence);
+            }
+    sequence_cameras_ = sequence_cameras_ || sequence_cameras;
+    epoch_ = make(next);
+}
+
+std::uint64_t FrameQueue::sequence_for(const std::string& camera, std::shared_ptr<void>* epoch) {
+    std::lock_guard lock(mutex_);
+    if (epoch) *epoch = epoch_;
+    if (!sequence_cameras_) return 0;
     return ++camera_sequences_[camera];
 }
 

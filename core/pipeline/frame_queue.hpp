@@ -10,6 +10,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -34,13 +36,23 @@ class FrameQueue {
     void notify_producers();
 
     // [worker] Blocks until frames are queued, then moves up to `max` of them into `out`.
-    // Returns false when the queue is closed and empty.
-    bool pop(FrameBatch& out, std::size_t max);
+    // Returns false when the queue is closed and empty. With `epoch`, also what the pipeline
+    // set with replace_epoch() when these frames were taken (the chain they run on).
+    bool pop(FrameBatch& out, std::size_t max, std::shared_ptr<void>* epoch = nullptr);
     // [worker] Finished frames give back exactly what they were charged.
     void release(const FrameBatch& frames);
     // [any thread] The next camera_sequence of a frame that does not go through the queue
     // (/process), so ordered plugins see it in its place; 0 when sequencing is off.
-    std::uint64_t sequence_for(const std::string& camera);
+    std::uint64_t sequence_for(const std::string& camera, std::shared_ptr<void>* epoch = nullptr);
+
+    // Where each camera's frames not yet taken begin: the camera_sequence of its first frame
+    // still queued, or of its next one.
+    using NextSequences = std::unordered_map<std::string, std::uint64_t>;
+    // [any thread] Replaces what pops hand out from now on with `make(next)`, atomically with
+    // the pops: a frame is taken with the old epoch or the new one, never between. With
+    // `sequence_cameras`, numbering is turned on (never off) from here.
+    void replace_epoch(const std::function<std::shared_ptr<void>(const NextSequences&)>& make,
+                       bool sequence_cameras);
 
     // No more pushes; pops drain what is left.
     void close();
@@ -65,7 +77,8 @@ class FrameQueue {
     const std::size_t byte_budget_;
     const std::size_t low_mark_;       // seven eighths of the budget
     const std::size_t room_low_mark_;  // seven eighths of the capacity
-    const bool sequence_cameras_;
+    bool sequence_cameras_;
+    std::shared_ptr<void> epoch_;
     mutable std::mutex mutex_;
     std::condition_variable not_empty_;
     std::condition_variable not_full_;

@@ -1,6 +1,7 @@
 #include "core/pipeline/pipeline.hpp"
 
 #include <optional>
+#include <thread>
 
 #include "core/log/log.hpp"
 
@@ -19,10 +20,11 @@ Pipeline::Pipeline(const PipelineSettings& settings, PipelineParts parts, Metric
     : settings_(settings),
       parts_(std::move(parts)),
       states_(states),
-      chain_(parts_.processors, parts_.sinks, states),
-      queue_(settings.queue_capacity, settings.memory_limit_bytes, chain_.orders_cameras()),
+      chain_(std::make_shared<FrameChain>(parts_.processors, parts_.sinks, states)),
+      queue_(settings.queue_capacity, settings.memory_limit_bytes, chain_->orders_cameras()),
       end_to_end_(metrics.histogram("framehost_frame_latency_seconds",
                                     "From a frame entering the host to its last sink")) {
+    queue_.replace_epoch([this](const FrameQueue::NextSequences&) { return chain_; }, false);
     if (parts_.sources.size() > kMaxSources)
         throw std::runtime_error("at most " + std::to_string(kMaxSources) + " sources");
     for (const auto& part : parts_.sources)
@@ -143,6 +145,74 @@ Pipeline::Outcome Pipeline::wait() {
     workers_.clear();
     stop_plugins();
     return outcome;
+}
+
+void Pipeline::replace_chain(std::vector<std::shared_ptr<PluginInstance>> processors,
+                             std::vector<std::shared_ptr<PluginInstance>> sinks) {
+    std::lock_guard one_at_a_time(chain_mutex_);
+    auto old = chain_;
+    auto used_by = [](const FrameChain& chain, const PluginInstance* instance) {
+        for (const auto* list : {&chain.processors(), &chain.sinks()})
+            for (const auto& i : *list)
+                if (i.get() == instance) return true;
+        return false;
+    };
+    // Start what is new, downstream first, as at start-up.
+    std::vector<std::shared_ptr<PluginInstance>> fresh;
+    for (auto it = sinks.rbegin(); it != sinks.rend(); ++it)
+        if (!used_by(*old, it->get())) fresh.push_back(*it);
+    for (auto it = processors.rbegin(); it != processors.rend(); ++it)
+        if (!used_by(*old, it->get())) fresh.push_back(*it);
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+        if (auto error = fresh[i]->call("start", 0, [&] { fresh[i]->plugin().start(); })) {
+            for (std::size_t j = i; j-- > 0;)
+                fresh[j]->call("stop", 0, [&] { fresh[j]->plugin().stop(); });
+            throw std::runtime_error("plugin instance '" + fresh[i]->name() +
+                                     "' failed to start: " + *error);
+        }
+    }
+    std::shared_ptr<FrameChain> next;
+    bool ordered = false;
+    for (const auto* list : {&processors, &sinks})
+        for (const auto& i : *list)
+            ordered = ordered || i->descriptor().concurrency == Concurrency::OrderedPerCamera;
+    queue_.replace_epoch(
+        [&](const FrameQueue::NextSequences& sequences) {
+            next = std::make_shared<FrameChain>(processors, sinks, states_, *old, sequences);
+            return next;
+        },
+        ordered);
+    chain_ = next;
+    {
+        std::lock_guard lock(parts_mutex_);
+        parts_.processors = processors;
+        parts_.sinks = sinks;
+    }
+    // The batches taken before the swap finish on the old chain; then what it alone used stops.
+    std::vector<std::shared_ptr<PluginInstance>> retiring;
+    for (const auto* list : {&old->processors(), &old->sinks()})
+        for (const auto& i : *list)
+            if (!used_by(*next, i.get())) retiring.push_back(i);
+    std::weak_ptr<FrameChain> draining = old;
+    old.reset();
+    auto deadline = Clock::now() + settings_.shutdown_timeout;
+    while (!draining.expired() && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    auto retired = draining.lock();
+    if (retired) {
+        log(LogLevel::Error, "pipeline",
+            "batches on the replaced chain did not finish within the shutdown timeout; its "
+            "plugins are left running");
+        return;
+    }
+    for (const auto& instance : retiring)
+        if (auto error = instance->call("stop", 0, [&] { instance->plugin().stop(); }))
+            log(LogLevel::Warn, instance->name(), "stop() threw: " + *error);
+}
+
+PipelineParts Pipeline::parts() const {
+    std::lock_guard lock(parts_mutex_);
+    return parts_;
 }
 
 void Pipeline::stop_plugins() {

@@ -68,12 +68,15 @@ class Pipeline {
     // [any thread] Adds a source to the running pipeline (a camera added over HTTP): starts the
     // plugin, then its thread. Throws std::runtime_error when the pipeline is not running, has
     // kMaxSources sources at once, or the plugin's start() throws.
-    void add_source(SourcePart part);
+    // `configured`: a source of the config (a reload added it), which a reload may remove.
+    void add_source(SourcePart part, bool configured = false);
     // [any thread] Removes a source added with add_source: stops its reading, waits (up to the
     // shutdown timeout) for the frames it read to be settled, then stops the plugin. Returns
     // the number of frames it waited for; throws std::invalid_argument for a name that is not
     // such a source.
     std::size_t remove_source(const std::string& instance_name);
+    // The same for a configured source (a reload that removes or changes it).
+    std::size_t remove_configured_source(const std::string& instance_name);
     // Sources at once; the slots of removed ones are reused.
     static constexpr std::size_t kMaxSources = SourceSlots::kCapacity;
 
@@ -105,7 +108,17 @@ class Pipeline {
     // Calls running far past what their instance may take, worst first. [any thread]
     std::vector<StuckInstance> stuck() const;
 
-    const PipelineParts& parts() const { return parts_; }
+    // What runs now (a reload may have replaced processors and sinks). [any thread]
+    PipelineParts parts() const;
+
+    // [any thread, one at a time] Swaps in a new chain of processors and sinks, between batches:
+    // instances not in the running chain are started (sinks first), the chain is replaced
+    // atomically with the queue's pops (a batch runs wholly on the chain it was taken with),
+    // the batches still on the old chain finish, then the instances no longer used are
+    // stopped. Throws std::runtime_error, with nothing changed, when a new instance's start()
+    // throws.
+    void replace_chain(std::vector<std::shared_ptr<PluginInstance>> processors,
+                       std::vector<std::shared_ptr<PluginInstance>> sinks);
     // From a frame entering the host to its last sink (framehost_frame_latency_seconds).
     const Histogram& end_to_end_latency() const { return end_to_end_; }
     const PipelineSettings& settings() const { return settings_; }
@@ -121,11 +134,15 @@ class Pipeline {
     void stop_plugins();
     std::shared_ptr<SourceRunner> make_runner(const SourcePart& part, SourceTicket ticket);
     void notify_changed();
+    std::size_t remove_runner(const std::shared_ptr<SourceRunner>& runner,
+                              const std::string& instance_name);
 
     PipelineSettings settings_;
     PipelineParts parts_;
     FrameStates& states_;
-    FrameChain chain_;
+    std::shared_ptr<FrameChain> chain_;  // the newest; each batch holds the one it runs on
+    std::mutex chain_mutex_;             // one replace_chain at a time
+    mutable std::mutex parts_mutex_;     // parts_.processors and parts_.sinks
     FrameQueue queue_;
     Histogram& end_to_end_;
     SourceSlots sources_;

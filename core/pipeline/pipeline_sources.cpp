@@ -7,7 +7,7 @@
 
 namespace framehost::core {
 
-void Pipeline::add_source(SourcePart part) {
+void Pipeline::add_source(SourcePart part, bool configured) {
     std::lock_guard adding(sources_mutex_);
     {
         std::lock_guard lock(mutex_);
@@ -21,6 +21,14 @@ void Pipeline::add_source(SourcePart part) {
         sources_.retire(*runner);
         throw std::runtime_error("'" + instance.name() + "' failed to start: " + *error);
     }
+    if (configured) {
+        {
+            std::lock_guard lock(mutex_);
+            configured_.push_back(runner);
+        }
+        std::lock_guard lock(parts_mutex_);
+        parts_.sources.push_back(part);
+    }
     runner->start([this] { notify_changed(); });
     // A stop requested meanwhile did not see it.
     if (stop_requested_.load()) runner->request_stop();
@@ -31,6 +39,28 @@ std::size_t Pipeline::remove_source(const std::string& instance_name) {
     auto runner = sources_.present_named(instance_name);
     if (!runner || std::find(configured_.begin(), configured_.end(), runner) != configured_.end())
         throw std::invalid_argument("no source '" + instance_name + "' added at runtime");
+    return remove_runner(runner, instance_name);
+}
+
+std::size_t Pipeline::remove_configured_source(const std::string& instance_name) {
+    std::lock_guard removing(sources_mutex_);
+    auto runner = sources_.present_named(instance_name);
+    auto it = std::find(configured_.begin(), configured_.end(), runner);
+    if (!runner || it == configured_.end())
+        throw std::invalid_argument("no configured source '" + instance_name + "'");
+    auto waited = remove_runner(runner, instance_name);
+    {
+        std::lock_guard lock(mutex_);
+        configured_.erase(std::find(configured_.begin(), configured_.end(), runner));
+    }
+    std::lock_guard lock(parts_mutex_);
+    std::erase_if(parts_.sources,
+                  [&](const SourcePart& p) { return p.instance->name() == instance_name; });
+    return waited;
+}
+
+std::size_t Pipeline::remove_runner(const std::shared_ptr<SourceRunner>& runner,
+                                    const std::string& instance_name) {
     runner->request_stop();
     queue_.notify_producers();
     runner->join();

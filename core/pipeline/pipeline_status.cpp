@@ -8,6 +8,7 @@ namespace framehost::core {
 std::vector<std::shared_ptr<PluginInstance>> Pipeline::instances() const {
     std::vector<std::shared_ptr<PluginInstance>> all;
     for (const auto& r : sources_.present()) all.push_back(r->instance_ptr());
+    std::lock_guard lock(parts_mutex_);
     all.insert(all.end(), parts_.processors.begin(), parts_.processors.end());
     all.insert(all.end(), parts_.sinks.begin(), parts_.sinks.end());
     return all;

@@ -52,14 +52,16 @@ void Pipeline::worker_loop() {
     batch.reserve(settings_.batch_size);
     auto& latencies = t_latencies;
     auto& outcomes = t_outcomes;
-    while (queue_.pop(batch, settings_.batch_size)) {
+    std::shared_ptr<void> epoch;  // the chain the batch was taken with (replace_chain)
+    while (queue_.pop(batch, settings_.batch_size, &epoch)) {
+        auto& chain = *static_cast<FrameChain*>(epoch.get());
         auto started = Clock::now();
         double queued = 0;
         for (const auto& h : batch.host)
             queued += std::chrono::duration<double>(started - h.received_at).count();
         states_.processing(batch.size(), queued);
 
-        auto counts = chain_.run(batch, outcomes);
+        auto counts = chain.run(batch, outcomes);
         settle(batch, outcomes);
         auto ended = Clock::now();
         double batch_seconds = std::chrono::duration<double>(ended - started).count();
@@ -73,6 +75,7 @@ void Pipeline::worker_loop() {
         end_to_end_.observe_each(latencies);
         queue_.release(batch);
         batch.clear();
+        epoch.reset();  // a replaced chain is done with once no batch holds it
     }
     std::lock_guard lock(mutex_);
     --workers_active_;
@@ -85,11 +88,12 @@ void Pipeline::process_now(Frame& frame, std::vector<StageTiming>* timings) {
     auto& host = one.host.emplace_back();
     host.received_at = Clock::now();
     host.camera_id = one.frames[0].camera_id;
-    host.camera_sequence = queue_.sequence_for(host.camera_id);
+    std::shared_ptr<void> epoch;
+    host.camera_sequence = queue_.sequence_for(host.camera_id, &epoch);
     states_.received(1);
     states_.processing(1, 0);
     std::vector<framehost::Outcome> outcomes;
-    auto counts = chain_.run(one, outcomes, timings);
+    auto counts = static_cast<FrameChain*>(epoch.get())->run(one, outcomes, timings);
     double seconds = std::chrono::duration<double>(Clock::now() - host.received_at).count();
     states_.finished(counts.completed, counts.failed, counts.filtered, seconds);
     states_.record_processing_time(seconds, counts.completed);

@@ -1,5 +1,8 @@
 #include "core/plugins/plugin_catalog.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "core/config/diagnostics.hpp"
@@ -54,8 +57,48 @@ std::map<std::string, std::filesystem::path> PluginCatalog::available() const {
     return found;
 }
 
+std::optional<PluginCatalog::FileSignature> PluginCatalog::file_signature(
+    const std::filesystem::path& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+    return FileSignature{
+        static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+        static_cast<std::uint64_t>(st.st_size),
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+std::filesystem::path PluginCatalog::fresh_copy(const std::filesystem::path& file,
+                                                const std::string& name) {
+    if (copies_.empty()) {
+        copies_ = std::filesystem::temp_directory_path() /
+                  ("framehost-plugins-" + std::to_string(::getpid()));
+    }
+    // The file keeps its name (the loader checks it against the descriptor): a folder per copy.
+    auto folder = copies_ / std::to_string(++copies_made_);
+    std::filesystem::create_directories(folder);
+    auto copy = folder / (name + ".so");
+    std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing);
+    return copy;
+}
+
+PluginCatalog::~PluginCatalog() {
+    // Mapped copies stay usable once unlinked; isolated workers of a host still running would
+    // not find theirs, but the catalog outlives the host.
+    std::error_code ec;
+    if (!copies_.empty()) std::filesystem::remove_all(copies_, ec);
+}
+
 std::shared_ptr<PluginLibrary> PluginCatalog::load(const std::string& name) {
-    if (auto it = loaded_.find(name); it != loaded_.end()) return it->second;
+    // A library loaded before is used again, unless its file changed on disk since (a plugin
+    // rebuilt between two reloads): then the new file is loaded, from a copy, as dlopen would
+    // hand back the old code for the same path while it is mapped.
+    if (auto it = loaded_.find(name); it != loaded_.end()) {
+        auto now = file_signature(it->second.path);
+        if (!now || *now == it->second.signature) return it->second.library;
+        auto library = PluginLibrary::load(fresh_copy(it->second.path, name));
+        it->second = {library, it->second.path, *now};
+        return library;
+    }
     // A name, never a path: "../../lib/libz" would dlopen (and run the constructors of) a
     // library outside every plugin folder before anything could refuse it.
     if (name.empty() || name.front() == '.' || name.find_first_of("/\\") != std::string::npos ||
@@ -68,8 +111,9 @@ std::shared_ptr<PluginLibrary> PluginCatalog::load(const std::string& name) {
         auto file = directory / (name + ".so");
         std::error_code ec;
         if (!std::filesystem::exists(file, ec)) continue;
+        auto signature = file_signature(file);
         auto library = PluginLibrary::load(file);
-        loaded_[name] = library;
+        loaded_[name] = {library, file, signature.value_or(FileSignature{})};
         return library;
     }
     std::vector<std::string> names;

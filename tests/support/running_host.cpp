@@ -10,7 +10,7 @@ namespace framehost::test {
 
 RunningHost::RunningHost(const std::string& config, const std::vector<std::string>& args,
                          const std::map<std::string, std::string>& env) {
-    auto file = dir_.write("host.yaml", config);
+    auto file = config_file_ = dir_.write("host.yaml", config);
     std::vector<std::string> argv = {"--config", file.string(), "--set", "http.port=0"};
     argv.insert(argv.end(), args.begin(), args.end());
     process_ = std::make_unique<ChildProcess>(kFramehostBinary, argv, env);

@@ -17,10 +17,13 @@ class RunningHost {
         return "http://127.0.0.1:" + std::to_string(port_) + path;
     }
     int port() const { return port_; }
+    // The config file it runs (a test rewrites it before a reload).
+    const std::filesystem::path& config_file() const { return config_file_; }
     ChildProcess& process() { return *process_; }
 
   private:
     TempDir dir_;
+    std::filesystem::path config_file_;
     std::unique_ptr<ChildProcess> process_;
     int port_ = 0;
 };
