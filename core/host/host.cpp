@@ -22,10 +22,17 @@ std::size_t arena_bytes(const PipelineSettings& pipeline) {
                                    16ull << 30);
 }
 
+// The frame pool: twice what may be in flight, for the images sources keep besides; sparse.
+std::size_t frame_pool_bytes(const PipelineSettings& pipeline) {
+    return std::clamp<std::size_t>(2 * pipeline.memory_limit_bytes + (64u << 20), 128u << 20,
+                                   32ull << 30);
+}
+
 std::shared_ptr<PluginInstance> make_instance(const PluginUse& use,
                                               const PipelineSettings& pipeline,
                                               MetricsRegistry& metrics,
-                                              const HostExtensions& extensions) {
+                                              const HostExtensions& extensions,
+                                              const isolation::FramePool* pool) {
     try {
         if (use.isolation.process) {
             isolation::WorkerSpec spec;
@@ -38,6 +45,7 @@ std::shared_ptr<PluginInstance> make_instance(const PluginUse& use,
             spec.params_yaml = params.c_str();
             spec.settings = use.isolation;
             spec.arena_bytes = arena_bytes(pipeline);
+            spec.pool = pool;
             const auto& descriptor = use.library->descriptor();
             return PluginInstance::create(
                 use.library, use.instance_name, use.params, metrics,
@@ -62,6 +70,13 @@ Host::Host(HostConfig config)
     extensions_.offer<PacketRings>(&packets_);
     extensions_.offer<RecordingCatalog>(&recordings_);
     extensions_.offer<ZoneSummaries>(&zones_);
+    try {
+        frame_pool_ = std::make_unique<isolation::FramePool>(frame_pool_bytes(config_.pipeline));
+        extensions_.offer<FrameMemory>(frame_pool_.get());
+    } catch (const std::exception& e) {
+        // Without it sources use the heap, and isolated plugins get a copy of each frame.
+        log(LogLevel::Warn, "host", std::string("no shared frame memory: ") + e.what());
+    }
     if (!config_.events.path.empty()) {
         events_ = std::make_unique<SqliteEventStore>(config_.events);
         extensions_.offer<EventStore>(events_.get());
@@ -84,7 +99,7 @@ Host::Host(HostConfig config)
 }
 
 std::shared_ptr<PluginInstance> Host::instantiate(const PluginUse& use) {
-    return make_instance(use, config_.pipeline, metrics_, extensions_);
+    return make_instance(use, config_.pipeline, metrics_, extensions_, frame_pool_.get());
 }
 
 Host::~Host() {

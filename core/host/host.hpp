@@ -15,6 +15,7 @@
 #include "core/host/recording_list.hpp"
 #include "core/host/runtime_cameras.hpp"
 #include "core/host/zone_board.hpp"
+#include "core/isolation/frame_pool.hpp"
 #include "core/metrics/frame_states.hpp"
 #include "core/metrics/history.hpp"
 #include "core/metrics/metrics_registry.hpp"
@@ -86,6 +87,8 @@ class Host {
     PacketBoard packets_;
     RecordingList recordings_;
     std::unique_ptr<SqliteEventStore> events_;
+    // framehost.frame_memory: images isolated plugins read where they are (core/isolation/).
+    std::unique_ptr<isolation::FramePool> frame_pool_;
     HostExtensions extensions_;
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<RuntimeCameras> cameras_;

@@ -56,24 +56,47 @@ int planes_of(const Image& image) {
     return n;
 }
 
-// Writes `image`'s planes into the arena where `planner` finds room, and their places into
-// `m`. False when they do not fit (nothing is written to `m` then).
-bool write_image(const Image& image, const SharedArena& arena, ArenaPlanner& planner,
-                 MessageWriter& m) {
-    int n = planes_of(image);
+// The offsets of an image's planes in `pool` when every one is inside it.
+std::optional<std::array<std::size_t, 4>> pool_offsets(const Image& image,
+                                                       const SharedArena* pool) {
+    if (!pool) return std::nullopt;
     std::array<std::size_t, 4> offsets{};
-    for (int p = 0; p < n; ++p) {
-        auto at = planner.place(image.planes[static_cast<std::size_t>(p)].size);
-        if (!at) return false;
-        offsets[static_cast<std::size_t>(p)] = *at;
+    for (int p = 0; p < planes_of(image); ++p) {
+        const auto& plane = image.planes[static_cast<std::size_t>(p)];
+        if (!pool->holds(plane.data, plane.size)) return std::nullopt;
+        offsets[static_cast<std::size_t>(p)] = static_cast<std::size_t>(plane.data - pool->data());
     }
+    return offsets;
+}
+
+// Writes where `image`'s planes are: in the pool already (their offsets, no copy), or copied
+// into the arena where `planner` finds room. False when they do not fit (nothing is written to
+// `m` then). `in_pool` tells which.
+bool write_image(const Image& image, const SharedMemory& memory, ArenaPlanner& planner,
+                 MessageWriter& m, bool* in_pool = nullptr) {
+    int n = planes_of(image);
+    auto offsets_in_pool = pool_offsets(image, memory.pool);
+    std::array<std::size_t, 4> offsets{};
+    if (offsets_in_pool) {
+        offsets = *offsets_in_pool;
+    } else {
+        for (int p = 0; p < n; ++p) {
+            auto at = planner.place(image.planes[static_cast<std::size_t>(p)].size);
+            if (!at) return false;
+            offsets[static_cast<std::size_t>(p)] = *at;
+        }
+    }
+    if (in_pool) *in_pool = offsets_in_pool.has_value();
+    m.u8(offsets_in_pool ? ArenaBlock::Pool : ArenaBlock::Arena);
     m.u8(static_cast<std::uint8_t>(image.format));
     m.i64(image.width);
     m.i64(image.height);
     m.u8(static_cast<std::uint8_t>(n));
     for (int p = 0; p < n; ++p) {
         const auto& plane = image.planes[static_cast<std::size_t>(p)];
-        std::memcpy(arena.data() + offsets[static_cast<std::size_t>(p)], plane.data, plane.size);
+        if (!offsets_in_pool)
+            std::memcpy(memory.arena->data() + offsets[static_cast<std::size_t>(p)], plane.data,
+                        plane.size);
         m.u64(offsets[static_cast<std::size_t>(p)]);
         m.u64(plane.stride);
         m.u64(plane.size);
@@ -81,9 +104,15 @@ bool write_image(const Image& image, const SharedArena& arena, ArenaPlanner& pla
     return true;
 }
 
-// An image's description as write_image wrote it; its planes point into the arena. The block
-// they span is returned for the caller to hold or copy. Throws when a plane lies outside.
-Image read_image(MessageReader& m, const SharedArena& arena, ArenaBlock& spanned) {
+// An image's description as write_image wrote it; its planes point into the arena or the pool.
+// The block they span is returned for the caller to hold or copy. Throws when a plane lies
+// outside.
+Image read_image(MessageReader& m, const SharedMemory& memory, ArenaBlock& spanned) {
+    auto space = static_cast<ArenaBlock::Space>(m.u8());
+    const SharedArena* where = space == ArenaBlock::Pool ? memory.pool : memory.arena;
+    if (!where || space > ArenaBlock::Pool)
+        throw std::runtime_error("a worker message names memory this side does not map");
+    const SharedArena& arena = *where;
     Image image;
     image.format = static_cast<PixelFormat>(m.u8());
     image.width = static_cast<int>(m.i64());
@@ -102,7 +131,7 @@ Image read_image(MessageReader& m, const SharedArena& arena, ArenaBlock& spanned
         first = std::min(first, offset);
         last = std::max(last, offset + plane.size);
     }
-    spanned = n > 0 ? ArenaBlock{first, last - first} : ArenaBlock{};
+    spanned = n > 0 ? ArenaBlock{first, last - first, space} : ArenaBlock{};
     return image;
 }
 
@@ -148,7 +177,7 @@ std::optional<std::size_t> ArenaPlanner::place(std::size_t bytes) {
     for (bool moved = true; moved;) {
         moved = false;
         for (const auto& block : in_use_) {
-            if (block.bytes == 0) continue;
+            if (block.bytes == 0 || block.space != ArenaBlock::Arena) continue;
             if (block.offset < at + bytes && at < block.offset + block.bytes) {
                 at = arena_align(block.offset + block.bytes);
                 moved = true;
@@ -160,8 +189,9 @@ std::optional<std::size_t> ArenaPlanner::place(std::size_t bytes) {
     return at;
 }
 
-std::size_t send_frames(std::span<const Frame* const> frames, const SharedArena& arena,
-                        ArenaPlanner& planner, MessageWriter& message, std::string& too_large) {
+std::size_t send_frames(std::span<const Frame* const> frames, const SharedMemory& memory,
+                        ArenaPlanner& planner, MessageWriter& message, std::string& too_large,
+                        std::map<std::uint64_t, Image>* lent) {
     std::size_t sent = 0;
     for (const Frame* f : frames) {
         auto mark = message.mark();
@@ -179,13 +209,23 @@ std::size_t send_frames(std::span<const Frame* const> frames, const SharedArena&
         message.text(f->error());
         message.text(f->failed_in());
         message.u8(f->image.empty() ? 0 : 1);
-        if (!f->image.empty() && !write_image(f->image, arena, planner, message)) {
+        bool in_pool = false;
+        if (!f->image.empty() && !write_image(f->image, memory, planner, message, &in_pool)) {
             message.truncate(mark);
             if (sent == 0)
                 too_large = "a frame of " + std::to_string(f->image.byte_size() >> 20) +
                             " MB does not fit the worker's arena of " +
-                            std::to_string(arena.size() >> 20) + " MB";
+                            std::to_string(memory.arena->size() >> 20) + " MB";
             break;
+        }
+        if (in_pool && lent) {
+            std::uint64_t first = UINT64_MAX;
+            for (int p = 0; p < planes_of(f->image); ++p)
+                first = std::min<std::uint64_t>(
+                    first,
+                    static_cast<std::uint64_t>(f->image.planes[static_cast<std::size_t>(p)].data -
+                                               memory.pool->data()));
+            (*lent)[first] = f->image;
         }
         ++sent;
     }
@@ -193,7 +233,7 @@ std::size_t send_frames(std::span<const Frame* const> frames, const SharedArena&
     return sent;
 }
 
-std::vector<Frame> receive_frames(MessageReader& m, const SharedArena& arena,
+std::vector<Frame> receive_frames(MessageReader& m, const SharedMemory& memory,
                                   const std::shared_ptr<HeldBlocks>& held) {
     std::vector<Frame> frames;
     while (m.u8() == 1) {
@@ -216,7 +256,7 @@ std::vector<Frame> receive_frames(MessageReader& m, const SharedArena& arena,
         }
         if (m.u8() == 1) {
             ArenaBlock block;
-            f.image = read_image(m, arena, block);
+            f.image = read_image(m, memory, block);
             f.image.owner = held->hold(block);
         }
     }
@@ -227,6 +267,7 @@ void send_processed(std::span<const Frame> frames, std::span<const Image> before
                     const SharedArena& arena, std::size_t input_end, const HeldBlocks& held,
                     MessageWriter& m) {
     ArenaPlanner planner(arena.size(), held.list(), input_end);
+    SharedMemory memory{&arena, nullptr};  // a new image goes into the arena
     m.u32(static_cast<std::uint32_t>(frames.size()));
     for (std::size_t i = 0; i < frames.size(); ++i) {
         const Frame& f = frames[i];
@@ -241,7 +282,7 @@ void send_processed(std::span<const Frame> frames, std::span<const Image> before
         } else {
             auto mark = m.mark();
             m.u8(kReplaced);
-            if (!write_image(f.image, arena, planner, m)) {
+            if (!write_image(f.image, memory, planner, m)) {
                 m.truncate(mark);
                 m.u8(kNoRoom);
             }
@@ -265,7 +306,8 @@ void receive_processed(MessageReader& m, const SharedArena& arena, std::span<Fra
                 break;
             case kReplaced: {
                 ArenaBlock block;
-                auto inside = read_image(m, arena, block);
+                SharedMemory memory{&arena, nullptr};
+                auto inside = read_image(m, memory, block);
                 f->set_image(copy_out(inside));
                 break;
             }
@@ -287,7 +329,7 @@ std::shared_ptr<const void> HeldBlocks::hold(ArenaBlock block) {
         std::lock_guard lock(self->mutex_);
         auto& blocks = self->blocks_;
         auto it = std::find_if(blocks.begin(), blocks.end(), [&](const ArenaBlock& b) {
-            return b.offset == block.offset && b.bytes == block.bytes;
+            return b.offset == block.offset && b.bytes == block.bytes && b.space == block.space;
         });
         if (it != blocks.end()) blocks.erase(it);
     });
@@ -303,6 +345,7 @@ void write_held(const std::vector<ArenaBlock>& held, MessageWriter& m) {
     for (const auto& b : held) {
         m.u64(b.offset);
         m.u64(b.bytes);
+        m.u8(b.space);
     }
 }
 
@@ -311,6 +354,7 @@ std::vector<ArenaBlock> read_held(MessageReader& m) {
     for (auto& b : held) {
         b.offset = m.u64();
         b.bytes = m.u64();
+        b.space = m.u8() == ArenaBlock::Pool ? ArenaBlock::Pool : ArenaBlock::Arena;
     }
     return held;
 }

@@ -9,6 +9,7 @@
 // with each answer; the host places the next frames around them, so a kept picture is never
 // overwritten.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,10 +24,19 @@
 
 namespace framehost::core::isolation {
 
-// A range of the arena: [offset, offset + bytes).
+// A range of the worker's arena, or of the host's frame pool: [offset, offset + bytes).
 struct ArenaBlock {
+    enum Space : std::uint8_t { Arena = 0, Pool = 1 };
     std::uint64_t offset = 0;
     std::uint64_t bytes = 0;
+    Space space = Arena;
+};
+
+// Where the frames' planes may already be: the host's frame pool (framehost.frame_memory), as
+// the host maps it and as the worker does (read-only). Null when there is none.
+struct SharedMemory {
+    const SharedArena* arena = nullptr;  // the worker's own
+    const SharedArena* pool = nullptr;   // the host's frame pool
 };
 
 // Places blocks in the arena from its start, around the blocks in use.
@@ -45,10 +55,13 @@ class ArenaPlanner {
 
 // --- host side ---
 
-// Writes as many of `frames` as fit (in order) into `arena` and `message`; returns how many.
-// Zero when the first frame alone does not fit: `too_large` then says why.
-std::size_t send_frames(std::span<const Frame* const> frames, const SharedArena& arena,
-                        ArenaPlanner& planner, MessageWriter& message, std::string& too_large);
+// Writes as many of `frames` as fit (in order) into the arena and `message`; returns how many.
+// Zero when the first frame alone does not fit: `too_large` then says why. A frame whose planes
+// are all in the frame pool is sent as their offsets, no copy: its image goes into `lent`
+// (keyed by its block's offset) for the host to keep while the worker holds it.
+std::size_t send_frames(std::span<const Frame* const> frames, const SharedMemory& memory,
+                        ArenaPlanner& planner, MessageWriter& message, std::string& too_large,
+                        std::map<std::uint64_t, Image>* lent = nullptr);
 
 // Applies a Processed answer to the frames sent (their number must match). A new image is
 // copied out of the arena: the arena is reused by the next call.
@@ -60,7 +73,7 @@ void receive_processed(MessageReader& answer, const SharedArena& arena,
 // Reads the frames of a Process or Write message; their images wrap the arena, and each plane
 // block stays listed in `held` for as long as any copy of the image lives.
 class HeldBlocks;
-std::vector<Frame> receive_frames(MessageReader& message, const SharedArena& arena,
+std::vector<Frame> receive_frames(MessageReader& message, const SharedMemory& memory,
                                   const std::shared_ptr<HeldBlocks>& held);
 
 // The Processed answer for `frames` after the plugin ran; `before` are the images they came

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/isolation/frame_pool.hpp"
 #include "core/isolation/frame_transfer.hpp"
 #include "core/isolation/shared_arena.hpp"
 #include "core/isolation/worker_answer.hpp"
@@ -41,6 +42,8 @@ struct Worker {
     std::unique_ptr<WorkerProcess> process;  // null: not running
     SharedArena arena;
     std::vector<ArenaBlock> held;  // blocks its plugin keeps
+    // Frames of the host's frame pool that its plugin keeps: the host keeps their images alive.
+    std::map<std::uint64_t, Image> lent;
     Backoff backoff;
     CircuitBreaker breaker;
     Clock::time_point restart_at{};
@@ -116,7 +119,8 @@ class WorkerPool {
                 MessageWriter m(MessageType::Process);
                 std::string too_large;
                 std::vector<const Frame*> view(rest.begin(), rest.end());
-                sent = send_frames(view, w.arena, planner, m, too_large);
+                std::map<std::uint64_t, Image> lent;
+                sent = send_frames(view, memory(w), planner, m, too_large, &lent);
                 if (sent == 0) {
                     rest.front()->fail(too_large);
                     ++at;
@@ -124,7 +128,7 @@ class WorkerPool {
                 }
                 std::string answer;
                 lost = exchange(w, m, sent, answer);
-                if (!lost) settle_processed(w, answer, rest.first(sent));
+                if (!lost) settle_processed(w, answer, rest.first(sent), lent);
             }
             if (lost) {
                 // A crash or a hang names no frame: each is tried again alone, on a new worker,
@@ -153,7 +157,8 @@ class WorkerPool {
             ArenaPlanner planner(w.arena.size(), w.held);
             MessageWriter m(MessageType::Write);
             std::string too_large;
-            auto sent = send_frames(rest, w.arena, planner, m, too_large);
+            std::map<std::uint64_t, Image> lent;
+            auto sent = send_frames(rest, memory(w), planner, m, too_large, &lent);
             if (sent == 0) {
                 report.failed(at, too_large);
                 ++at;
@@ -165,7 +170,7 @@ class WorkerPool {
             if (auto lost = exchange(w, m, sent, answer)) {
                 for (std::size_t i = 0; i < sent; ++i) report.failed(at + i, lost->reason);
             } else {
-                settle_written(w, answer, at, sent, report);
+                settle_written(w, answer, at, sent, report, lent);
             }
             at += sent;
         }
@@ -265,11 +270,13 @@ class WorkerPool {
             if (!w.arena.data())
                 w.arena =
                     SharedArena::create("framehost-" + spec_.instance_name, spec_.arena_bytes);
-            w.process = std::make_unique<WorkerProcess>(spec_.executable, w.arena.fd());
+            w.process = std::make_unique<WorkerProcess>(spec_.executable, w.arena.fd(),
+                                                        spec_.pool ? spec_.pool->fd() : -1);
         } catch (const std::exception& e) {
             return lose(w, name() + " could not start: " + e.what());
         }
         w.held.clear();
+        w.lent.clear();
         auto refused = [&](const std::string& answer) -> std::optional<std::string> {
             MessageReader r(answer);
             auto type = r.type();
@@ -355,9 +362,24 @@ class WorkerPool {
         return std::nullopt;
     }
 
-    void settle_tail(Worker& w, MessageReader& r, double plugin_seconds) {
+    SharedMemory memory(const Worker& w) const {
+        return {&w.arena, spec_.pool ? &spec_.pool->memory() : nullptr};
+    }
+
+    void settle_tail(Worker& w, MessageReader& r, double plugin_seconds,
+                     std::map<std::uint64_t, Image>& lent) {
         auto tail = read_tail(r);
         w.held = std::move(tail.held);
+        // The pool's frames its plugin still holds stay alive here until it lets them go.
+        std::map<std::uint64_t, Image> kept;
+        for (const auto& block : w.held) {
+            if (block.space != ArenaBlock::Pool) continue;
+            if (auto it = lent.find(block.offset); it != lent.end())
+                kept.insert(*it);
+            else if (auto old = w.lent.find(block.offset); old != w.lent.end())
+                kept.insert(*old);
+        }
+        w.lent = std::move(kept);
         double pipe = std::max(0.0, call_seconds_ - plugin_seconds);
         pipe_.observe(pipe);
         calls_.fetch_add(1, std::memory_order_relaxed);
@@ -389,14 +411,15 @@ class WorkerPool {
         }
     }
 
-    void settle_processed(Worker& w, const std::string& answer, std::span<Frame* const> frames) {
+    void settle_processed(Worker& w, const std::string& answer, std::span<Frame* const> frames,
+                          std::map<std::uint64_t, Image>& lent) {
         MessageReader r(answer);
         auto type = r.type();
         double plugin_seconds = r.f64();
         // The frames of earlier calls of the batch are settled: only this call's fail.
         if (type == MessageType::CallFailed) {
             auto error = r.text();
-            settle_tail(w, r, plugin_seconds);
+            settle_tail(w, r, plugin_seconds, lent);
             for (Frame* f : frames) f->fail(error);
             return;
         }
@@ -405,17 +428,17 @@ class WorkerPool {
             return;
         }
         receive_processed(r, w.arena, frames);
-        settle_tail(w, r, plugin_seconds);
+        settle_tail(w, r, plugin_seconds, lent);
     }
 
     void settle_written(Worker& w, const std::string& answer, std::size_t at, std::size_t sent,
-                        SinkReport& report) {
+                        SinkReport& report, std::map<std::uint64_t, Image>& lent) {
         MessageReader r(answer);
         auto type = r.type();
         double plugin_seconds = r.f64();
         if (type == MessageType::CallFailed) {
             auto error = r.text();
-            settle_tail(w, r, plugin_seconds);
+            settle_tail(w, r, plugin_seconds, lent);
             for (std::size_t i = 0; i < sent; ++i) report.failed(at + i, error);
             return;
         }
@@ -430,7 +453,7 @@ class WorkerPool {
             auto reason = r.text();
             if (index < sent) report.failed(at + index, reason);
         }
-        settle_tail(w, r, plugin_seconds);
+        settle_tail(w, r, plugin_seconds, lent);
     }
 
     WorkerSpec spec_;

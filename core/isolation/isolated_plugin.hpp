@@ -17,6 +17,8 @@
 
 namespace framehost::core::isolation {
 
+class FramePool;
+
 struct WorkerSpec {
     std::filesystem::path executable;   // the framehost binary (worker_executable())
     std::filesystem::path plugin_file;  // loaded by the worker with the host's checks
@@ -24,6 +26,7 @@ struct WorkerSpec {
     std::string params_yaml;  // the entry's params, validated again by the worker
     IsolationSettings settings;
     std::size_t arena_bytes = 0;
+    const FramePool* pool = nullptr;  // the host's frame memory: frames in it cross uncopied
 };
 
 // The host's side of an isolated instance: a Processor or a Sink as `descriptor` says.

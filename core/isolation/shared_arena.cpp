@@ -11,8 +11,8 @@
 namespace framehost::core::isolation {
 
 namespace {
-std::uint8_t* map_shared(int fd, std::size_t bytes) {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+std::uint8_t* map_shared(int fd, std::size_t bytes, bool writable) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         throw std::runtime_error(std::string("cannot map the worker arena: ") +
                                  std::strerror(errno));
@@ -34,11 +34,11 @@ SharedArena SharedArena::create(const std::string& name, std::size_t bytes) {
     return adopt(fd, bytes);
 }
 
-SharedArena SharedArena::adopt(int fd, std::size_t bytes) {
+SharedArena SharedArena::adopt(int fd, std::size_t bytes, bool writable) {
     SharedArena arena;
     arena.fd_ = fd;
     arena.size_ = bytes;
-    arena.data_ = map_shared(fd, bytes);
+    arena.data_ = map_shared(fd, bytes, writable);
     return arena;
 }
 

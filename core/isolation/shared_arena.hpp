@@ -13,8 +13,9 @@ class SharedArena {
   public:
     // A new arena of `bytes` (the host's side). Throws std::runtime_error naming the failure.
     static SharedArena create(const std::string& name, std::size_t bytes);
-    // Maps an arena received as `fd` (the worker's side); takes the descriptor.
-    static SharedArena adopt(int fd, std::size_t bytes);
+    // Maps an arena received as `fd` (the worker's side); takes the descriptor. Read-only unless
+    // `writable`: the host's frame pool is, to its workers.
+    static SharedArena adopt(int fd, std::size_t bytes, bool writable = true);
 
     SharedArena() = default;
     SharedArena(SharedArena&& other) noexcept { *this = std::move(other); }

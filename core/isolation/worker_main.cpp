@@ -151,7 +151,8 @@ std::string caught() {
 
 class Worker {
   public:
-    Worker(int socket, SharedArena arena) : socket_(socket), arena_(std::move(arena)) {}
+    Worker(int socket, SharedArena arena, SharedArena pool)
+        : socket_(socket), arena_(std::move(arena)), pool_(std::move(pool)) {}
 
     int serve() {
         std::string message;
@@ -252,7 +253,7 @@ class Worker {
     }
 
     void process(MessageReader& r) {
-        auto frames = receive_frames(r, arena_, held_);
+        auto frames = receive_frames(r, memory(), held_);
         std::vector<Image> before;
         std::vector<Frame*> handed;
         std::size_t input_end = 0;
@@ -294,7 +295,7 @@ class Worker {
     }
 
     void write(MessageReader& r) {
-        auto frames = receive_frames(r, arena_, held_);
+        auto frames = receive_frames(r, memory(), held_);
         std::vector<const Frame*> handed;
         for (const auto& f : frames) handed.push_back(&f);
         CollectedReport report;
@@ -322,8 +323,11 @@ class Worker {
         answer(m);
     }
 
+    SharedMemory memory() const { return {&arena_, pool_.data() ? &pool_ : nullptr}; }
+
     int socket_;
     SharedArena arena_;
+    SharedArena pool_;  // the host's frame pool, read-only; none when not given
     std::shared_ptr<HeldBlocks> held_ = std::make_shared<HeldBlocks>();
     std::shared_ptr<PluginLibrary> library_;  // declared before the instance: unloaded last
     std::unique_ptr<WorkerContext> context_;
@@ -350,8 +354,14 @@ int run_plugin_worker(pid_t parent) {
         return 2;
     }
     try {
+        SharedArena pool;
+        off_t pool_size = ::lseek(WorkerProcess::kPoolFd, 0, SEEK_END);
+        if (pool_size > 0)
+            pool = SharedArena::adopt(WorkerProcess::kPoolFd, static_cast<std::size_t>(pool_size),
+                                      false);
         Worker worker(WorkerProcess::kSocketFd,
-                      SharedArena::adopt(WorkerProcess::kArenaFd, static_cast<std::size_t>(size)));
+                      SharedArena::adopt(WorkerProcess::kArenaFd, static_cast<std::size_t>(size)),
+                      std::move(pool));
         return worker.serve();
     } catch (const std::exception& e) {
         core::log(LogLevel::Error, "worker", e.what());

@@ -47,18 +47,20 @@ std::filesystem::path worker_executable() {
     return self.parent_path() / "framehost";
 }
 
-WorkerProcess::WorkerProcess(const std::filesystem::path& executable, int arena_fd) {
+WorkerProcess::WorkerProcess(const std::filesystem::path& executable, int arena_fd, int pool_fd) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         throw system_error("socketpair", errno);
-    int child_socket = -1, child_arena = -1;
+    int child_socket = -1, child_arena = -1, child_pool = -1;
     try {
         child_socket = lifted(pair[1]);
         child_arena = lifted(arena_fd);
+        if (pool_fd >= 0) child_pool = lifted(pool_fd);
     } catch (...) {
         ::close(pair[0]);
         ::close(pair[1]);
-        if (child_socket >= 0) ::close(child_socket);
+        for (int fd : {child_socket, child_arena})
+            if (fd >= 0) ::close(fd);
         throw;
     }
     ::close(pair[1]);
@@ -69,6 +71,7 @@ WorkerProcess::WorkerProcess(const std::filesystem::path& executable, int arena_
     posix_spawnattr_init(&attributes);
     posix_spawn_file_actions_adddup2(&actions, child_socket, kSocketFd);
     posix_spawn_file_actions_adddup2(&actions, child_arena, kArenaFd);
+    if (child_pool >= 0) posix_spawn_file_actions_adddup2(&actions, child_pool, kPoolFd);
     sigset_t none, defaults;
     sigemptyset(&none);
     sigemptyset(&defaults);
@@ -87,6 +90,7 @@ WorkerProcess::WorkerProcess(const std::filesystem::path& executable, int arena_
     posix_spawnattr_destroy(&attributes);
     ::close(child_socket);
     ::close(child_arena);
+    if (child_pool >= 0) ::close(child_pool);
     if (error != 0) {
         ::close(pair[0]);
         throw system_error(program, error);

@@ -1,8 +1,8 @@
 #pragma once
 // One plugin worker process: the framehost binary started as `framehost worker`, with its end of
-// a socket pair as fd 3 and the shared arena as fd 4, in a process group of its own (a Ctrl-C
-// at the terminal reaches the host, which stops its workers in order); a worker whose host is
-// gone ends itself.
+// a socket pair as fd 3, the shared arena as fd 4 and the host's frame pool as fd 5, in a process
+// group of its own (a Ctrl-C at the terminal reaches the host, which stops its workers in order); a
+// worker whose host is gone ends itself.
 #include <filesystem>
 #include <string>
 
@@ -14,9 +14,10 @@ class WorkerProcess {
   public:
     static constexpr int kSocketFd = 3;
     static constexpr int kArenaFd = 4;
+    static constexpr int kPoolFd = 5;  // the host's frame pool, when it has one
 
     // Starts `executable worker`. Throws std::runtime_error when it cannot be started.
-    WorkerProcess(const std::filesystem::path& executable, int arena_fd);
+    WorkerProcess(const std::filesystem::path& executable, int arena_fd, int pool_fd = -1);
     ~WorkerProcess();  // kills and reaps it if still running
     WorkerProcess(const WorkerProcess&) = delete;
     WorkerProcess& operator=(const WorkerProcess&) = delete;

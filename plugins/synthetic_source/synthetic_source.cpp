@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <framehost/export.hpp>
+#include <framehost/frame_memory.hpp>
 #include <framehost/param_table.hpp>
 
 namespace {
@@ -64,10 +65,12 @@ class SyntheticSource final : public framehost::Source {
         return d;
     }
 
-    SyntheticSource(const framehost::Params& p, framehost::PluginContext&)
-        : SyntheticSource(params().read(p)) {}
+    SyntheticSource(const framehost::Params& p, framehost::PluginContext& context)
+        : SyntheticSource(params().read(p),
+                          framehost::find_extension<framehost::FrameMemory>(context)) {}
 
-    explicit SyntheticSource(const Settings& settings)
+    // `memory`: the host's frame memory, or null.
+    SyntheticSource(const Settings& settings, framehost::FrameMemory* memory)
         : count_(settings.count),
           rate_(settings.rate_fps),
           width_(settings.width),
@@ -83,7 +86,9 @@ class SyntheticSource final : public framehost::Source {
         if (settings.pixels) {
             auto images = settings.distinct_images;
             for (int k = 0; k < images; ++k) {
-                auto image = framehost::make_image(format_, width_, height_);
+                // From the host's frame memory when it offers it: isolated plugins then read
+                // these pictures where they are.
+                auto image = framehost::make_frame_image(memory, format_, width_, height_);
                 // Each image has its own brightness, so the detector sees different content.
                 auto base = static_cast<std::uint8_t>(20 + (k * 53) % 200);
                 std::size_t i = 0;

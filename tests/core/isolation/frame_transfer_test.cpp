@@ -5,9 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
+#include "core/isolation/frame_pool.hpp"
 #include "core/isolation/frame_transfer.hpp"
 #include "core/isolation/shared_arena.hpp"
 #include "core/isolation/worker_link.hpp"
@@ -72,12 +74,12 @@ TEST_CASE("frames cross the arena with every field, their pixels wrapped where t
     ArenaPlanner planner(arena.size(), {});
     MessageWriter message(MessageType::Process);
     std::string too_large;
-    REQUIRE(send_frames(view, arena, planner, message, too_large) == 3);
+    REQUIRE(send_frames(view, {&arena, nullptr}, planner, message, too_large) == 3);
 
     auto held = std::make_shared<HeldBlocks>();
     MessageReader reader(message.bytes());
     CHECK(reader.type() == MessageType::Process);
-    auto got = receive_frames(reader, arena, held);
+    auto got = receive_frames(reader, {&arena, nullptr}, held);
     REQUIRE(got.size() == 3);
     CHECK(reader.done());
     for (std::size_t i = 0; i < 3; ++i) {
@@ -112,12 +114,12 @@ TEST_CASE("what a processor did comes back: detections, results, failure, filter
     ArenaPlanner planner(arena.size(), {});
     MessageWriter message(MessageType::Process);
     std::string too_large;
-    REQUIRE(send_frames(view, arena, planner, message, too_large) == 3);
+    REQUIRE(send_frames(view, {&arena, nullptr}, planner, message, too_large) == 3);
 
     auto held = std::make_shared<HeldBlocks>();
     MessageReader reader(message.bytes());
     reader.type();
-    auto worked = receive_frames(reader, arena, held);
+    auto worked = receive_frames(reader, {&arena, nullptr}, held);
     std::vector<Image> before;
     for (const auto& f : worked) before.push_back(f.image);
     worked[0].detections.push_back({"car", 0.5, {5, 6, 7, 8}});
@@ -161,7 +163,7 @@ TEST_CASE("a frame larger than the arena is refused by name, and a batch is spli
     ArenaPlanner planner(arena.size(), {});
     MessageWriter message(MessageType::Process);
     std::string too_large;
-    CHECK(send_frames(view, arena, planner, message, too_large) == 0);
+    CHECK(send_frames(view, {&arena, nullptr}, planner, message, too_large) == 0);
     CHECK(too_large == "a frame of 0 MB does not fit the worker's arena of 0 MB");
 
     std::vector<Frame> small;
@@ -170,7 +172,54 @@ TEST_CASE("a frame larger than the arena is refused by name, and a batch is spli
     for (const auto& f : small) three.push_back(&f);
     ArenaPlanner fresh(arena.size(), {});
     MessageWriter split(MessageType::Process);
-    CHECK(send_frames(three, arena, fresh, split, too_large) == 1);  // 5,760 bytes each
+    CHECK(send_frames(three, {&arena, nullptr}, fresh, split, too_large) == 1);  // 5,760 bytes each
+}
+
+TEST_CASE("frames whose planes are in the host's frame pool cross as offsets, with no copy") {
+    auto arena = SharedArena::create("test", 1 << 20);
+    FramePool pool(8 << 20);
+    auto image = pool.make_image(PixelFormat::RGB24, 50, 30);
+    REQUIRE(pool.offset_of(image.planes[0].data, image.planes[0].size));
+    CHECK(image.stride(0) == 192);  // make_image's layout
+    std::memcpy(image.planes[0].data, patterned(5).planes[0].data, image.planes[0].size);
+    std::vector<Frame> frames;
+    frames.push_back(frame_with("pooled", image));
+    frames.push_back(frame_with("heap", patterned(6)));
+    std::vector<const Frame*> view{&frames[0], &frames[1]};
+    ArenaPlanner planner(arena.size(), {});
+    MessageWriter message(MessageType::Process);
+    std::string too_large;
+    std::map<std::uint64_t, Image> lent;
+    REQUIRE(send_frames(view, {&arena, &pool.memory()}, planner, message, too_large, &lent) == 2);
+    CHECK(planner.end() < 2 * 192 * 30);  // only the heap frame was copied into the arena
+    REQUIRE(lent.size() == 1);
+
+    auto held = std::make_shared<HeldBlocks>();
+    MessageReader reader(message.bytes());
+    reader.type();
+    auto got = receive_frames(reader, {&arena, &pool.memory()}, held);
+    REQUIRE(got.size() == 2);
+    // Here both sides map the same pool at one address: the worker's plane is the frame's own.
+    CHECK(got[0].image.planes[0].data == image.planes[0].data);
+    CHECK(arena.holds(got[1].image.planes[0].data, 1));
+    CHECK(same_pixels(got[0].image, patterned(5)));
+    auto blocks = held->list();
+    REQUIRE(blocks.size() == 2);
+    CHECK(std::count_if(blocks.begin(), blocks.end(), [&](const ArenaBlock& b) {
+              return b.space == ArenaBlock::Pool && lent.count(b.offset) == 1;
+          }) == 1);
+
+    // The pool hands a returned block out again, and falls back to the heap when full.
+    auto before = pool.figures().in_use;
+    got.clear();
+    frames.clear();
+    lent.clear();
+    image = Image{};
+    CHECK(pool.figures().in_use < before);
+    std::vector<Image> many;
+    for (int i = 0; i < 40; ++i) many.push_back(pool.make_image(PixelFormat::RGB24, 640, 480));
+    CHECK(pool.figures().from_heap > 0);
+    CHECK(!many.back().empty());
 }
 
 TEST_CASE("messages cross a socket pair whole, however large, and a closed peer is seen") {
