@@ -57,9 +57,10 @@ std::filesystem::path resolve(const CommonOptions& options, const std::string& w
 }  // namespace
 
 int check_plugin(const CommonOptions& common, const std::string& what,
-                 const std::vector<core::ConfigOverride>& params,
-                 std::chrono::milliseconds timeout) {
+                 const std::vector<core::ConfigOverride>& params, std::chrono::milliseconds timeout,
+                 bool isolated) {
     core::ConformanceOptions options;
+    options.isolated = isolated;
     options.file = resolve(common, what);
     options.params = params;
     options.call_timeout = timeout;

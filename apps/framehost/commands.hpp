@@ -40,8 +40,9 @@ int new_plugin(const std::string& name, const std::string& kind, const std::file
 // the host's config sections (docs/configuration.md); `http`, the endpoints of the HTTP API
 // (docs/http-api.md). Tests compare both with the pages.
 int print_reference(const std::string& what);
+// `isolated`: the plugin runs as `isolation: process` runs it, in a worker process.
 int check_plugin(const CommonOptions& options, const std::string& what,
-                 const std::vector<core::ConfigOverride>& params,
-                 std::chrono::milliseconds timeout);
+                 const std::vector<core::ConfigOverride>& params, std::chrono::milliseconds timeout,
+                 bool isolated = false);
 
 }  // namespace framehost::app

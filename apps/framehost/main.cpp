@@ -29,7 +29,7 @@ Usage:
   framehost inspect NAME... | --all [--format text|json|markdown] show plugins' parameters
   framehost reference config|http                               the config's keys or the HTTP
                                                                  endpoints, as Markdown
-  framehost check-plugin FILE|NAME [--set param=value ...] [--timeout 5s]
+  framehost check-plugin FILE|NAME [--set param=value ...] [--timeout 5s] [--isolated]
                                                                  drive one plugin through its life
                                                                  with generated frames, report faults
   framehost new-plugin NAME [--kind processor|source|sink] [--dir DIR]
@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
         "all", "inspect: every plugin on the search path")(
         "format", po::value<std::string>()->default_value("text"),
         "output of plugins/inspect: text, json or markdown")(
+        "isolated", "check-plugin: run the plugin in a worker process, as isolation: process does")(
         "timeout", po::value<std::string>()->default_value("5s"),
         "check-plugin: how long one call into the plugin may take before it counts as hung")(
         "kind", po::value<std::string>()->default_value("processor"),
@@ -187,7 +188,8 @@ int main(int argc, char** argv) {
         }
         std::vector<core::ConfigOverride> params;
         if (!parse_overrides(vm, params)) return 2;
-        return app::check_plugin(common, words[1], params, std::chrono::milliseconds(timeout_ms));
+        return app::check_plugin(common, words[1], params, std::chrono::milliseconds(timeout_ms),
+                                 vm.count("isolated") > 0);
     }
     if (!words.empty() && words[0] == "new-plugin") {
         if (words.size() != 2) {

@@ -64,6 +64,10 @@ nlohmann::json metrics_json(Host& host) {
         auto entry = plugin_figures(*instance);
         entry["version"] = instance->descriptor().version;
         entry["latency_ms"] = percentiles_ms(instance->latency.snapshot());
+        // An isolated instance's workers: pid, restarts, last crash (core/isolation/).
+        auto status = instance->plugin().status();
+        if (status.is_object() && status.contains("isolation"))
+            entry["isolation"] = status["isolation"];
         plugins[instance->name()] = std::move(entry);
     }
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <thread>
 
+#include <signal.h>
+
 #include "core/isolation/frame_pool.hpp"
 #include "core/isolation/frame_transfer.hpp"
 #include "core/isolation/shared_arena.hpp"
@@ -40,6 +42,11 @@ struct Worker {
         : backoff(s.restart_backoff, s.restart_backoff_max),
           breaker(s.crashes_to_open, s.open_for) {}
     std::unique_ptr<WorkerProcess> process;  // null: not running
+    MessageReceiver receiver;                // of process's socket
+    // The call in flight, for the watchdog: its deadline (0: none) and the process it may kill.
+    std::atomic<std::int64_t> deadline_ns{0};
+    std::atomic<pid_t> calling{0};
+    std::atomic<bool> killed{false};  // by the watchdog, for running past the deadline
     SharedArena arena;
     std::vector<ArenaBlock> held;  // blocks its plugin keeps
     // Frames of the host's frame pool that its plugin keeps: the host keeps their images alive.
@@ -76,11 +83,13 @@ class WorkerPool {
     }
 
     ~WorkerPool() {
+        stop_watchdog();
         for (auto& w : workers_) w->process.reset();
     }
 
     void start() {
         started_ = true;
+        if (!watchdog_.joinable()) watchdog_ = std::thread([this] { watch(); });
         for (auto& w : workers_) {
             Lease lease(*this, *w);
             if (auto lost = launch(*w)) throw std::runtime_error(lost->reason);
@@ -94,12 +103,13 @@ class WorkerPool {
             std::string answer;
             MessageWriter m(MessageType::Stop);
             if (send_message(w->process->socket(), m.bytes()))
-                receive_message(w->process->socket(), answer, spec_.settings.start_timeout);
+                w->receiver.receive(answer, spec_.settings.start_timeout);
             w->process->end_within(milliseconds(2000));
             w->process.reset();
             set_state(*w, "stopped");
         }
         started_ = false;
+        stop_watchdog();
     }
 
     void process(std::span<Frame* const> frames) {
@@ -215,6 +225,31 @@ class WorkerPool {
     }
 
   private:
+    // Kills a worker whose call runs past its deadline: the calling thread waits in a plain
+    // recv(), which the worker's death ends.
+    void watch() {
+        std::unique_lock lock(watchdog_mutex_);
+        while (!watchdog_wake_.wait_for(lock, milliseconds(10), [&] { return watchdog_done_; })) {
+            auto now = Clock::now().time_since_epoch().count();
+            for (auto& w : workers_) {
+                auto deadline = w->deadline_ns.load();
+                if (deadline == 0 || now < deadline || w->killed.load()) continue;
+                w->killed.store(true);
+                if (auto pid = w->calling.load(); pid > 0) ::kill(pid, SIGKILL);
+            }
+        }
+    }
+    void stop_watchdog() {
+        {
+            std::lock_guard lock(watchdog_mutex_);
+            watchdog_done_ = true;
+        }
+        watchdog_wake_.notify_all();
+        if (watchdog_.joinable()) watchdog_.join();
+        std::lock_guard lock(watchdog_mutex_);
+        watchdog_done_ = false;
+    }
+
     struct Lease {
         Lease(WorkerPool& p, Worker& w) : pool(p), worker(w) {}
         ~Lease() { pool.release(worker); }
@@ -272,6 +307,7 @@ class WorkerPool {
                     SharedArena::create("framehost-" + spec_.instance_name, spec_.arena_bytes);
             w.process = std::make_unique<WorkerProcess>(spec_.executable, w.arena.fd(),
                                                         spec_.pool ? spec_.pool->fd() : -1);
+            w.receiver = MessageReceiver(w.process->socket());
         } catch (const std::exception& e) {
             return lose(w, name() + " could not start: " + e.what());
         }
@@ -296,7 +332,7 @@ class WorkerPool {
             std::string answer;
             if (!send_message(w.process->socket(), step.bytes()))
                 return lose(w, name() + " crashed while starting: " + w.process->end(false));
-            auto got = receive_message(w.process->socket(), answer, spec_.settings.start_timeout);
+            auto got = w.receiver.receive(answer, spec_.settings.start_timeout);
             if (got == Received::TimedOut)
                 return lose(w, name() + " did not start within " +
                                    std::to_string(spec_.settings.start_timeout.count()) +
@@ -337,21 +373,28 @@ class WorkerPool {
         return std::clamp(bound, std::min(milliseconds(1000), s.kill_after), s.kill_after);
     }
 
-    // Sends a call and waits for its answer within the kill bound. Nothing when it came back.
+    // Sends a call and waits for its answer; the watchdog kills the worker when it runs past
+    // the kill bound, which ends the wait. Nothing when the answer came back.
     std::optional<Lost> exchange(Worker& w, const MessageWriter& call, std::size_t frames,
                                  std::string& answer) {
         auto began = Clock::now();
-        if (!send_message(w.process->socket(), call.bytes()))
-            return lose(w, name() + " crashed: " + w.process->end(false));
         auto limit = kill_limit(frames);
-        auto got = receive_message(w.process->socket(), answer, limit);
-        if (got == Received::Closed) return lose(w, name() + " crashed: " + w.process->end(false));
-        if (got == Received::TimedOut) {
-            w.process->end(true);
-            return lose(w,
-                        name() + " was killed: a call on " + std::to_string(frames) +
-                            " frame(s) ran over " + std::to_string(limit.count()) + " ms",
-                        true);
+        w.killed.store(false);
+        w.calling.store(w.process->pid());
+        w.deadline_ns.store((began + limit).time_since_epoch().count());
+        bool sent = send_message(w.process->socket(), call.bytes());
+        auto got =
+            sent ? w.receiver.receive(answer, std::chrono::milliseconds(-1)) : Received::Closed;
+        w.deadline_ns.store(0);
+        if (got != Received::Message) {
+            if (w.killed.load()) {
+                w.process->end(true);
+                return lose(w,
+                            name() + " was killed: a call on " + std::to_string(frames) +
+                                " frame(s) ran over " + std::to_string(limit.count()) + " ms",
+                            true);
+            }
+            return lose(w, name() + " crashed: " + w.process->end(false));
         }
         call_seconds_ = seconds_since(began);
         {
@@ -468,6 +511,10 @@ class WorkerPool {
     std::atomic<std::uint64_t> calls_{0};
     std::atomic<std::uint64_t> pipe_ns_{0};
     std::string plugin_status_;
+    std::thread watchdog_;
+    std::mutex watchdog_mutex_;
+    std::condition_variable watchdog_wake_;
+    bool watchdog_done_ = false;
     // The calling thread's last exchange, from sending the call to its answer.
     static thread_local double call_seconds_;
 };

@@ -1,6 +1,8 @@
 #include "core/isolation/worker_link.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,35 +13,7 @@ namespace framehost::core::isolation {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-// Reads exactly n bytes before `deadline` (none when `forever`).
-Received read_exactly(int fd, char* p, std::size_t n, Clock::time_point deadline, bool forever) {
-    while (n > 0) {
-        int wait_ms = -1;
-        if (!forever) {
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            if (left.count() < 0) return Received::TimedOut;
-            wait_ms = static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30));
-        }
-        pollfd pfd{fd, POLLIN, 0};
-        int ready = ::poll(&pfd, 1, wait_ms);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            return Received::Closed;
-        }
-        if (ready == 0) return Received::TimedOut;
-        auto got = ::recv(fd, p, n, 0);
-        if (got < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            return Received::Closed;
-        }
-        if (got == 0) return Received::Closed;
-        p += got;
-        n -= static_cast<std::size_t>(got);
-    }
-    return Received::Message;
-}
+constexpr std::size_t kReadSize = 64 << 10;
 }  // namespace
 
 bool send_message(int fd, const std::string& bytes) {
@@ -69,17 +43,48 @@ bool send_message(int fd, const std::string& bytes) {
     return true;
 }
 
-Received receive_message(int fd, std::string& out, std::chrono::milliseconds timeout) {
+Received MessageReceiver::receive(std::string& out, std::chrono::milliseconds timeout) {
     bool forever = timeout.count() < 0;
     auto deadline = Clock::now() + (forever ? std::chrono::milliseconds(0) : timeout);
-    std::uint32_t length = 0;
-    if (auto r =
-            read_exactly(fd, reinterpret_cast<char*>(&length), sizeof length, deadline, forever);
-        r != Received::Message)
-        return r;
-    if (length == 0 || length > kMaxMessageBytes) return Received::Closed;
-    out.resize(length);
-    return read_exactly(fd, out.data(), length, deadline, forever);
+    for (;;) {
+        std::size_t have = end_ - start_;
+        std::size_t wanted = sizeof(std::uint32_t);
+        if (have >= sizeof(std::uint32_t)) {
+            std::uint32_t length = 0;
+            std::memcpy(&length, buffer_.data() + start_, sizeof length);
+            if (length == 0 || length > kMaxMessageBytes) return Received::Closed;
+            wanted += length;
+            if (have >= wanted) {
+                out.assign(buffer_.data() + start_ + sizeof length, length);
+                start_ += wanted;
+                if (start_ == end_) start_ = end_ = 0;
+                return Received::Message;
+            }
+        }
+        // Room for the rest of this message, at the front of the buffer.
+        if (start_ > 0) {
+            std::memmove(buffer_.data(), buffer_.data() + start_, have);
+            start_ = 0;
+            end_ = have;
+        }
+        if (buffer_.size() < std::max(wanted, kReadSize))
+            buffer_.resize(std::max(wanted, kReadSize));
+        if (!forever) {
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() < 0) return Received::TimedOut;
+            pollfd pfd{fd_, POLLIN, 0};
+            int ready =
+                ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30)));
+            if (ready < 0 && errno == EINTR) continue;
+            if (ready < 0) return Received::Closed;
+            if (ready == 0) return Received::TimedOut;
+        }
+        auto got = ::recv(fd_, buffer_.data() + end_, buffer_.size() - end_, 0);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (got <= 0) return Received::Closed;
+        end_ += static_cast<std::size_t>(got);
+    }
 }
 
 }  // namespace framehost::core::isolation

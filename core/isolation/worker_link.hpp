@@ -92,8 +92,28 @@ constexpr std::size_t kMaxMessageBytes = 256u << 20;
 bool send_message(int fd, const std::string& bytes);
 
 enum class Received { Message, Closed, TimedOut };
-// Receives one message into `out`, waiting at most `timeout` for it to begin and end (a negative
-// timeout waits for ever). A peer that sends a malformed length is treated as closed.
-Received receive_message(int fd, std::string& out, std::chrono::milliseconds timeout);
+
+// Receives messages from one socket, reading as much as is there at once: a call's answer is
+// usually one recv(), with no poll() when the wait has no bound (the host's watchdog kills a
+// worker that runs over, which ends the wait).
+class MessageReceiver {
+  public:
+    explicit MessageReceiver(int fd = -1) : fd_(fd) {}
+    // One message into `out`, waiting at most `timeout` for it to begin and end (negative: for
+    // ever). A peer that sends a malformed length is treated as closed.
+    Received receive(std::string& out, std::chrono::milliseconds timeout);
+
+  private:
+    int fd_;
+    std::string buffer_;
+    std::size_t start_ = 0;  // unread bytes are buffer_[start_, end_)
+    std::size_t end_ = 0;
+};
+
+// One message on `fd`, for exchanges that read nothing else from it (a receiver per call).
+inline Received receive_message(int fd, std::string& out, std::chrono::milliseconds timeout) {
+    MessageReceiver receiver(fd);
+    return receiver.receive(out, timeout);
+}
 
 }  // namespace framehost::core::isolation

@@ -157,8 +157,7 @@ class Worker {
     int serve() {
         std::string message;
         for (;;) {
-            if (receive_message(socket_, message, std::chrono::milliseconds(-1)) !=
-                Received::Message)
+            if (receiver_.receive(message, std::chrono::milliseconds(-1)) != Received::Message)
                 return 0;  // the host is gone, or closed the link: nothing more to do
             MessageReader r(message);
             switch (r.type()) {
@@ -326,6 +325,7 @@ class Worker {
     SharedMemory memory() const { return {&arena_, pool_.data() ? &pool_ : nullptr}; }
 
     int socket_;
+    MessageReceiver receiver_{socket_};
     SharedArena arena_;
     SharedArena pool_;  // the host's frame pool, read-only; none when not given
     std::shared_ptr<HeldBlocks> held_ = std::make_shared<HeldBlocks>();

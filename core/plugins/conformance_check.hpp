@@ -26,6 +26,9 @@ struct ConformanceOptions {
     std::chrono::milliseconds call_timeout{5000};
     // A processor whose median frame takes more than this many times its declared budget fails.
     double budget_tolerance = 4.0;
+    // Run a processor or sink as `isolation: process` runs it: in a worker process of its own,
+    // killed when a call runs past call_timeout.
+    bool isolated = false;
     // One line of the report, as soon as it is known.
     std::function<void(CheckLevel, const std::string&)> report;
     // Called before each call into the plugin, naming it: the last one names the culprit if the

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "tests/support/browser.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/jsonl.hpp"
 #include "tests/support/paths.hpp"
@@ -109,8 +110,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "an isolated worker that crashes is restarted with backoff, and /health shows its pid, "
-    "restarts and last crash while the host goes on") {
+    "an isolated worker that crashes is restarted with backoff, and /health, /metrics and the "
+    "live page show its pid, restarts and last crash while the host goes on") {
     RunningHost host(
         "pipeline: { workers: 2, batch_size: 5, progress_interval_s: 0 }\n"
         "plugin_paths: [" +
@@ -142,6 +143,23 @@ TEST_CASE(
     for (int pid : pids) CHECK(pid != host.process().pid());
     auto metrics = http.get(host.url("/metrics"), {"Accept: text/plain"});
     CHECK(has(metrics.body, "framehost_plugin_isolation_crashes_total{"));
+    auto figures = json::parse(http.get(host.url("/metrics")).body);
+    CHECK(figures["plugins"]["fixture_processor"]["isolation"]["restarts"].get<int>() >= 3);
+    CHECK(figures["plugins"]["synthetic_source"]["isolation"].is_null());
+
+    // The live page, in headless Chromium, says where each instance runs.
+    Browser browser;
+    auto page = browser.dump_dom(host.url("/"), 6000).dom;
+    auto row = page.find("data-plugin=\"fixture_processor\"");
+    REQUIRE(row != std::string::npos);
+    auto cells = page.substr(row, page.find("</tr>", row) - row);
+    // "worker pid N", or "worker restarting" between a crash and its restart.
+    CHECK_MESSAGE(has(cells, "<td class=\"isolation\">worker "), cells);
+    CHECK(has(cells, "restarts · last: plugin fixture_processor crashed: exited with status 3"));
+    auto source_row = page.find("data-plugin=\"synthetic_source\"");
+    REQUIRE(source_row != std::string::npos);
+    CHECK(has(page.substr(source_row, page.find("</tr>", source_row) - source_row),
+              "<td class=\"isolation\">host</td>"));
     host.process().signal(SIGTERM);
     CHECK(host.process().wait(30s) == 0);
 }
@@ -279,4 +297,19 @@ TEST_CASE("isolation settings that cannot work are refused at the config, with t
     auto r = run_program(kFramehostBinary, {"--config", config.string(), "--check"});
     CHECK(r.exit_code == 1);
     CHECK(has(r.err, "sources run in the host's process"));
+}
+
+TEST_CASE("check-plugin --isolated drives a plugin in a worker process and survives its crashes") {
+    auto good = run_program(kFramehostBinary, {"check-plugin", "--isolated", "identity"});
+    CHECK_MESSAGE(good.exit_code == 0, good.out);
+    CHECK(has(good.out, "created in a worker process with"));
+    CHECK(has(good.out, "identity: passes"));
+
+    auto bad = run_program(kFramehostBinary,
+                           {"check-plugin", "--isolated", "--plugin-path", kFixturePluginDir,
+                            "fixture_processor", "--set", "mode=segfault", "--set", "every=3"});
+    CHECK(bad.exit_code == 1);
+    // The check itself lived to give its verdict: the crashes were the worker's.
+    CHECK_MESSAGE(has(bad.out, "fixture_processor: FAILS"), bad.out);
+    CHECK(has(bad.err, "plugin fixture_processor crashed: "));
 }
