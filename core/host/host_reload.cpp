@@ -40,48 +40,37 @@ nlohmann::json errors_json(const std::vector<ConfigError>& errors) {
 
 Host::ReloadResult Host::reload() {
     std::lock_guard one_at_a_time(reload_mutex_);
+    auto refused = [&](int status, nlohmann::json errors) {
+        for (const auto& e : errors)
+            log(LogLevel::Error, "reload",
+                "refused: " + e.value("text", e.value("message", std::string())));
+        return ReloadResult{false,
+                            status,
+                            {{"status", "refused"},
+                             {"file", config_.file.string()},
+                             {"errors", std::move(errors)}}};
+    };
+    auto message = [](const std::string& text) {
+        return nlohmann::json::array({{{"message", text}}});
+    };
     if (!loader_)
-        return {false,
-                409,
-                {{"status", "refused"},
-                 {"errors", nlohmann::json::array({{{"message",
-                                                     "this host was not started from a config "
-                                                     "file: there is nothing to re-read"}}})}}};
+        return refused(409, message("this host was not started from a config file: there is "
+                                    "nothing to re-read"));
     auto running = pipeline_->status();
     if (!running.started || running.stopping)
-        return {false,
-                409,
-                {{"status", "refused"},
-                 {"errors", nlohmann::json::array(
-                                {{{"message", "the host is not running: nothing to reload"}}})}}};
+        return refused(409, message("the host is not running: nothing to reload"));
     HostConfig next;
     try {
         next = loader_();
     } catch (const ConfigErrors& errors) {
-        for (const auto& e : errors.errors())
-            log(LogLevel::Error, "reload", "refused: " + e.to_string());
-        return {false,
-                422,
-                {{"status", "refused"},
-                 {"file", config_.file.string()},
-                 {"errors", errors_json(errors.errors())}}};
+        return refused(422, errors_json(errors.errors()));
     } catch (const std::exception& e) {
-        log(LogLevel::Error, "reload", std::string("refused: ") + e.what());
-        return {false,
-                422,
-                {{"status", "refused"},
-                 {"file", config_.file.string()},
-                 {"errors", nlohmann::json::array({{{"message", e.what()}}})}}};
+        return refused(422, message(e.what()));
     }
     try {
         return apply(std::move(next));
     } catch (const std::exception& e) {
-        log(LogLevel::Error, "reload", std::string("refused: ") + e.what());
-        return {false,
-                422,
-                {{"status", "refused"},
-                 {"file", config_.file.string()},
-                 {"errors", nlohmann::json::array({{{"message", e.what()}}})}}};
+        return refused(422, message(e.what()));
     }
 }
 

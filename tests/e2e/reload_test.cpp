@@ -264,3 +264,58 @@ FRAMEHOST_PLUGIN(Versioned)
     host.process().signal(SIGTERM);
     CHECK(host.process().wait(30s) == 0);
 }
+
+TEST_CASE("a reload adds, changes and removes configured sources, the others untouched") {
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto config = [&](const std::string& sources) {
+        return "pipeline: { workers: 2, batch_size: 5, progress_interval_s: 0 }\n"
+               "sources:\n" +
+               sources +
+               "processors: [ { plugin: identity } ]\n"
+               "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
+               out.string() + "\" } } ]\n";
+    };
+    auto first =
+        "  - { plugin: synthetic_source, name: a, params: { count: 0, rate_fps: 100, "
+        "id_prefix: a- } }\n";
+    auto second = [](const std::string& prefix) {
+        return "  - { plugin: synthetic_source, name: b, params: { count: 0, rate_fps: 100, "
+               "id_prefix: " +
+               prefix + " } }\n";
+    };
+    RunningHost host(config(first));
+    HttpClient http;
+    auto count_prefix = [&](const std::string& prefix) {
+        std::size_t n = 0;
+        for (const auto& line : read_jsonl(out))
+            n += line["frame_id"].get<std::string>().rfind(prefix, 0) == 0;
+        return n;
+    };
+    REQUIRE(eventually([&] { return count_prefix("a-") > 20; }, 10s));
+
+    rewrite(host.config_file(), config(std::string(first) + second("b-")));
+    auto r = reload(http, host);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(json::parse(r.body)["changed"]["sources"]["added"] == json::array({"b"}));
+    CHECK(eventually([&] { return count_prefix("b-") > 20; }, 10s));
+
+    rewrite(host.config_file(), config(std::string(first) + second("c-")));
+    r = reload(http, host);
+    CHECK(json::parse(r.body)["changed"]["sources"]["replaced"] == json::array({"b"}));
+    CHECK(eventually([&] { return count_prefix("c-") > 20; }, 10s));
+    auto b_frames = count_prefix("b-");
+
+    rewrite(host.config_file(), config(first));
+    r = reload(http, host);
+    CHECK(json::parse(r.body)["changed"]["sources"]["removed"] == json::array({"b"}));
+    auto c_frames = count_prefix("c-");
+    auto a_frames = count_prefix("a-");
+    std::this_thread::sleep_for(500ms);
+    CHECK(count_prefix("b-") == b_frames);  // gone and stays gone
+    CHECK(count_prefix("c-") == c_frames);
+    CHECK(count_prefix("a-") > a_frames);  // the untouched source went on all along
+    host.process().signal(SIGTERM);
+    CHECK(host.process().wait(30s) == 0);
+    CHECK(has(host.process().err(), "0 failed, 0 dropped"));
+}
