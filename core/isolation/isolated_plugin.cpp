@@ -30,6 +30,10 @@ double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// A worker whose socket closed is dying; one that closed it and lives on (a plugin that closed
+// every descriptor) is killed after this.
+constexpr milliseconds kCrashGrace{2000};
+
 // Why a call did not come back, as the frames it held are failed with.
 struct Lost {
     std::string reason;
@@ -331,14 +335,16 @@ class WorkerPool {
         for (auto& step : steps) {
             std::string answer;
             if (!send_message(w.process->socket(), step.bytes()))
-                return lose(w, name() + " crashed while starting: " + w.process->end(false));
+                return lose(
+                    w, name() + " crashed while starting: " + w.process->end_within(kCrashGrace));
             auto got = w.receiver.receive(answer, spec_.settings.start_timeout);
             if (got == Received::TimedOut)
                 return lose(w, name() + " did not start within " +
                                    std::to_string(spec_.settings.start_timeout.count()) +
                                    " ms: killed");
             if (got == Received::Closed)
-                return lose(w, name() + " crashed while starting: " + w.process->end(false));
+                return lose(
+                    w, name() + " crashed while starting: " + w.process->end_within(kCrashGrace));
             if (auto why = refused(answer)) return lose(w, name() + ": " + *why);
         }
         {
@@ -394,7 +400,7 @@ class WorkerPool {
                                 " frame(s) ran over " + std::to_string(limit.count()) + " ms",
                             true);
             }
-            return lose(w, name() + " crashed: " + w.process->end(false));
+            return lose(w, name() + " crashed: " + w.process->end_within(kCrashGrace));
         }
         call_seconds_ = seconds_since(began);
         {

@@ -160,6 +160,7 @@ class Checker {
         if (auto* source = instance_->source()) check_source(*source);
         if (auto* sink = instance_->sink()) check_sink(*sink);
         check_status();
+        if (options_.isolated) check_worker();
         if (call("stop()", [&] { instance_->plugin().stop(); }))
             ok("stop() returned in " + duration_text(last_elapsed_));
         if (call("destroy", [&] { instance_.reset(); })) ok("destroyed");
@@ -299,6 +300,18 @@ class Checker {
             return false;
         }
         return true;
+    }
+
+    // In a worker, a crash costs only the frames of that call, and the frames come back failed:
+    // the worker's restarts are what says it crashed.
+    void check_worker() {
+        auto isolation = instance_->plugin().status().value("isolation", nlohmann::json::object());
+        auto restarts = isolation.value("restarts", 0);
+        if (restarts > 0)
+            fail("its worker process crashed and was restarted " + std::to_string(restarts) +
+                 " time(s) (last: " + isolation.value("last_crash", std::string()) + ")");
+        else
+            ok("its worker process never crashed");
     }
 
     void check_status() {
