@@ -72,6 +72,10 @@ WorkerProcess::WorkerProcess(const std::filesystem::path& executable, int arena_
     posix_spawn_file_actions_adddup2(&actions, child_socket, kSocketFd);
     posix_spawn_file_actions_adddup2(&actions, child_arena, kArenaFd);
     if (child_pool >= 0) posix_spawn_file_actions_adddup2(&actions, child_pool, kPoolFd);
+    // Nothing else of the host's: a descriptor opened without O_CLOEXEC (the host's, a
+    // plugin's, or one the host inherited) would otherwise sit at 5 and be taken for the pool,
+    // or keep a listening socket or a pipe open in the worker.
+    posix_spawn_file_actions_addclosefrom_np(&actions, child_pool >= 0 ? kPoolFd + 1 : kPoolFd);
     sigset_t none, defaults;
     sigemptyset(&none);
     sigemptyset(&defaults);
