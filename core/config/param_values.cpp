@@ -49,6 +49,33 @@ std::string join(const std::vector<std::string>& items) {
     return text;
 }
 
+// A YAML value as the JSON YAML's own rules make of it: a quoted scalar stays a string; a plain
+// one is null, a boolean, an integer or a number when it reads as one.
+nlohmann::json plain_value(const YAML::Node& node) {
+    if (node.IsMap()) {
+        nlohmann::json out = nlohmann::json::object();
+        for (auto it = node.begin(); it != node.end(); ++it)
+            out[it->first.Scalar()] = plain_value(it->second);
+        return out;
+    }
+    if (node.IsSequence()) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& item : node) out.push_back(plain_value(item));
+        return out;
+    }
+    if (!node.IsScalar()) return nullptr;
+    const std::string& text = node.Scalar();
+    if (node.Tag() == "!") return text;  // quoted
+    if (text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+    std::int64_t integer = 0;
+    if (parse_int(text, integer)) return integer;
+    double number = 0;
+    if (parse_double(text, number)) return number;
+    return text;
+}
+
 // Converts one node; returns null json and reports when it does not fit the spec.
 nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std::string& where,
                        Diagnostics& diagnostics) {
@@ -87,6 +114,12 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
             if (auto problem = check_param_value(spec, plain)) return fail(problem.text);
         }
         return records;
+    }
+    if (spec.type == ParamType::Mapping) {
+        if (!node.IsMap()) return fail("expected a mapping");
+        auto value = plain_value(node);
+        if (auto problem = check_param_value(spec, value)) return fail(problem.text);
+        return value;
     }
     if (spec.type == ParamType::Points) {
         // [[x, y], ...]: each point a list of two numbers; a lone [x, y] is one point.
@@ -175,6 +208,7 @@ nlohmann::json convert(const YAML::Node& node, const ParamSpec& spec, const std:
         case ParamType::List:
         case ParamType::Records:
         case ParamType::Points:
+        case ParamType::Mapping:
             return fail("unsupported type");
     }
     // The range and allowed values are the SDK's rules, the harness's too.
@@ -304,6 +338,9 @@ std::vector<std::string> check_param_spec(const std::vector<ParamSpec>& spec) {
             case ParamType::Records:
             case ParamType::Points:
                 type_ok = d.is_array();
+                break;
+            case ParamType::Mapping:
+                type_ok = d.is_object();
                 break;
         }
         if (!type_ok) {

@@ -17,6 +17,7 @@ std::string constraint(const ParamSpec& p) {
     std::string unit = p.type == ParamType::Duration ? "ms" : "";
     std::string what = p.type == ParamType::List || p.type == ParamType::Records ? " items"
                        : p.type == ParamType::Points                             ? " points"
+                       : p.type == ParamType::Mapping                            ? " keys"
                                                                                  : "";
     std::string text;
     if (p.min && p.max)

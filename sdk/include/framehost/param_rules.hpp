@@ -110,6 +110,13 @@ inline ParamProblem check_param_form(const ParamSpec& spec, const nlohmann::json
                         ""};
             return {};
         }
+        case ParamType::Mapping:
+            if (!value.is_object()) return {"expected a mapping, got " + shown, ""};
+            if (outside(static_cast<double>(value.size())))
+                return {"expected a mapping with a number of keys " + describe_range(spec) +
+                            ", got " + std::to_string(value.size()),
+                        ""};
+            return {};
         case ParamType::Records: {
             if (!value.is_array()) return {"expected a list of mappings, got " + shown, ""};
             if (outside(static_cast<double>(value.size())))

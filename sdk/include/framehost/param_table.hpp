@@ -66,6 +66,8 @@ constexpr ParamType type_of() {
         return ParamType::List;
     else if constexpr (std::is_same_v<T, std::vector<std::array<double, 2>>>)
         return ParamType::Points;
+    else if constexpr (std::is_same_v<T, nlohmann::json>)
+        return ParamType::Mapping;  // initialise the member to nlohmann::json::object()
     else
         static_assert(sizeof(T) == 0, "no parameter type for this member type");
 }

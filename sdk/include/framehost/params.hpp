@@ -16,7 +16,7 @@
 
 namespace framehost {
 
-enum class ParamType { Bool, Int, Double, String, Duration, List, Records, Points };
+enum class ParamType { Bool, Int, Double, String, Duration, List, Records, Points, Mapping };
 
 inline const char* to_string(ParamType type) {
     switch (type) {
@@ -36,15 +36,19 @@ inline const char* to_string(ParamType type) {
             return "records";
         case ParamType::Points:
             return "points";
+        case ParamType::Mapping:
+            return "mapping";
     }
     return "?";
 }
 
 // One parameter. Values in `default_value` use the JSON form of their type: bool, integer,
 // number, string, integer milliseconds for a duration, array of strings for a list, array of
-// objects for records, array of [x, y] number pairs for points. `min`/`max` bound numbers and
-// durations (milliseconds) and, for lists, records and points, the number of items. `allowed`
-// restricts a string, or each item of a list, to those values. Records are a list of small mappings
+// objects for records, array of [x, y] number pairs for points, an object of any values (numbers,
+// strings, booleans, null, lists and mappings of them, as YAML typed them) for a mapping.
+// `min`/`max` bound numbers and durations (milliseconds) and, for lists, records, points and
+// mappings, the number of items. `allowed` restricts a string, or each item of a list, to those
+// values. Records are a list of small mappings
 // ({id: door, url: rtsp://...}) whose keys are `fields`, each checked by its own spec. A parameter
 // or field may be left `unset()` (no default, not required: absent unless the config gives it,
 // Params::has(); e.g. a field inheriting the plugin-wide value, or a part of a preset the config
@@ -149,6 +153,19 @@ inline ParamSpec Records(std::string name, std::vector<ParamSpec> fields, std::s
             std::move(fields),
             {}};
 }
+// A free-form mapping, empty by default, handed on as it is (a Python class's keyword arguments).
+inline ParamSpec Mapping(std::string name, std::string doc) {
+    return {std::move(name),
+            ParamType::Mapping,
+            nlohmann::json::object(),
+            false,
+            {},
+            {},
+            {},
+            std::move(doc),
+            {},
+            {}};
+}
 }  // namespace param
 
 // The validated values handed to a plugin's factory: every declared parameter is present (from
@@ -183,6 +200,10 @@ class Params {
         std::vector<Params> out;
         for (const auto& record : at(name, ParamType::Records)) out.emplace_back(record);
         return out;
+    }
+    // A mapping's keys and values as the config gave them.
+    const nlohmann::json& mapping(const std::string& name) const {
+        return at(name, ParamType::Mapping);
     }
     bool has(const std::string& name) const {
         return values_.contains(name) && !values_[name]["value"].is_null();

@@ -36,6 +36,36 @@ TEST_CASE("values of every type are converted, and omitted ones take their defau
     CHECK(p.integer("unset") == 42);
 }
 
+TEST_CASE("a mapping keeps every value as YAML typed it, nested, and refuses a scalar") {
+    std::vector<ParamSpec> spec = {param::Mapping("args", "")};
+    Diagnostics d("f");
+    auto p = validate(
+        "{args: {n: 3, x: 0.5, on: true, none: ~, word: hello, quoted: '42', "
+        "list: [1, two], nested: {k: v}}}",
+        spec, d);
+    CHECK(d.empty());
+    const auto& args = p.mapping("args");
+    CHECK(args["n"] == 3);
+    CHECK(args["x"] == 0.5);
+    CHECK(args["on"] == true);
+    CHECK(args["none"].is_null());
+    CHECK(args["word"] == "hello");
+    CHECK(args["quoted"] == "42");
+    CHECK(args["list"] == nlohmann::json::array({1, "two"}));
+    CHECK(args["nested"]["k"] == "v");
+    CHECK(validate("{}", spec, d).mapping("args") == nlohmann::json::object());
+
+    Diagnostics refused("f");
+    validate("{args: [1, 2]}", spec, refused);
+    REQUIRE(refused.count() == 1);
+    try {
+        refused.throw_if_any();
+    } catch (const ConfigErrors& e) {
+        CHECK(e.errors()[0].message.find("'args' of plugin 'p': expected a mapping") !=
+              std::string::npos);
+    }
+}
+
 TEST_CASE("durations take units and bare milliseconds") {
     std::int64_t ms = 0;
     CHECK((parse_duration_ms("250ms", ms) && ms == 250));

@@ -59,7 +59,9 @@ TEST_CASE(
     auto message = refusal(test::kFixturePluginDir + "/sdk_1_2_processor.so");
     CHECK(has(message,
               "sdk_1_2_processor.so: built with SDK 1.2.0 (plugin ABI 3), this host has "
-              "SDK 2.0.0 (plugin ABI 4): rebuild the plugin against SDK 2.0.0"));
+              "SDK " +
+                  std::string(kSdkVersion) + " (plugin ABI 4): rebuild the plugin against SDK " +
+                  std::string(kSdkVersion)));
 }
 
 TEST_CASE(
