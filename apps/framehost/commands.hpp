@@ -35,7 +35,8 @@ int inspect_plugins(const CommonOptions& options, const std::vector<std::string>
 // Loads one plugin (a file, or a name on the search path) and drives it through its life;
 // 0 when it conforms, 1 when not.
 // Writes DIR/NAME, an out-of-tree plugin project of the given kind, from sdk/templates.
-int new_plugin(const std::string& name, const std::string& kind, const std::filesystem::path& dir);
+int new_plugin(const std::string& name, const std::string& kind, const std::string& lang,
+               const std::filesystem::path& dir);
 // Prints, as Markdown, a reference generated from the one declaration of each thing: `config`,
 // the host's config sections (docs/configuration.md); `http`, the endpoints of the HTTP API
 // (docs/http-api.md). Tests compare both with the pages.

@@ -32,7 +32,7 @@ Usage:
   framehost check-plugin FILE|NAME [--set param=value ...] [--timeout 5s] [--isolated]
                                                                  drive one plugin through its life
                                                                  with generated frames, report faults
-  framehost new-plugin NAME [--kind processor|source|sink] [--dir DIR]
+  framehost new-plugin NAME [--kind processor|source|sink] [--lang cpp|python] [--dir DIR]
                                                                  write an out-of-tree plugin project
   framehost replay --config FILE [--set ...] CLIP...             the config's processors over
                                                                  recorded clips, every frame; the
@@ -98,9 +98,11 @@ int main(int argc, char** argv) {
         "timeout", po::value<std::string>()->default_value("5s"),
         "check-plugin: how long one call into the plugin may take before it counts as hung")(
         "kind", po::value<std::string>()->default_value("processor"),
-        "new-plugin: processor, source or sink")("dir",
-                                                 po::value<std::string>()->default_value("."),
-                                                 "new-plugin: where the project folder is created")(
+        "new-plugin: processor, source or sink")(
+        "lang", po::value<std::string>()->default_value("cpp"),
+        "new-plugin: cpp (a C++ plugin project) or python (a Python processor for "
+        "python_processor)")("dir", po::value<std::string>()->default_value("."),
+                             "new-plugin: where the project folder is created")(
         "log-level", po::value<std::string>(), "debug, info, warn or error")(
         "url", po::value<std::string>(), "reload: the running host, http://HOST:PORT")(
         "token", po::value<std::string>(),
@@ -196,7 +198,8 @@ int main(int argc, char** argv) {
             std::cerr << "framehost: new-plugin takes one name\n";
             return 2;
         }
-        return app::new_plugin(words[1], vm["kind"].as<std::string>(), vm["dir"].as<std::string>());
+        return app::new_plugin(words[1], vm["kind"].as<std::string>(), vm["lang"].as<std::string>(),
+                               vm["dir"].as<std::string>());
     }
     if (!words.empty() && words[0] == "reload") {
         if (words.size() != 1 || !vm.count("url")) {

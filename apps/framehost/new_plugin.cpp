@@ -36,7 +36,8 @@ std::string fill(std::string text, const std::map<std::string, std::string>& val
 
 }  // namespace
 
-int new_plugin(const std::string& name, const std::string& kind, const std::filesystem::path& dir) {
+int new_plugin(const std::string& name, const std::string& kind, const std::string& lang,
+               const std::filesystem::path& dir) {
     if (!core::is_lower_snake_case(name)) {
         std::cerr << "framehost: plugin name '" << name
                   << "' must be lower_snake_case (a-z, 0-9, _; starting with a letter): it is the "
@@ -45,6 +46,16 @@ int new_plugin(const std::string& name, const std::string& kind, const std::file
     }
     if (kind != "processor" && kind != "source" && kind != "sink") {
         std::cerr << "framehost: --kind is processor, source or sink, not '" << kind << "'\n";
+        return 2;
+    }
+    if (lang != "cpp" && lang != "python") {
+        std::cerr << "framehost: --lang is cpp or python, not '" << lang << "'\n";
+        return 2;
+    }
+    bool python = lang == "python";
+    if (python && kind != "processor") {
+        std::cerr << "framehost: --lang python writes processors (python_processor runs them); "
+                     "sources and sinks are C++\n";
         return 2;
     }
     auto project = dir / name;
@@ -61,18 +72,25 @@ int new_plugin(const std::string& name, const std::string& kind, const std::file
         {"@SDK_MAJOR_MINOR@", std::to_string(FRAMEHOST_SDK_VERSION_MAJOR) + "." +
                                   std::to_string(FRAMEHOST_SDK_VERSION_MINOR)},
     };
-    const std::vector<std::pair<std::string, std::filesystem::path>> files{
-        {"CMakeLists.txt.in", "CMakeLists.txt"},
-        {kind + ".cpp.in", name + ".cpp"},
-        {kind + "_test.cpp.in", std::filesystem::path("tests") / (name + "_test.cpp")},
-        {kind + ".yaml.in", name + ".yaml"},
-        {"README.md.in", "README.md"},
-        {"gitignore.in", ".gitignore"},
-    };
-    std::filesystem::create_directories(project / "tests", ec);
+    const std::vector<std::pair<std::string, std::filesystem::path>> files =
+        python ? std::vector<std::pair<std::string, std::filesystem::path>>{
+                     {"python_processor.py.in", name + ".py"},
+                     {"python_processor_test.py.in", "test_" + name + ".py"},
+                     {"python_processor.yaml.in", name + ".yaml"},
+                     {"python_README.md.in", "README.md"},
+                 }
+               : std::vector<std::pair<std::string, std::filesystem::path>>{
+                     {"CMakeLists.txt.in", "CMakeLists.txt"},
+                     {kind + ".cpp.in", name + ".cpp"},
+                     {kind + "_test.cpp.in", std::filesystem::path("tests") / (name + "_test.cpp")},
+                     {kind + ".yaml.in", name + ".yaml"},
+                     {"README.md.in", "README.md"},
+                     {"gitignore.in", ".gitignore"},
+                 };
+    auto folder = python ? project : project / "tests";
+    std::filesystem::create_directories(folder, ec);
     if (ec) {
-        std::cerr << "framehost: cannot create " << (project / "tests").string() << ": "
-                  << ec.message() << "\n";
+        std::cerr << "framehost: cannot create " << folder.string() << ": " << ec.message() << "\n";
         return 1;
     }
     const auto& templates = plugin_templates();
@@ -84,8 +102,17 @@ int new_plugin(const std::string& name, const std::string& kind, const std::file
             return 1;
         }
     }
-    std::cout << "wrote a " << kind << " plugin project in " << project.string() << ":\n";
+    std::cout << "wrote a " << (python ? "Python " : "") << kind << " project in "
+              << project.string() << ":\n";
     for (const auto& [template_name, target] : files) std::cout << "  " << target.string() << "\n";
+    if (python) {
+        std::cout << "next:\n  cd " << project.string()
+                  << "\n  /usr/bin/python3 -m unittest -v"
+                     "\n  framehost check-plugin python_processor --set module="
+                  << name << ".py --set class=" << class_name_of(name) << "\n  framehost --config "
+                  << name << ".yaml\n";
+        return 0;
+    }
     std::cout << "next:\n  cd " << project.string()
               << "\n  cmake -S . -B build -DCMAKE_PREFIX_PATH=<where framehost is installed>"
                  "\n  cmake --build build && ctest --test-dir build"

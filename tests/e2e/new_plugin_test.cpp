@@ -33,6 +33,39 @@ TEST_CASE("new-plugin writes a complete project for each kind") {
     }
 }
 
+TEST_CASE(
+    "new-plugin --lang python writes a Python processor whose tests pass and that a host runs") {
+    TempDir dir;
+    auto r = run_program(kFramehostBinary,
+                         {"new-plugin", "glow", "--lang", "python", "--dir", dir.path().string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto project = dir.path() / "glow";
+    for (const auto* file : {"glow.py", "test_glow.py", "glow.yaml", "README.md"})
+        CHECK(std::filesystem::exists(project / file));
+    CHECK(read_file(project / "README.md").find("@") == std::string::npos);
+    auto tests = run_program(
+        "/bin/sh", {"-c", "cd '" + project.string() + "' && /usr/bin/python3 -m unittest -v"});
+    CHECK_MESSAGE(tests.exit_code == 0, tests.err);
+    CHECK(tests.err.find("Ran 3 tests") != std::string::npos);
+    auto out = dir / "out.jsonl";
+    auto host = run_program(
+        "/bin/sh",
+        {"-c", "cd '" + project.string() + "' && exec " + kFramehostBinary + " --config glow.yaml"},
+        {{"PORT", "0"}, {"FRAMES", "5"}, {"OUTPUT", out.string()}});
+    REQUIRE_MESSAGE(host.exit_code == 0, host.err);
+    CHECK(host.err.find("finished: 5 completed") != std::string::npos);
+    auto lines = read_file(out);
+    CHECK(lines.find("\"glow\":{\"bright\":") != std::string::npos);
+
+    auto source = run_program(kFramehostBinary, {"new-plugin", "feed", "--lang", "python", "--kind",
+                                                 "source", "--dir", dir.path().string()});
+    CHECK(source.exit_code == 2);
+    CHECK(source.err.find("--lang python writes processors") != std::string::npos);
+    CHECK(run_program(kFramehostBinary,
+                      {"new-plugin", "x", "--lang", "rust", "--dir", dir.path().string()})
+              .exit_code == 2);
+}
+
 TEST_CASE("new-plugin refuses a bad name or kind and never overwrites") {
     TempDir dir;
     auto run = [&](std::vector<std::string> args) {
