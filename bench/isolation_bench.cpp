@@ -12,36 +12,22 @@
 #include <string>
 #include <vector>
 
-#include "core/host/host.hpp"
+#include "bench/host_runs.hpp"
+#include "bench/rows.hpp"
 #include "core/log/log.hpp"
-#include "core/plugins/plugin_binding.hpp"
 
 using namespace framehost;
-using Clock = std::chrono::steady_clock;
+using bench::HostRun;
+using bench::median;
+using Run = bench::HostRun;
+constexpr auto row = bench::print_row;
 
 namespace {
 
 std::filesystem::path g_executable;
 
-struct Run {
-    double frames_per_second = 0;
-    double p50_ms = 0;
-    double p99_ms = 0;
-};
-
 Run run_host(const std::string& yaml) {
-    core::PluginCatalog catalog(core::bundled_plugin_directories(g_executable));
-    auto config = core::parse_host_config(yaml, "bench.yaml", {}, catalog);
-    core::Host host(std::move(config));
-    host.start();  // isolated workers are spawned here, before the clock starts
-    auto started = Clock::now();
-    host.wait();
-    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    auto s = host.states().snapshot();
-    auto done = s.current[static_cast<int>(core::FrameState::Completed)];
-    auto latency = host.pipeline().end_to_end_latency().snapshot();
-    return {static_cast<double>(done) / seconds, latency.quantile(0.5) * 1000,
-            latency.quantile(0.99) * 1000};
+    return bench::run_host(g_executable, yaml);
 }
 
 std::string config(std::uint64_t count, double rate, bool pixels, const std::string& processor,
@@ -54,24 +40,6 @@ std::string config(std::uint64_t count, double rate, bool pixels, const std::str
            ", width: 640, height: 480, distinct_images: 8 } }\n"
            "processors: [ " +
            processor + " ]\n";
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
-
-void row(const std::string& figure, const std::vector<double>& samples, const char* unit,
-         const std::string& peer, double peer_value, const std::string& target,
-         const std::string& note) {
-    auto sorted = samples;
-    std::sort(sorted.begin(), sorted.end());
-    std::printf("%s\t%.6g\t%.6g\t%.6g\t%s\t%s\t%.6g\t%s\t%s\n", figure.c_str(), median(samples),
-                sorted.front(), sorted.back(), unit, peer.c_str(), peer_value, target.c_str(),
-                note.c_str());
-    std::fflush(stdout);
-    std::fprintf(stderr, "  %-62s %12.4g %s (in the host: %.4g)\n", figure.c_str(), median(samples),
-                 unit, peer_value);
 }
 
 // The figure isolated beside the same in the host, run by run in turn, each first as often.

@@ -14,12 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "core/host/host.hpp"
+#include "bench/host_runs.hpp"
+#include "bench/rows.hpp"
 #include "core/log/log.hpp"
-#include "core/plugins/plugin_binding.hpp"
 
 using namespace framehost;
-using Clock = std::chrono::steady_clock;
+using bench::median;
+constexpr auto row = bench::print_row;
 
 namespace {
 
@@ -29,21 +30,14 @@ const std::string kClip = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 const std::string kHogModule =
     FRAMEHOST_SOURCE_DIR "/plugins/python_processor/examples/hog_people.py";
 
-// Frames completed per second of a host run (the workers are started before the clock).
+// Frames completed per second of a host run; says so when not every frame completed.
 double run_host(const std::string& yaml, std::uint64_t expected) {
-    core::PluginCatalog catalog(core::bundled_plugin_directories(g_executable));
-    auto config = core::parse_host_config(yaml, "bench.yaml", {}, catalog);
-    core::Host host(std::move(config));
-    host.start();
-    auto started = Clock::now();
-    host.wait();
-    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    auto done = host.states().snapshot().current[static_cast<int>(core::FrameState::Completed)];
-    if (done != expected)
+    auto run = bench::run_host(g_executable, yaml);
+    if (run.completed != expected)
         std::fprintf(stderr, "python_bench: %llu of %llu frames completed\n",
-                     static_cast<unsigned long long>(done),
+                     static_cast<unsigned long long>(run.completed),
                      static_cast<unsigned long long>(expected));
-    return static_cast<double>(done) / seconds;
+    return run.frames_per_second;
 }
 
 std::string host_yaml(const std::string& source, const std::string& processor, int batch) {
@@ -62,24 +56,6 @@ std::string python(const std::string& module, const std::string& cls, bool isola
     return std::string("{ plugin: python_processor") +
            (isolated ? ", isolation: process, worker: { processes: 2 }" : "") +
            ", params: { module: '" + module + "', class: " + cls + " } }";
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
-
-void row(const std::string& figure, const std::vector<double>& samples, const char* unit,
-         const std::string& peer, double peer_value, const std::string& target,
-         const std::string& note) {
-    auto sorted = samples;
-    std::sort(sorted.begin(), sorted.end());
-    std::printf("%s\t%.6g\t%.6g\t%.6g\t%s\t%s\t%.6g\t%s\t%s\n", figure.c_str(), median(samples),
-                sorted.front(), sorted.back(), unit, peer.c_str(), peer_value, target.c_str(),
-                note.c_str());
-    std::fflush(stdout);
-    std::fprintf(stderr, "  %-62s %12.4g %s (%s: %.4g)\n", figure.c_str(), median(samples), unit,
-                 peer.c_str(), peer_value);
 }
 
 // Two host configs run by run in turn (this VM's speed drifts), as microseconds per frame.

@@ -13,6 +13,7 @@
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/running_host.hpp"
+#include "tests/support/sanitized.hpp"
 
 using namespace framehost::test;
 using json = nlohmann::json;
@@ -23,13 +24,6 @@ namespace {
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-// The sanitizer's own handler catches the worker's SIGSEGV and exits with status 1.
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // A config over a synthetic source of `count` frames at `rate` (0: as fast as it goes), one
 // processor entry and jsonl_sink writing to `out`.

@@ -11,6 +11,7 @@
 #include "tests/support/jsonl.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/sanitized.hpp"
 
 using namespace framehost::test;
 using json = nlohmann::json;
@@ -23,13 +24,6 @@ const std::string kProbes = kSourceDir + "/tests/fixtures/python/probes.py";
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-// The sanitizer's own handler catches the worker's SIGSEGV and exits with status 1.
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // `count` synthetic frames over four cameras -> the processor entry -> jsonl_sink into `out`.
 std::string pipeline(const std::string& processor, const std::filesystem::path& out, int count) {
