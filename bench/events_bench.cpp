@@ -19,7 +19,7 @@
 
 #include <framehost/testing.hpp>
 
-#include "core/events/event_store.hpp"
+#include "core/events/sqlite_event_store.hpp"
 
 namespace {
 

@@ -79,6 +79,7 @@ void adjust_for_replay(core::HostConfig& config, const std::vector<std::filesyst
     config.sinks.clear();
     config.http.enabled = false;
     config.events.path = store.string();
+    config.events.url.clear();  // a replay never writes into a shared store
 }
 
 // Per camera and label: events, crossings per line and direction, dwells per zone; and each

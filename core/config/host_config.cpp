@@ -6,12 +6,23 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "core/config/diagnostics.hpp"
 #include "core/config/param_values.hpp"
 
 namespace framehost::core {
 
 namespace {
+
+// A host's name in a shared event store: stable across its restarts (its machine and port), so
+// it goes on delivering what it wrote; with port 0 (any free port) only the process is unique.
+std::string default_event_writer(int http_port) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+    return std::string(host) + ":" +
+           (http_port > 0 ? std::to_string(http_port) : "pid" + std::to_string(getpid()));
+}
 
 // The host's sections (config_sections(), written once there) and the plugin lists.
 const std::vector<std::string>& top_level_keys() {
@@ -245,6 +256,11 @@ HostConfig read_host_config(YAML::Node root, const std::filesystem::path& file,
         config.section_text["plugin_paths"] = YAML::Dump(root["plugin_paths"]);
 
     auto base = file.parent_path();
+    // A url takes the place of the file, so a config with `path: ${EVENTS_PATH:-events.db}` and
+    // `url: ${EVENTS_URL:-}` joins a fleet's store when EVENTS_URL is set.
+    if (!config.events.url.empty()) config.events.path.clear();
+    if (!config.events.url.empty() && config.events.writer.empty())
+        config.events.writer = default_event_writer(config.http.port);
     if (!config.events.path.empty()) {
         // Relative to the working directory, as the sinks' files are.
         auto store = std::filesystem::absolute(config.events.path).lexically_normal();

@@ -135,6 +135,20 @@ const ParamTable<EventsSettings>& events_section() {
         param::bind(&S::path, "path",
                     "The SQLite file events are kept in (created with its tables; its folder "
                     "must exist), relative to the working directory; empty: no event store"),
+        param::bind(&S::url, "url",
+                    "A PostgreSQL database to keep events in instead of a file, shared by a "
+                    "fleet of hosts: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?...]; "
+                    "when given, `path` is not used")
+            .check([](const nlohmann::json& v) -> std::string {
+                auto url = v.get<std::string>();
+                if (url.empty() || url.rfind("postgresql://", 0) == 0 ||
+                    url.rfind("postgres://", 0) == 0)
+                    return "";
+                return "must start with postgresql:// (a PostgreSQL connection URL)";
+            }),
+        param::bind(&S::writer, "writer",
+                    "This host's name in a shared store: each host delivers (MQTT, webhooks) "
+                    "the events it wrote, under its name; empty: HOSTNAME:PORT (the HTTP port)"),
         param::bind(&S::retention_days, "retention_days",
                     "Events that started longer ago are removed; 0 keeps them for ever")
             .range(0, 36500),

@@ -57,9 +57,13 @@ struct TracingSettings {
 
 // The event store (core/events/event_store.hpp); none when `path` is empty.
 struct EventsSettings {
-    std::string path;  // the SQLite file; made absolute (from the working directory) when read
+    std::string path;    // the SQLite file; made absolute (from the working directory) when read
+    std::string url;     // or a PostgreSQL database a fleet shares: postgresql://...
+    std::string writer;  // this host's name in a shared store; default HOSTNAME:PORT
     int retention_days = 30;
     std::size_t max_events = 1'000'000;
+
+    bool configured() const { return !path.empty() || !url.empty(); }
 };
 
 // What cameras added over HTTP (POST /cameras) may open (core/host/camera_url_policy.hpp).

@@ -1,29 +1,19 @@
 #pragma once
-// The host's event store (framehost/events.hpp's EventStore): one SQLite file in WAL mode. A
-// write returns after its transaction commits, so an event the log calls stored survives the
-// process being killed (synchronous=NORMAL: only a crash of the machine itself can lose the
-// last transactions). Changes are numbered for delivery; each consumer's cursor is a row of
-// the file. Retention removes events older than retention_days and the oldest beyond
-// max_events, with their snapshots; their changes stay until every consumer has taken them (or
-// they pass the same age, or 4 x max_events changes), so a sink behind still delivers them.
-//
-// Two connections: writes go through one, the HTTP API's queries through the other, so a query
-// never waits for a burst of writes (WAL lets a reader work beside the writer).
-#include <chrono>
-#include <condition_variable>
+// What the host asks of its event store beyond the SDK's EventStore (framehost/events.hpp):
+// queries for the HTTP API, the live stream, retention and figures. Two backends keep events:
+// a SQLite file of the host's own (core/events/sqlite_event_store.hpp) and a PostgreSQL
+// database a fleet of hosts shares (core/events/postgres_event_store.hpp); the config's
+// `events:` section picks one (open_event_store).
 #include <cstdint>
-#include <deque>
-#include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <framehost/events.hpp>
 
 #include "core/config/host_settings.hpp"
-#include "core/events/sqlite.hpp"
 
 namespace framehost::core {
 
@@ -39,69 +29,56 @@ struct EventPage {
     std::string next_cursor;    // empty when this is the last page
 };
 
-class SqliteEventStore final : public EventStore {
+class HostEventStore : public EventStore {
   public:
-    // Opens or creates the file (its folder must exist); throws std::runtime_error naming the
-    // file and the reason (not a database, locked, unwritable).
-    explicit SqliteEventStore(const EventsSettings& settings);
-    ~SqliteEventStore();
-
-    void write(std::span<const EventWrite> events) override;
-    std::uint64_t cursor(std::string_view consumer) override;
-    std::vector<EventChange> changes_after(std::uint64_t after, std::size_t limit,
-                                           std::chrono::milliseconds wait) override;
-    void acknowledge(std::string_view consumer, std::uint64_t seq) override;
-    bool attach_clip(const std::string& id, const std::string& file) override;
+    virtual ~HostEventStore() = default;
 
     // For the HTTP API. A cursor that is not one of ours throws std::invalid_argument.
-    EventPage find(const EventQuery& query);
-    std::optional<Event> get(const std::string& id);
-    std::optional<std::vector<std::uint8_t>> snapshot(const std::string& id);
+    virtual EventPage find(const EventQuery& query) = 0;
+    virtual std::optional<Event> get(const std::string& id) = 0;
+    virtual std::optional<std::vector<std::uint8_t>> snapshot(const std::string& id) = 0;
     // The video file a recorder attached to event `id`, if any.
-    std::optional<std::string> clip_file(const std::string& id);
+    virtual std::optional<std::string> clip_file(const std::string& id) = 0;
 
-    // The changes after `after` still held in memory, oldest first, without touching the file
-    // (for the live stream); `after` below what memory holds gives what it holds.
-    std::vector<EventChange> recent_changes_after(std::uint64_t after) const;
-    std::uint64_t last_seq() const;
+    // The changes this host wrote after `after` still held in memory, oldest first (for the
+    // live stream); `after` below what memory holds gives what it holds.
+    virtual std::vector<EventChange> recent_changes_after(std::uint64_t after) const = 0;
+    virtual std::uint64_t last_seq() const = 0;
 
     // Removes what retention says is old; returns how many events went. Called by write() now
     // and then; public for tests. `now_ms` is the wall clock.
-    std::size_t apply_retention(std::int64_t now_ms);
+    virtual std::size_t apply_retention(std::int64_t now_ms) = 0;
 
     struct Figures {
-        std::uint64_t events_written = 0;  // writes of events (new states included)
-        std::uint64_t events_removed = 0;  // by retention
-        std::uint64_t events_held = 0;
+        std::uint64_t events_written = 0;  // writes of events by this host (new states included)
+        std::uint64_t events_removed = 0;  // by this host's retention
+        std::uint64_t events_held = 0;     // in the store when retention last counted, plus since
     };
-    Figures figures() const;
-    const std::string& file() const { return settings_.path; }
-
-  private:
-    std::vector<EventChange> read_changes(std::uint64_t after, std::size_t limit);
-    // A write's transaction and bookkeeping, under write_mutex_; `clip` (a file) is attached to
-    // every event written. True when retention is due.
-    bool write_locked(std::span<const EventWrite> events, const std::string* clip);
-
-    struct WriteStatements;
-
-    EventsSettings settings_;
-    sqlite::Database writer_;
-    sqlite::Database reader_;
-    std::mutex write_mutex_;
-    std::unique_ptr<WriteStatements> statements_;  // under write_mutex_
-    std::mutex read_mutex_;
-
-    mutable std::mutex changes_mutex_;
-    std::condition_variable changed_;
-    std::uint64_t last_seq_ = 0;
-    std::deque<EventChange> recent_;  // the last kRecentChanges changes
-
-    std::uint64_t events_written_ = 0;
-    std::uint64_t events_removed_ = 0;
-    std::uint64_t events_held_ = 0;
-    std::uint64_t writes_since_retention_ = 0;
-    std::chrono::steady_clock::time_point last_retention_{};
+    virtual Figures figures() const = 0;
+    // Where events are kept, for the log: a file, or a database without its password.
+    virtual std::string describe() const = 0;
 };
+
+// The store the settings name (`path` or `url`); throws std::runtime_error naming it and why it
+// cannot be opened.
+std::unique_ptr<HostEventStore> open_event_store(const EventsSettings& settings);
+
+// A page's cursor: "START:ROW" of its last event, where the next page starts. parse throws
+// std::invalid_argument for one this host did not give.
+std::string make_page_cursor(std::int64_t start_ms, std::int64_t row);
+std::pair<std::int64_t, std::int64_t> parse_page_cursor(const std::string& cursor);
+
+// Retention's rules, shared by the backends. Retention runs after this many writes or this long,
+// whichever comes first.
+inline constexpr std::uint64_t kRetentionEveryWrites = 2000;
+inline constexpr auto kRetentionEvery = std::chrono::seconds(30);
+// Changes every consumer has taken are kept this long more (a consumer that starts later begins
+// at the newest change, not at history).
+inline constexpr std::int64_t kChangesKeptMs = 10 * 60 * 1000;
+// With retention by count, changes not yet taken are kept up to this many per event held (an
+// event is a new, some updates and an end).
+inline constexpr std::int64_t kChangesPerEventKept = 4;
+
+std::int64_t wall_clock_ms();
 
 }  // namespace framehost::core

@@ -77,11 +77,11 @@ Host::Host(HostConfig config)
         // Without it sources use the heap, and isolated plugins get a copy of each frame.
         log(LogLevel::Warn, "host", std::string("no shared frame memory: ") + e.what());
     }
-    if (!config_.events.path.empty()) {
-        events_ = std::make_unique<SqliteEventStore>(config_.events);
+    if (config_.events.configured()) {
+        events_ = open_event_store(config_.events);
         extensions_.offer<EventStore>(events_.get());
         log(LogLevel::Info, "events",
-            "event store " + config_.events.path + ": " +
+            "event store " + events_->describe() + ": " +
                 std::to_string(events_->figures().events_held) + " event(s) held");
     }
     PipelineParts parts;

@@ -58,8 +58,8 @@ class Host {
     RuntimeCameras& cameras() { return *cameras_; }
     // The pictures this host's plugins published (framehost.preview).
     PreviewBoard& previews() { return previews_; }
-    // The event store (framehost.events), or null when the config has no events.path.
-    SqliteEventStore* events() { return events_.get(); }
+    // The event store (framehost.events), or null when the config has no `events:` store.
+    HostEventStore* events() { return events_.get(); }
     // What the zones plugins published of each camera (framehost.zones).
     ZoneBoard& zones() { return zones_; }
     // The last minutes' figures, sampled by the host (GET /metrics/history).
@@ -86,7 +86,7 @@ class Host {
     PixelBudget pixel_budget_;
     PacketBoard packets_;
     RecordingList recordings_;
-    std::unique_ptr<SqliteEventStore> events_;
+    std::unique_ptr<HostEventStore> events_;
     // framehost.frame_memory: images isolated plugins read where they are (core/isolation/).
     std::unique_ptr<isolation::FramePool> frame_pool_;
     HostExtensions extensions_;

@@ -17,12 +17,12 @@ constexpr auto kKeepAlive = std::chrono::seconds(15);
 HttpResponse no_store() {
     return error_response(404,
                           "this host keeps no events: give the config an `events:` section with "
-                          "a `path` (the SQLite file)");
+                          "a `path` (a SQLite file) or a `url` (a PostgreSQL database)");
 }
 
 class EventStream final : public ResponseStream {
   public:
-    EventStream(SqliteEventStore& store, std::uint64_t after) : store_(store), after_(after) {}
+    EventStream(HostEventStore& store, std::uint64_t after) : store_(store), after_(after) {}
 
     std::shared_ptr<const std::string> next_part() override {
         auto changes = store_.recent_changes_after(after_);
@@ -46,14 +46,14 @@ class EventStream final : public ResponseStream {
     std::chrono::milliseconds interval() const override { return kStreamInterval; }
 
   private:
-    SqliteEventStore& store_;
+    HostEventStore& store_;
     std::uint64_t after_;
     std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace
 
-HttpResponse list_events(SqliteEventStore* store, const HttpRequest& request) {
+HttpResponse list_events(HostEventStore* store, const HttpRequest& request) {
     if (!store) return no_store();
     EventQuery query;
     query.camera_id = query_value(request, "camera");
@@ -88,14 +88,14 @@ HttpResponse list_events(SqliteEventStore* store, const HttpRequest& request) {
                page.next_cursor.empty() ? nlohmann::json() : nlohmann::json(page.next_cursor)}});
 }
 
-HttpResponse one_event(SqliteEventStore* store, const std::string& id) {
+HttpResponse one_event(HostEventStore* store, const std::string& id) {
     if (!store) return no_store();
     auto event = store->get(id);
     if (!event) return error_response(404, "no event '" + id + "'");
     return json_response(200, *event);
 }
 
-HttpResponse event_snapshot(SqliteEventStore* store, const std::string& id) {
+HttpResponse event_snapshot(HostEventStore* store, const std::string& id) {
     if (!store) return no_store();
     auto jpeg = store->snapshot(id);
     if (!jpeg) {
@@ -107,8 +107,7 @@ HttpResponse event_snapshot(SqliteEventStore* store, const std::string& id) {
     return response;
 }
 
-HttpResponse event_clip(SqliteEventStore* store, const std::string& id,
-                        const HttpRequest& request) {
+HttpResponse event_clip(HostEventStore* store, const std::string& id, const HttpRequest& request) {
     if (!store) return no_store();
     auto file = store->clip_file(id);
     if (!file) {
@@ -120,7 +119,7 @@ HttpResponse event_clip(SqliteEventStore* store, const std::string& id,
                          "the clip of event '" + id + "'");
 }
 
-HttpResponse event_stream(SqliteEventStore* store, const HttpRequest& request) {
+HttpResponse event_stream(HostEventStore* store, const HttpRequest& request) {
     if (!store) return no_store();
     std::uint64_t after = store->last_seq();
     // A reconnecting EventSource resumes after the last change it saw.

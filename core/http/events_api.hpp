@@ -11,14 +11,14 @@ namespace framehost::core {
 
 // ?camera=&label=&zone=&type=&after=&before= (seconds since the epoch) &limit= (1 to 1000)
 // &cursor=: {"events": [...newest first], "next_cursor": "..." or null}; 422 naming a bad one.
-HttpResponse list_events(SqliteEventStore* store, const HttpRequest& request);
-HttpResponse one_event(SqliteEventStore* store, const std::string& id);
-HttpResponse event_snapshot(SqliteEventStore* store, const std::string& id);
+HttpResponse list_events(HostEventStore* store, const HttpRequest& request);
+HttpResponse one_event(HostEventStore* store, const std::string& id);
+HttpResponse event_snapshot(HostEventStore* store, const std::string& id);
 // The event's clip file, whole or by byte range.
-HttpResponse event_clip(SqliteEventStore* store, const std::string& id, const HttpRequest& request);
+HttpResponse event_clip(HostEventStore* store, const std::string& id, const HttpRequest& request);
 // Server-Sent Events: each change as `id: SEQ`, `event: new|update|end`, `data: EVENT JSON`,
 // from the moment of connecting (or after Last-Event-ID while the host still holds it in
 // memory); a comment line every 15 s keeps proxies from closing a quiet stream.
-HttpResponse event_stream(SqliteEventStore* store, const HttpRequest& request);
+HttpResponse event_stream(HostEventStore* store, const HttpRequest& request);
 
 }  // namespace framehost::core

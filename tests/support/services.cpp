@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -97,6 +98,60 @@ void RedisServer::launch() {
     if (!wait_for_port(port_, std::chrono::seconds(10)))
         throw std::runtime_error("redis-server did not start: " + process_->err() +
                                  process_->out());
+}
+
+PostgresServer::PostgresServer() : port_(free_port()) {
+    std::error_code ec;
+    for (const auto& version : std::filesystem::directory_iterator("/usr/lib/postgresql", ec))
+        if (std::filesystem::exists(version.path() / "bin/initdb")) bin_ = version.path() / "bin";
+    if (bin_.empty())
+        throw std::runtime_error(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)");
+    if (geteuid() == 0) {
+        const passwd* owner = getpwnam("postgres");
+        if (!owner) throw std::runtime_error("running as root and there is no postgres user");
+        if (chown(dir_.path().c_str(), owner->pw_uid, owner->pw_gid) != 0)
+            throw std::runtime_error("cannot give " + dir_.path().string() + " to postgres");
+    }
+    auto init = as_owner("initdb");
+    init.insert(init.end(), {"-D", (dir_ / "data").string(), "-U", "framehost", "--auth=trust",
+                             "-E", "UTF8", "--no-sync"});
+    auto made = run_program(init[0], {init.begin() + 1, init.end()});
+    if (made.exit_code != 0) throw std::runtime_error("initdb failed: " + made.err + made.out);
+    launch_on_a_free_port(port_, process_, [this] { launch(); });
+}
+
+PostgresServer::~PostgresServer() {
+    if (!process_) return;
+    process_->signal(SIGINT);  // fast shutdown: the backends end with it
+    process_->wait(std::chrono::seconds(10));
+}
+
+std::vector<std::string> PostgresServer::as_owner(const std::string& program) const {
+    auto path = (bin_ / program).string();
+    if (geteuid() != 0) return {path};
+    // setpriv execs the program itself, so a signal to the child reaches PostgreSQL.
+    return {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", path};
+}
+
+void PostgresServer::launch() {
+    auto command = as_owner("postgres");
+    command.insert(command.end(),
+                   {"-D", (dir_ / "data").string(), "-p", std::to_string(port_), "-k",
+                    dir_.path().string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"});
+    process_ = std::make_unique<ChildProcess>(
+        command[0], std::vector<std::string>(command.begin() + 1, command.end()));
+    if (!wait_for_port(port_, std::chrono::seconds(20)))
+        throw std::runtime_error("postgres did not start: " + process_->err() + process_->out());
+    // Listening comes a moment before accepting sessions ("the database system is starting up").
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (run_program((bin_ / "pg_isready").string(),
+                       {"-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "framehost"})
+               .exit_code != 0) {
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("postgres does not accept sessions: " + process_->err());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 MqttBroker::MqttBroker(std::string listener_options)

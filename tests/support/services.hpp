@@ -62,6 +62,29 @@ class MqttBroker {
     std::unique_ptr<ChildProcess> process_;
 };
 
+// A real PostgreSQL server (Debian's, any version installed) on a free port of loopback, in a
+// fresh cluster of a temporary folder: trust authentication for the user `framehost`, no fsync.
+// Run as root (CI), the server runs as the `postgres` user, as PostgreSQL insists.
+class PostgresServer {
+  public:
+    // Throws when PostgreSQL is not installed or does not start.
+    PostgresServer();
+    ~PostgresServer();  // a fast shutdown
+    int port() const { return port_; }
+    std::string url(const std::string& database = "postgres") const {
+        return "postgresql://framehost@127.0.0.1:" + std::to_string(port_) + "/" + database;
+    }
+
+  private:
+    void launch();
+    // The command line that runs `program` as the cluster's owner.
+    std::vector<std::string> as_owner(const std::string& program) const;
+    int port_;
+    TempDir dir_;
+    std::filesystem::path bin_;
+    std::unique_ptr<ChildProcess> process_;
+};
+
 class FrameBufferServer {
   public:
     // `env`: extra environment (the original Frame Buffer's variables). With `port_from_env`,

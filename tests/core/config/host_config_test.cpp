@@ -223,3 +223,32 @@ TEST_CASE(
     REQUIRE(wrong_kind.size() == 1);
     CHECK(mentions(wrong_kind[0], "sources[0]: plugin 'identity' is a processor, not a source"));
 }
+
+TEST_CASE(
+    "events: a PostgreSQL url takes the file's place and names this host; another scheme is "
+    "refused") {
+    auto catalog = test_catalog();
+    auto env = [](const std::string& name) -> std::optional<std::string> {
+        if (name == "EVENTS_URL") return "postgresql://framehost@db/framehost";
+        return std::nullopt;
+    };
+    auto shared = parse_host_config(std::string(kValid) +
+                                        "http: { port: 8123 }\nevents: { path: "
+                                        "${EVENTS_PATH:-events.db}, url: ${EVENTS_URL:-} }\n",
+                                    "test.yaml", {}, catalog, env);
+    CHECK(shared.events.url == "postgresql://framehost@db/framehost");
+    CHECK(shared.events.path.empty());
+    CHECK(shared.events.configured());
+    CHECK(shared.events.writer.size() > 5);
+    CHECK(shared.events.writer.substr(shared.events.writer.size() - 5) == ":8123");
+    auto local = parse_host_config(std::string(kValid) +
+                                       "events: { path: ${EVENTS_PATH:-events.db}, url: "
+                                       "${EVENTS_URL:-} }\n",
+                                   "test.yaml", {}, catalog, no_env());
+    CHECK(local.events.url.empty());
+    CHECK(local.events.path.find("events.db") != std::string::npos);
+    auto errors = errors_for(std::string(kValid) + "events: { url: \"mysql://db/events\" }\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(mentions(errors[0], "postgresql://"));
+    CHECK(errors[0].line == 9);  // the events line, after kValid's eight
+}

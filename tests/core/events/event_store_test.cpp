@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "core/events/event_store.hpp"
+#include "core/events/sqlite_event_store.hpp"
 #include "tests/support/process.hpp"
 
 using namespace framehost;

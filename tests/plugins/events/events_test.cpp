@@ -5,7 +5,7 @@
 // the plugin refuses to start, saying how to give it one.
 #include <doctest/doctest.h>
 
-#include "core/events/event_store.hpp"
+#include "core/events/sqlite_event_store.hpp"
 #include "framehost/testing.hpp"
 #include "tests/support/loaded_processor.hpp"
 #include "tests/support/process.hpp"

@@ -1,0 +1,83 @@
+#pragma once
+// The host's event store (framehost/events.hpp's EventStore): one SQLite file in WAL mode. A
+// write returns after its transaction commits, so an event the log calls stored survives the
+// process being killed (synchronous=NORMAL: only a crash of the machine itself can lose the
+// last transactions). Changes are numbered for delivery; each consumer's cursor is a row of
+// the file. Retention removes events older than retention_days and the oldest beyond
+// max_events, with their snapshots; their changes stay until every consumer has taken them (or
+// they pass the same age, or 4 x max_events changes), so a sink behind still delivers them.
+//
+// Two connections: writes go through one, the HTTP API's queries through the other, so a query
+// never waits for a burst of writes (WAL lets a reader work beside the writer).
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <framehost/events.hpp>
+
+#include "core/config/host_settings.hpp"
+#include "core/events/change_feed.hpp"
+#include "core/events/event_store.hpp"
+#include "core/events/sqlite.hpp"
+
+namespace framehost::core {
+
+class SqliteEventStore final : public HostEventStore {
+  public:
+    // Opens or creates the file (its folder must exist); throws std::runtime_error naming the
+    // file and the reason (not a database, locked, unwritable).
+    explicit SqliteEventStore(const EventsSettings& settings);
+    ~SqliteEventStore();
+
+    void write(std::span<const EventWrite> events) override;
+    std::uint64_t cursor(std::string_view consumer) override;
+    std::vector<EventChange> changes_after(std::uint64_t after, std::size_t limit,
+                                           std::chrono::milliseconds wait) override;
+    void acknowledge(std::string_view consumer, std::uint64_t seq) override;
+    bool attach_clip(const std::string& id, const std::string& file) override;
+
+    EventPage find(const EventQuery& query) override;
+    std::optional<Event> get(const std::string& id) override;
+    std::optional<std::vector<std::uint8_t>> snapshot(const std::string& id) override;
+    std::optional<std::string> clip_file(const std::string& id) override;
+    std::vector<EventChange> recent_changes_after(std::uint64_t after) const override {
+        return feed_.recent_after(after);
+    }
+    std::uint64_t last_seq() const override { return feed_.last_seq(); }
+    std::size_t apply_retention(std::int64_t now_ms) override;
+    Figures figures() const override;
+    std::string describe() const override { return "SQLite file " + settings_.path; }
+    const std::string& file() const { return settings_.path; }
+
+  private:
+    std::vector<EventChange> read_changes(std::uint64_t after, std::size_t limit);
+    // A write's transaction and bookkeeping, under write_mutex_; `clip` (a file) is attached to
+    // every event written. True when retention is due.
+    bool write_locked(std::span<const EventWrite> events, const std::string* clip);
+
+    struct WriteStatements;
+
+    EventsSettings settings_;
+    sqlite::Database writer_;
+    sqlite::Database reader_;
+    std::mutex write_mutex_;
+    std::unique_ptr<WriteStatements> statements_;  // under write_mutex_
+    std::mutex read_mutex_;
+
+    ChangeFeed feed_;
+    mutable std::mutex figures_mutex_;
+    std::uint64_t events_written_ = 0;
+    std::uint64_t events_removed_ = 0;
+    std::uint64_t events_held_ = 0;
+    std::uint64_t writes_since_retention_ = 0;
+    std::chrono::steady_clock::time_point last_retention_{};
+};
+
+}  // namespace framehost::core

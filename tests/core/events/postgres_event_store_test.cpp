@@ -1,0 +1,233 @@
+// The PostgreSQL event store against a real server started by the test (Debian's postgresql):
+// the SQLite store's semantics (new, update, end; filters and pages; cursors; retention), plus
+// what sharing adds: two hosts writing into one database see each other's events, and each
+// delivers only the changes it wrote, under its own name.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "core/events/postgres.hpp"
+#include "core/events/postgres_event_store.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/services.hpp"
+
+using namespace framehost;
+using namespace framehost::core;
+using namespace framehost::test;
+
+namespace {
+Event object_event(std::string id, std::string camera, std::int64_t start_ms,
+                   std::string label = "person") {
+    Event e;
+    e.id = std::move(id);
+    e.type = "object";
+    e.camera_id = std::move(camera);
+    e.label = std::move(label);
+    e.track_id = 7;
+    e.start_ms = start_ms;
+    e.score = 0.8;
+    e.bbox = {1, 2, 3, 4};
+    return e;
+}
+
+void write_one(HostEventStore& store, const Event& e,
+               std::shared_ptr<const std::vector<std::uint8_t>> snapshot = nullptr) {
+    EventWrite w{e, std::move(snapshot)};
+    store.write(std::span(&w, 1));
+}
+
+// One server for the file; each test its own database.
+PostgresServer& server() {
+    static PostgresServer instance;
+    return instance;
+}
+
+EventsSettings fresh_database(const std::string& writer, std::size_t max_events = 0) {
+    static int made = 0;
+    auto name = "events_" + std::to_string(++made);
+    postgres::Connection(server().url()).execute("CREATE DATABASE " + name);
+    EventsSettings s;
+    s.url = server().url(name);
+    s.writer = writer;
+    s.max_events = max_events;
+    s.retention_days = 0;
+    return s;
+}
+
+EventsSettings same_database(EventsSettings s, const std::string& writer) {
+    s.writer = writer;
+    return s;
+}
+}  // namespace
+
+TEST_CASE(
+    "postgres event store: a first write is new, later ones update, the end ends; the "
+    "snapshot stays") {
+    PostgresEventStore store(fresh_database("a"));
+    auto e = object_event("e1", "door", wall_clock_ms());
+    auto after = store.last_seq();
+    std::vector<std::uint8_t> jpeg = {0xFF, 0xD8, 0x00, 0x5C, 0xFF};  // a NUL and a backslash
+    write_one(store, e, std::make_shared<const std::vector<std::uint8_t>>(jpeg));
+    e.score = 0.95;
+    e.zones = {"porch", "say \"hi\""};
+    write_one(store, e);
+    e.end_ms = e.start_ms + 5000;
+    write_one(store, e);
+
+    auto changes = store.changes_after(after, 10, std::chrono::milliseconds(0));
+    REQUIRE(changes.size() == 3);
+    CHECK(changes[0].kind == "new");
+    CHECK(changes[1].kind == "update");
+    CHECK(changes[2].kind == "end");
+    auto stored = store.get("e1");
+    REQUIRE(stored);
+    CHECK(stored->score == doctest::Approx(0.95));
+    CHECK(stored->zones == e.zones);
+    CHECK(*stored->end_ms == e.start_ms + 5000);
+    CHECK(stored->has_snapshot);
+    CHECK(*store.snapshot("e1") == jpeg);
+    CHECK_FALSE(store.get("nope"));
+    CHECK_FALSE(store.snapshot("nope"));
+    CHECK(store.attach_clip("e1", "/clips/e1.mp4"));
+    CHECK_FALSE(store.attach_clip("nope", "/clips/nope.mp4"));
+    CHECK(store.clip_file("e1") == "/clips/e1.mp4");
+    CHECK(store.get("e1")->clip == clip_path("e1"));
+}
+
+TEST_CASE(
+    "postgres event store: queries filter by camera, label, zone, type and time, and page "
+    "by cursor") {
+    PostgresEventStore store(fresh_database("a"));
+    auto base = wall_clock_ms();
+    std::vector<EventWrite> writes;
+    for (int i = 0; i < 125; ++i) {
+        auto e = object_event("e" + std::to_string(i), i % 2 ? "door" : "yard",
+                              base + (i / 5) * 1000, i % 3 ? "person" : "car");
+        if (i % 10 == 0) e.zones = {"drive"};
+        writes.push_back({e, nullptr});
+    }
+    store.write(writes);
+
+    std::set<std::string> seen;
+    std::size_t pages = 0;
+    EventQuery query;
+    query.limit = 20;
+    std::int64_t previous_start = INT64_MAX;
+    do {
+        auto page = store.find(query);
+        ++pages;
+        for (const auto& e : page.events) {
+            CHECK(seen.insert(e.id).second);
+            CHECK(e.start_ms <= previous_start);
+            previous_start = e.start_ms;
+        }
+        query.cursor = page.next_cursor;
+    } while (!query.cursor.empty());
+    CHECK(seen.size() == 125);
+    CHECK(pages == 7);
+
+    EventQuery filtered;
+    filtered.limit = 200;
+    filtered.camera_id = "door";
+    filtered.label = "car";
+    auto cars_at_door = store.find(filtered).events;
+    CHECK(cars_at_door.size() == 21);  // odd i that are multiples of 3
+    for (const auto& e : cars_at_door) CHECK((e.camera_id == "door" && e.label == "car"));
+    EventQuery drive;
+    drive.limit = 200;
+    drive.zone = "drive";
+    CHECK(store.find(drive).events.size() == 13);
+    EventQuery window;
+    window.limit = 200;
+    window.after_ms = base + 4000;    // starts 5 s and later: i >= 25
+    window.before_ms = base + 10000;  // before 10 s: i < 50
+    CHECK(store.find(window).events.size() == 25);
+    EventQuery crossings;
+    crossings.type = "crossing";
+    CHECK(store.find(crossings).events.empty());
+    EventQuery forged;
+    forged.cursor = "12:x";
+    CHECK_THROWS_AS(store.find(forged), std::invalid_argument);
+}
+
+TEST_CASE(
+    "postgres event store: two hosts share the events, each delivers only what it wrote, "
+    "and a host reopened under its name goes on where it stopped") {
+    auto settings = fresh_database("host-a");
+    std::uint64_t a_acknowledged = 0;
+    {
+        PostgresEventStore a(settings);
+        PostgresEventStore b(same_database(settings, "host-b"));
+        auto a_from = a.cursor("webhook");
+        auto b_from = b.cursor("webhook");
+        for (int i = 0; i < 4; ++i) {
+            write_one(a, object_event("a" + std::to_string(i), "door", wall_clock_ms()));
+            write_one(b, object_event("b" + std::to_string(i), "yard", wall_clock_ms()));
+        }
+        // Both answer for all.
+        EventQuery all;
+        all.limit = 100;
+        CHECK(a.find(all).events.size() == 8);
+        CHECK(b.find(all).events.size() == 8);
+        CHECK(a.get("b3"));
+        // Each delivers its own.
+        auto a_changes = a.changes_after(a_from, 100, std::chrono::milliseconds(0));
+        auto b_changes = b.changes_after(b_from, 100, std::chrono::milliseconds(0));
+        REQUIRE(a_changes.size() == 4);
+        REQUIRE(b_changes.size() == 4);
+        for (const auto& c : a_changes) CHECK(c.event.id[0] == 'a');
+        for (const auto& c : b_changes) CHECK(c.event.id[0] == 'b');
+        a.acknowledge("webhook", a_changes[1].seq);
+        a_acknowledged = a_changes[1].seq;
+        CHECK(a.figures().events_held == 4);  // what it counted itself: b's since are not
+    }
+    PostgresEventStore reopened(settings);
+    CHECK(reopened.figures().events_held == 8);
+    CHECK(reopened.cursor("webhook") == a_acknowledged);
+    auto rest = reopened.changes_after(a_acknowledged, 100, std::chrono::milliseconds(0));
+    REQUIRE(rest.size() == 2);
+    CHECK(rest[0].event.id == "a2");
+    CHECK(rest[1].event.id == "a3");
+}
+
+TEST_CASE(
+    "postgres event store: retention removes the oldest beyond max_events and those past "
+    "their days") {
+    auto settings = fresh_database("a", 10);
+    PostgresEventStore store(settings);
+    std::vector<EventWrite> writes;
+    for (int i = 0; i < 25; ++i)
+        writes.push_back(
+            {object_event("e" + std::to_string(i), "c", wall_clock_ms() + i), nullptr});
+    store.write(writes);
+    CHECK(store.figures().events_held == 10);  // the write applied retention
+    CHECK_FALSE(store.get("e14"));
+    CHECK(store.get("e15"));
+    settings.max_events = 0;
+    settings.retention_days = 2;
+    PostgresEventStore by_age(settings);
+    write_one(by_age, object_event("old", "c", wall_clock_ms() - 3 * 86'400'000));
+    CHECK(by_age.apply_retention(wall_clock_ms()) == 1);
+    CHECK_FALSE(by_age.get("old"));
+    CHECK(by_age.get("e20"));
+}
+
+TEST_CASE(
+    "postgres event store: a server that is not there is refused, naming it without the "
+    "password") {
+    EventsSettings s;
+    s.url = "postgresql://framehost:s3cret@127.0.0.1:" + std::to_string(free_port()) + "/none";
+    s.writer = "a";
+    try {
+        PostgresEventStore store(s);
+        FAIL("a closed port was taken as an event store");
+    } catch (const std::runtime_error& e) {
+        std::string message = e.what();
+        CHECK(message.find("postgresql://framehost@127.0.0.1:") != std::string::npos);
+        CHECK(message.find("cannot connect") != std::string::npos);
+        CHECK(message.find("s3cret") == std::string::npos);
+    }
+    CHECK(postgres::without_password("postgresql://u:p@h:5/d?password=x&sslmode=require") ==
+          "postgresql://u@h:5/d");
+    CHECK(postgres::without_password("postgresql:///d") == "postgresql:///d");
+}
