@@ -38,16 +38,17 @@ void make_clip(const std::filesystem::path& path, int width, int height, int fps
     if (result.exit_code != 0) throw std::runtime_error("ffmpeg failed: " + result.err);
 }
 
-RtspCamera::RtspCamera(std::filesystem::path clip, int port)
-    : clip_(std::move(clip)), port_(port ? port : free_port()) {
+RtspCamera::RtspCamera(std::filesystem::path clip, int port, std::string address)
+    : clip_(std::move(clip)), port_(port ? port : free_port()), address_(std::move(address)) {
     launch();
 }
 
 void RtspCamera::launch() {
     // Debian's interpreter: python3-gi is installed for it, not for any other python3 on PATH.
     process_ = std::make_unique<ChildProcess>(
-        "/usr/bin/python3", std::vector<std::string>{kSourceDir + "/scripts/rtsp-camera",
-                                                     std::to_string(port_), clip_.string()});
+        "/usr/bin/python3",
+        std::vector<std::string>{kSourceDir + "/scripts/rtsp-camera", std::to_string(port_),
+                                 clip_.string(), address_});
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (process_->out().find("ready") == std::string::npos) {
         if (!process_->running() || std::chrono::steady_clock::now() > deadline)

@@ -28,9 +28,11 @@ void make_clip(const std::filesystem::path& path, int width, int height, int fps
 
 class RtspCamera {
   public:
-    // Serves `clip` (an H.264 mp4) in a loop at its own rate; throws when it does not start.
-    explicit RtspCamera(std::filesystem::path clip, int port = 0);
-    std::string url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/cam"; }
+    // Serves `clip` (an H.264 mp4) in a loop at its own rate on `address` (loopback unless a
+    // test's containers must reach it); throws when it does not start.
+    explicit RtspCamera(std::filesystem::path clip, int port = 0,
+                        std::string address = "127.0.0.1");
+    std::string url() const { return "rtsp://" + address_ + ":" + std::to_string(port_) + "/cam"; }
     int port() const { return port_; }
     void kill();     // SIGKILL: the camera vanishes mid-stream
     void restart();  // the same port again
@@ -39,6 +41,7 @@ class RtspCamera {
     void launch();
     std::filesystem::path clip_;
     int port_;
+    std::string address_;
     std::unique_ptr<ChildProcess> process_;
 };
 
