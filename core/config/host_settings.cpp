@@ -149,6 +149,10 @@ const ParamTable<EventsSettings>& events_section() {
         param::bind(&S::writer, "writer",
                     "This host's name in a shared store: each host delivers (MQTT, webhooks) "
                     "the events it wrote, under its name; empty: HOSTNAME:PORT (the HTTP port)"),
+        seconds(&S::connect_wait, "connect_wait_s",
+                "How long a starting host waits for the PostgreSQL server to accept it (a "
+                "database started beside it); then it stops, saying why")
+            .range(0, 3600),
         param::bind(&S::retention_days, "retention_days",
                     "Events that started longer ago are removed; 0 keeps them for ever")
             .range(0, 36500),

@@ -60,6 +60,8 @@ struct EventsSettings {
     std::string path;    // the SQLite file; made absolute (from the working directory) when read
     std::string url;     // or a PostgreSQL database a fleet shares: postgresql://...
     std::string writer;  // this host's name in a shared store; default HOSTNAME:PORT
+    // How long a host starting waits for the database to accept it (started beside it).
+    std::chrono::seconds connect_wait{30};
     int retention_days = 30;
     std::size_t max_events = 1'000'000;
 

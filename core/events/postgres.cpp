@@ -1,9 +1,13 @@
 #include "core/events/postgres.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include <libpq-fe.h>
+
+#include "core/log/log.hpp"
 
 namespace framehost::core::postgres {
 
@@ -73,10 +77,27 @@ std::span<const std::uint8_t> Result::bytes(int row, int column) const {
             static_cast<std::size_t>(PQgetlength(result_, row, column))};
 }
 
-Connection::Connection(const std::string& url) : name_(without_password(url)) {
+Connection::Connection(const std::string& url, std::chrono::milliseconds wait)
+    : name_(without_password(url)) {
     // connect_timeout first: the URL's own, expanded from dbname after it, overrides it.
     const char* keywords[] = {"connect_timeout", "dbname", nullptr};
     const char* values[] = {"5", url.c_str(), nullptr};
+    // Only a server that does not answer yet (down, or starting) is waited for; one that
+    // answers and refuses (no such database, a wrong password) is an error at once.
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    auto pause = std::chrono::milliseconds(100);
+    bool said = false;
+    while (PQpingParams(keywords, values, 1) != PQPING_OK &&
+           std::chrono::steady_clock::now() + pause < deadline) {
+        if (!said)
+            log(LogLevel::Info, "events",
+                "waiting up to " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(wait).count()) +
+                    " s for " + name_ + " to accept connections");
+        said = true;
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+    }
     connection_ = PQconnectdbParams(keywords, values, 1);
     if (!connection_) throw std::runtime_error("event store " + name_ + ": out of memory");
     if (PQstatus(connection_) != CONNECTION_OK) {

@@ -2,6 +2,7 @@
 // A thin RAII layer over libpq, as core/events/sqlite.hpp is over SQLite: a connection that
 // reconnects when the server went away, parameters, results, and errors that throw
 // std::runtime_error naming the database (never its password) and the server's message.
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -50,8 +51,10 @@ class Result {
 
 class Connection {
   public:
-    // Connects (5 s at most unless the URL says connect_timeout); throws when it cannot.
-    explicit Connection(const std::string& url);
+    // Connects (5 s an attempt unless the URL says connect_timeout), after waiting up to `wait`
+    // for a server that does not answer yet (still starting); throws when it cannot.
+    explicit Connection(const std::string& url,
+                        std::chrono::milliseconds wait = std::chrono::milliseconds(0));
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;

@@ -58,7 +58,7 @@ std::string json_text(const nlohmann::json& value) {
 }  // namespace
 
 PostgresEventStore::PostgresEventStore(const EventsSettings& settings)
-    : settings_(settings), writer_(settings.url), reader_(settings.url) {
+    : settings_(settings), writer_(settings.url, settings.connect_wait), reader_(settings.url) {
     {
         postgres::Transaction transaction(writer_);
         writer_.execute(kSchemaLock);

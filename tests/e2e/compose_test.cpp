@@ -30,7 +30,8 @@ std::map<std::string, std::string> podman_env(std::map<std::string, std::string>
 std::string missing() {
     if (!std::filesystem::exists("/usr/bin/podman-compose"))
         return "podman-compose is not installed";
-    for (const auto* image : {"framehost:latest", "framehost-redis:latest"})
+    for (const auto* image :
+         {"framehost:latest", "framehost-redis:latest", "framehost-postgres:latest"})
         if (run_program("/usr/bin/podman", {"image", "exists", image}, podman_env()).exit_code != 0)
             return std::string(image) + " is not built (scripts/image builds it)";
     return {};
@@ -80,11 +81,15 @@ class Compose {
 // Both services answer /health 200 and the processor's consumer runs (containers take a moment).
 bool healthy(HttpClient& http, const std::string& buffer, const std::string& processor) {
     for (int i = 0; i < 150; ++i) {
-        if (http.get(buffer + "/health").status == 200 &&
-            http.get(processor + "/health").status == 200 &&
-            nlohmann::json::parse(http.get(processor + "/health").body, nullptr,
-                                  false)["details"]["consumer_running"] == true)
-            return true;
+        try {
+            if (http.get(buffer + "/health").status == 200 &&
+                http.get(processor + "/health").status == 200 &&
+                nlohmann::json::parse(http.get(processor + "/health").body, nullptr,
+                                      false)["details"]["consumer_running"] == true)
+                return true;
+        } catch (const std::exception&) {
+            // not listening yet
+        }
         std::this_thread::sleep_for(200ms);
     }
     return false;
@@ -153,7 +158,8 @@ TEST_CASE(
 
 TEST_CASE(
     "compose.yaml's capture service captures the test RTSP camera of this machine, and the "
-    "sample processor processes its frames, all in containers") {
+    "processor (people-events) processes its frames with its events in events-db, all in "
+    "containers") {
     if (auto why = missing(); !why.empty()) {
         std::fprintf(stderr, "compose capture test skipped: %s\n", why.c_str());
         return;
@@ -164,12 +170,22 @@ TEST_CASE(
 #endif
     int buffer_port = free_port(), processor_port = free_port();
     Compose compose(buffer_port, processor_port);
-    auto up = compose.run({"up", "-d", "frame-buffer", "sample-processor", "redis"});
+    // What the system is for: people detected, tracked and stored as events, in the shared
+    // store (the processor waits for the database to accept it).
+    const std::map<std::string, std::string> people_events = {
+        {"PROCESSOR_CONFIG", "/opt/framehost/configs/people-events.yaml"}};
+    auto up = compose.run({"up", "-d", "frame-buffer", "sample-processor", "redis", "events-db"},
+                          people_events);
     REQUIRE_MESSAGE(up.exit_code == 0, (up.out + up.err));
     std::string buffer = "http://localhost:" + std::to_string(buffer_port);
     std::string processor = "http://localhost:" + std::to_string(processor_port);
     HttpClient http;
-    REQUIRE(healthy(http, buffer, processor));
+    REQUIRE_MESSAGE(healthy(http, buffer, processor), compose.logs("sample-processor"));
+    CHECK(compose.logs("sample-processor").find("event store PostgreSQL postgresql://") !=
+          std::string::npos);
+    auto events = http.get(processor + "/events");
+    CHECK(events.status == 200);
+    CHECK(nlohmann::json::parse(events.body, nullptr, false)["events"].is_array());
 
     // The camera listens on this machine's address on the project's network, not beyond it:
     // the containers reach it as they would a camera on the LAN.

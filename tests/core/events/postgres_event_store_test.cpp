@@ -213,11 +213,14 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "postgres event store: a server that is not there is refused, naming it without the "
-    "password") {
+    "postgres event store: a server that is not there is waited for, then refused, naming it "
+    "without the password") {
     EventsSettings s;
     s.url = "postgresql://framehost:s3cret@127.0.0.1:" + std::to_string(free_port()) + "/none";
     s.writer = "a";
+    // It waits connect_wait_s for a server still starting, then gives up.
+    s.connect_wait = std::chrono::seconds(1);
+    auto started = std::chrono::steady_clock::now();
     try {
         PostgresEventStore store(s);
         FAIL("a closed port was taken as an event store");
@@ -227,6 +230,20 @@ TEST_CASE(
         CHECK(message.find("cannot connect") != std::string::npos);
         CHECK(message.find("s3cret") == std::string::npos);
     }
+    auto waited = std::chrono::steady_clock::now() - started;
+    CHECK(waited >= std::chrono::milliseconds(700));
+    CHECK(waited < std::chrono::seconds(10));
+    // A server that answers and refuses is not waited for.
+    s.url = server().url("no_such_database");
+    s.connect_wait = std::chrono::seconds(30);
+    started = std::chrono::steady_clock::now();
+    try {
+        PostgresEventStore store(s);
+        FAIL("a missing database was taken as an event store");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()).find("no_such_database") != std::string::npos);
+    }
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
     CHECK(postgres::without_password("postgresql://u:p@h:5/d?password=x&sslmode=require") ==
           "postgresql://u@h:5/d");
     CHECK(postgres::without_password("postgresql:///d") == "postgresql:///d");
