@@ -225,7 +225,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "events: a PostgreSQL url takes the file's place and names this host; another scheme is "
+    "events: a PostgreSQL url takes the file's place and names this host, another scheme is "
     "refused") {
     auto catalog = test_catalog();
     auto env = [](const std::string& name) -> std::optional<std::string> {

@@ -61,7 +61,7 @@ EventsSettings same_database(EventsSettings s, const std::string& writer) {
 }  // namespace
 
 TEST_CASE(
-    "postgres event store: a first write is new, later ones update, the end ends; the "
+    "postgres event store: a first write is new, later ones update, the end ends, the "
     "snapshot stays") {
     PostgresEventStore store(fresh_database("a"));
     auto e = object_event("e1", "door", wall_clock_ms());
