@@ -4,10 +4,9 @@
 // delivers only the changes it wrote, under its own name.
 #include <doctest/doctest.h>
 
-#include <set>
-
 #include "core/events/postgres.hpp"
 #include "core/events/postgres_event_store.hpp"
+#include "tests/core/events/store_checks.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/services.hpp"
 
@@ -16,26 +15,6 @@ using namespace framehost::core;
 using namespace framehost::test;
 
 namespace {
-Event object_event(std::string id, std::string camera, std::int64_t start_ms,
-                   std::string label = "person") {
-    Event e;
-    e.id = std::move(id);
-    e.type = "object";
-    e.camera_id = std::move(camera);
-    e.label = std::move(label);
-    e.track_id = 7;
-    e.start_ms = start_ms;
-    e.score = 0.8;
-    e.bbox = {1, 2, 3, 4};
-    return e;
-}
-
-void write_one(HostEventStore& store, const Event& e,
-               std::shared_ptr<const std::vector<std::uint8_t>> snapshot = nullptr) {
-    EventWrite w{e, std::move(snapshot)};
-    store.write(std::span(&w, 1));
-}
-
 // One server for the file; each test its own database.
 PostgresServer& server() {
     static PostgresServer instance;
@@ -62,92 +41,16 @@ EventsSettings same_database(EventsSettings s, const std::string& writer) {
 
 TEST_CASE(
     "postgres event store: a first write is new, later ones update, the end ends, the "
-    "snapshot stays") {
+    "snapshot and the clip stay") {
     PostgresEventStore store(fresh_database("a"));
-    auto e = object_event("e1", "door", wall_clock_ms());
-    auto after = store.last_seq();
-    std::vector<std::uint8_t> jpeg = {0xFF, 0xD8, 0x00, 0x5C, 0xFF};  // a NUL and a backslash
-    write_one(store, e, std::make_shared<const std::vector<std::uint8_t>>(jpeg));
-    e.score = 0.95;
-    e.zones = {"porch", "say \"hi\""};
-    write_one(store, e);
-    e.end_ms = e.start_ms + 5000;
-    write_one(store, e);
-
-    auto changes = store.changes_after(after, 10, std::chrono::milliseconds(0));
-    REQUIRE(changes.size() == 3);
-    CHECK(changes[0].kind == "new");
-    CHECK(changes[1].kind == "update");
-    CHECK(changes[2].kind == "end");
-    auto stored = store.get("e1");
-    REQUIRE(stored);
-    CHECK(stored->score == doctest::Approx(0.95));
-    CHECK(stored->zones == e.zones);
-    CHECK(*stored->end_ms == e.start_ms + 5000);
-    CHECK(stored->has_snapshot);
-    CHECK(*store.snapshot("e1") == jpeg);
-    CHECK_FALSE(store.get("nope"));
-    CHECK_FALSE(store.snapshot("nope"));
-    CHECK(store.attach_clip("e1", "/clips/e1.mp4"));
-    CHECK_FALSE(store.attach_clip("nope", "/clips/nope.mp4"));
-    CHECK(store.clip_file("e1") == "/clips/e1.mp4");
-    CHECK(store.get("e1")->clip == clip_path("e1"));
+    check_lifecycle(store);
 }
 
 TEST_CASE(
     "postgres event store: queries filter by camera, label, zone, type and time, and page "
     "by cursor") {
     PostgresEventStore store(fresh_database("a"));
-    auto base = wall_clock_ms();
-    std::vector<EventWrite> writes;
-    for (int i = 0; i < 125; ++i) {
-        auto e = object_event("e" + std::to_string(i), i % 2 ? "door" : "yard",
-                              base + (i / 5) * 1000, i % 3 ? "person" : "car");
-        if (i % 10 == 0) e.zones = {"drive"};
-        writes.push_back({e, nullptr});
-    }
-    store.write(writes);
-
-    std::set<std::string> seen;
-    std::size_t pages = 0;
-    EventQuery query;
-    query.limit = 20;
-    std::int64_t previous_start = INT64_MAX;
-    do {
-        auto page = store.find(query);
-        ++pages;
-        for (const auto& e : page.events) {
-            CHECK(seen.insert(e.id).second);
-            CHECK(e.start_ms <= previous_start);
-            previous_start = e.start_ms;
-        }
-        query.cursor = page.next_cursor;
-    } while (!query.cursor.empty());
-    CHECK(seen.size() == 125);
-    CHECK(pages == 7);
-
-    EventQuery filtered;
-    filtered.limit = 200;
-    filtered.camera_id = "door";
-    filtered.label = "car";
-    auto cars_at_door = store.find(filtered).events;
-    CHECK(cars_at_door.size() == 21);  // odd i that are multiples of 3
-    for (const auto& e : cars_at_door) CHECK((e.camera_id == "door" && e.label == "car"));
-    EventQuery drive;
-    drive.limit = 200;
-    drive.zone = "drive";
-    CHECK(store.find(drive).events.size() == 13);
-    EventQuery window;
-    window.limit = 200;
-    window.after_ms = base + 4000;    // starts 5 s and later: i >= 25
-    window.before_ms = base + 10000;  // before 10 s: i < 50
-    CHECK(store.find(window).events.size() == 25);
-    EventQuery crossings;
-    crossings.type = "crossing";
-    CHECK(store.find(crossings).events.empty());
-    EventQuery forged;
-    forged.cursor = "12:x";
-    CHECK_THROWS_AS(store.find(forged), std::invalid_argument);
+    check_queries(store);
 }
 
 TEST_CASE(
