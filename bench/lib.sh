@@ -44,7 +44,15 @@ wait_for_log_port() {  # log -> prints port
   return 1
 }
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-free_port() { echo $((20000 + RANDOM % 30000)); }
+free_port() {  # a random port nothing on loopback listens on now
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+  echo "free_port: no free port found" >&2
+  return 1
+}
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
