@@ -46,7 +46,7 @@ void write_json(const nlohmann::json& value, MessageWriter& m) {
     m.text(value.is_null() ? std::string() : value.dump());
 }
 nlohmann::json read_json(MessageReader& m) {
-    auto text = m.text();
+    auto text = m.view();
     return text.empty() ? nlohmann::json() : nlohmann::json::parse(text);
 }
 
@@ -71,9 +71,9 @@ std::optional<std::array<std::size_t, 4>> pool_offsets(const Image& image,
 
 // Writes where `image`'s planes are: in the pool already (their offsets, no copy), or copied
 // into the arena where `planner` finds room. False when they do not fit (nothing is written to
-// `m` then). `in_pool` tells which.
+// `m` then).
 bool write_image(const Image& image, const SharedMemory& memory, ArenaPlanner& planner,
-                 MessageWriter& m, bool* in_pool = nullptr) {
+                 MessageWriter& m) {
     int n = planes_of(image);
     auto offsets_in_pool = pool_offsets(image, memory.pool);
     std::array<std::size_t, 4> offsets{};
@@ -86,7 +86,6 @@ bool write_image(const Image& image, const SharedMemory& memory, ArenaPlanner& p
             offsets[static_cast<std::size_t>(p)] = *at;
         }
     }
-    if (in_pool) *in_pool = offsets_in_pool.has_value();
     m.u8(offsets_in_pool ? ArenaBlock::Pool : ArenaBlock::Arena);
     m.u8(static_cast<std::uint8_t>(image.format));
     m.i64(image.width);
@@ -189,13 +188,19 @@ std::optional<std::size_t> ArenaPlanner::place(std::size_t bytes) {
     return at;
 }
 
+std::optional<std::uint64_t> pool_block_of(const Image& image, const SharedArena* pool) {
+    auto offsets = pool_offsets(image, pool);
+    if (!offsets || image.empty()) return std::nullopt;
+    return *std::min_element(offsets->begin(), offsets->begin() + planes_of(image));
+}
+
 std::size_t send_frames(std::span<const Frame* const> frames, const SharedMemory& memory,
-                        ArenaPlanner& planner, MessageWriter& message, std::string& too_large,
-                        std::map<std::uint64_t, Image>* lent) {
+                        ArenaPlanner& planner, MessageWriter& message, std::string& too_large) {
     std::size_t sent = 0;
+    auto count_at = message.mark();
+    message.u32(0);  // how many follow, written when known
     for (const Frame* f : frames) {
         auto mark = message.mark();
-        message.u8(1);  // another frame follows
         message.text(f->id);
         message.text(f->camera_id);
         message.i64(f->timestamp_ms);
@@ -209,8 +214,7 @@ std::size_t send_frames(std::span<const Frame* const> frames, const SharedMemory
         message.text(f->error());
         message.text(f->failed_in());
         message.u8(f->image.empty() ? 0 : 1);
-        bool in_pool = false;
-        if (!f->image.empty() && !write_image(f->image, memory, planner, message, &in_pool)) {
+        if (!f->image.empty() && !write_image(f->image, memory, planner, message)) {
             message.truncate(mark);
             if (sent == 0)
                 too_large = "a frame of " + std::to_string(f->image.byte_size() >> 20) +
@@ -218,25 +222,20 @@ std::size_t send_frames(std::span<const Frame* const> frames, const SharedMemory
                             std::to_string(memory.arena->size() >> 20) + " MB";
             break;
         }
-        if (in_pool && lent) {
-            std::uint64_t first = UINT64_MAX;
-            for (int p = 0; p < planes_of(f->image); ++p)
-                first = std::min<std::uint64_t>(
-                    first,
-                    static_cast<std::uint64_t>(f->image.planes[static_cast<std::size_t>(p)].data -
-                                               memory.pool->data()));
-            (*lent)[first] = f->image;
-        }
         ++sent;
     }
-    message.u8(0);
+    message.patch_u32(count_at, static_cast<std::uint32_t>(sent));
     return sent;
 }
 
 std::vector<Frame> receive_frames(MessageReader& m, const SharedMemory& memory,
                                   const std::shared_ptr<HeldBlocks>& held) {
+    auto count = m.u32();
+    // Each frame takes more than 4 bytes: a count beyond that is a malformed message.
+    if (count > kMaxMessageBytes / 4) throw std::runtime_error("a worker message ended early");
     std::vector<Frame> frames;
-    while (m.u8() == 1) {
+    frames.reserve(count);
+    for (std::uint32_t k = 0; k < count; ++k) {
         Frame& f = frames.emplace_back();
         f.id = m.text();
         f.camera_id = m.text();
@@ -248,11 +247,11 @@ std::vector<Frame> receive_frames(MessageReader& m, const SharedMemory& memory,
         f.metadata = read_json(m);
         f.detections = read_detections(m);
         f.results = read_json(m);
-        auto error = m.text();
-        auto failed_in = m.text();
+        auto error = m.view();
+        auto failed_in = m.view();
         if (!error.empty()) {
-            f.fail(error);
-            f.set_failed_in(failed_in);
+            f.fail(std::string(error));
+            f.set_failed_in(std::string(failed_in));
         }
         if (m.u8() == 1) {
             ArenaBlock block;
@@ -266,7 +265,7 @@ std::vector<Frame> receive_frames(MessageReader& m, const SharedMemory& memory,
 void send_processed(std::span<const Frame> frames, std::span<const Image> before,
                     const SharedArena& arena, std::size_t input_end, const HeldBlocks& held,
                     MessageWriter& m) {
-    ArenaPlanner planner(arena.size(), held.list(), input_end);
+    std::optional<ArenaPlanner> planner;   // made for the first new image only
     SharedMemory memory{&arena, nullptr};  // a new image goes into the arena
     m.u32(static_cast<std::uint32_t>(frames.size()));
     for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -282,7 +281,8 @@ void send_processed(std::span<const Frame> frames, std::span<const Image> before
         } else {
             auto mark = m.mark();
             m.u8(kReplaced);
-            if (!write_image(f.image, memory, planner, m)) {
+            if (!planner) planner.emplace(arena.size(), held.list(), input_end);
+            if (!write_image(f.image, memory, *planner, m)) {
                 m.truncate(mark);
                 m.u8(kNoRoom);
             }
@@ -290,32 +290,35 @@ void send_processed(std::span<const Frame> frames, std::span<const Image> before
     }
 }
 
-void receive_processed(MessageReader& m, const SharedArena& arena, std::span<Frame* const> frames) {
+void receive_processed(MessageReader& m, const SharedArena& arena, std::span<Frame* const> frames,
+                       std::vector<Image>* replaced) {
     if (m.u32() != frames.size())
         throw std::runtime_error("the worker answered for another number of frames");
     for (Frame* f : frames) {
         f->detections = read_detections(m);
         f->results = read_json(m);
-        auto error = m.text();
-        auto filtered = m.text();
+        auto error = m.view();
+        auto filtered = m.view();
         switch (m.u8()) {
             case kKept:
                 break;
             case kRemoved:
+                if (replaced) replaced->push_back(f->image);
                 f->image = Image{};
                 break;
             case kReplaced: {
                 ArenaBlock block;
                 SharedMemory memory{&arena, nullptr};
                 auto inside = read_image(m, memory, block);
+                if (replaced) replaced->push_back(f->image);
                 f->set_image(copy_out(inside));
                 break;
             }
             default:
                 f->fail("the plugin's new image does not fit the worker's arena");
         }
-        if (!error.empty()) f->fail(error);
-        if (!filtered.empty()) f->filter(filtered);
+        if (!error.empty()) f->fail(std::string(error));
+        if (!filtered.empty()) f->filter(std::string(filtered));
     }
 }
 
@@ -331,7 +334,11 @@ std::shared_ptr<const void> HeldBlocks::hold(ArenaBlock block) {
         auto it = std::find_if(blocks.begin(), blocks.end(), [&](const ArenaBlock& b) {
             return b.offset == block.offset && b.bytes == block.bytes && b.space == block.space;
         });
-        if (it != blocks.end()) blocks.erase(it);
+        // Order does not matter (the planner sorts): the last entry takes its place.
+        if (it != blocks.end()) {
+            *it = blocks.back();
+            blocks.pop_back();
+        }
     });
 }
 

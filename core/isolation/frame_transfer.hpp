@@ -9,7 +9,6 @@
 // with each answer; the host places the next frames around them, so a kept picture is never
 // overwritten.
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,16 +56,20 @@ class ArenaPlanner {
 
 // Writes as many of `frames` as fit (in order) into the arena and `message`; returns how many.
 // Zero when the first frame alone does not fit: `too_large` then says why. A frame whose planes
-// are all in the frame pool is sent as their offsets, no copy: its image goes into `lent`
-// (keyed by its block's offset) for the host to keep while the worker holds it.
+// are all in the frame pool is sent as their offsets, no copy; while the worker holds such an
+// image (its block listed with offset pool_block_of(image)), the host must keep it alive.
 std::size_t send_frames(std::span<const Frame* const> frames, const SharedMemory& memory,
-                        ArenaPlanner& planner, MessageWriter& message, std::string& too_large,
-                        std::map<std::uint64_t, Image>* lent = nullptr);
+                        ArenaPlanner& planner, MessageWriter& message, std::string& too_large);
+
+// Where the worker's held list names `image` when all its planes are in `pool`: the offset of
+// its first plane. Nothing when it is not in the pool.
+std::optional<std::uint64_t> pool_block_of(const Image& image, const SharedArena* pool);
 
 // Applies a Processed answer to the frames sent (their number must match). A new image is
-// copied out of the arena: the arena is reused by the next call.
+// copied out of the arena: the arena is reused by the next call. The images it replaced go
+// into `replaced`, for the caller to keep those the worker still holds.
 void receive_processed(MessageReader& answer, const SharedArena& arena,
-                       std::span<Frame* const> frames);
+                       std::span<Frame* const> frames, std::vector<Image>* replaced = nullptr);
 
 // --- worker side ---
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include <sched.h>
 #include <signal.h>
 
 #include "core/isolation/frame_pool.hpp"
@@ -29,6 +30,11 @@ using std::chrono::milliseconds;
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
+
+// A plugin whose calls take less than this, on average, has its worker kept on its caller's CPU
+// (WorkerPool::place); the average weighs each new call by kCallAverageWeight.
+constexpr double kShortCallSeconds = 0.001;
+constexpr double kCallAverageWeight = 0.2;
 
 // A worker whose socket closed is dying; one that closed it and lives on (a plugin that closed
 // every descriptor) is killed after this.
@@ -55,6 +61,14 @@ struct Worker {
     std::vector<ArenaBlock> held;  // blocks its plugin keeps
     // Frames of the host's frame pool that its plugin keeps: the host keeps their images alive.
     std::map<std::uint64_t, Image> lent;
+    // The calls' message and the answer's view (into receiver): kept, so a call allocates
+    // nothing once its messages have reached their size.
+    MessageWriter call{MessageType::Process};
+    std::string_view answer;
+    // Where its process is kept (-1: anywhere), and the plugin's time a call, averaged over the
+    // last calls; until calls have been timed, taken as long.
+    std::atomic<int> cpu{-1};  // read by status()
+    double call_seconds = 1.0;
     Backoff backoff;
     CircuitBreaker breaker;
     Clock::time_point restart_at{};
@@ -130,19 +144,17 @@ class WorkerPool {
                     return;
                 }
                 ArenaPlanner planner(w.arena.size(), w.held);
-                MessageWriter m(MessageType::Process);
+                w.call.restart(MessageType::Process);
                 std::string too_large;
-                std::vector<const Frame*> view(rest.begin(), rest.end());
-                std::map<std::uint64_t, Image> lent;
-                sent = send_frames(view, memory(w), planner, m, too_large, &lent);
+                std::span<const Frame* const> view(rest.data(), rest.size());
+                sent = send_frames(view, memory(w), planner, w.call, too_large);
                 if (sent == 0) {
                     rest.front()->fail(too_large);
                     ++at;
                     continue;
                 }
-                std::string answer;
-                lost = exchange(w, m, sent, answer);
-                if (!lost) settle_processed(w, answer, rest.first(sent), lent);
+                lost = exchange(w, sent);
+                if (!lost) settle_processed(w, rest.first(sent));
             }
             if (lost) {
                 // A crash or a hang names no frame: each is tried again alone, on a new worker,
@@ -169,22 +181,20 @@ class WorkerPool {
                 return;
             }
             ArenaPlanner planner(w.arena.size(), w.held);
-            MessageWriter m(MessageType::Write);
+            w.call.restart(MessageType::Write);
             std::string too_large;
-            std::map<std::uint64_t, Image> lent;
-            auto sent = send_frames(rest, memory(w), planner, m, too_large, &lent);
+            auto sent = send_frames(rest, memory(w), planner, w.call, too_large);
             if (sent == 0) {
                 report.failed(at, too_large);
                 ++at;
                 continue;
             }
-            std::string answer;
             // What a crashed sink wrote is unknown: its frames are reported not written, and an
             // at-least-once source delivers them again.
-            if (auto lost = exchange(w, m, sent, answer)) {
+            if (auto lost = exchange(w, sent)) {
                 for (std::size_t i = 0; i < sent; ++i) report.failed(at + i, lost->reason);
             } else {
-                settle_written(w, answer, at, sent, report, lent);
+                settle_written(w, rest.first(sent), at, report);
             }
             at += sent;
         }
@@ -205,6 +215,8 @@ class WorkerPool {
                     0,
                     std::chrono::duration_cast<milliseconds>(w->restart_at - Clock::now()).count());
             one["last_restart_delay_ms"] = w->last_restart_delay.count();
+            auto cpu = w->cpu.load(std::memory_order_relaxed);
+            one["kept_on_cpu"] = cpu >= 0 ? nlohmann::json(cpu) : nlohmann::json();
             one["crashes_in_a_row"] = w->backoff.failures();
             one["circuit"] = to_string(w->breaker.state());
             restarts += w->restarts;
@@ -317,6 +329,7 @@ class WorkerPool {
         }
         w.held.clear();
         w.lent.clear();
+        w.cpu = -1;  // a new process runs where the host may
         auto refused = [&](const std::string& answer) -> std::optional<std::string> {
             MessageReader r(answer);
             auto type = r.type();
@@ -379,18 +392,18 @@ class WorkerPool {
         return std::clamp(bound, std::min(milliseconds(1000), s.kill_after), s.kill_after);
     }
 
-    // Sends a call and waits for its answer; the watchdog kills the worker when it runs past
-    // the kill bound, which ends the wait. Nothing when the answer came back.
-    std::optional<Lost> exchange(Worker& w, const MessageWriter& call, std::size_t frames,
-                                 std::string& answer) {
+    // Sends w.call and waits for its answer (w.answer); the watchdog kills the worker when it
+    // runs past the kill bound, which ends the wait. Nothing when the answer came back.
+    std::optional<Lost> exchange(Worker& w, std::size_t frames) {
         auto began = Clock::now();
         auto limit = kill_limit(frames);
         w.killed.store(false);
         w.calling.store(w.process->pid());
         w.deadline_ns.store((began + limit).time_since_epoch().count());
-        bool sent = send_message(w.process->socket(), call.bytes());
+        place(w);
+        bool sent = send_message(w.process->socket(), w.call.bytes());
         auto got =
-            sent ? w.receiver.receive(answer, std::chrono::milliseconds(-1)) : Received::Closed;
+            sent ? w.receiver.receive(w.answer, std::chrono::milliseconds(-1)) : Received::Closed;
         w.deadline_ns.store(0);
         if (got != Received::Message) {
             if (w.killed.load()) {
@@ -411,24 +424,48 @@ class WorkerPool {
         return std::nullopt;
     }
 
+    // A call is synchronous: while its worker runs, the caller waits. Waking a process on
+    // another CPU costs far more than on the same one (on the 2-vCPU VM of docs/PERFORMANCE.md,
+    // 38 us against 9 us a socket round trip), so a worker whose calls are short runs on its
+    // caller's CPU: the caller sleeps there while it works. One whose calls are long runs
+    // anywhere, where its plugin's own threads may spread; its crossing is lost in its work.
+    void place(Worker& w) {
+        int cpu = w.call_seconds < kShortCallSeconds ? ::sched_getcpu() : -1;
+        if (cpu == w.cpu.load(std::memory_order_relaxed)) return;
+        w.process->run_on(cpu);
+        w.cpu.store(cpu, std::memory_order_relaxed);
+    }
+
     SharedMemory memory(const Worker& w) const {
         return {&w.arena, spec_.pool ? &spec_.pool->memory() : nullptr};
     }
 
+    // `frames` are the call's frames and `replaced` the images the answer took from them.
     void settle_tail(Worker& w, MessageReader& r, double plugin_seconds,
-                     std::map<std::uint64_t, Image>& lent) {
+                     std::span<const Frame* const> frames, std::span<const Image> replaced = {}) {
         auto tail = read_tail(r);
         w.held = std::move(tail.held);
-        // The pool's frames its plugin still holds stay alive here until it lets them go.
+        // The pool's frames its plugin still holds stay alive here until it lets them go: found
+        // among this call's images, or kept from an earlier call.
+        const SharedArena* pool = spec_.pool ? &spec_.pool->memory() : nullptr;
+        auto sent_image = [&](std::uint64_t offset) -> const Image* {
+            for (const Frame* f : frames)
+                if (pool_block_of(f->image, pool) == offset) return &f->image;
+            for (const Image& image : replaced)
+                if (pool_block_of(image, pool) == offset) return &image;
+            return nullptr;
+        };
         std::map<std::uint64_t, Image> kept;
         for (const auto& block : w.held) {
             if (block.space != ArenaBlock::Pool) continue;
-            if (auto it = lent.find(block.offset); it != lent.end())
-                kept.insert(*it);
-            else if (auto old = w.lent.find(block.offset); old != w.lent.end())
+            if (auto old = w.lent.find(block.offset); old != w.lent.end())
                 kept.insert(*old);
+            else if (const Image* image = sent_image(block.offset))
+                kept.emplace(block.offset, *image);
         }
         w.lent = std::move(kept);
+        w.call_seconds = kCallAverageWeight * plugin_seconds +
+                         (1 - kCallAverageWeight) * std::min(w.call_seconds, 1.0);
         double pipe = std::max(0.0, call_seconds_ - plugin_seconds);
         pipe_.observe(pipe);
         calls_.fetch_add(1, std::memory_order_relaxed);
@@ -460,15 +497,15 @@ class WorkerPool {
         }
     }
 
-    void settle_processed(Worker& w, const std::string& answer, std::span<Frame* const> frames,
-                          std::map<std::uint64_t, Image>& lent) {
-        MessageReader r(answer);
+    void settle_processed(Worker& w, std::span<Frame* const> frames) {
+        MessageReader r(w.answer);
         auto type = r.type();
         double plugin_seconds = r.f64();
+        std::span<const Frame* const> sent(frames.data(), frames.size());
         // The frames of earlier calls of the batch are settled: only this call's fail.
         if (type == MessageType::CallFailed) {
             auto error = r.text();
-            settle_tail(w, r, plugin_seconds, lent);
+            settle_tail(w, r, plugin_seconds, sent);
             for (Frame* f : frames) f->fail(error);
             return;
         }
@@ -476,18 +513,20 @@ class WorkerPool {
             for (Frame* f : frames) f->fail(name() + "'s worker answered out of turn");
             return;
         }
-        receive_processed(r, w.arena, frames);
-        settle_tail(w, r, plugin_seconds, lent);
+        std::vector<Image> replaced;
+        receive_processed(r, w.arena, frames, &replaced);
+        settle_tail(w, r, plugin_seconds, sent, replaced);
     }
 
-    void settle_written(Worker& w, const std::string& answer, std::size_t at, std::size_t sent,
-                        SinkReport& report, std::map<std::uint64_t, Image>& lent) {
-        MessageReader r(answer);
+    void settle_written(Worker& w, std::span<const Frame* const> frames, std::size_t at,
+                        SinkReport& report) {
+        MessageReader r(w.answer);
         auto type = r.type();
         double plugin_seconds = r.f64();
+        auto sent = frames.size();
         if (type == MessageType::CallFailed) {
             auto error = r.text();
-            settle_tail(w, r, plugin_seconds, lent);
+            settle_tail(w, r, plugin_seconds, frames);
             for (std::size_t i = 0; i < sent; ++i) report.failed(at + i, error);
             return;
         }
@@ -502,7 +541,7 @@ class WorkerPool {
             auto reason = r.text();
             if (index < sent) report.failed(at + index, reason);
         }
-        settle_tail(w, r, plugin_seconds, lent);
+        settle_tail(w, r, plugin_seconds, frames);
     }
 
     WorkerSpec spec_;

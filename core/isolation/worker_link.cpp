@@ -43,7 +43,11 @@ bool send_message(int fd, const std::string& bytes) {
     return true;
 }
 
-Received MessageReceiver::receive(std::string& out, std::chrono::milliseconds timeout) {
+Received MessageReceiver::receive(std::string_view& out, std::chrono::milliseconds timeout) {
+    // The message handed out last is read: its bytes may go.
+    start_ += handed_;
+    handed_ = 0;
+    if (start_ == end_) start_ = end_ = 0;
     bool forever = timeout.count() < 0;
     auto deadline = Clock::now() + (forever ? std::chrono::milliseconds(0) : timeout);
     for (;;) {
@@ -55,9 +59,8 @@ Received MessageReceiver::receive(std::string& out, std::chrono::milliseconds ti
             if (length == 0 || length > kMaxMessageBytes) return Received::Closed;
             wanted += length;
             if (have >= wanted) {
-                out.assign(buffer_.data() + start_ + sizeof length, length);
-                start_ += wanted;
-                if (start_ == end_) start_ = end_ = 0;
+                out = std::string_view(buffer_.data() + start_ + sizeof length, length);
+                handed_ = wanted;
                 return Received::Message;
             }
         }

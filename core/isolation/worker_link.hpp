@@ -30,6 +30,12 @@ enum class MessageType : std::uint8_t {
 class MessageWriter {
   public:
     explicit MessageWriter(MessageType type) { u8(static_cast<std::uint8_t>(type)); }
+    // Begins a new message in the same buffer: a writer kept for a link's calls allocates only
+    // while its messages grow.
+    void restart(MessageType type) {
+        buffer_.clear();
+        u8(static_cast<std::uint8_t>(type));
+    }
     void u8(std::uint8_t v) { buffer_.push_back(static_cast<char>(v)); }
     void u32(std::uint32_t v) { raw(&v, sizeof v); }
     void u64(std::uint64_t v) { raw(&v, sizeof v); }
@@ -44,6 +50,10 @@ class MessageWriter {
     // For undoing what did not fit: where the message ends now, and going back there.
     std::size_t mark() const { return buffer_.size(); }
     void truncate(std::size_t mark) { buffer_.resize(mark); }
+    // Writes `v` over the u32 written at `mark` (a count known only after what it counts).
+    void patch_u32(std::size_t mark, std::uint32_t v) {
+        std::memcpy(buffer_.data() + mark, &v, sizeof v);
+    }
 
   private:
     void raw(const void* p, std::size_t n) { buffer_.append(static_cast<const char*>(p), n); }
@@ -61,10 +71,12 @@ class MessageReader {
     std::int64_t i64() { return take<std::int64_t>(); }
     double f64() { return take<double>(); }
     float f32() { return take<float>(); }
-    std::string text() {
+    std::string text() { return std::string(view()); }
+    // A text without a copy, valid as long as the message's bytes are.
+    std::string_view view() {
         auto n = u32();
         need(n);
-        std::string s(rest_.substr(0, n));
+        auto s = rest_.substr(0, n);
         rest_.remove_prefix(n);
         return s;
     }
@@ -100,14 +112,23 @@ class MessageReceiver {
   public:
     explicit MessageReceiver(int fd = -1) : fd_(fd) {}
     // One message into `out`, waiting at most `timeout` for it to begin and end (negative: for
-    // ever). A peer that sends a malformed length is treated as closed.
-    Received receive(std::string& out, std::chrono::milliseconds timeout);
+    // ever). A peer that sends a malformed length is treated as closed. `out` views the
+    // receiver's buffer: it is valid until the next call.
+    Received receive(std::string_view& out, std::chrono::milliseconds timeout);
+    // The same, copied into `out`.
+    Received receive(std::string& out, std::chrono::milliseconds timeout) {
+        std::string_view view;
+        auto got = receive(view, timeout);
+        if (got == Received::Message) out.assign(view);
+        return got;
+    }
 
   private:
     int fd_;
     std::string buffer_;
     std::size_t start_ = 0;  // unread bytes are buffer_[start_, end_)
     std::size_t end_ = 0;
+    std::size_t handed_ = 0;  // bytes of the message last handed out, dropped by the next call
 };
 
 // One message on `fd`, for exchanges that read nothing else from it (a receiver per call).

@@ -155,7 +155,7 @@ class Worker {
         : socket_(socket), arena_(std::move(arena)), pool_(std::move(pool)) {}
 
     int serve() {
-        std::string message;
+        std::string_view message;  // valid until the next receive
         for (;;) {
             if (receiver_.receive(message, std::chrono::milliseconds(-1)) != Received::Message)
                 return 0;  // the host is gone, or closed the link: nothing more to do
@@ -255,6 +255,8 @@ class Worker {
         auto frames = receive_frames(r, memory(), held_);
         std::vector<Image> before;
         std::vector<Frame*> handed;
+        before.reserve(frames.size());
+        handed.reserve(frames.size());
         std::size_t input_end = 0;
         for (auto& f : frames) {
             before.push_back(f.image);
@@ -273,8 +275,9 @@ class Worker {
             error = caught();
         }
         double seconds = std::chrono::duration<double>(Clock::now() - began).count();
+        auto& m = answer_;
         if (!error.empty()) {
-            MessageWriter m(MessageType::CallFailed);
+            m.restart(MessageType::CallFailed);
             m.f64(seconds);
             m.text(error);
             frames.clear();
@@ -283,7 +286,7 @@ class Worker {
             answer(m);
             return;
         }
-        MessageWriter m(MessageType::Processed);
+        m.restart(MessageType::Processed);
         m.f64(seconds);
         send_processed(frames, before, arena_, input_end, *held_, m);
         // Only what the plugin kept is held from here.
@@ -296,6 +299,7 @@ class Worker {
     void write(MessageReader& r) {
         auto frames = receive_frames(r, memory(), held_);
         std::vector<const Frame*> handed;
+        handed.reserve(frames.size());
         for (const auto& f : frames) handed.push_back(&f);
         CollectedReport report;
         auto began = Clock::now();
@@ -307,7 +311,8 @@ class Worker {
         }
         double seconds = std::chrono::duration<double>(Clock::now() - began).count();
         frames.clear();
-        MessageWriter m(error.empty() ? MessageType::Written : MessageType::CallFailed);
+        auto& m = answer_;
+        m.restart(error.empty() ? MessageType::Written : MessageType::CallFailed);
         m.f64(seconds);
         if (!error.empty()) {
             m.text(error);
@@ -326,6 +331,7 @@ class Worker {
 
     int socket_;
     MessageReceiver receiver_{socket_};
+    MessageWriter answer_{MessageType::Processed};  // kept: answers reuse its buffer
     SharedArena arena_;
     SharedArena pool_;  // the host's frame pool, read-only; none when not given
     std::shared_ptr<HeldBlocks> held_ = std::make_shared<HeldBlocks>();

@@ -32,6 +32,16 @@ int lifted(int fd) {
 }
 }  // namespace
 
+void WorkerProcess::run_on(int cpu) {
+    if (pid_ <= 0) return;
+    cpu_set_t set = host_cpus_;
+    if (cpu >= 0) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+    }
+    if (CPU_COUNT(&set) > 0) ::sched_setaffinity(pid_, sizeof set, &set);
+}
+
 std::string describe_exit(int status) {
     if (WIFSIGNALED(status)) {
         const char* name = ::sigabbrev_np(WTERMSIG(status));
@@ -48,6 +58,7 @@ std::filesystem::path worker_executable() {
 }
 
 WorkerProcess::WorkerProcess(const std::filesystem::path& executable, int arena_fd, int pool_fd) {
+    if (::sched_getaffinity(0, sizeof host_cpus_, &host_cpus_) != 0) CPU_ZERO(&host_cpus_);
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         throw system_error("socketpair", errno);

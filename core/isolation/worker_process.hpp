@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include <sched.h>
+
 #include <sys/types.h>
 
 namespace framehost::core::isolation {
@@ -25,6 +27,12 @@ class WorkerProcess {
     pid_t pid() const { return pid_; }
     int socket() const { return socket_; }
 
+    // Keeps the worker's serving thread (its main thread, the one that takes calls) on `cpu`,
+    // or lets it run on any CPU the host may use when `cpu` is negative. Threads it starts
+    // afterwards inherit the choice; those it has already started keep their own. Best effort:
+    // where affinity cannot be set, the worker runs where the scheduler puts it.
+    void run_on(int cpu);
+
     // Waits for the process to end (after `kill_first`, SIGKILL) and says how it ended:
     // "SIGSEGV", "exited with status 3". Idempotent.
     std::string end(bool kill_first);
@@ -35,6 +43,7 @@ class WorkerProcess {
     pid_t pid_ = -1;
     int socket_ = -1;
     std::string ended_;
+    cpu_set_t host_cpus_{};  // where the host may run, as the worker may when not kept
 };
 
 // How a process ended, from waitpid's status.

@@ -3,7 +3,9 @@
 // restarted and /health says so; pixels, detections, kept images and sink reports cross intact.
 #include <doctest/doctest.h>
 
+#include <sched.h>
 #include <signal.h>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -154,6 +156,58 @@ TEST_CASE(
     REQUIRE(source_row != std::string::npos);
     CHECK(has(page.substr(source_row, page.find("</tr>", source_row) - source_row),
               "<td class=\"isolation\">host</td>"));
+    host.process().signal(SIGTERM);
+    CHECK(host.process().wait(30s) == 0);
+}
+
+TEST_CASE(
+    "a worker whose calls are short is kept on its caller's CPU, one whose calls are long runs on "
+    "any") {
+    cpu_set_t host_cpus;
+    REQUIRE(::sched_getaffinity(0, sizeof host_cpus, &host_cpus) == 0);
+    if (CPU_COUNT(&host_cpus) < 2) {
+        MESSAGE("one CPU: every worker runs on it");
+        return;
+    }
+    RunningHost host(
+        "pipeline: { workers: 2, batch_size: 5, progress_interval_s: 0 }\n"
+        "plugin_paths: [" +
+        kFixturePluginDir +
+        "]\n"
+        "source: { plugin: synthetic_source, params: { count: 0, rate_fps: 1000 } }\n"
+        "processors: [ { plugin: identity, isolation: process },\n"
+        "  { plugin: fixture_processor, isolation: process, params: { mode: pass, sleep_ms: 3 } "
+        "} ]\n");
+    HttpClient http;
+    // The CPUs the kernel lets a process run on, from /proc.
+    auto allowed = [](int pid) {
+        std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+        std::string line;
+        while (std::getline(status, line))
+            if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find(':') + 1);
+        return std::string();
+    };
+    json quick, slow;
+    REQUIRE(eventually(
+        [&] {
+            auto health = http.get(host.url("/health"));
+            if (health.status != 200) return false;
+            auto plugins = json::parse(health.body)["details"]["plugins"];
+            quick = plugins["identity"]["isolation"]["workers"][0];
+            slow = plugins["fixture_processor"]["isolation"]["workers"][0];
+            return plugins["fixture_processor"]["isolation"]["calls"].get<int>() >= 50 &&
+                   quick["kept_on_cpu"].is_number();
+        },
+        30s));
+    auto cpu = quick["kept_on_cpu"].get<int>();
+    CHECK(CPU_ISSET(cpu, &host_cpus));
+    // The worker's serving thread is its main one, whose list /proc/PID/status shows. It may
+    // have followed its caller to another CPU since /health answered: one CPU, either way.
+    auto quick_cpus = allowed(quick["pid"].get<int>());
+    CHECK_MESSAGE(quick_cpus.find_first_of(",-") == std::string::npos, quick_cpus);
+    CHECK(slow["kept_on_cpu"].is_null());
+    auto slow_cpus = allowed(slow["pid"].get<int>());
+    CHECK_MESSAGE(slow_cpus.find_first_of(",-") != std::string::npos, slow_cpus);
     host.process().signal(SIGTERM);
     CHECK(host.process().wait(30s) == 0);
 }
