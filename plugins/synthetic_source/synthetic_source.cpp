@@ -1,9 +1,11 @@
 // Generates frames without any server: for demos, tests and benchmarks. Pixel frames share a
 // few pre-rendered images, so generating a frame never writes pixels and the cost measured
-// downstream is the reader's, as with a real zero-copy capture.
+// downstream is the reader's alone. With fresh_pixels each frame's pixels are written anew, as a
+// decoder writes each picture of a camera: the cost of a real capture, once a frame.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,7 @@ struct Settings {
     std::string pixel_format = "RGB";
     bool pixels = false;
     int distinct_images = 8;
+    bool fresh_pixels = false;
     int cameras = 1;
     std::string id_prefix = "frame-";
 };
@@ -47,6 +50,9 @@ class SyntheticSource final : public framehost::Source {
             param::bind(&Settings::distinct_images, "distinct_images",
                         "Different images the pixel frames cycle through")
                 .range(1, 1024),
+            param::bind(&Settings::fresh_pixels, "fresh_pixels",
+                        "Write each frame's pixels anew (into the host's frame memory when it "
+                        "offers it), as a decoder does, instead of sharing distinct_images"),
             param::bind(&Settings::cameras, "cameras",
                         "Camera ids camera_01..camera_NN, round robin")
                 .range(1, 10000),
@@ -76,14 +82,16 @@ class SyntheticSource final : public framehost::Source {
           width_(settings.width),
           height_(settings.height),
           format_(framehost::parse_pixel_format(settings.pixel_format)),
-          id_prefix_(settings.id_prefix) {
+          id_prefix_(settings.id_prefix),
+          fresh_pixels_(settings.pixels && settings.fresh_pixels),
+          memory_(memory) {
         auto cameras = settings.cameras;
         for (int c = 1; c <= cameras; ++c) {
             char name[32];
             std::snprintf(name, sizeof name, "camera_%02d", c);
             camera_ids_.emplace_back(name);
         }
-        if (settings.pixels) {
+        if (settings.pixels && !fresh_pixels_) {
             auto images = settings.distinct_images;
             for (int k = 0; k < images; ++k) {
                 // From the host's frame memory when it offers it: isolated plugins then read
@@ -132,7 +140,10 @@ class SyntheticSource final : public framehost::Source {
             f.width = width_;
             f.height = height_;
             f.format = format_;
-            if (!images_.empty()) f.image = images_[next_ % images_.size()];
+            if (fresh_pixels_)
+                f.image = fresh_image(next_);
+            else if (!images_.empty())
+                f.image = images_[next_ % images_.size()];
         }
         generated_.store(next_, std::memory_order_relaxed);
         return framehost::ReadStatus::Frames;
@@ -145,6 +156,18 @@ class SyntheticSource final : public framehost::Source {
     }
 
   private:
+    // A picture written whole: every row a shade of its own that moves from frame to frame.
+    framehost::Image fresh_image(std::uint64_t n) const {
+        auto image = framehost::make_frame_image(memory_, format_, width_, height_);
+        for (int p = 0; p < image.plane_count(); ++p)
+            for (int y = 0; y < image.rows(p); ++y)
+                std::memset(image.planes[static_cast<std::size_t>(p)].data +
+                                static_cast<std::size_t>(y) * image.stride(p),
+                            static_cast<int>((n + static_cast<std::uint64_t>(y)) & 0xff),
+                            image.row_bytes(p));
+        return image;
+    }
+
     std::uint64_t count_;
     double rate_;
     int width_;
@@ -152,6 +175,8 @@ class SyntheticSource final : public framehost::Source {
     framehost::PixelFormat format_;
     std::string id_prefix_;
     std::vector<std::string> camera_ids_;
+    bool fresh_pixels_;
+    framehost::FrameMemory* memory_;  // may be null
     std::vector<framehost::Image> images_;
     std::uint64_t next_ = 0;                   // source thread only
     std::atomic<std::uint64_t> generated_{0};  // next_ as status() may read it, any thread

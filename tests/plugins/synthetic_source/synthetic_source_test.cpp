@@ -50,6 +50,25 @@ TEST_CASE("pixel frames share their images instead of copying them") {
     CHECK(frames[0].image.planes[0].data != frames[1].image.planes[0].data);
 }
 
+TEST_CASE("fresh pixel frames are each written anew, every row of the picture") {
+    MetricsRegistry metrics;
+    auto src = source(metrics,
+                      "{count: 3, rate_fps: 0, pixels: true, fresh_pixels: true, width: 8, "
+                      "height: 4, pixel_format: GRAY}");
+    std::vector<Frame> frames;
+    src->source()->read(frames, 10);
+    REQUIRE(frames.size() == 3);
+    CHECK(frames[0].image.planes[0].data != frames[1].image.planes[0].data);
+    for (std::size_t n = 0; n < frames.size(); ++n) {
+        const auto& image = frames[n].image;
+        REQUIRE(image.rows(0) == 4);
+        for (int y = 0; y < 4; ++y)
+            for (std::size_t x = 0; x < image.row_bytes(0); ++x)
+                CHECK(image.row(0, y)[x] ==
+                      static_cast<std::uint8_t>(n + static_cast<std::size_t>(y)));
+    }
+}
+
 TEST_CASE("a rate-limited source paces its frames") {
     MetricsRegistry metrics;
     auto src = source(metrics, "{count: 0, rate_fps: 200}");
