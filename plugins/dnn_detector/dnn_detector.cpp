@@ -499,31 +499,30 @@ class DnnDetector final : public Processor {
     }
 
     void process(Frame& frame) override {
-        cv::Mat scratch;
-        cv::Mat bgr = opencv::bgr_view(frame.image, scratch);
-        if (bgr.empty()) {
-            if (frame.image.empty()) return;
-            throw std::runtime_error(std::string("cannot read ") + to_string(frame.format) +
-                                     " pixels");
-        }
-        // Input pixels to frame pixels: x_frame = (x_input - offset) / ratio.
+        if (frame.image.empty()) return;
+        // The frame goes straight to the network's size: only the small picture is converted
+        // to BGR (opencv::resize_to_bgr). Input pixels to frame pixels: x_frame = (x_input -
+        // offset) / ratio.
         const cv::Size input = input_.size;
-        cv::Point2f ratio(static_cast<float>(input.width) / bgr.cols,
-                          static_cast<float>(input.height) / bgr.rows);
+        const cv::Size whole(frame.image.width, frame.image.height);
+        cv::Point2f ratio(static_cast<float>(input.width) / static_cast<float>(whole.width),
+                          static_cast<float>(input.height) / static_cast<float>(whole.height));
         cv::Point2f offset(0, 0);
-        cv::Mat resized = bgr;
+        cv::Mat resized(input, CV_8UC3, cv::Scalar::all(114));
+        cv::Mat inside = resized;
         if (input_.letterbox) {
             float r = std::min(ratio.x, ratio.y);
-            cv::Size inner(std::max(1, cvRound(bgr.cols * r)), std::max(1, cvRound(bgr.rows * r)));
-            resized = cv::Mat(input, CV_8UC3, cv::Scalar::all(114));
+            cv::Size inner(std::max(1, cvRound(static_cast<float>(whole.width) * r)),
+                           std::max(1, cvRound(static_cast<float>(whole.height) * r)));
             offset = {static_cast<float>((input.width - inner.width) / 2),
                       static_cast<float>((input.height - inner.height) / 2)};
-            cv::resize(
-                bgr,
-                resized(cv::Rect(cvRound(offset.x), cvRound(offset.y), inner.width, inner.height)),
-                inner, 0, 0, cv::INTER_LINEAR);
+            inside =
+                resized(cv::Rect(cvRound(offset.x), cvRound(offset.y), inner.width, inner.height));
             ratio = {r, r};
         }
+        if (!opencv::resize_to_bgr(frame.image, inside))
+            throw std::runtime_error(std::string("cannot read ") + to_string(frame.format) +
+                                     " pixels");
         std::vector<cv::Mat> outputs;
         auto net = acquire();
         try {

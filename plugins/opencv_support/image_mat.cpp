@@ -72,6 +72,46 @@ cv::Mat bgr_view(const Image& image, cv::Mat& scratch) {
     }
 }
 
+bool resize_to_bgr(const Image& image, cv::Mat& bgr) {
+    if (image.empty() || !image_problem(image).empty() || bgr.empty() || bgr.type() != CV_8UC3)
+        return false;
+    const cv::Size size = bgr.size();
+    if (image.format != PixelFormat::I420 && image.format != PixelFormat::NV12) {
+        cv::Mat scratch;
+        cv::Mat whole = bgr_view(image, scratch);
+        if (whole.empty()) return false;
+        cv::resize(whole, bgr, size, 0, 0, cv::INTER_LINEAR);
+        return true;
+    }
+    // 4:2:0 wants even sides: the small picture is made so, and a last odd row or column is
+    // resized away after the conversion.
+    const cv::Size even((size.width + 1) & ~1, (size.height + 1) & ~1);
+    const cv::Size half(even.width / 2, even.height / 2);
+    cv::Mat yuv(even.height * 3 / 2, even.width, CV_8UC1);
+    cv::Mat luma = yuv.rowRange(0, even.height);
+    cv::resize(plane(image, 0, CV_8UC1), luma, even, 0, 0, cv::INTER_LINEAR);
+    std::uint8_t* chroma = yuv.data + yuv.step * static_cast<std::size_t>(even.height);
+    if (image.format == PixelFormat::NV12) {
+        cv::Mat uv(half, CV_8UC2, chroma);
+        cv::resize(plane(image, 1, CV_8UC2), uv, half, 0, 0, cv::INTER_LINEAR);
+    } else {
+        cv::Mat u(half, CV_8UC1, chroma);
+        cv::Mat v(half, CV_8UC1, chroma + half.area());
+        cv::resize(plane(image, 1, CV_8UC1), u, half, 0, 0, cv::INTER_LINEAR);
+        cv::resize(plane(image, 2, CV_8UC1), v, half, 0, 0, cv::INTER_LINEAR);
+    }
+    const auto code =
+        image.format == PixelFormat::NV12 ? cv::COLOR_YUV2BGR_NV12 : cv::COLOR_YUV2BGR_I420;
+    if (even == size) {
+        cv::cvtColor(yuv, bgr, code);
+    } else {
+        cv::Mat converted;
+        cv::cvtColor(yuv, converted, code);
+        cv::resize(converted, bgr, size, 0, 0, cv::INTER_LINEAR);
+    }
+    return true;
+}
+
 cv::Rect clamp(const cv::Rect& r, int width, int height) {
     return r & cv::Rect(0, 0, width, height);
 }

@@ -13,6 +13,11 @@ namespace framehost::opencv {
 cv::Mat gray_view(const Image& image, cv::Mat& scratch);
 // 8-bit BGR: BGR24 as it is; everything else converted. Empty as above.
 cv::Mat bgr_view(const Image& image, cv::Mat& scratch);
+// `image` resized into `bgr`, 8-bit BGR, which has the size wanted and is written where it is
+// (a region of a larger picture stays one). NV12 and I420 are resized plane by plane before
+// the colour conversion, so only the small picture's pixels are converted: a network's input
+// is a fraction of the frame. False when the image has no pixels framehost can read.
+bool resize_to_bgr(const Image& image, cv::Mat& bgr);
 
 // A rectangle as a detection box inside a width x height frame (x1, y1, x2, y2, clamped).
 std::array<int, 4> box_of(const cv::Rect& r, int width, int height);

@@ -53,6 +53,46 @@ inline Frame frame_of(const cv::Mat& bgr, std::size_t padding = 0) {
     return f;
 }
 
+// A BGR picture (even sides) as an NV12 or I420 frame, as a camera's decoder gives it, each
+// plane's rows `padding` bytes longer.
+inline Frame yuv_frame_of(const cv::Mat& bgr, PixelFormat format, std::size_t padding = 0) {
+    cv::Mat i420;
+    cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
+    const auto w = static_cast<std::size_t>(bgr.cols), h = static_cast<std::size_t>(bgr.rows);
+    const std::uint8_t* y = i420.data;
+    const std::uint8_t* u = y + w * h;
+    const std::uint8_t* v = u + w * h / 4;
+    std::vector<std::size_t> widths = {w, w / 2, w / 2}, heights = {h, h / 2, h / 2};
+    if (format == PixelFormat::NV12) widths = {w, w}, heights = {h, h / 2};
+    std::size_t total = 0;
+    for (std::size_t p = 0; p < widths.size(); ++p) total += (widths[p] + padding) * heights[p];
+    auto bytes = std::make_shared<std::vector<std::uint8_t>>(total, 0xA5);
+    std::array<ImagePlane, 4> planes{};
+    std::uint8_t* at = bytes->data();
+    for (std::size_t p = 0; p < widths.size(); ++p) {
+        const auto stride = widths[p] + padding;
+        planes[p] = {at, stride, stride * heights[p]};
+        for (std::size_t row = 0; row < heights[p]; ++row)
+            for (std::size_t x = 0; x < widths[p]; ++x) {
+                std::uint8_t value;
+                if (p == 0)
+                    value = y[row * w + x];
+                else if (format == PixelFormat::NV12)
+                    value = (x % 2 ? v : u)[row * w / 2 + x / 2];
+                else
+                    value = (p == 1 ? u : v)[row * w / 2 + x];
+                at[row * stride + x] = value;
+            }
+        at += stride * heights[p];
+    }
+    Frame f;
+    f.id = "f";
+    f.camera_id = "cam";
+    f.set_image(wrap_image(format, bgr.cols, bgr.rows, planes,
+                           std::shared_ptr<const void>(bytes, bytes->data())));
+    return f;
+}
+
 // A picture file as BGR (pictures.hpp decodes it).
 inline cv::Mat picture(const std::filesystem::path& path) {
     auto rgb = decoded_picture(path);

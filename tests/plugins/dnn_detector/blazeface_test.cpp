@@ -62,6 +62,27 @@ TEST_CASE("blazeface_front_128 finds the astronaut's face with its six keypoints
     CHECK(k[2][1] < k[3][1]);
 }
 
+TEST_CASE("BlazeFace finds the same face in a camera's NV12 and I420 frames as in BGR") {
+    LoadedProcessor detector("dnn_detector", "{preset: blazeface_front_128}");
+    auto astronaut = picture(kAstronaut);
+    auto in_bgr = one_face(detector, astronaut, kAstronautFace);
+    for (auto format : {PixelFormat::I420, PixelFormat::NV12}) {
+        for (std::size_t padding : {0, 24}) {
+            INFO(to_string(format), ", rows padded by ", padding);
+            auto found = detector.run(yuv_frame_of(astronaut, format, padding)).detections;
+            REQUIRE(found.size() == 1);
+            // Converted after resizing rather than before: the same face within a pixel or two.
+            CHECK(iou(found[0].bbox, in_bgr.bbox) >= 0.9);
+            CHECK(iou(found[0].bbox, kAstronautFace) >= 0.5);
+            REQUIRE(found[0].keypoints.size() == 6);
+            for (std::size_t k = 0; k < 6; ++k) {
+                CHECK(std::abs(found[0].keypoints[k][0] - in_bgr.keypoints[k][0]) <= 3);
+                CHECK(std::abs(found[0].keypoints[k][1] - in_bgr.keypoints[k][1]) <= 3);
+            }
+        }
+    }
+}
+
 TEST_CASE("blazeface_back_256 finds the astronaut's and the footballer's faces") {
     LoadedProcessor detector("dnn_detector", "{preset: blazeface_back_256}");
     one_face(detector, picture(kAstronaut), kAstronautFace);
