@@ -56,40 +56,35 @@ inline Frame frame_of(const cv::Mat& bgr, std::size_t padding = 0) {
 // A BGR picture (even sides) as an NV12 or I420 frame, as a camera's decoder gives it, each
 // plane's rows `padding` bytes longer.
 inline Frame yuv_frame_of(const cv::Mat& bgr, PixelFormat format, std::size_t padding = 0) {
-    cv::Mat i420;
+    cv::Mat i420;  // Y rows, then U's and V's quarter-size planes, one after the other
     cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
-    const auto w = static_cast<std::size_t>(bgr.cols), h = static_cast<std::size_t>(bgr.rows);
-    const std::uint8_t* y = i420.data;
-    const std::uint8_t* u = y + w * h;
-    const std::uint8_t* v = u + w * h / 4;
-    std::vector<std::size_t> widths = {w, w / 2, w / 2}, heights = {h, h / 2, h / 2};
-    if (format == PixelFormat::NV12) widths = {w, w}, heights = {h, h / 2};
+    const int w = bgr.cols, h = bgr.rows;
+    cv::Mat u(h / 2, w / 2, CV_8UC1, i420.ptr(h));
+    cv::Mat v(h / 2, w / 2, CV_8UC1, i420.ptr(h) + static_cast<std::size_t>(w / 2) * (h / 2));
+    std::vector<cv::Mat> planes = {i420.rowRange(0, h), u, v};
+    if (format == PixelFormat::NV12) {
+        cv::Mat uv;
+        cv::merge(std::vector<cv::Mat>{u, v}, uv);
+        planes = {i420.rowRange(0, h), uv};
+    }
     std::size_t total = 0;
-    for (std::size_t p = 0; p < widths.size(); ++p) total += (widths[p] + padding) * heights[p];
+    for (const auto& m : planes) total += (m.cols * m.elemSize() + padding) * m.rows;
     auto bytes = std::make_shared<std::vector<std::uint8_t>>(total, 0xA5);
-    std::array<ImagePlane, 4> planes{};
+    std::array<ImagePlane, 4> wrapped{};
     std::uint8_t* at = bytes->data();
-    for (std::size_t p = 0; p < widths.size(); ++p) {
-        const auto stride = widths[p] + padding;
-        planes[p] = {at, stride, stride * heights[p]};
-        for (std::size_t row = 0; row < heights[p]; ++row)
-            for (std::size_t x = 0; x < widths[p]; ++x) {
-                std::uint8_t value;
-                if (p == 0)
-                    value = y[row * w + x];
-                else if (format == PixelFormat::NV12)
-                    value = (x % 2 ? v : u)[row * w / 2 + x / 2];
-                else
-                    value = (p == 1 ? u : v)[row * w / 2 + x];
-                at[row * stride + x] = value;
-            }
-        at += stride * heights[p];
+    for (std::size_t p = 0; p < planes.size(); ++p) {
+        const auto row = planes[p].cols * planes[p].elemSize();
+        const auto stride = row + padding;
+        wrapped[p] = {at, stride, stride * static_cast<std::size_t>(planes[p].rows)};
+        for (int r = 0; r < planes[p].rows; ++r)
+            std::memcpy(at + static_cast<std::size_t>(r) * stride, planes[p].ptr(r), row);
+        at += wrapped[p].size;
     }
     Frame f;
     f.id = "f";
     f.camera_id = "cam";
-    f.set_image(wrap_image(format, bgr.cols, bgr.rows, planes,
-                           std::shared_ptr<const void>(bytes, bytes->data())));
+    f.set_image(
+        wrap_image(format, w, h, wrapped, std::shared_ptr<const void>(bytes, bytes->data())));
     return f;
 }
 

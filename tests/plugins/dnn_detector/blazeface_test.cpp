@@ -68,7 +68,7 @@ TEST_CASE("BlazeFace finds the same face in a camera's NV12 and I420 frames as i
     auto in_bgr = one_face(detector, astronaut, kAstronautFace);
     for (auto format : {PixelFormat::I420, PixelFormat::NV12}) {
         for (std::size_t padding : {0, 24}) {
-            INFO(to_string(format), ", rows padded by ", padding);
+            INFO(std::string(to_string(format)), ", rows padded by ", padding);
             auto found = detector.run(yuv_frame_of(astronaut, format, padding)).detections;
             REQUIRE(found.size() == 1);
             // Converted after resizing rather than before: the same face within a pixel or two.

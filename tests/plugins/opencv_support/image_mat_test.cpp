@@ -54,7 +54,7 @@ TEST_CASE(
     const auto expected = bgr_of(120, 90, 200);  // a warm orange
     for (auto format : {PixelFormat::I420, PixelFormat::NV12}) {
         for (cv::Size size : {cv::Size(8, 6), cv::Size(7, 5), cv::Size(1, 1)}) {
-            INFO(to_string(format), " into ", size.width, "x", size.height);
+            INFO(std::string(to_string(format)), " into ", size.width, "x", size.height);
             auto image = uniform_yuv(format, 33, 17, 120, 90, 200);
             REQUIRE(image.stride(0) > image.row_bytes(0));
             // A region of a larger picture: written where it is, the rest left alone.
