@@ -87,6 +87,10 @@ TEST_CASE(
     REQUIRE(eventually([&] { return camera_entry(http, host, "street")["state"] == "streaming"; },
                        30s));
 
+    // The camera's own count, so what is checked is that it kept streaming through the reloads,
+    // at whatever pace the reloads took.
+    auto started = std::chrono::steady_clock::now();
+    auto decoded_before = camera_entry(http, host, "street")["frames_decoded"].get<long>();
     int applied = 0, refused = 0;
     for (int i = 0; i < 50; ++i) {
         const auto& text = i % 3 == 0 ? c.b : i % 3 == 1 ? c.a : c.invalid;
@@ -124,6 +128,13 @@ TEST_CASE(
     auto street = camera_entry(http, host, "street");
     CHECK(street["state"] == "streaming");
     CHECK(street["reconnects"] == 0);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    auto decoded = street["frames_decoded"].get<long>() - decoded_before;
+    // 15 frames/s from the camera: at least half of them decoded while the reloads ran.
+    CHECK_MESSAGE(decoded >= static_cast<long>(seconds * 15 / 2),
+                  decoded << " frames in " << seconds << " s");
+    auto delivered = street["frames_out"].get<std::size_t>();
     host.process().signal(SIGTERM);
     REQUIRE(host.process().wait(60s) == 0);
     CHECK(has(host.process().err(), "0 failed, 0 dropped"));
@@ -144,8 +155,10 @@ TEST_CASE(
     // frame-0 to frame-N, each once: none lost across 34 swaps.
     CHECK(*synth.begin() == 0);
     CHECK(static_cast<std::size_t>(*synth.rbegin() + 1) == synth.size());
-    CHECK(synth.size() > 2000);
-    CHECK(street_frames > 30);
+    // 1,000 frames/s from the synthetic cameras: at least half of them while the reloads ran.
+    CHECK_MESSAGE(synth.size() >= static_cast<std::size_t>(seconds * 1000 / 2),
+                  synth.size() << " frames in " << seconds << " s");
+    CHECK(street_frames >= delivered);
 }
 
 TEST_CASE("SIGHUP and framehost reload re-read the config, and a host section's change is named") {
