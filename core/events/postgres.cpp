@@ -51,6 +51,14 @@ Params& Params::null() {
     return *this;
 }
 
+Params& Params::number_or_null(std::optional<std::int64_t> value) {
+    return value ? number(*value) : null();
+}
+
+Params& Params::text_or_null(const std::string* value) {
+    return value ? text(*value) : null();
+}
+
 Result::~Result() {
     PQclear(result_);
 }

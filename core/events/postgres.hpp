@@ -4,6 +4,7 @@
 // std::runtime_error naming the database (never its password) and the server's message.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,9 @@ class Params {
     Params& number(std::int64_t value);
     Params& bytes(std::span<const std::uint8_t> value);  // sent binary (a bytea)
     Params& null();
+    // The value, or NULL when there is none.
+    Params& number_or_null(std::optional<std::int64_t> value);
+    Params& text_or_null(const std::string* value);
 
   private:
     friend class Connection;

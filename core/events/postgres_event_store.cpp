@@ -58,7 +58,9 @@ std::string json_text(const nlohmann::json& value) {
 }  // namespace
 
 PostgresEventStore::PostgresEventStore(const EventsSettings& settings)
-    : settings_(settings), writer_(settings.url, settings.connect_wait), reader_(settings.url) {
+    : HostEventStore(settings),
+      writer_(settings.url, settings.connect_wait),
+      reader_(settings.url) {
     {
         postgres::Transaction transaction(writer_);
         writer_.execute(kSchemaLock);
@@ -68,10 +70,7 @@ PostgresEventStore::PostgresEventStore(const EventsSettings& settings)
     auto last =
         writer_.exec("SELECT coalesce(max(seq), 0) FROM framehost_changes WHERE writer = $1",
                      postgres::Params().text(settings_.writer));
-    feed_.start_at(static_cast<std::uint64_t>(last.integer(0, 0)));
-    events_held_ = count_events();
-    last_retention_ = std::chrono::steady_clock::now();
-    apply_retention(wall_clock_ms());
+    opened(static_cast<std::uint64_t>(last.integer(0, 0)), count_events());
 }
 
 std::string PostgresEventStore::describe() const {
@@ -83,32 +82,16 @@ std::uint64_t PostgresEventStore::count_events() {
     return static_cast<std::uint64_t>(held.integer(0, 0));
 }
 
-void PostgresEventStore::write(std::span<const EventWrite> events) {
-    if (events.empty()) return;
-    bool retention_due = false;
-    {
-        std::lock_guard lock(write_mutex_);
-        retention_due = write_locked(events, nullptr);
-    }
-    if (settings_.max_events > 0 && figures().events_held > settings_.max_events)
-        retention_due = true;
-    if (retention_due) apply_retention(wall_clock_ms());
-}
-
-bool PostgresEventStore::attach_clip(const std::string& id, const std::string& file) {
-    std::lock_guard lock(write_mutex_);
+std::optional<Event> PostgresEventStore::stored_locked(const std::string& id) {
     auto stored = writer_.exec("SELECT body FROM framehost_events WHERE id = $1",
                                postgres::Params().text(id));
-    if (stored.rows() == 0) return false;
-    // The state stored now, written again with its clip: an "update" for every consumer.
-    const EventWrite update{event_from_body(stored.text(0, 0)), nullptr};
-    write_locked(std::span(&update, 1), &file);
-    return true;
+    if (stored.rows() == 0) return std::nullopt;
+    return event_from_body(stored.text(0, 0));
 }
 
-bool PostgresEventStore::write_locked(std::span<const EventWrite> events, const std::string* clip) {
-    std::vector<EventChange> made;
-    std::uint64_t added = 0;
+PostgresEventStore::Written PostgresEventStore::write_locked(std::span<const EventWrite> events,
+                                                             const std::string* clip) {
+    Written written;
     {
         postgres::Transaction transaction(writer_);
         auto now = wall_clock_ms();
@@ -128,7 +111,7 @@ bool PostgresEventStore::write_locked(std::span<const EventWrite> events, const 
                 event.has_snapshot = existing.text(0, 1) == "t";
                 if (existing.text(0, 2) == "t") event.clip = clip_path(event.id);
             } else {
-                ++added;
+                ++written.added;
             }
             bool with_snapshot = w.snapshot && !w.snapshot->empty();
             if (with_snapshot) event.has_snapshot = true;
@@ -140,20 +123,15 @@ bool PostgresEventStore::write_locked(std::span<const EventWrite> events, const 
                 .text(event.camera_id)
                 .text(event.type)
                 .text(event.label)
-                .number(event.start_ms);
-            if (event.end_ms)
-                upsert.number(*event.end_ms);
-            else
-                upsert.null();
-            upsert.text(json_text(nlohmann::json(event.zones))).text(body);
+                .number(event.start_ms)
+                .number_or_null(event.end_ms)
+                .text(json_text(nlohmann::json(event.zones)))
+                .text(body);
             if (with_snapshot)
                 upsert.bytes(*w.snapshot);
             else
                 upsert.null();
-            if (clip)
-                upsert.text(*clip);
-            else
-                upsert.null();
+            upsert.text_or_null(clip);
             writer_.exec(
                 "INSERT INTO framehost_events(id, camera_id, type, label, start_ms, end_ms, zones, "
                 "body, snapshot, clip) VALUES($1, $2, $3, $4, $5, $6, "
@@ -173,18 +151,12 @@ bool PostgresEventStore::write_locked(std::span<const EventWrite> events, const 
                     .text(kind)
                     .number(now)
                     .text(body));
-            made.push_back(
+            written.changes.push_back(
                 {static_cast<std::uint64_t>(change.integer(0, 0)), kind, std::move(event)});
         }
         transaction.commit();
     }
-    ++writes_since_retention_;
-    feed_.publish(made);
-    std::lock_guard figures_lock(figures_mutex_);
-    events_written_ += made.size();
-    events_held_ += added;
-    return writes_since_retention_ >= kRetentionEveryWrites ||
-           std::chrono::steady_clock::now() - last_retention_ >= kRetentionEvery;
+    return written;
 }
 
 std::uint64_t PostgresEventStore::cursor(std::string_view consumer) {
@@ -308,69 +280,43 @@ std::optional<std::string> PostgresEventStore::clip_file(const std::string& id) 
     return rows.text(0, 0);
 }
 
-std::size_t PostgresEventStore::apply_retention(std::int64_t now_ms) {
-    std::size_t removed = 0;
-    std::uint64_t held = 0;
-    {
-        std::lock_guard lock(write_mutex_);
-        writes_since_retention_ = 0;
-        last_retention_ = std::chrono::steady_clock::now();
-        postgres::Transaction transaction(writer_);
-        auto mine = writer_.exec(kRetentionLock);
-        if (mine.text(0, 0) != "t") return 0;  // another host is at it
-        if (settings_.retention_days > 0) {
-            auto gone = writer_.exec(
-                "WITH gone AS (DELETE FROM framehost_events WHERE start_ms < $1 RETURNING 1) "
-                "SELECT count(*) FROM gone",
-                postgres::Params().number(
-                    now_ms - static_cast<std::int64_t>(settings_.retention_days) * 86'400'000));
-            removed += static_cast<std::size_t>(gone.integer(0, 0));
-        }
-        if (settings_.max_events > 0) {
-            auto gone = writer_.exec(
-                "WITH gone AS (DELETE FROM framehost_events WHERE row_id IN (SELECT row_id FROM "
-                "framehost_events ORDER BY start_ms, row_id LIMIT greatest(0, (SELECT count(*) "
-                "FROM framehost_events) - $1)) RETURNING 1) SELECT count(*) FROM gone",
-                postgres::Params().number(static_cast<std::int64_t>(settings_.max_events)));
-            removed += static_cast<std::size_t>(gone.integer(0, 0));
-        }
-        // As in the SQLite store: a change outlives its event until every consumer of its writer
-        // took it and it is old enough, or it is past the events' own retention by age or count.
-        postgres::Params changes;
-        changes.number(now_ms - kChangesKeptMs);
-        if (settings_.retention_days > 0)
-            changes.number(now_ms -
-                           static_cast<std::int64_t>(settings_.retention_days) * 86'400'000);
-        else
-            changes.null();
-        if (settings_.max_events > 0)
-            changes.number(static_cast<std::int64_t>(settings_.max_events) * kChangesPerEventKept);
-        else
-            changes.null();
-        writer_.exec(
-            "DELETE FROM framehost_changes c WHERE (c.created_ms < $1 AND c.seq <= "
-            "coalesce((SELECT "
-            "min(k.seq) FROM framehost_consumers k WHERE k.writer = c.writer), c.seq)) OR "
-            "c.created_ms < $2::bigint OR c.seq <= (SELECT max(seq) FROM framehost_changes) - "
-            "$3::bigint",
-            changes);
-        held = count_events();
-        transaction.commit();
+PostgresEventStore::Removed PostgresEventStore::remove_old_locked(std::int64_t now_ms) {
+    Removed removed;
+    postgres::Transaction transaction(writer_);
+    auto mine = writer_.exec(kRetentionLock);
+    if (mine.text(0, 0) != "t") return {};  // another host is at it
+    auto start_kept = events_start_kept_ms(now_ms);
+    if (start_kept) {
+        auto gone = writer_.exec(
+            "WITH gone AS (DELETE FROM framehost_events WHERE start_ms < $1 RETURNING 1) "
+            "SELECT count(*) FROM gone",
+            postgres::Params().number(*start_kept));
+        removed.events += static_cast<std::size_t>(gone.integer(0, 0));
     }
-    {
-        std::lock_guard figures_lock(figures_mutex_);
-        events_removed_ += removed;
-        events_held_ = held;
+    if (settings_.max_events > 0) {
+        auto gone = writer_.exec(
+            "WITH gone AS (DELETE FROM framehost_events WHERE row_id IN (SELECT row_id FROM "
+            "framehost_events ORDER BY start_ms, row_id LIMIT greatest(0, (SELECT count(*) "
+            "FROM framehost_events) - $1)) RETURNING 1) SELECT count(*) FROM gone",
+            postgres::Params().number(static_cast<std::int64_t>(settings_.max_events)));
+        removed.events += static_cast<std::size_t>(gone.integer(0, 0));
     }
-    if (removed > 0)
-        log(LogLevel::Info, "events",
-            "retention removed " + std::to_string(removed) + " event(s) from " + describe());
+    // As in the SQLite store: a change outlives its event until every consumer of its writer
+    // took it and it is old enough, or it is past the events' own retention by age or count.
+    auto changes = postgres::Params()
+                       .number(now_ms - kChangesKeptMs)
+                       .number_or_null(start_kept)
+                       .number_or_null(changes_kept());
+    writer_.exec(
+        "DELETE FROM framehost_changes c WHERE (c.created_ms < $1 AND c.seq <= "
+        "coalesce((SELECT "
+        "min(k.seq) FROM framehost_consumers k WHERE k.writer = c.writer), c.seq)) OR "
+        "c.created_ms < $2::bigint OR c.seq <= (SELECT max(seq) FROM framehost_changes) - "
+        "$3::bigint",
+        changes);
+    removed.held = count_events();
+    transaction.commit();
     return removed;
-}
-
-PostgresEventStore::Figures PostgresEventStore::figures() const {
-    std::lock_guard lock(figures_mutex_);
-    return {events_written_, events_removed_, events_held_};
 }
 
 }  // namespace framehost::core

@@ -52,16 +52,14 @@ Event event_from_body(const std::string& body) {
 }  // namespace
 
 SqliteEventStore::SqliteEventStore(const EventsSettings& settings)
-    : settings_(settings), writer_(settings.path), reader_(settings.path) {
+    : HostEventStore(settings), writer_(settings.path), reader_(settings.path) {
     writer_.execute(kSchema);
     sqlite::Statement last(writer_, "SELECT coalesce(max(seq), 0) FROM changes");
     last.step();
-    feed_.start_at(static_cast<std::uint64_t>(last.integer(0)));
     sqlite::Statement held(writer_, "SELECT count(*) FROM events");
     held.step();
-    events_held_ = static_cast<std::uint64_t>(held.integer(0));
-    last_retention_ = std::chrono::steady_clock::now();
-    apply_retention(wall_clock_ms());
+    opened(static_cast<std::uint64_t>(last.integer(0)),
+           static_cast<std::uint64_t>(held.integer(0)));
 }
 
 // The statements of a write, prepared once: preparing them took most of a one-event write.
@@ -87,33 +85,11 @@ struct SqliteEventStore::WriteStatements {
 
 SqliteEventStore::~SqliteEventStore() = default;
 
-void SqliteEventStore::write(std::span<const EventWrite> events) {
-    if (events.empty()) return;
-    bool retention_due = false;
-    {
-        std::lock_guard lock(write_mutex_);
-        retention_due = write_locked(events, nullptr);
-    }
-    if (settings_.max_events > 0 && figures().events_held > settings_.max_events)
-        retention_due = true;
-    if (retention_due) apply_retention(wall_clock_ms());
-}
-
-bool SqliteEventStore::attach_clip(const std::string& id, const std::string& file) {
-    {
-        std::lock_guard lock(write_mutex_);
-        std::optional<Event> event;
-        {
-            sqlite::Statement stored(writer_, "SELECT body FROM events WHERE id = ?1");
-            stored.bind(1, id);
-            if (stored.step()) event = event_from_body(stored.text(0));
-        }
-        if (!event) return false;
-        // The state stored now, written again with its clip: an "update" for every consumer.
-        const EventWrite update{*event, nullptr};
-        write_locked(std::span(&update, 1), &file);
-    }
-    return true;
+std::optional<Event> SqliteEventStore::stored_locked(const std::string& id) {
+    sqlite::Statement stored(writer_, "SELECT body FROM events WHERE id = ?1");
+    stored.bind(1, id);
+    if (!stored.step()) return std::nullopt;
+    return event_from_body(stored.text(0));
 }
 
 std::optional<std::string> SqliteEventStore::clip_file(const std::string& id) {
@@ -124,9 +100,9 @@ std::optional<std::string> SqliteEventStore::clip_file(const std::string& id) {
     return query.text(0);
 }
 
-bool SqliteEventStore::write_locked(std::span<const EventWrite> events, const std::string* clip) {
-    std::vector<EventChange> made;
-    std::uint64_t added = 0;
+SqliteEventStore::Written SqliteEventStore::write_locked(std::span<const EventWrite> events,
+                                                         const std::string* clip) {
+    Written written;
     {
         sqlite::Transaction transaction(writer_);
         if (!statements_) statements_ = std::make_unique<WriteStatements>(writer_);
@@ -146,7 +122,7 @@ bool SqliteEventStore::write_locked(std::span<const EventWrite> events, const st
                 event.has_snapshot = existing.integer(1) != 0;
                 if (existing.integer(2) != 0) event.clip = clip_path(event.id);
             } else {
-                ++added;
+                ++written.added;
             }
             existing.reset();  // a statement left on a row would hold its read open
             if (w.snapshot && !w.snapshot->empty()) {
@@ -188,18 +164,12 @@ bool SqliteEventStore::write_locked(std::span<const EventWrite> events, const st
             add_change.reset();
             add_change.bind(1, event.id).bind(2, kind).bind(3, now).bind(4, body);
             add_change.step();
-            made.push_back(
+            written.changes.push_back(
                 {static_cast<std::uint64_t>(writer_.last_insert_rowid()), kind, std::move(event)});
         }
         transaction.commit();
     }
-    ++writes_since_retention_;
-    feed_.publish(made);
-    std::lock_guard figures_lock(figures_mutex_);
-    events_written_ += made.size();
-    events_held_ += added;
-    return writes_since_retention_ >= kRetentionEveryWrites ||
-           std::chrono::steady_clock::now() - last_retention_ >= kRetentionEvery;
+    return written;
 }
 
 std::uint64_t SqliteEventStore::cursor(std::string_view consumer) {
@@ -316,76 +286,56 @@ std::optional<std::vector<std::uint8_t>> SqliteEventStore::snapshot(const std::s
     return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
 }
 
-std::size_t SqliteEventStore::apply_retention(std::int64_t now_ms) {
-    std::size_t removed = 0;
-    {
-        std::lock_guard lock(write_mutex_);
-        writes_since_retention_ = 0;
-        last_retention_ = std::chrono::steady_clock::now();
-        sqlite::Transaction transaction(writer_);
-        writer_.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS doomed(id TEXT PRIMARY KEY); DELETE FROM doomed");
-        if (settings_.retention_days > 0) {
-            sqlite::Statement old(writer_,
-                                  "INSERT OR IGNORE INTO doomed SELECT id FROM events WHERE "
-                                  "start_ms < ?1");
-            old.bind(1, now_ms - static_cast<std::int64_t>(settings_.retention_days) * 86'400'000);
-            old.step();
-        }
-        if (settings_.max_events > 0) {
-            sqlite::Statement count(writer_, "SELECT count(*) FROM events");
-            count.step();
-            auto held = count.integer(0);
-            auto excess = held - static_cast<std::int64_t>(settings_.max_events);
-            if (excess > 0) {
-                sqlite::Statement oldest(writer_,
-                                         "INSERT OR IGNORE INTO doomed SELECT id FROM events "
-                                         "ORDER BY start_ms, rowid LIMIT ?1");
-                oldest.bind(1, excess);
-                oldest.step();
-            }
-        }
-        sqlite::Statement doomed(writer_, "SELECT count(*) FROM doomed");
-        doomed.step();
-        removed = static_cast<std::size_t>(doomed.integer(0));
-        if (removed > 0)
-            writer_.execute(
-                "DELETE FROM event_zones WHERE event_id IN (SELECT id FROM doomed);"
-                "DELETE FROM snapshots WHERE event_id IN (SELECT id FROM doomed);"
-                "DELETE FROM clips WHERE event_id IN (SELECT id FROM doomed);"
-                "DELETE FROM events WHERE id IN (SELECT id FROM doomed);");
-        // A change outlives its event (a consumer behind still gets it) until every consumer took
-        // it and it is old enough, or it is past the events' own retention by age or count (a
-        // consumer gone for good does not keep them all). The newest is kept: seq counts on.
-        sqlite::Statement taken(
-            writer_,
-            "DELETE FROM changes WHERE seq < (SELECT max(seq) FROM changes) AND ((created_ms < ?1 "
-            "AND seq <= coalesce((SELECT min(seq) FROM consumers), seq)) OR created_ms < ?2 OR "
-            "seq <= (SELECT max(seq) FROM changes) - ?3)");
-        taken.bind(1, now_ms - kChangesKeptMs);
-        taken.bind(2,
-                   settings_.retention_days > 0
-                       ? now_ms - static_cast<std::int64_t>(settings_.retention_days) * 86'400'000
-                       : std::numeric_limits<std::int64_t>::min());
-        taken.bind(3, settings_.max_events > 0
-                          ? static_cast<std::int64_t>(settings_.max_events) * kChangesPerEventKept
-                          : std::numeric_limits<std::int64_t>::max());
-        taken.step();
-        writer_.execute("DELETE FROM doomed");
-        transaction.commit();
-        std::lock_guard figures_lock(figures_mutex_);
-        events_removed_ += removed;
-        events_held_ -= std::min<std::uint64_t>(events_held_, removed);
+SqliteEventStore::Removed SqliteEventStore::remove_old_locked(std::int64_t now_ms) {
+    Removed removed;
+    sqlite::Transaction transaction(writer_);
+    writer_.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS doomed(id TEXT PRIMARY KEY); DELETE FROM doomed");
+    auto start_kept = events_start_kept_ms(now_ms);
+    if (start_kept) {
+        sqlite::Statement old(writer_,
+                              "INSERT OR IGNORE INTO doomed SELECT id FROM events WHERE "
+                              "start_ms < ?1");
+        old.bind(1, *start_kept);
+        old.step();
     }
-    if (removed > 0)
-        log(LogLevel::Info, "events",
-            "retention removed " + std::to_string(removed) + " event(s) from " + settings_.path);
+    if (settings_.max_events > 0) {
+        sqlite::Statement count(writer_, "SELECT count(*) FROM events");
+        count.step();
+        auto held = count.integer(0);
+        auto excess = held - static_cast<std::int64_t>(settings_.max_events);
+        if (excess > 0) {
+            sqlite::Statement oldest(writer_,
+                                     "INSERT OR IGNORE INTO doomed SELECT id FROM events "
+                                     "ORDER BY start_ms, rowid LIMIT ?1");
+            oldest.bind(1, excess);
+            oldest.step();
+        }
+    }
+    sqlite::Statement doomed(writer_, "SELECT count(*) FROM doomed");
+    doomed.step();
+    removed.events = static_cast<std::size_t>(doomed.integer(0));
+    if (removed.events > 0)
+        writer_.execute(
+            "DELETE FROM event_zones WHERE event_id IN (SELECT id FROM doomed);"
+            "DELETE FROM snapshots WHERE event_id IN (SELECT id FROM doomed);"
+            "DELETE FROM clips WHERE event_id IN (SELECT id FROM doomed);"
+            "DELETE FROM events WHERE id IN (SELECT id FROM doomed);");
+    // A change outlives its event (a consumer behind still gets it) until every consumer took
+    // it and it is old enough, or it is past the events' own retention by age or count (a
+    // consumer gone for good does not keep them all). The newest is kept: seq counts on.
+    sqlite::Statement taken(
+        writer_,
+        "DELETE FROM changes WHERE seq < (SELECT max(seq) FROM changes) AND ((created_ms < ?1 "
+        "AND seq <= coalesce((SELECT min(seq) FROM consumers), seq)) OR created_ms < ?2 OR "
+        "seq <= (SELECT max(seq) FROM changes) - ?3)");
+    taken.bind(1, now_ms - kChangesKeptMs);
+    taken.bind(2, start_kept.value_or(std::numeric_limits<std::int64_t>::min()));
+    taken.bind(3, changes_kept().value_or(std::numeric_limits<std::int64_t>::max()));
+    taken.step();
+    writer_.execute("DELETE FROM doomed");
+    transaction.commit();
     return removed;
-}
-
-SqliteEventStore::Figures SqliteEventStore::figures() const {
-    std::lock_guard lock(figures_mutex_);
-    return {events_written_, events_removed_, events_held_};
 }
 
 }  // namespace framehost::core

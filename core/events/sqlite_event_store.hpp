@@ -36,48 +36,30 @@ class SqliteEventStore final : public HostEventStore {
     explicit SqliteEventStore(const EventsSettings& settings);
     ~SqliteEventStore();
 
-    void write(std::span<const EventWrite> events) override;
     std::uint64_t cursor(std::string_view consumer) override;
     std::vector<EventChange> changes_after(std::uint64_t after, std::size_t limit,
                                            std::chrono::milliseconds wait) override;
     void acknowledge(std::string_view consumer, std::uint64_t seq) override;
-    bool attach_clip(const std::string& id, const std::string& file) override;
 
     EventPage find(const EventQuery& query) override;
     std::optional<Event> get(const std::string& id) override;
     std::optional<std::vector<std::uint8_t>> snapshot(const std::string& id) override;
     std::optional<std::string> clip_file(const std::string& id) override;
-    std::vector<EventChange> recent_changes_after(std::uint64_t after) const override {
-        return feed_.recent_after(after);
-    }
-    std::uint64_t last_seq() const override { return feed_.last_seq(); }
-    std::size_t apply_retention(std::int64_t now_ms) override;
-    Figures figures() const override;
     std::string describe() const override { return "SQLite file " + settings_.path; }
     const std::string& file() const { return settings_.path; }
 
   private:
     std::vector<EventChange> read_changes(std::uint64_t after, std::size_t limit);
-    // A write's transaction and bookkeeping, under write_mutex_; `clip` (a file) is attached to
-    // every event written. True when retention is due.
-    bool write_locked(std::span<const EventWrite> events, const std::string* clip);
+    Written write_locked(std::span<const EventWrite> events, const std::string* clip) override;
+    std::optional<Event> stored_locked(const std::string& id) override;
+    Removed remove_old_locked(std::int64_t now_ms) override;
 
     struct WriteStatements;
 
-    EventsSettings settings_;
     sqlite::Database writer_;
     sqlite::Database reader_;
-    std::mutex write_mutex_;
     std::unique_ptr<WriteStatements> statements_;  // under write_mutex_
     std::mutex read_mutex_;
-
-    ChangeFeed feed_;
-    mutable std::mutex figures_mutex_;
-    std::uint64_t events_written_ = 0;
-    std::uint64_t events_removed_ = 0;
-    std::uint64_t events_held_ = 0;
-    std::uint64_t writes_since_retention_ = 0;
-    std::chrono::steady_clock::time_point last_retention_{};
 };
 
 }  // namespace framehost::core
