@@ -14,6 +14,7 @@
 
 namespace framehost::frame_buffer {
 
+using core::body_response;
 using core::error_response;
 using core::HttpResponse;
 using core::json_response;
@@ -189,7 +190,7 @@ HttpResponse FrameBufferApi::dequeue(const core::HttpRequest& request, const cor
     if (auto* error = std::get_if<HttpResponse>(&n)) return *error;
     auto wanted = static_cast<std::size_t>(std::clamp(std::get<long long>(n), 1LL, kMaxDequeue));
     std::shared_ptr<Receipt> receipt;
-    HttpResponse answer{200, "application/json", dequeue_body(wanted, receipt), {}, {}};
+    auto answer = body_response(200, "application/json", dequeue_body(wanted, receipt));
     if (receipt) answer.after_send = [receipt](bool handed) { receipt->settle(handed); };
     return answer;
 }
@@ -379,7 +380,7 @@ HttpResponse FrameBufferApi::prometheus(const core::HttpRequest&, const core::Pa
         .set(s.connected ? 1 : 0);
     core::PrometheusText text;
     text.registry(metrics_);
-    return {200, core::kPrometheusContentType, text.text(), {}, {}};
+    return core::body_response(200, core::kPrometheusContentType, text.text());
 }
 
 }  // namespace framehost::frame_buffer

@@ -102,7 +102,7 @@ HttpResponse event_snapshot(HostEventStore* store, const std::string& id) {
         if (!store->get(id)) return error_response(404, "no event '" + id + "'");
         return error_response(404, "event '" + id + "' has no snapshot");
     }
-    HttpResponse response{200, "image/jpeg", std::string(jpeg->begin(), jpeg->end()), {}, {}};
+    auto response = body_response(200, "image/jpeg", std::string(jpeg->begin(), jpeg->end()));
     response.headers.emplace_back("Cache-Control", "no-store");
     return response;
 }
@@ -132,7 +132,7 @@ HttpResponse event_stream(HostEventStore* store, const HttpRequest& request) {
         } catch (const std::exception&) {
         }
     }
-    HttpResponse response{200, "text/event-stream", {}, {}, {}};
+    auto response = body_response(200, "text/event-stream", "");
     response.headers.emplace_back("Cache-Control", "no-cache");
     response.stream = std::make_shared<EventStream>(*store, after);
     return response;

@@ -70,8 +70,8 @@ HttpResponse file_response(const std::string& file, const std::string& content_t
     if (parsed == Parsed::Range)
         range.last = std::min(range.last, range.first + kMaxRangeBytes - 1);
     std::size_t length = size == 0 ? 0 : range.last - range.first + 1;
-    HttpResponse response{
-        parsed == Parsed::Range ? 206 : 200, content_type, std::string(length, '\0'), {}, {}};
+    auto response =
+        body_response(parsed == Parsed::Range ? 206 : 200, content_type, std::string(length, '\0'));
     in.seekg(static_cast<std::streamoff>(range.first));
     if (length && !in.read(response.body.data(), static_cast<std::streamsize>(length)))
         return error_response(500, "cannot read " + what);

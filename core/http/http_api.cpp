@@ -145,7 +145,7 @@ HttpResponse HttpApi::route(const HttpRequest& request) {
 }
 
 HttpResponse HttpApi::page(const HttpRequest&, const PathMatch&) {
-    HttpResponse page{200, "text/html; charset=utf-8", std::string(live_page_html()), {}, {}};
+    auto page = body_response(200, "text/html; charset=utf-8", std::string(live_page_html()));
     page.headers.emplace_back("Cache-Control", "no-cache");
     return page;
 }
@@ -219,7 +219,7 @@ HttpResponse HttpApi::ready(const HttpRequest&, const PathMatch&) {
 
 HttpResponse HttpApi::metrics(const HttpRequest& request, const PathMatch&) {
     if (prefers_prometheus_text(request.header("accept")))
-        return {200, kPrometheusContentType, metrics_prometheus(host_), {}, {}};
+        return body_response(200, kPrometheusContentType, metrics_prometheus(host_));
     return json_response(200, metrics_json(host_));
 }
 
@@ -261,8 +261,8 @@ HttpResponse HttpApi::snapshot(const HttpRequest&, const PathMatch& match) {
         return error_response(503, "no picture of camera '" + camera +
                                        "' yet (annotated_snapshot among the sinks publishes them)");
     }
-    HttpResponse response{
-        200, "image/jpeg", std::string(picture->jpeg->begin(), picture->jpeg->end()), {}, {}};
+    auto response =
+        body_response(200, "image/jpeg", std::string(picture->jpeg->begin(), picture->jpeg->end()));
     response.headers.emplace_back("Cache-Control", "no-store");
     // Frame ids come from outside: one that is not plain printable text is not a header.
     if (std::all_of(picture->frame_id.begin(), picture->frame_id.end(),
@@ -288,8 +288,8 @@ HttpResponse HttpApi::stream(const HttpRequest& request, const PathMatch& match)
                                     "fps must be a number from 0.1 to " +
                                         std::to_string(static_cast<int>(kMaxStreamFps)));
     }
-    HttpResponse response{
-        200, std::string("multipart/x-mixed-replace; boundary=") + kMjpegBoundary, "", {}, {}};
+    auto response = body_response(
+        200, std::string("multipart/x-mixed-replace; boundary=") + kMjpegBoundary, "");
     response.headers.emplace_back("Cache-Control", "no-store");
     response.stream = mjpeg_stream(mjpeg_parts_, camera, fps);
     return response;

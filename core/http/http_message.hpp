@@ -55,12 +55,18 @@ struct HttpResponse {
     std::function<void(bool handed)> after_send;
 };
 
+// An answer of `status` whose whole body is `body`, without headers of its own.
+inline HttpResponse body_response(int status, std::string content_type, std::string body) {
+    HttpResponse response;
+    response.status = status;
+    response.content_type = std::move(content_type);
+    response.body = std::move(body);
+    return response;
+}
+
 inline HttpResponse json_response(int status, const nlohmann::json& body) {
-    return {status,
-            "application/json",
-            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-            {},
-            {}};
+    return body_response(status, "application/json",
+                         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // FastAPI's error shape, which the replaced service's clients parse: {"detail": "..."}.

@@ -16,23 +16,30 @@ std::string model_file(const std::string& what, const std::string& path) {
     auto refuse = [&](const std::string& why) {
         throw std::invalid_argument(what + " file '" + path + "' " + why);
     };
+    std::string problem;
     switch (status.type()) {
         case fs::file_type::regular:
             break;
         case fs::file_type::not_found:
-            refuse("does not exist");
+            problem = "does not exist";
+            break;
         case fs::file_type::directory:
-            refuse("is a directory");
+            problem = "is a directory";
+            break;
         case fs::file_type::character:
         case fs::file_type::block:
-            refuse("is a device, not a file");
+            problem = "is a device, not a file";
+            break;
         case fs::file_type::fifo:
-            refuse("is a FIFO, not a file");
+            problem = "is a FIFO, not a file";
+            break;
         case fs::file_type::socket:
-            refuse("is a socket, not a file");
+            problem = "is a socket, not a file";
+            break;
         default:
-            refuse("cannot be read: " + (error ? error.message() : std::string("not a file")));
+            problem = "cannot be read: " + (error ? error.message() : std::string("not a file"));
     }
+    if (!problem.empty()) refuse(problem);
     if (::access(path.c_str(), R_OK) != 0)
         refuse("cannot be read: " + std::string(std::strerror(errno)));
     if (fs::file_size(path, error) == 0 && !error) refuse("is empty");
