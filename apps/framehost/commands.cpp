@@ -1,13 +1,20 @@
 #include "apps/framehost/commands.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include "core/config/diagnostics.hpp"
@@ -39,17 +46,30 @@ namespace {
 constexpr const char* kCameraPlugin = "video_source";
 
 // SIGINT/SIGTERM are blocked in every thread and taken here, so no plugin thread is ever
-// interrupted by them: the first asks the host to drain, a second exits at once.
+// interrupted by them: the first asks the host to drain, a second exits at once. The signals are
+// read from a signalfd beside an eventfd the destructor writes, so a host that ends on its own
+// exits at once rather than at the next tick of a timed wait.
 class SignalWatcher {
   public:
     explicit SignalWatcher(core::Host& host) : host_(host) {
+        sigset_t set = signals();
+        signals_ = ::signalfd(-1, &set, SFD_CLOEXEC);
+        done_ = ::eventfd(0, EFD_CLOEXEC);
+        if (signals_ < 0 || done_ < 0)
+            throw std::runtime_error(std::string("cannot watch signals: ") + std::strerror(errno));
         thread_ = std::thread([this] { watch(); });
     }
     ~SignalWatcher() {
-        done_ = true;
+        std::uint64_t one = 1;
+        if (::write(done_, &one, sizeof one) != sizeof one) std::abort();  // never: a counter
         thread_.join();
         for (auto& r : reloads_) r.join();
+        ::close(signals_);
+        ::close(done_);
     }
+    SignalWatcher(const SignalWatcher&) = delete;
+    SignalWatcher& operator=(const SignalWatcher&) = delete;
+
     static void block_in_this_and_future_threads() {
         sigset_t set = signals();
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -65,12 +85,14 @@ class SignalWatcher {
         return set;
     }
     void watch() {
-        sigset_t set = signals();
         int received = 0;
-        timespec tick{0, 200'000'000};
-        while (!done_) {
-            int sig = sigtimedwait(&set, nullptr, &tick);
-            if (sig <= 0) continue;
+        pollfd watched[2] = {{signals_, POLLIN, 0}, {done_, POLLIN, 0}};
+        while (true) {
+            if (::poll(watched, 2, -1) < 0) continue;  // EINTR
+            if (watched[1].revents != 0) return;
+            signalfd_siginfo info{};
+            if (::read(signals_, &info, sizeof info) != sizeof info) continue;
+            int sig = static_cast<int>(info.ssi_signo);
             if (sig == SIGHUP) {
                 // Off this thread: a reload waits for batches to finish, and a SIGTERM meanwhile
                 // must still be heard. Reloads run one at a time (Host::reload).
@@ -90,7 +112,8 @@ class SignalWatcher {
         }
     }
     core::Host& host_;
-    std::atomic<bool> done_{false};
+    int signals_ = -1;
+    int done_ = -1;
     std::thread thread_;
     std::vector<std::thread> reloads_;  // joined when the host is done
 };
@@ -176,7 +199,15 @@ int run_host(const CommonOptions& options, const std::filesystem::path& config_f
             " workers, batch " + std::to_string(host->config().pipeline.batch_size));
     core::Pipeline::Outcome outcome;
     {
-        SignalWatcher signals(*host);
+        std::optional<SignalWatcher> signals;
+        try {
+            signals.emplace(*host);
+        } catch (const std::exception& e) {
+            log(LogLevel::Error, "framehost", e.what());
+            host->request_stop();
+            host->wait();
+            return 1;
+        }
         outcome = host->wait();
     }
     // The API answered through the drain (with shutting_down and 503 on /process); it goes last.
