@@ -14,6 +14,7 @@
 #include "core/metrics/metrics_registry.hpp"
 #include "core/plugins/plugin_instance.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/jsonl.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/running_host.hpp"
 #include "tests/support/services.hpp"
@@ -46,28 +47,6 @@ std::string host_config(const std::string& url, const std::string& sink_path,
            " ]\n"
            "sinks: [ { plugin: jsonl_sink, params: { path: \"" +
            sink_path + "\" } } ]\n";
-}
-
-std::vector<json> read_lines(const std::filesystem::path& file) {
-    std::vector<json> lines;
-    std::ifstream in(file);
-    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
-    return lines;
-}
-
-// Waits until the sink holds `count` lines (or the timeout passes); returns them.
-std::vector<json> wait_for_lines(const std::filesystem::path& file, std::size_t count,
-                                 std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::vector<json> lines;
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::ifstream in(file);
-        std::size_t n = 0;
-        for (std::string line; std::getline(in, line);) ++n;
-        if (n >= count) break;
-        std::this_thread::sleep_for(50ms);
-    }
-    return read_lines(file);
 }
 
 void post_frames(const FrameBufferServer& fb, const std::string& prefix, int count,
@@ -333,7 +312,7 @@ TEST_CASE(
     post_frames(*fb, "late", 20);
     auto lines = wait_for_lines(out, 200 - held + 20, 30s);
     std::this_thread::sleep_for(500ms);
-    lines = read_lines(out);
+    lines = read_jsonl(out);
     std::set<std::string> ids;
     for (const auto& l : lines) ids.insert(l["frame_id"].get<std::string>());
     CHECK(ids.size() == lines.size());       // none twice
@@ -441,7 +420,7 @@ TEST_CASE(
     while (seen.size() < total && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(50ms);
         seen.clear();
-        auto read = read_lines(out);
+        auto read = read_jsonl(out);
         lines = read.size();
         for (const auto& line : read) seen.insert(line["frame_id"].get<std::string>());
         if (kills < 12 && lines > lines_at_kill && seen.size() < total) {
