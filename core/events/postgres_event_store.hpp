@@ -16,7 +16,6 @@
 #include <string>
 
 #include "core/config/host_settings.hpp"
-#include "core/events/change_feed.hpp"
 #include "core/events/event_store.hpp"
 #include "core/events/postgres.hpp"
 

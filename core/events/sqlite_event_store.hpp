@@ -10,10 +10,7 @@
 // Two connections: writes go through one, the HTTP API's queries through the other, so a query
 // never waits for a burst of writes (WAL lets a reader work beside the writer).
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,7 +20,6 @@
 #include <framehost/events.hpp>
 
 #include "core/config/host_settings.hpp"
-#include "core/events/change_feed.hpp"
 #include "core/events/event_store.hpp"
 #include "core/events/sqlite.hpp"
 
